@@ -1,0 +1,148 @@
+# TinyVMI build.  Plain GNU make; every source file under src/ goes into the
+# library, every tools/vmi-*.c is a tool, every tests/*/test_*.c a test.
+#
+#   make                 library (static + shared), tools, tests, benchmarks
+#   make check           unit tests, then integration tests on real guest images
+#   make check-unit      unit tests only (no guest images needed)
+#   make static          tools linked with -static
+#   make bench           build and run the benchmarks
+#   make install PREFIX=/usr/local
+#   make SAN=1 ...       build with AddressSanitizer + UBSan
+#   make CC=clang ...    any C11 compiler
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+O       ?= build
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter -Wformat=2 -Wvla
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Iinclude -Isrc
+LDFLAGS ?=
+LDLIBS  ?=
+
+ifeq ($(SAN),1)
+  CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  LDFLAGS += -fsanitize=address,undefined
+  O       := build-san
+endif
+ifeq ($(WERROR),1)
+  CFLAGS  += -Werror
+endif
+
+# Optional drivers are found at build time (see mk/detect.mk once they exist).
+-include mk/*.mk
+
+LIB_SRC   := $(sort $(wildcard src/*/*.c src/*/*/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(O)/obj/%.o)
+TOOL_COMMON_SRC := $(wildcard tools/common/*.c)
+TOOL_COMMON_OBJ := $(TOOL_COMMON_SRC:%.c=$(O)/obj/%.o)
+TOOL_SRC  := $(wildcard tools/vmi-*.c)
+TOOLS     := $(TOOL_SRC:tools/%.c=$(O)/bin/%)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
+INTEG_SRC := $(wildcard tests/integration/test_*.c)
+INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(O)/tests/integration/%)
+TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
+TEST_HELPER_BIN := $(TEST_HELPER_SRC:tests/helpers/%.c=$(O)/tests/helpers/%)
+BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(O)/bench/%)
+
+STATIC_LIB := $(O)/lib/libtinyvmi.a
+SHARED_LIB := $(O)/lib/libtinyvmi.so
+
+.PHONY: all lib tools tests bench check check-unit check-integration static \
+        install clean guests
+all: lib tools tests $(BENCH_BIN)
+
+lib: $(STATIC_LIB) $(SHARED_LIB)
+tools: $(TOOLS)
+tests: $(UNIT_BIN) $(INTEG_BIN) $(TEST_HELPER_BIN)
+
+# V=1 shows whole command lines.
+ifeq ($(V),1)
+  Q :=
+  say = @true
+else
+  Q := @
+  say = @echo "  $(1)	$(2)"
+endif
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -Itools -MMD -MP -c $< -o $@
+
+$(STATIC_LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(call say,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(SHARED_LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-soname,libtinyvmi.so.0 -o $@ $^ $(LDLIBS)
+
+# Tools and tests link the static library: no runtime dependency beyond libc.
+$(O)/bin/%: tools/%.c $(TOOL_COMMON_OBJ) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Itools $(LDFLAGS) -o $@ $< $(TOOL_COMMON_OBJ) $(STATIC_LIB) $(LDLIBS) $(TOOL_LDFLAGS)
+
+$(O)/tests/unit/%: tests/unit/%.c tests/unit/test.h $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+
+$(O)/tests/integration/%: tests/integration/%.c tests/integration/guest.h $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Itests/integration $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+
+$(O)/tests/helpers/%: tests/helpers/%.c $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+
+$(O)/bench/%: bench/%.c $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Ibench $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+
+check-unit: $(UNIT_BIN)
+	@sh tests/run-unit.sh $(O)
+
+# Builds (or reuses) the real guest images, then runs the integration tests.
+check-integration: all
+	@sh tests/run-integration.sh $(O)
+
+check: check-unit check-integration
+
+guests:
+	sh tests/guests/build-guests.sh
+
+static:
+	$(MAKE) tools O=build-static TOOL_LDFLAGS=-static
+
+bench: all
+	@sh bench/run.sh $(O)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include/tinyvmi/libvmi $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	           $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/libvmi/*.h $(DESTDIR)$(PREFIX)/include/tinyvmi/libvmi/
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/libtinyvmi.so.0
+	ln -sf libtinyvmi.so.0 $(DESTDIR)$(PREFIX)/lib/libtinyvmi.so
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	if ls man/*.1 >/dev/null 2>&1; then install -d $(DESTDIR)$(PREFIX)/share/man/man1; \
+	  install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' tinyvmi.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tinyvmi.pc
+
+clean:
+	rm -rf build build-san build-static
+
+-include $(LIB_OBJ:.o=.d) $(TOOL_COMMON_OBJ:.o=.d)

@@ -1,0 +1,39 @@
+#!/bin/sh
+# Every test TinyVMI has: a warning-free build with gcc (-Werror) and clang,
+# unit tests, unit tests under ASan/UBSan, the statically linked tools, and
+# the integration tests on the four real guest images (built on first use,
+# cached in ~/.cache/tinyvmi/guests).  The last line is the total.
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+JOBS=${JOBS:-2}
+total_pass=0; total_fail=0
+tally() { # log file of a stage
+    l=$(grep -E '^(unit|integration): [0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+    p=$(echo "$l" | sed -nE 's/^[a-z]+: ([0-9]+) passed.*/\1/p')
+    f=$(echo "$l" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
+    total_pass=$((total_pass + ${p:-0})); total_fail=$((total_fail + ${f:-0}))
+}
+status=0
+stage() { # log name, command...
+    log=/tmp/tinyvmi-$1.log; shift
+    if "$@" > "$log" 2>&1; then :; else status=1; fi
+    cat "$log"
+    tally "$log"
+}
+echo "== build (gcc, -Werror)"
+make -j"$JOBS" WERROR=1 all
+echo "== build (clang, -Werror)"
+make -j"$JOBS" CC=clang WERROR=1 O=build-clang all
+echo "== static tools"
+make static >/dev/null && ./build-static/bin/vmi-map-addr --help >/dev/null && echo "static tools: ok"
+echo "== unit tests"
+stage unit make check-unit
+echo "== unit tests under ASan + UBSan"
+stage unit-san make -j"$JOBS" SAN=1 check-unit
+echo "== integration tests on real guests"
+stage integ make check-integration
+echo "== integration tests under ASan + UBSan"
+stage integ-san make -j"$JOBS" SAN=1 check-integration
+echo "total: $total_pass passed, $total_fail failed"
+exit $status

@@ -1,0 +1,87 @@
+/*
+ * instance.h - the inside of a vmi_instance.  Private to src/core/: layers
+ * above use the public API and core.h; layers below never see it.
+ */
+#ifndef TINYVMI_CORE_INSTANCE_H
+#define TINYVMI_CORE_INSTANCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libvmi/libvmi.h>
+#include "arch/x86.h"
+#include "core/config.h"
+#include "driver/driver.h"
+#include "os/os.h"
+#include "util/err.h"
+#include "util/hash.h"
+#include "util/lru.h"
+
+/* Default cache sizes; config keys v2p_cache_size / page_cache_size override. */
+#define CORE_V2P_CACHE_DEFAULT  16384
+#define CORE_PAGE_CACHE_DEFAULT 1024
+#define CORE_PID_CACHE_DEFAULT  1024
+#define CORE_SYM_CACHE_DEFAULT  4096
+
+struct vmi_instance {
+    vmi_mode_t mode;
+    char *name;                /* the target as the caller named it */
+    uint64_t vmid;
+
+    const driver_ops_t *drv;
+    void *drv_state;
+
+    config_t *config;          /* never NULL after init */
+
+    arch_x86_mode_t pmode;
+    arch_x86_walker_t walker;
+    addr_t kpgd;               /* kernel page table (root), 0 when unknown */
+    uint8_t addr_width;
+
+    /* Translations: (page-table root, virtual page) -> physical page. */
+    util_lru_t *v2p;
+    uint64_t v2p_hits, v2p_misses;
+    /* Copies of physical pages, for drivers that cannot map memory. */
+    util_lru_t *pages;
+    uint64_t page_hits, page_misses;
+    util_lru_t *pidcache;      /* pid -> dtb */
+    util_hash_t *symcache;     /* "base:pid:name" -> addr_t */
+    size_t symcache_max;
+    util_hash_t *rvacache;     /* "base:pid:rva" -> name */
+
+    const os_ops_t *os;
+    void *os_state;
+
+    access_context_t last_fault;
+    util_err_t err;
+};
+
+/* memory.c: guest-physical reads below every other read. */
+status_t core_read_pa(vmi_instance_t vmi, addr_t pa, void *buf, size_t len, size_t *done);
+/* A pointer to len bytes at pa valid until the next call into the instance,
+ * copying into scratch (len <= 8) when the driver cannot map. */
+status_t core_read_entry(void *vmi, addr_t pa, unsigned size, uint64_t *value,
+                         util_err_t *err);
+
+const void *core_read_page(void *vmi, addr_t pa, void *buf, util_err_t *err);
+
+/* translate.c */
+status_t core_translate(vmi_instance_t vmi, addr_t dtb, addr_t va, addr_t *pa);
+/* Resolve an access context to (dtb, va); dtb is ~0 for physical access. */
+status_t core_resolve_ctx(vmi_instance_t vmi, const access_context_t *ctx,
+                          addr_t *dtb, addr_t *va);
+#define CORE_PHYSICAL ((addr_t)~0ULL)
+
+/* v2p cache key for a page-table root: the mode lives in the low bits of the
+ * root, which are never address bits (PAE roots are 32-byte aligned). */
+#define CORE_V2P_MODE_MASK 0x1fULL
+static inline uint64_t core_v2p_key(arch_x86_mode_t mode, addr_t dtb)
+{
+    return arch_x86_dtb_base(mode, dtb) | (uint64_t)mode;
+}
+
+/* cache.c */
+status_t core_caches_create(vmi_instance_t vmi);
+void core_caches_destroy(vmi_instance_t vmi);
+
+#endif

@@ -1,0 +1,466 @@
+/*
+ * read.c - every vmi_read_* call: one page at a time through the access
+ * context's translation, then a physical read.
+ *
+ * Reasons name the address that failed and the translation involved, e.g.
+ * "vmi_read: 0xffffffff81e00000 via page table 0x1a0a000: PDE ... not present".
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/core.h"
+#include "core/instance.h"
+
+/* The longest string vmi_read_str* returns: guest strings are hostile. */
+#define CORE_STR_MAX 65536
+
+status_t core_translate_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_t dtb,
+                            addr_t va, addr_t *pa);
+
+status_t vmi_read(vmi_instance_t vmi, const access_context_t *ctx, size_t count, void *buf,
+                  size_t *bytes_read)
+{
+    addr_t dtb, va;
+    size_t done = 0, n;
+    uint8_t *out = buf;
+
+    if (bytes_read)
+        *bytes_read = 0;
+    if (!vmi)
+        return VMI_FAILURE;
+    if (!buf && count) {
+        core_error(vmi, "vmi_read: buffer is NULL");
+        return VMI_FAILURE;
+    }
+    if (core_resolve_ctx(vmi, ctx, &dtb, &va) != VMI_SUCCESS)
+        return VMI_FAILURE;
+
+    if (dtb == CORE_PHYSICAL) {
+        status_t rc = core_read_pa(vmi, va, buf, count, &done);
+        if (bytes_read)
+            *bytes_read = done;
+        if (rc != VMI_SUCCESS)
+            core_error_prefix(vmi, "vmi_read: physical 0x%llx", (unsigned long long)va);
+        return rc;
+    }
+
+    while (done < count) {
+        addr_t cur = va + done, pa;
+        size_t got = 0;
+        n = 0x1000 - (cur & 0xfff);
+        if (n > count - done)
+            n = count - done;
+        if (core_translate_ctx(vmi, ctx, dtb, cur, &pa) != VMI_SUCCESS) {
+            core_error_prefix(vmi, "vmi_read: 0x%llx via page table 0x%llx",
+                              (unsigned long long)cur, (unsigned long long)dtb);
+            goto fail;
+        }
+        if (core_read_pa(vmi, pa, out + done, n, &got) != VMI_SUCCESS) {
+            done += got;
+            core_error_prefix(vmi, "vmi_read: 0x%llx (physical 0x%llx)",
+                              (unsigned long long)cur, (unsigned long long)pa);
+            goto fail;
+        }
+        done += n;
+    }
+    if (bytes_read)
+        *bytes_read = done;
+    return VMI_SUCCESS;
+fail:
+    if (bytes_read)
+        *bytes_read = done;
+    return VMI_FAILURE;
+}
+
+static status_t read_exact(vmi_instance_t vmi, const access_context_t *ctx, size_t n, void *out)
+{
+    return vmi_read(vmi, ctx, n, out, NULL);
+}
+
+status_t vmi_read_8(vmi_instance_t vmi, const access_context_t *ctx, uint8_t *value)
+{
+    return read_exact(vmi, ctx, 1, value);
+}
+
+status_t vmi_read_16(vmi_instance_t vmi, const access_context_t *ctx, uint16_t *value)
+{
+    return read_exact(vmi, ctx, 2, value);
+}
+
+status_t vmi_read_32(vmi_instance_t vmi, const access_context_t *ctx, uint32_t *value)
+{
+    return read_exact(vmi, ctx, 4, value);
+}
+
+status_t vmi_read_64(vmi_instance_t vmi, const access_context_t *ctx, uint64_t *value)
+{
+    return read_exact(vmi, ctx, 8, value);
+}
+
+status_t vmi_read_addr(vmi_instance_t vmi, const access_context_t *ctx, addr_t *value)
+{
+    if (!vmi || !value)
+        return VMI_FAILURE;
+    if (vmi->addr_width == 4) {
+        uint32_t v;
+        if (read_exact(vmi, ctx, 4, &v) != VMI_SUCCESS)
+            return VMI_FAILURE;
+        *value = v;
+        return VMI_SUCCESS;
+    }
+    return read_exact(vmi, ctx, 8, value);
+}
+
+/* Read up to max bytes ending at the first NUL of width w (1 or 2 bytes),
+ * page by page so a string that ends just before unmapped memory still reads. */
+static void *read_terminated(vmi_instance_t vmi, const access_context_t *ctx, unsigned w,
+                             size_t *len_out)
+{
+    access_context_t c = *ctx;
+    size_t cap = 256, len = 0;
+    uint8_t *s = malloc(cap + 2);
+
+    if (!s) {
+        core_error(vmi, "out of memory");
+        return NULL;
+    }
+    for (;;) {
+        uint8_t chunk[256];
+        size_t n = sizeof(chunk) - ((c.addr + len) & (sizeof(chunk) - 1));
+        size_t got = 0;
+        access_context_t at = c;
+        at.addr = c.addr + len;
+        if (at.tm == VMI_TM_KERNEL_SYMBOL) { /* resolve once, then by address */
+            addr_t va;
+            if (vmi_translate_ksym2v(vmi, c.ksym, &va) != VMI_SUCCESS)
+                goto fail;
+            c.tm = VMI_TM_PROCESS_DTB;
+            c.addr = va;
+            c.dtb = vmi->kpgd;
+            continue;
+        }
+        if (len + n > CORE_STR_MAX)
+            n = CORE_STR_MAX - len;
+        if (n == 0)
+            break; /* cut at the bound */
+        if (vmi_read(vmi, &at, n, chunk, &got) != VMI_SUCCESS && got == 0) {
+            if (len == 0)
+                goto fail;
+            break; /* unterminated before unreadable memory: keep what we have */
+        }
+        got -= got % w;
+        for (size_t i = 0; i < got; i += w) {
+            bool nul = w == 1 ? chunk[i] == 0 : (chunk[i] == 0 && chunk[i + 1] == 0);
+            if (nul) {
+                memcpy(s + len, chunk, i); /* fits: cap grows below */
+                len += i;
+                goto done;
+            }
+            if (len + i + w > cap) {
+                uint8_t *t;
+                cap *= 2;
+                t = realloc(s, cap + 2);
+                if (!t) {
+                    core_error(vmi, "out of memory");
+                    goto fail;
+                }
+                s = t;
+            }
+        }
+        memcpy(s + len, chunk, got);
+        len += got;
+        if (got < n)
+            break;
+    }
+done:
+    s[len] = 0;
+    s[len + 1] = 0;
+    if (len_out)
+        *len_out = len;
+    return s;
+fail:
+    free(s);
+    return NULL;
+}
+
+char *vmi_read_str(vmi_instance_t vmi, const access_context_t *ctx)
+{
+    if (!vmi || !ctx)
+        return NULL;
+    return read_terminated(vmi, ctx, 1, NULL);
+}
+
+uint16_t *vmi_read_wstr(vmi_instance_t vmi, const access_context_t *ctx)
+{
+    if (!vmi || !ctx)
+        return NULL;
+    return read_terminated(vmi, ctx, 2, NULL);
+}
+
+status_t core_read_str(vmi_instance_t vmi, const access_context_t *ctx, char *buf, size_t max)
+{
+    size_t got = 0;
+    if (!max)
+        return VMI_FAILURE;
+    buf[0] = '\0';
+    /* One read of max-1 bytes may cross into unmapped memory after the NUL;
+     * what was read before the failure is still good. */
+    vmi_read(vmi, ctx, max - 1, buf, &got);
+    if (got == 0)
+        return VMI_FAILURE;
+    buf[got] = '\0';
+    buf[strnlen(buf, got)] = '\0';
+    return VMI_SUCCESS;
+}
+
+/* ---- UNICODE_STRING (Windows): { u16 Length; u16 MaximumLength; PTR Buffer } ---- */
+
+#define UNICODE_MAX 0xffff /* Length is 16 bits: this is the real bound */
+
+unicode_string_t *vmi_read_unicode_str_pm(vmi_instance_t vmi, const access_context_t *ctx,
+                                          page_mode_t mode)
+{
+    access_context_t c;
+    uint16_t length;
+    addr_t buffer;
+    unicode_string_t *us;
+    unsigned width = (mode == VMI_PM_IA32E) ? 8 : 4;
+
+    if (!vmi || !ctx)
+        return NULL;
+    c = *ctx;
+    if (read_exact(vmi, &c, 2, &length) != VMI_SUCCESS)
+        return NULL;
+    c.addr = ctx->addr + width; /* Buffer follows the two u16 + alignment */
+    buffer = 0;
+    if (read_exact(vmi, &c, width, &buffer) != VMI_SUCCESS)
+        return NULL;
+    if (length & 1) {
+        core_error(vmi, "UNICODE_STRING at 0x%llx has an odd length %u",
+                   (unsigned long long)ctx->addr, length);
+        return NULL;
+    }
+    us = calloc(1, sizeof(*us));
+    if (!us || !(us->contents = calloc(1, (size_t)length + 2))) {
+        free(us);
+        core_error(vmi, "out of memory");
+        return NULL;
+    }
+    c.addr = buffer;
+    if (length && read_exact(vmi, &c, length, us->contents) != VMI_SUCCESS) {
+        core_error_prefix(vmi, "UNICODE_STRING buffer");
+        vmi_free_unicode_str(us);
+        return NULL;
+    }
+    us->length = length;
+    us->encoding = "UTF-16";
+    return us;
+}
+
+unicode_string_t *vmi_read_unicode_str(vmi_instance_t vmi, const access_context_t *ctx)
+{
+    if (!vmi)
+        return NULL;
+    return vmi_read_unicode_str_pm(vmi, ctx, arch_x86_page_mode(vmi->pmode));
+}
+
+void vmi_free_unicode_str(unicode_string_t *p)
+{
+    if (!p)
+        return;
+    free(p->contents);
+    free(p);
+}
+
+/* UTF-16LE -> UTF-8 is the conversion VMI users need (Windows names); it is
+ * done here rather than through iconv so static builds need no gconv files. */
+status_t vmi_convert_str_encoding(const unicode_string_t *in, unicode_string_t *out,
+                                  const char *outencoding)
+{
+    size_t n, o = 0;
+    uint8_t *dst;
+
+    if (!in || !out || !outencoding || !in->contents)
+        return VMI_FAILURE;
+    if (strcasecmp(outencoding, "UTF-8") != 0 && strcasecmp(outencoding, "UTF8") != 0)
+        return VMI_FAILURE;
+    if (in->encoding && strncasecmp(in->encoding, "UTF-16", 6) != 0)
+        return VMI_FAILURE;
+    n = in->length / 2;
+    dst = malloc(n * 3 + 1);
+    if (!dst)
+        return VMI_FAILURE;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t cp = in->contents[2 * i] | (uint32_t)in->contents[2 * i + 1] << 8;
+        if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < n) {
+            uint32_t lo = in->contents[2 * i + 2] | (uint32_t)in->contents[2 * i + 3] << 8;
+            if (lo >= 0xdc00 && lo < 0xe000) {
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                i++;
+            } else {
+                cp = 0xfffd;
+            }
+        } else if (cp >= 0xd800 && cp < 0xe000) {
+            cp = 0xfffd; /* lone surrogate */
+        }
+        if (cp < 0x80) {
+            dst[o++] = (uint8_t)cp;
+        } else if (cp < 0x800) {
+            dst[o++] = (uint8_t)(0xc0 | cp >> 6);
+            dst[o++] = (uint8_t)(0x80 | (cp & 0x3f));
+        } else if (cp < 0x10000) {
+            dst[o++] = (uint8_t)(0xe0 | cp >> 12);
+            dst[o++] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+            dst[o++] = (uint8_t)(0x80 | (cp & 0x3f));
+        } else {
+            /* 4 bytes, but two UTF-16 units gave 6 bytes of room */
+            dst[o++] = (uint8_t)(0xf0 | cp >> 18);
+            dst[o++] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+            dst[o++] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+            dst[o++] = (uint8_t)(0x80 | (cp & 0x3f));
+        }
+    }
+    dst[o] = 0;
+    out->contents = dst;
+    out->length = o;
+    out->encoding = "UTF-8";
+    return VMI_SUCCESS;
+}
+
+/* ---- the _pa, _va and _ksym families: contexts built for the caller ---- */
+
+#define CTX_PA(c, a) ACCESS_CONTEXT(c, .tm = VMI_TM_NONE, .addr = (a))
+#define CTX_VA(c, a, p) ACCESS_CONTEXT(c, .tm = VMI_TM_PROCESS_PID, .addr = (a), .pid = (p))
+#define CTX_KSYM(c, s) ACCESS_CONTEXT(c, .tm = VMI_TM_KERNEL_SYMBOL, .ksym = (s))
+
+status_t vmi_read_pa(vmi_instance_t vmi, addr_t paddr, size_t count, void *buf, size_t *bytes_read)
+{
+    CTX_PA(c, paddr);
+    return vmi_read(vmi, &c, count, buf, bytes_read);
+}
+
+status_t vmi_read_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, size_t count, void *buf,
+                     size_t *bytes_read)
+{
+    CTX_VA(c, vaddr, pid);
+    return vmi_read(vmi, &c, count, buf, bytes_read);
+}
+
+status_t vmi_read_ksym(vmi_instance_t vmi, const char *sym, size_t count, void *buf,
+                       size_t *bytes_read)
+{
+    CTX_KSYM(c, sym);
+    return vmi_read(vmi, &c, count, buf, bytes_read);
+}
+
+#define READ_FAMILY(bits, type)                                                            \
+    status_t vmi_read_##bits##_pa(vmi_instance_t vmi, addr_t paddr, type *value)            \
+    {                                                                                      \
+        CTX_PA(c, paddr);                                                                  \
+        return vmi_read_##bits(vmi, &c, value);                                            \
+    }                                                                                      \
+    status_t vmi_read_##bits##_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid,         \
+                                  type *value)                                             \
+    {                                                                                      \
+        CTX_VA(c, vaddr, pid);                                                             \
+        return vmi_read_##bits(vmi, &c, value);                                            \
+    }                                                                                      \
+    status_t vmi_read_##bits##_ksym(vmi_instance_t vmi, const char *sym, type *value)      \
+    {                                                                                      \
+        CTX_KSYM(c, sym);                                                                  \
+        return vmi_read_##bits(vmi, &c, value);                                            \
+    }
+
+READ_FAMILY(8, uint8_t)
+READ_FAMILY(16, uint16_t)
+READ_FAMILY(32, uint32_t)
+READ_FAMILY(64, uint64_t)
+READ_FAMILY(addr, addr_t)
+
+char *vmi_read_str_pa(vmi_instance_t vmi, addr_t paddr)
+{
+    CTX_PA(c, paddr);
+    return vmi_read_str(vmi, &c);
+}
+
+char *vmi_read_str_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid)
+{
+    CTX_VA(c, vaddr, pid);
+    return vmi_read_str(vmi, &c);
+}
+
+char *vmi_read_str_ksym(vmi_instance_t vmi, const char *sym)
+{
+    CTX_KSYM(c, sym);
+    return vmi_read_str(vmi, &c);
+}
+
+uint16_t *vmi_read_wstr_pa(vmi_instance_t vmi, addr_t paddr)
+{
+    CTX_PA(c, paddr);
+    return vmi_read_wstr(vmi, &c);
+}
+
+uint16_t *vmi_read_wstr_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid)
+{
+    CTX_VA(c, vaddr, pid);
+    return vmi_read_wstr(vmi, &c);
+}
+
+unicode_string_t *vmi_read_unicode_str_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid)
+{
+    CTX_VA(c, vaddr, pid);
+    return vmi_read_unicode_str(vmi, &c);
+}
+
+/* Copies, not views: a caller munmap()s what it gets, and must not be able to
+ * unmap the image under us. */
+status_t vmi_mmap_guest(vmi_instance_t vmi, const access_context_t *ctx, size_t num_pages,
+                        int prot, void **access_ptrs)
+{
+    if (!vmi || !ctx || !access_ptrs)
+        return VMI_FAILURE;
+    if (prot & PROT_WRITE) {
+        core_error(vmi, "vmi_mmap_guest: writable mappings are not supported");
+        return VMI_FAILURE;
+    }
+    for (size_t i = 0; i < num_pages; i++) {
+        access_context_t c = *ctx;
+        void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        c.addr = (ctx->addr & ~0xfffULL) + i * 4096;
+        if (p == MAP_FAILED || vmi_read(vmi, &c, 4096, p, NULL) != VMI_SUCCESS) {
+            if (p != MAP_FAILED)
+                munmap(p, 4096);
+            for (size_t j = 0; j < i; j++)
+                munmap(access_ptrs[j], 4096);
+            return VMI_FAILURE;
+        }
+        mprotect(p, 4096, PROT_READ);
+        access_ptrs[i] = p;
+    }
+    return VMI_SUCCESS;
+}
+
+status_t vmi_mmap_guest_pa(vmi_instance_t vmi, addr_t paddr, size_t num_pages, int prot,
+                           void **access_ptrs)
+{
+    CTX_PA(c, paddr);
+    return vmi_mmap_guest(vmi, &c, num_pages, prot, access_ptrs);
+}
+
+status_t vmi_mmap_guest_pfns(vmi_instance_t vmi, unsigned long *pfns, size_t num_pages, int prot,
+                             void **access_ptrs)
+{
+    if (!pfns)
+        return VMI_FAILURE;
+    for (size_t i = 0; i < num_pages; i++) {
+        if (vmi_mmap_guest_pa(vmi, (addr_t)pfns[i] << 12, 1, prot, &access_ptrs[i]) !=
+            VMI_SUCCESS) {
+            for (size_t j = 0; j < i; j++)
+                munmap(access_ptrs[j], 4096);
+            return VMI_FAILURE;
+        }
+    }
+    return VMI_SUCCESS;
+}

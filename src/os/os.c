@@ -1,0 +1,21 @@
+/*
+ * os.c - the list of built-in OS layers and lookup by name.
+ */
+#include "os/os.h"
+
+#include <strings.h>
+
+/* Each layer adds one line here. */
+const os_ops_t *const os_table[] = {
+    NULL,
+};
+
+const os_ops_t *os_by_name(const char *ostype)
+{
+    if (!ostype)
+        return NULL;
+    for (size_t i = 0; os_table[i]; i++)
+        if (strcasecmp(os_table[i]->name, ostype) == 0)
+            return os_table[i];
+    return NULL;
+}

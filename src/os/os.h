@@ -1,0 +1,64 @@
+/*
+ * os.h - the seam between the core and an operating-system layer.
+ *
+ * An OS layer (os/linux, os/windows) turns raw guest memory into kernel
+ * facts: symbols, structure offsets, the kernel page table, processes and
+ * modules.  It reads guest memory only through the public vmi_read_* calls
+ * and the core's helpers in core/core.h, so it never touches a driver or a
+ * page-table walker directly.  The core picks a layer by the configured
+ * ostype, or by asking each layer's detect() in turn.
+ *
+ * Every walk an OS layer makes over guest lists is bounded
+ * (OS_WALK_LIMIT) and every string it reads has a length cap, because guest
+ * memory is hostile input.
+ */
+#ifndef TINYVMI_OS_H
+#define TINYVMI_OS_H
+
+#include <stdbool.h>
+#include <libvmi/libvmi.h>
+
+/* The most entries any walk over a guest list may visit.  Real kernels have
+ * far fewer processes or modules; a longer list is corrupt or cyclic. */
+#define OS_WALK_LIMIT 100000
+
+typedef struct os_ops {
+    const char *name; /* "Linux", "Windows": the ostype config value */
+    os_t type;
+
+    /* Cheap check whether the guest runs this OS, for ostype-less init. */
+    bool (*detect)(vmi_instance_t vmi);
+    /* Start: find symbols, offsets and the kernel page table.  On failure
+     * the reason is on the instance (core_error) and state is freed. */
+    status_t (*init)(vmi_instance_t vmi, void **state);
+    void (*destroy)(void *state);
+
+    /* Each of these may be NULL when the layer cannot answer; the core then
+     * fails the call with a reason naming the OS. */
+    status_t (*ksym2v)(vmi_instance_t vmi, void *state, const char *sym, addr_t *va);
+    const char *(*v2ksym)(vmi_instance_t vmi, void *state, addr_t va);
+    status_t (*pid_to_dtb)(vmi_instance_t vmi, void *state, vmi_pid_t pid, addr_t *dtb);
+    status_t (*dtb_to_pid)(vmi_instance_t vmi, void *state, addr_t dtb, vmi_pid_t *pid);
+    status_t (*get_offset)(vmi_instance_t vmi, void *state, const char *name, addr_t *off);
+    status_t (*struct_offset)(vmi_instance_t vmi, void *state, const char *strct,
+                              const char *member, addr_t *off);
+    /* Export of a module (Windows PE, Linux ELF) at base, for
+     * vmi_translate_sym2v / v2sym. */
+    status_t (*user_sym2rva)(vmi_instance_t vmi, void *state, const access_context_t *ctx,
+                             const char *sym, addr_t *rva);
+    const char *(*user_rva2sym)(vmi_instance_t vmi, void *state,
+                                const access_context_t *ctx, addr_t rva);
+    status_t (*process_foreach)(vmi_instance_t vmi, void *state,
+                                tvmi_process_fn fn, void *ctx);
+    status_t (*module_foreach)(vmi_instance_t vmi, void *state,
+                               tvmi_module_fn fn, void *ctx);
+    /* Windows only; NULL elsewhere. */
+    bool (*windows_build_info)(vmi_instance_t vmi, void *state, win_build_info_t *info);
+} os_ops_t;
+
+/* Built-in layers, NULL-terminated (os.c). */
+extern const os_ops_t *const os_table[];
+/* The layer whose name matches ostype (case-insensitive), or NULL. */
+const os_ops_t *os_by_name(const char *ostype);
+
+#endif

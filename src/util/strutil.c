@@ -1,0 +1,123 @@
+/*
+ * strutil.c - strict, locale-free string helpers (see strutil.h).
+ *
+ * Deliberately no <ctype.h> and no strtoull: both depend on the locale or
+ * accept more than a configuration value should.  Nothing here allocates
+ * except util_strdup.
+ */
+#include "util/strutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool is_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' || ch == '\f' || ch == '\r';
+}
+
+static char to_lower(char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+}
+
+/* The digit's value, or 16 (larger than any base used) when ch is no digit. */
+static unsigned digit_value(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return (unsigned)(ch - '0');
+    ch = to_lower(ch);
+    if (ch >= 'a' && ch <= 'f')
+        return (unsigned)(ch - 'a' + 10);
+    return 16;
+}
+
+char *util_strdup(const char *s)
+{
+    size_t n;
+    char *d;
+
+    if (!s)
+        return NULL;
+    n = strlen(s) + 1;
+    d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+size_t util_strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t len;
+
+    if (!src)
+        src = "";
+    len = strlen(src);
+    if (size > 0) {
+        size_t n = len < size - 1 ? len : size - 1;
+        memcpy(dst, src, n);
+        dst[n] = '\0';
+    }
+    return len;
+}
+
+bool util_parse_u64(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    unsigned base = 10;
+    size_t ndigits = 0;
+
+    if (!s)
+        return false;
+    while (is_space(*s))
+        s++;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        s += 2;
+    } else if (s[0] == '0') {
+        /* A lone "0" is zero in any base; "0..." is octal. */
+        base = 8;
+    }
+    for (;; s++, ndigits++) {
+        unsigned d = digit_value(*s);
+        if (d >= base)
+            break;
+        if (v > (UINT64_MAX - d) / base)
+            return false; /* v * base + d would not fit */
+        v = v * base + d;
+    }
+    if (ndigits == 0)
+        return false;
+    while (is_space(*s))
+        s++;
+    if (*s != '\0')
+        return false;
+    if (out)
+        *out = v;
+    return true;
+}
+
+char *util_str_trim(char *s)
+{
+    char *start, *end;
+
+    if (!s)
+        return NULL;
+    for (start = s; is_space(*start); start++)
+        ;
+    end = start + strlen(start);
+    while (end > start && is_space(end[-1]))
+        end--;
+    memmove(s, start, (size_t)(end - start));
+    s[end - start] = '\0';
+    return s;
+}
+
+bool util_streq_nocase(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    for (; *a && *b; a++, b++)
+        if (to_lower(*a) != to_lower(*b))
+            return false;
+    return *a == *b;
+}

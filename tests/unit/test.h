@@ -1,0 +1,81 @@
+/*
+ * test.h - the smallest test harness that does the job.
+ *
+ * A test file defines test functions, registers them in main() with
+ * TEST_RUN(fn), and ends with TEST_DONE().  CHECK(cond) records a failure
+ * with file:line and carries on, so one run shows every broken check.  The
+ * closing line is "N passed, N failed", which CI counts.
+ */
+#ifndef TINYVMI_TEST_H
+#define TINYVMI_TEST_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int test_failed_checks;
+static int test_passed, test_failed;
+static const char *test_current = "";
+
+#define CHECK(cond)                                                        \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            fprintf(stderr, "  FAIL %s:%d in %s: %s\n", __FILE__, __LINE__, \
+                    test_current, #cond);                                  \
+            test_failed_checks++;                                          \
+        }                                                                  \
+    } while (0)
+
+#define CHECK_EQ_U64(a, b)                                                  \
+    do {                                                                    \
+        uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                    \
+        if (a_ != b_) {                                                     \
+            fprintf(stderr, "  FAIL %s:%d in %s: %s == %s (0x%" PRIx64      \
+                    " != 0x%" PRIx64 ")\n", __FILE__, __LINE__, test_current, \
+                    #a, #b, a_, b_);                                        \
+            test_failed_checks++;                                           \
+        }                                                                   \
+    } while (0)
+
+#define CHECK_STREQ(a, b)                                                   \
+    do {                                                                    \
+        const char *a_ = (a), *b_ = (b);                                    \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                            \
+            fprintf(stderr, "  FAIL %s:%d in %s: %s == %s (\"%s\" != \"%s\")\n", \
+                    __FILE__, __LINE__, test_current, #a, #b,               \
+                    a_ ? a_ : "(null)", b_ ? b_ : "(null)");                \
+            test_failed_checks++;                                           \
+        }                                                                   \
+    } while (0)
+
+#define TEST_RUN(fn)                                       \
+    do {                                                   \
+        int before_ = test_failed_checks;                  \
+        test_current = #fn;                                \
+        fn();                                              \
+        if (test_failed_checks == before_) {               \
+            test_passed++;                                 \
+            printf("ok   %s\n", #fn);                      \
+        } else {                                           \
+            test_failed++;                                 \
+            printf("FAIL %s\n", #fn);                      \
+        }                                                  \
+    } while (0)
+
+/* A test that cannot run here says so and why; it counts as skipped. */
+static int test_skipped;
+#define TEST_SKIP(fn, why)                                 \
+    do {                                                   \
+        test_skipped++;                                    \
+        printf("skip %s: %s\n", #fn, why);                 \
+    } while (0)
+
+#define TEST_DONE()                                                        \
+    do {                                                                   \
+        printf("%d passed, %d failed, %d skipped\n", test_passed,          \
+               test_failed, test_skipped);                                 \
+        return test_failed ? 1 : 0;                                        \
+    } while (0)
+
+#endif

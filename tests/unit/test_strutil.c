@@ -1,0 +1,152 @@
+/*
+ * test_strutil.c - the string helpers: a configuration number parses to
+ * exactly what it says or not at all; copies always terminate.
+ */
+#include "test.h"
+
+#include "util/strutil.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Parses, and the value is v. */
+static bool parses_to(const char *s, uint64_t v)
+{
+    uint64_t out = 0xdeadbeef;
+    return util_parse_u64(s, &out) && out == v;
+}
+
+/* Refused, and *out left alone. */
+static bool refused(const char *s)
+{
+    uint64_t out = 0xdeadbeef;
+    return !util_parse_u64(s, &out) && out == 0xdeadbeef;
+}
+
+static void test_parse_u64_accepts(void)
+{
+    CHECK(parses_to("0", 0));
+    CHECK(parses_to("00", 0));
+    CHECK(parses_to("42", 42));
+    CHECK(parses_to("  42 ", 42));
+    CHECK(parses_to("\t42\n", 42));
+    CHECK(parses_to("0x0", 0));
+    CHECK(parses_to("0x1f", 0x1f));
+    CHECK(parses_to("0X1F", 0x1f));
+    CHECK(parses_to("0xAbCdEf", 0xabcdef));
+    CHECK(parses_to("0755", 0755));
+    CHECK(parses_to("010", 8));
+    CHECK(parses_to("0xb48", 0xb48));          /* a libvmi.conf offset */
+    CHECK(parses_to("0xffffffff82a0c940", UINT64_C(0xffffffff82a0c940)));
+    CHECK(parses_to("0xffffffffffffffff", UINT64_MAX));
+    CHECK(parses_to("0x00000000000000000001", 1)); /* leading zeros are not overflow */
+    CHECK(parses_to("18446744073709551615", UINT64_MAX));
+    CHECK(parses_to("01777777777777777777777", UINT64_MAX));
+    CHECK(util_parse_u64("7", NULL)); /* out may be NULL: a validity check */
+}
+
+static void test_parse_u64_rejects(void)
+{
+    CHECK(refused(NULL));
+    CHECK(refused(""));
+    CHECK(refused("   "));
+    CHECK(refused("0x"));
+    CHECK(refused("0x "));
+    CHECK(refused(" 0X"));
+    CHECK(refused("12abc"));
+    CHECK(refused("12 3"));
+    CHECK(refused("0x12g"));
+    CHECK(refused("08"));   /* 8 is no octal digit */
+    CHECK(refused("09"));
+    CHECK(refused("-1"));
+    CHECK(refused("+1"));
+    CHECK(refused("x10"));
+    CHECK(refused("abc"));
+    CHECK(refused("0x10000000000000000"));
+    CHECK(refused("0x1ffffffffffffffff"));
+    CHECK(refused("18446744073709551616"));
+    CHECK(refused("99999999999999999999"));
+    CHECK(refused("02000000000000000000000"));
+}
+
+static void test_strdup(void)
+{
+    char *d = util_strdup("linux_tasks");
+
+    CHECK_STREQ(d, "linux_tasks");
+    free(d);
+    d = util_strdup("");
+    CHECK_STREQ(d, "");
+    free(d);
+    CHECK(util_strdup(NULL) == NULL);
+}
+
+static void test_strlcpy(void)
+{
+    char buf[8];
+
+    memset(buf, 'x', sizeof(buf));
+    CHECK_EQ_U64(util_strlcpy(buf, "abc", sizeof(buf)), 3);
+    CHECK_STREQ(buf, "abc");
+    /* Truncation: always terminated, return value says how long it was. */
+    memset(buf, 'x', sizeof(buf));
+    CHECK_EQ_U64(util_strlcpy(buf, "swapper/0 extra", sizeof(buf)), 15);
+    CHECK_STREQ(buf, "swapper");
+    CHECK_EQ_U64(util_strlcpy(buf, "1234567", sizeof(buf)), 7); /* exactly fits */
+    CHECK_STREQ(buf, "1234567");
+    CHECK_EQ_U64(util_strlcpy(buf, "12345678", sizeof(buf)), 8);
+    CHECK_STREQ(buf, "1234567");
+    CHECK_EQ_U64(util_strlcpy(buf, "", sizeof(buf)), 0);
+    CHECK_STREQ(buf, "");
+    /* size 1: only the terminator; size 0: nothing written at all. */
+    buf[0] = 'x';
+    CHECK_EQ_U64(util_strlcpy(buf, "abc", 1), 3);
+    CHECK_EQ_U64(buf[0], 0);
+    buf[0] = 'x';
+    CHECK_EQ_U64(util_strlcpy(buf, "abc", 0), 3);
+    CHECK_EQ_U64(buf[0], 'x');
+    CHECK_EQ_U64(util_strlcpy(buf, NULL, sizeof(buf)), 0);
+    CHECK_STREQ(buf, "");
+}
+
+static void test_trim(void)
+{
+    char a[] = "  \tkvm \r\n";
+    char b[] = "none";
+    char c[] = "   ";
+    char d[] = "";
+    char e[] = " a b ";
+
+    CHECK(util_str_trim(a) == a);
+    CHECK_STREQ(a, "kvm");
+    CHECK_STREQ(util_str_trim(b), "none");
+    CHECK_STREQ(util_str_trim(c), "");
+    CHECK_STREQ(util_str_trim(d), "");
+    CHECK_STREQ(util_str_trim(e), "a b");
+    CHECK(util_str_trim(NULL) == NULL);
+}
+
+static void test_streq_nocase(void)
+{
+    CHECK(util_streq_nocase("Linux", "linux"));
+    CHECK(util_streq_nocase("WINDOWS", "windows"));
+    CHECK(util_streq_nocase("", ""));
+    CHECK(!util_streq_nocase("linux", "linu"));
+    CHECK(!util_streq_nocase("linu", "linux"));
+    CHECK(!util_streq_nocase("linux", "linuy"));
+    CHECK(!util_streq_nocase("[", "{")); /* '[' + 32 == '{': only letters fold */
+    CHECK(util_streq_nocase(NULL, NULL));
+    CHECK(!util_streq_nocase(NULL, ""));
+    CHECK(!util_streq_nocase("", NULL));
+}
+
+int main(void)
+{
+    TEST_RUN(test_parse_u64_accepts);
+    TEST_RUN(test_parse_u64_rejects);
+    TEST_RUN(test_strdup);
+    TEST_RUN(test_strlcpy);
+    TEST_RUN(test_trim);
+    TEST_RUN(test_streq_nocase);
+    TEST_DONE();
+}
