@@ -1,0 +1,11 @@
+#!/bin/sh
+# Runs the benchmarks on every guest image that exists (figures, never pass/fail).
+O=${1:-build}
+C=${TINYVMI_GUEST_CACHE:-$HOME/.cache/tinyvmi/guests}
+for g in amd64 amd64-la57 i386 i386-pae; do
+    [ -f "$C/$g/stamp" ] || { echo "bench: no $g image (run make guests)"; continue; }
+    text=$(sed -n 's/^\([0-9a-f]*\) [Tt] _text$/\1/p' "$C/$g/truth/kallsyms.txt" | head -n 1)
+    [ -n "$text" ] || text=$(sed -n 's/^\([0-9a-f]*\) [Tt] startup_32$/\1/p' "$C/$g/truth/kallsyms.txt" | head -n 1)
+    echo "== $g"
+    "$O/bench/bench_map_addr" "$C/$g/core.elf" "$text" "$C/$g/ram.raw" 500
+done
