@@ -34,7 +34,8 @@ static const char *guest_cache_dir(void)
 /* <cache>/<guest>/<file> into buf. */
 static const char *guest_path(const char *guest, const char *file, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/%s/%s", guest_cache_dir(), guest, file);
+    if ((size_t)snprintf(buf, len, "%s/%s/%s", guest_cache_dir(), guest, file) >= len)
+        buf[0] = '\0'; /* too long: open fails, the test says what is missing */
     return buf;
 }
 
@@ -95,8 +96,9 @@ static uint64_t guest_meta_u64(const char *guest, const char *key)
     return strtoull(v, NULL, 0);
 }
 
-/* Address of a symbol in the guest's /proc/kallsyms (first match), 0 if absent. */
-static uint64_t guest_kallsyms(const char *guest, const char *name)
+/* Address and type letter of a symbol in the guest's /proc/kallsyms (first
+ * match); 0 if absent. */
+static uint64_t guest_kallsyms_typed(const char *guest, const char *name, char *type_out)
 {
     char p[4096], line[512];
     FILE *f = fopen(guest_path(guest, "truth/kallsyms.txt", p, sizeof(p)), "r");
@@ -108,11 +110,62 @@ static uint64_t guest_kallsyms(const char *guest, const char *name)
         unsigned long long a;
         if (sscanf(line, "%llx %c %255s", &a, &type, sym) == 3 && strcmp(sym, name) == 0) {
             addr = a;
+            if (type_out)
+                *type_out = type;
             break;
         }
     }
     fclose(f);
     return addr;
+}
+
+static uint64_t guest_kallsyms(const char *guest, const char *name)
+{
+    return guest_kallsyms_typed(guest, name, NULL);
+}
+
+/* Sum of the "System RAM" ranges of the guest's /proc/iomem. */
+static uint64_t guest_iomem_ram(const char *guest)
+{
+    char p[4096], line[256];
+    FILE *f = fopen(guest_path(guest, "truth/iomem.txt", p, sizeof(p)), "r");
+    uint64_t total = 0;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long long a, b;
+        if (line[0] != ' ' && strstr(line, ": System RAM") &&
+            sscanf(line, "%llx-%llx", &a, &b) == 2)
+            total += b - a + 1;
+    }
+    fclose(f);
+    return total;
+}
+
+/* Size of a memory region QEMU listed in "info mtree -f" by name (first). */
+static uint64_t guest_mtree_size(const char *guest, const char *region)
+{
+    char p[4096], line[512];
+    FILE *f = fopen(guest_path(guest, "truth/mtree.txt", p, sizeof(p)), "r");
+    uint64_t size = 0;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long long a, b;
+        char *name = strrchr(line, ':');
+        if (!name || sscanf(line, " %llx-%llx", &a, &b) != 2)
+            continue;
+        name++;
+        while (*name == ' ')
+            name++;
+        name[strcspn(name, "\r\n")] = '\0';
+        if (strcmp(name, region) == 0) {
+            size = b - a + 1;
+            break;
+        }
+    }
+    fclose(f);
+    return size;
 }
 
 /* One line of truth/kcore.txt: what the guest read at a kernel address. */

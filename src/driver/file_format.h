@@ -1,0 +1,127 @@
+/*
+ * file_format.h - the memory-image formats the file driver understands, and
+ * the layout each one reports: where guest-physical memory lies in the file
+ * and, when the image records it, each vCPU's registers.
+ *
+ * A format only parses.  It never opens, maps or reads the file itself: the
+ * driver (file.c) hands it the read-only mapping, then sorts and validates
+ * what it found (no overlaps, nothing past the end of the file, nothing that
+ * wraps), so every format gets the same checks for free.  Formats know
+ * nothing of paging or operating systems.
+ *
+ * Adding a format: write file_<name>.c defining
+ *     const file_format_t file_format_<name> = { "<name>", detect, parse };
+ * and add one X(<name>) line to FILE_FORMATS below, before raw.
+ */
+#ifndef TINYVMI_DRIVER_FILE_FORMAT_H
+#define TINYVMI_DRIVER_FILE_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libvmi/libvmi.h>
+#include "util/err.h"
+
+/* Every format, in detection order.  Raw accepts anything, so it stays last:
+ * it is what an image is when nothing more specific recognises it. */
+#define FILE_FORMATS(X) \
+    X(elf)              \
+    X(lime)             \
+    X(raw)
+
+/* One run of guest-physical memory stored contiguously in the file:
+ * [start, start + len) lives at [offset, offset + len) of the file. */
+typedef struct file_range {
+    addr_t start;
+    uint64_t len;
+    uint64_t offset;
+    /* The format's own number for where this range came from (ELF program
+     * header index, LiME header index), so errors can name it. */
+    uint32_t src;
+} file_range_t;
+
+/* Registers are kept by LibVMI's reg_t number, below MSR_ALL. */
+#define FILE_NREGS MSR_ALL
+
+/* What one vCPU's state note told us. */
+typedef struct file_vcpu {
+    uint64_t val[FILE_NREGS];
+    bool have[FILE_NREGS];
+    /* Where the values came from ("QEMU CPU state note"), or why there are
+     * none; used in the reason when a register is asked for and missing. */
+    char source[96];
+} file_vcpu_t;
+
+typedef struct file_layout {
+    file_range_t *ranges;
+    size_t nranges, cap_ranges;
+    /* What the format calls its range records ("ELF program header"),
+     * used to name a range in an error. */
+    const char *unit;
+    file_vcpu_t *vcpus;
+    unsigned int nvcpus, cap_vcpus;
+} file_layout_t;
+
+typedef struct file_format {
+    const char *name;
+    /* Does this file look like ours?  head is the start of the file, filesize
+     * bytes long (possibly shorter than any header: check before reading).
+     * Must be cheap: only magic numbers. */
+    bool (*detect)(const uint8_t *head, size_t filesize);
+    /* Fill out from the whole mapped file.  Ranges may be added in any order;
+     * the driver sorts and validates them afterwards.  On failure, a reason
+     * naming the header at fault (the driver puts the path in front). */
+    status_t (*parse)(const uint8_t *map, size_t filesize, file_layout_t *out,
+                      util_err_t *err);
+} file_format_t;
+
+#define FILE_FORMAT_DECLARE(n) extern const file_format_t file_format_##n;
+FILE_FORMATS(FILE_FORMAT_DECLARE)
+#undef FILE_FORMAT_DECLARE
+
+/* ---- Building a layout (file.c) ---- */
+
+/* Append a range; a zero length adds nothing.  Fails only when memory runs
+ * out (the bounds are checked later, by file_layout_finish). */
+status_t file_layout_add_range(file_layout_t *out, addr_t start, uint64_t len,
+                               uint64_t offset, uint32_t src, util_err_t *err);
+
+/* Append a vCPU with no registers yet; NULL (and a reason) when memory runs
+ * out or the image claims an absurd number of vCPUs. */
+file_vcpu_t *file_layout_add_vcpu(file_layout_t *out, util_err_t *err);
+
+static inline void file_vcpu_set(file_vcpu_t *v, reg_t reg, uint64_t value)
+{
+    if (reg < FILE_NREGS) {
+        v->val[reg] = value;
+        v->have[reg] = true;
+    }
+}
+
+/* Sort the ranges, check them against each other and the file size, and
+ * merge neighbours that are contiguous both in memory and in the file. */
+status_t file_layout_finish(file_layout_t *layout, uint64_t filesize,
+                            util_err_t *err);
+
+void file_layout_free(file_layout_t *layout);
+
+/* ---- Reading little-endian fields of an image (callers check bounds) ---- */
+
+static inline uint16_t file_le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
+}
+
+static inline uint32_t file_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t file_le64(const uint8_t *p)
+{
+    return (uint64_t)file_le32(p) | (uint64_t)file_le32(p + 4) << 32;
+}
+
+#endif
