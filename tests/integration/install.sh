@@ -1,0 +1,46 @@
+#!/bin/sh
+# `make install` into a scratch root, then a LibVMI-style program
+# (examples/map-addr.c) built purely through `pkg-config tinyvmi`, both
+# dynamically and statically, run on a real guest: LibVMI programs compile
+# against TinyVMI unchanged.  Ends with "N passed, N failed".
+O=${1:-build}
+# The install test is about the normal build; the sanitizer run skips it.
+if [ "$O" != build ]; then echo "0 passed, 0 failed, 1 skipped"; exit 0; fi
+C=${TINYVMI_GUEST_CACHE:-$HOME/.cache/tinyvmi/guests}
+pass=0; fail=0
+ok()  { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+CC=${CC:-cc}
+
+if make -s install O="$O" DESTDIR="$T/root" PREFIX=/usr > "$T/log" 2>&1; then ok "make install"
+else bad "make install"; cat "$T/log"; fi
+for f in usr/include/tinyvmi/libvmi/libvmi.h usr/include/tinyvmi/libvmi/tinyvmi.h \
+         usr/lib/libtinyvmi.a usr/lib/libtinyvmi.so usr/lib/pkgconfig/tinyvmi.pc \
+         usr/bin/vmi-map-addr; do
+    if [ -e "$T/root/$f" ]; then ok "installed $f"; else bad "installed $f"; fi
+done
+
+export PKG_CONFIG_PATH="$T/root/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$T/root"
+if ! command -v pkg-config >/dev/null; then bad "pkg-config is installed"; echo "$pass passed, $fail failed"; exit 1; fi
+cflags=$(pkg-config --cflags tinyvmi); libs=$(pkg-config --libs tinyvmi)
+if $CC -std=c11 -Wall -Werror $cflags examples/map-addr.c -o "$T/map-addr" $libs > "$T/log" 2>&1
+then ok "LibVMI-style program builds with pkg-config (shared)"
+else bad "LibVMI-style program builds with pkg-config (shared)"; cat "$T/log"; fi
+if $CC -std=c11 -Wall -Werror -static $cflags examples/map-addr.c -o "$T/map-addr-static" $libs > "$T/log" 2>&1
+then ok "LibVMI-style program links statically"
+else bad "LibVMI-style program links statically"; cat "$T/log"; fi
+
+g=amd64
+banner=$(sed -n 's/^\([0-9a-f]*\) [A-Za-z] linux_banner$/\1/p' "$C/$g/truth/kallsyms.txt" | head -n 1)
+for bin in map-addr map-addr-static; do
+    LD_LIBRARY_PATH="$T/root/usr/lib" "$T/$bin" "$C/$g/core.elf" "$banner" > "$T/out" 2>&1
+    if grep -q '|Linux version' "$T/out"; then ok "$bin shows the banner of the real guest"
+    else bad "$bin shows the banner of the real guest"; head -n 5 "$T/out"; fi
+done
+if file "$T/map-addr-static" 2>/dev/null | grep -q 'statically linked' ||
+   ! ldd "$T/map-addr-static" >/dev/null 2>&1; then ok "static program has no dynamic dependency"
+else bad "static program has no dynamic dependency"; fi
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
