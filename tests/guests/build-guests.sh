@@ -1,0 +1,577 @@
+#!/bin/sh
+# Builds TinyVMI's real test targets: four small Debian-kernel guests booted
+# under QEMU (TCG), each snapshotted at a known moment as a raw RAM file, an
+# ELF core and a LiME image, together with the ground truth the guest itself
+# printed about its kernel.  The integration tests read these; the layout is
+# the contract documented in tests/guests/README.md.
+#
+# It must not install anything into the host (kernels and busybox are
+# fetched with `apt-get download` and unpacked with dpkg-deb), must not touch
+# the git tree (everything lands in the cache directory), and must stay
+# cheap when the images already exist: then it runs no apt, no compiler and
+# no QEMU.
+#
+# POSIX sh on purpose: `make guests` runs it with sh (dash on Debian).
+
+set -eu
+
+# Bump when the layout, the guest's /init or anything that changes what a
+# built guest contains changes: every cached guest is rebuilt.
+FORMAT_VERSION=1
+
+ALL_GUESTS="amd64 amd64-la57 i386 i386-pae"
+MEM_MB=256
+# Modules loaded in the guest, in load order (path below kernel/ in the
+# package).  Chosen because they exist in both the amd64 and the 686
+# packages and depend on nothing; the build checks the latter.
+MODULES="lib/crc7 lib/crc-itu-t lib/ts_kmp crypto/michael_mic"
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+CACHE=${TINYVMI_GUEST_CACHE:-${HOME:-/tmp}/.cache/tinyvmi/guests}
+BOOT_TIMEOUT=${TINYVMI_GUEST_TIMEOUT:-120}
+HOST_CC=${CC:-cc}
+GUEST_CC=${TINYVMI_GUEST_CC:-gcc}
+
+usage() {
+    cat <<EOF
+usage: $0 [--force] [--only NAME] [--help]
+
+Builds (or reuses) TinyVMI's integration-test guest images in
+  \$TINYVMI_GUEST_CACHE (default ~/.cache/tinyvmi/guests), now: $CACHE
+Guests: $ALL_GUESTS
+
+  --force       rebuild even if the cached images are complete
+  --only NAME   build only guest NAME
+  --help        this text
+
+A guest is rebuilt when one of its files is missing or its stamp was written
+by another FORMAT_VERSION (now $FORMAT_VERSION).  --force also picks up newer
+Debian kernels.  TINYVMI_GUEST_TIMEOUT (seconds, default 120) limits each
+boot.  Host packages needed: see tests/guests/deps.sh.
+EOF
+}
+
+FORCE=0
+ONLY=""
+while [ $# -gt 0 ]; do
+    case $1 in
+    --force) FORCE=1 ;;
+    --only)
+        [ $# -ge 2 ] || { usage >&2; exit 2; }
+        ONLY=$2
+        shift ;;
+    --only=*) ONLY=${1#--only=} ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "build-guests: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+    esac
+    shift
+done
+
+GUESTS=$ALL_GUESTS
+if [ -n "$ONLY" ]; then
+    case " $ALL_GUESTS " in
+    *" $ONLY "*) GUESTS=$ONLY ;;
+    *) echo "build-guests: unknown guest '$ONLY' (known: $ALL_GUESTS)" >&2; exit 2 ;;
+    esac
+fi
+
+say() { echo "build-guests: $*"; }
+die() { echo "build-guests: error: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- guests ---
+
+# Sets the per-guest variables.  EXPECT_PAGING is what CR0/CR4/EFER must
+# show once the guest runs; the build fails otherwise, since a guest in the
+# wrong paging mode would make its tests test the wrong walker.
+guest_config() {
+    case $1 in
+    amd64)
+        ARCH=x86_64 DEB_ARCH=amd64 META=linux-image-amd64
+        QEMU=qemu-system-x86_64 QEMU_CPU=qemu64 EXPECT_PAGING=ia32e ;;
+    amd64-la57)
+        ARCH=x86_64 DEB_ARCH=amd64 META=linux-image-amd64
+        QEMU=qemu-system-x86_64 QEMU_CPU=qemu64,+la57 EXPECT_PAGING=la57 ;;
+    i386)
+        ARCH=i386 DEB_ARCH=i386 META=linux-image-686
+        QEMU=qemu-system-i386 QEMU_CPU=qemu32 EXPECT_PAGING=legacy ;;
+    i386-pae)
+        ARCH=i386 DEB_ARCH=i386 META=linux-image-686-pae
+        QEMU=qemu-system-i386 QEMU_CPU=max EXPECT_PAGING=pae ;;
+    *) die "no configuration for guest '$1'" ;;
+    esac
+}
+
+REQUIRED_FILES="ram.raw core.elf ram.lime meta.env console.log
+    truth/uname.txt truth/version.txt truth/cmdline.txt truth/kallsyms.txt
+    truth/iomem.txt truth/modules.txt truth/ps.txt truth/marked.txt
+    truth/dmesg.txt truth/meminfo.txt truth/cpuinfo.txt truth/kcore.txt
+    truth/registers.txt truth/mtree.txt"
+
+guest_complete() {
+    d=$CACHE/$1
+    [ -f "$d/stamp" ] || return 1
+    grep -qx "FORMAT_VERSION=$FORMAT_VERSION" "$d/stamp" || return 1
+    for f in $REQUIRED_FILES; do
+        [ -s "$d/$f" ] || return 1
+    done
+    return 0
+}
+
+# ------------------------------------------------------ cleanup and lock ---
+
+WORK=""
+QEMU_PID=""
+SHM_FILE=""
+OUTNEW="" # the half-built guest directory, removed if we do not finish
+# Ends our QEMU (asked to quit already, or TERM'd now if FAST) and removes
+# its RAM file.  TERM before KILL: QEMU runs under timeout(1), which passes
+# TERM on but would orphan QEMU if it were killed itself.
+stop_qemu() {
+    if [ -n "$QEMU_PID" ]; then
+        [ "${1:-}" != fast ] || kill "$QEMU_PID" 2>/dev/null || true
+        i=0
+        while kill -0 "$QEMU_PID" 2>/dev/null && [ $i -lt 60 ]; do
+            [ $i -eq 30 ] && { kill "$QEMU_PID" 2>/dev/null || true; }
+            [ $i -eq 50 ] && { kill -9 "$QEMU_PID" 2>/dev/null || true; }
+            sleep 0.1
+            i=$((i + 1))
+        done
+        wait "$QEMU_PID" 2>/dev/null || true
+    fi
+    QEMU_PID=""
+    [ -z "$SHM_FILE" ] || rm -f "$SHM_FILE"
+    SHM_FILE=""
+}
+cleanup() {
+    stop_qemu fast
+    [ -z "$OUTNEW" ] || rm -rf "$OUTNEW"
+    OUTNEW=""
+    [ -z "$WORK" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+mkdir -p "$CACHE" || die "cannot create cache directory $CACHE"
+# Two `make check` runs at once must not build the same guest twice.
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$CACHE/.lock"
+    flock -w 1800 9 || die "timed out waiting for the lock on $CACHE/.lock"
+fi
+
+# RAM files of runs that were killed with SIGKILL (no trap ran): ours are
+# named tinyvmi-<guest>-<pid of the builder>, and we hold the lock.
+for f in /dev/shm/tinyvmi-*-*; do
+    [ -f "$f" ] || continue
+    case ${f#/dev/shm/tinyvmi-} in
+    amd64-[0-9]* | amd64-la57-[0-9]* | i386-[0-9]* | i386-pae-[0-9]*) ;;
+    *) continue ;;
+    esac
+    kill -0 "${f##*-}" 2>/dev/null || rm -f "$f"
+done
+
+TODO=""
+for g in $GUESTS; do
+    if [ "$FORCE" = 1 ] || ! guest_complete "$g"; then
+        TODO="$TODO $g"
+    else
+        say "$g: up to date ($CACHE/$g)"
+    fi
+done
+[ -n "$TODO" ] || exit 0
+
+# ------------------------------------------------------------ host tools ---
+
+for t in "$HOST_CC" "$GUEST_CC" timeout cpio gzip tar md5sum dpkg-deb apt-get apt-cache; do
+    command -v "$t" >/dev/null 2>&1 ||
+        die "'$t' not found; install the packages listed in tests/guests/deps.sh"
+done
+for g in $TODO; do
+    guest_config "$g"
+    command -v "$QEMU" >/dev/null 2>&1 ||
+        die "'$QEMU' not found; install qemu-system-x86 (see tests/guests/deps.sh)"
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tinyvmi-guests.XXXXXX")
+mkdir -p "$WORK/bin" "$CACHE/debs" "$CACHE/kernels"
+
+CFLAGS_HELPER="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra"
+"$HOST_CC" $CFLAGS_HELPER -o "$WORK/bin/qmp-cmd" "$HERE/qmp-cmd.c" ||
+    die "cannot compile qmp-cmd.c with $HOST_CC"
+"$HOST_CC" $CFLAGS_HELPER -o "$WORK/bin/raw2lime" "$HERE/raw2lime.c" ||
+    die "cannot compile raw2lime.c with $HOST_CC"
+
+# kcore-peek runs inside the guest, so it is static and of the guest's
+# architecture; -m32 needs gcc-multilib (or libc6-dev-i386 + lib32gcc-dev).
+kcore_peek_for() {
+    out=$WORK/bin/kcore-peek-$1
+    [ -x "$out" ] && return 0
+    case $1 in
+    x86_64) m=-m64 ;;
+    i386) m=-m32 ;;
+    esac
+    "$GUEST_CC" $m -static $CFLAGS_HELPER -D_FILE_OFFSET_BITS=64 -o "$out" \
+        "$HERE/kcore-peek.c" 2>"$WORK/cc.log" || {
+        cat "$WORK/cc.log" >&2
+        die "cannot build a static $1 kcore-peek with '$GUEST_CC $m -static'" \
+            "(for i386 install gcc-multilib; see tests/guests/deps.sh)"
+    }
+}
+
+# ---------------------------------------------------------- debian bits ---
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo -n "$@"
+    else
+        return 1
+    fi
+}
+
+# apt-get update only when a lookup or download failed, and only once: a
+# mirror in mid-sync can fail one index ("File has unexpected size ...
+# Mirror sync in progress"), so one retry and then carry on with the lists
+# we have, as long as the packages we need still download.
+APT_REFRESHED=0
+apt_refresh() {
+    [ "$APT_REFRESHED" = 0 ] || return 1
+    APT_REFRESHED=1
+    if [ "$1" = i386 ] && [ "$(dpkg --print-architecture)" != i386 ] &&
+        ! dpkg --print-foreign-architectures | grep -qx i386; then
+        say "adding dpkg architecture i386"
+        as_root dpkg --add-architecture i386 ||
+            die "i386 packages are needed: run 'dpkg --add-architecture i386 && apt-get update' as root"
+    fi
+    say "apt-get update"
+    if ! as_root apt-get update >>"$WORK/apt.log" 2>&1; then
+        sleep 5
+        as_root apt-get update >>"$WORK/apt.log" 2>&1 ||
+            say "apt-get update failed twice ($(grep '^E:' "$WORK/apt.log" | head -n 1));" \
+                "going on with the lists we have"
+    fi
+    return 0
+}
+
+fsize() { if [ -f "$1" ]; then wc -c < "$1"; else echo 0; fi; }
+
+# Makes sure the candidate .debs of the given PKG:ARCH names are in the deb
+# cache (downloading what is missing or short) and sets DEB_FILES to their
+# paths, in argument order.  Fails (status 1) on any error.
+download_debs() {
+    apt-get download --print-uris "$@" >"$WORK/uris" 2>>"$WORK/apt.log" || return 1
+    DEB_FILES=""
+    for pa in "$@"; do
+        # Lines: 'URI' FILE SIZE HASH; FILE starts with the package name.
+        # shellcheck disable=SC2046 # splitting the line into fields is the point
+        set -- $(grep "^'[^ ]*' ${pa%%:*}_" "$WORK/uris" | head -n 1)
+        [ $# -ge 3 ] || return 1
+        f=$CACHE/debs/$2
+        if [ "$(fsize "$f")" -ne "$3" ]; then
+            rm -f "$f"
+            (cd "$CACHE/debs" && apt-get download "$pa") >>"$WORK/apt.log" 2>&1 || return 1
+            [ "$(fsize "$f")" -eq "$3" ] || return 1
+        fi
+        DEB_FILES="$DEB_FILES $f"
+    done
+}
+
+# The versioned kernel package behind metapackage META (ABI numbers move,
+# and i386 lags amd64, so this is looked up every build).
+resolve_kernel_pkg() {
+    apt-cache depends "$1:$2" 2>>"$WORK/apt.log" |
+        sed -n 's/^ *|\{0,1\}Depends: \(linux-image-[^ :]*\).*/\1/p' | head -n 1
+}
+
+# Sets KERNEL_PKG, KERNEL_DEB, BUSYBOX_DEB for META on DEB_ARCH.  The
+# answer is kept for the run: amd64 and amd64-la57 share their packages.
+FETCHED=""
+fetch_packages() {
+    [ "$FETCHED" = "$1:$2" ] && return 0
+    KERNEL_PKG=$(resolve_kernel_pkg "$1" "$2")
+    [ -n "$KERNEL_PKG" ] || return 1
+    download_debs "$KERNEL_PKG:$2" "busybox-static:$2" || return 1
+    set -- "$1" "$2" $DEB_FILES
+    KERNEL_DEB=$3
+    BUSYBOX_DEB=$4
+    FETCHED="$1:$2"
+}
+
+get_packages() {
+    fetch_packages "$1" "$2" && return 0
+    apt_refresh "$2" && fetch_packages "$1" "$2" && return 0
+    echo "---- end of the apt log ----" >&2
+    tail -n 20 "$WORK/apt.log" >&2
+    die "cannot fetch $1:$2 and busybox-static:$2 with apt-get download (log above)"
+}
+
+# Unpacks vmlinuz, config and the test modules of a kernel .deb once per
+# package version into $CACHE/kernels/; sets KDIR.
+unpack_kernel() {
+    deb=$1
+    KDIR=$CACHE/kernels/$(basename "$deb" .deb)
+    [ -f "$KDIR/done" ] && return 0
+    rm -rf "$KDIR"
+    mkdir -p "$KDIR/x" "$KDIR/modules"
+    pats="./boot/vmlinuz-* ./boot/config-*"
+    for m in $MODULES; do
+        pats="$pats ./lib/modules/*/kernel/$m.ko*"
+    done
+    set -f # the patterns are for tar, not the shell
+    # shellcheck disable=SC2086
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$KDIR/x" --wildcards $pats ||
+        die "cannot unpack $deb"
+    set +f
+    cp "$KDIR"/x/boot/vmlinuz-* "$KDIR/vmlinuz"
+    cp "$KDIR"/x/boot/config-* "$KDIR/config"
+    for m in $MODULES; do
+        name=$(basename "$m")
+        src=$(ls "$KDIR"/x/lib/modules/*/kernel/"$m".ko* 2>/dev/null | head -n 1)
+        [ -n "$src" ] || die "module $m.ko is not in $deb; pick another in MODULES"
+        case $src in
+        *.ko) cp "$src" "$KDIR/modules/$name.ko" ;;
+        *.ko.xz) xz -dc "$src" > "$KDIR/modules/$name.ko" ;;
+        *.ko.zst) zstd -qdc "$src" > "$KDIR/modules/$name.ko" ;;
+        *.ko.gz) gzip -dc "$src" > "$KDIR/modules/$name.ko" ;;
+        *) die "unknown module compression: $src" ;;
+        esac
+        deps=$(tr '\0' '\n' < "$KDIR/modules/$name.ko" | sed -n 's/^depends=//p' | head -n 1)
+        [ -z "$deps" ] || die "module $name depends on '$deps'; load those first (MODULES)"
+    done
+    KERNEL_RELEASE=$(basename "$(ls -d "$KDIR"/x/lib/modules/*)")
+    echo "$KERNEL_RELEASE" > "$KDIR/release"
+    rm -rf "$KDIR/x"
+    touch "$KDIR/done"
+}
+
+# ------------------------------------------------------------- initramfs ---
+
+build_initramfs() { # out-file busybox-deb kcore-peek
+    root=$WORK/root
+    rm -rf "$root"
+    mkdir -p "$root/bin" "$root/etc" "$root/lib/modules" "$root/proc" "$root/sys" \
+        "$root/dev" "$root/tmp" "$root/truth"
+    rm -rf "$WORK/bb"
+    mkdir -p "$WORK/bb"
+    dpkg-deb --fsys-tarfile "$2" | tar -x -C "$WORK/bb" ./bin/busybox ||
+        die "no ./bin/busybox in $2"
+    mv "$WORK/bb/bin/busybox" "$root/bin/busybox"
+    cp "$3" "$root/bin/kcore-peek"
+    cp "$HERE/tinyvmi-loop.sh" "$root/bin/tinyvmi-loop"
+    cp "$HERE/init.sh" "$root/init"
+    chmod 755 "$root/bin/busybox" "$root/bin/kcore-peek" "$root/bin/tinyvmi-loop" "$root/init"
+    : > "$root/etc/tinyvmi-modules"
+    for m in $MODULES; do
+        name=$(basename "$m")
+        cp "$KDIR/modules/$name.ko" "$root/lib/modules/"
+        echo "$name" >> "$root/etc/tinyvmi-modules"
+    done
+    (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
+        gzip -1 > "$1" || die "cannot build the initramfs"
+}
+
+# ------------------------------------------------------------------ boot ---
+
+now() { date +%s; }
+
+fail_boot() {
+    echo "build-guests: error: $GUEST: $*" >&2
+    # Keep the whole console for a post-mortem; the half-built guest goes.
+    cp "$OUTNEW/console.log" "$CACHE/$GUEST.failed-console.log" 2>/dev/null || true
+    echo "---- last lines of the guest console ($CACHE/$GUEST.failed-console.log) ----" >&2
+    tail -n 40 "$OUTNEW/console.log" 2>/dev/null | tr -d '\r' >&2 || true
+    if [ -s "$WORK/qemu.log" ]; then
+        echo "---- QEMU's own output ----" >&2
+        tail -n 20 "$WORK/qemu.log" >&2
+    fi
+    exit 1
+}
+
+qmp() { "$WORK/bin/qmp-cmd" -t 300 "$WORK/qmp.sock" "$@"; }
+
+# Hex register value NAME from QEMU's "info registers" text.
+reg() {
+    v=$(tr ' ' '\n' < "$OUTNEW/truth/registers.txt" | sed -n "s/^$1=\([0-9a-fA-F]*\)\$/\1/p" | head -n 1)
+    [ -n "$v" ] || fail_boot "no $1 in info registers"
+    echo "0x$v"
+}
+
+build_guest() {
+    GUEST=$1
+    guest_config "$GUEST"
+    t0=$(now)
+    say "$GUEST: resolving $META:$DEB_ARCH"
+    get_packages "$META" "$DEB_ARCH"
+    KERNEL_PKG_VERSION=$(dpkg-deb -f "$KERNEL_DEB" Version)
+    BUSYBOX_VERSION=$(dpkg-deb -f "$BUSYBOX_DEB" Version)
+    say "$GUEST: $KERNEL_PKG $KERNEL_PKG_VERSION, busybox-static $BUSYBOX_VERSION"
+    unpack_kernel "$KERNEL_DEB"
+    kcore_peek_for "$ARCH"
+
+    OUT=$CACHE/$GUEST
+    OUTNEW=$CACHE/$GUEST.new
+    rm -rf "$OUTNEW"
+    mkdir -p "$OUTNEW/truth"
+    build_initramfs "$WORK/initrd.gz" "$BUSYBOX_DEB" "$WORK/bin/kcore-peek-$ARCH"
+    cp "$KDIR/config" "$OUTNEW/kernel-config"
+
+    rm -f "$WORK/qmp.sock" "$WORK/bulk.bin" "$WORK/qemu.log"
+    SHM_FILE=/dev/shm/tinyvmi-$GUEST-$$
+    rm -f "$SHM_FILE"
+    t1=$(now)
+    # KASLR stays on (no nokaslr): finding the kernel under KASLR is the
+    # real case TinyVMI has to handle.  timeout(1) ends QEMU even if this
+    # script is SIGKILLed; fd 9 (the lock) is not handed to it.
+    timeout -k 5 $((BOOT_TIMEOUT + 600)) \
+    "$QEMU" -accel tcg -cpu "$QEMU_CPU" -smp 1 -m "${MEM_MB}M" \
+        -object "memory-backend-file,id=mem,size=${MEM_MB}M,mem-path=$SHM_FILE,share=on" \
+        -machine pc,memory-backend=mem \
+        -nodefaults -no-user-config -display none -no-reboot \
+        -serial "file:$OUTNEW/console.log" -serial "file:$WORK/bulk.bin" \
+        -qmp "unix:$WORK/qmp.sock,server=on,wait=off" \
+        -kernel "$KDIR/vmlinuz" -initrd "$WORK/initrd.gz" \
+        -append "console=ttyS0 panic=-1 tinyvmi=$GUEST" \
+        </dev/null >"$WORK/qemu.log" 2>&1 9>&- &
+    QEMU_PID=$!
+
+    deadline=$((t1 + BOOT_TIMEOUT))
+    while ! grep -q TINYVMI-GUEST-READY "$OUTNEW/console.log" 2>/dev/null; do
+        kill -0 "$QEMU_PID" 2>/dev/null || fail_boot "QEMU exited before the guest was ready"
+        grep -q 'Kernel panic' "$OUTNEW/console.log" 2>/dev/null && fail_boot "guest kernel panic"
+        [ "$(now)" -lt "$deadline" ] ||
+            fail_boot "no TINYVMI-GUEST-READY within ${BOOT_TIMEOUT}s (TINYVMI_GUEST_TIMEOUT)"
+        sleep 0.2
+    done
+    t2=$(now)
+    if grep -a 'TINYVMI-ERROR' "$OUTNEW/console.log" | tr -d '\r' >"$WORK/errors" &&
+        [ -s "$WORK/errors" ]; then
+        fail_boot "the guest reported: $(cat "$WORK/errors")"
+    fi
+
+    # The ground truth tarball drains from the second UART after the guest
+    # wrote it; wait for all of it.
+    bulk=$(tr -d '\r' < "$OUTNEW/console.log" | sed -n 's/^TINYVMI-BULK \([0-9]*\) \([0-9a-f]*\)$/\1 \2/p')
+    [ -n "$bulk" ] || fail_boot "no TINYVMI-BULK line on the console"
+    bulk_size=${bulk% *}
+    bulk_md5=${bulk#* }
+    deadline=$(($(now) + 60))
+    while [ "$(wc -c < "$WORK/bulk.bin")" -lt "$bulk_size" ]; do
+        [ "$(now)" -lt "$deadline" ] ||
+            fail_boot "ground truth on ttyS1: $(wc -c < "$WORK/bulk.bin") of $bulk_size bytes after 60s"
+        sleep 0.1
+    done
+    [ "$(md5sum < "$WORK/bulk.bin" | cut -d' ' -f1)" = "$bulk_md5" ] ||
+        fail_boot "ground truth on ttyS1 is corrupt (md5 mismatch)"
+
+    # Snapshot: stop the vCPU, then take every view of the same instant.
+    qmp '{"execute":"stop"}' || fail_boot "QMP stop failed"
+    qmp 'hmp:info registers' > "$OUTNEW/truth/registers.txt" || fail_boot "QMP info registers failed"
+    qmp 'hmp:info mtree -f' > "$OUTNEW/truth/mtree.txt" || fail_boot "QMP info mtree failed"
+    # "info mem" lists the current CR3's mappings: a cross-check for page
+    # walkers.  QEMU 7.2 printed nothing for 5-level paging after ~20 s of
+    # work, so LA57 guests go without (README says mem.txt is optional).
+    if [ "$EXPECT_PAGING" != la57 ]; then
+        qmp 'hmp:info mem' > "$OUTNEW/truth/mem.txt" || fail_boot "QMP info mem failed"
+    fi
+    cp --sparse=always "$SHM_FILE" "$OUTNEW/ram.raw" 2>/dev/null ||
+        cp "$SHM_FILE" "$OUTNEW/ram.raw" || fail_boot "cannot copy $SHM_FILE"
+    qmp "{\"execute\":\"dump-guest-memory\",\"arguments\":{\"paging\":false,\"protocol\":\"file:$OUTNEW/core.elf\"}}" ||
+        fail_boot "QMP dump-guest-memory failed"
+    qmp '{"execute":"quit"}' || true
+    stop_qemu
+    # QEMU writes the core 0400 and dense; most of a small guest is zeros.
+    chmod 644 "$OUTNEW/core.elf"
+    fallocate -d "$OUTNEW/core.elf" 2>/dev/null || true
+    t3=$(now)
+
+    # Ground truth from the guest, then derived files.
+    tar -xzf "$WORK/bulk.bin" -C "$OUTNEW/truth" || fail_boot "cannot unpack the ground truth"
+    "$WORK/bin/raw2lime" "$OUTNEW/ram.raw" "$OUTNEW/truth/iomem.txt" "$OUTNEW/ram.lime" ||
+        fail_boot "raw2lime failed"
+    "$WORK/bin/raw2lime" --verify "$OUTNEW/ram.lime" "$OUTNEW/ram.raw" >/dev/null ||
+        fail_boot "ram.lime does not read back as ram.raw"
+
+    check_guest
+    write_meta "$((t2 - t1))"
+    t4=$(now)
+    echo "FORMAT_VERSION=$FORMAT_VERSION" > "$OUTNEW/stamp"
+    rm -rf "$OUT" "$CACHE/$GUEST.failed-console.log"
+    mv "$OUTNEW" "$OUT"
+    OUTNEW=""
+    say "$GUEST: built in $((t4 - t0))s (boot to ready $((t2 - t1))s, snapshot $((t3 - t2))s)" \
+        "$PAGING paging, kernel $KERNEL_RELEASE_GUEST"
+}
+
+# Checks that the guest is what the tests will assume it is.
+check_guest() {
+    T=$OUTNEW/truth
+    # One per line: a failing $(reg) must stop the build under set -e.
+    CR0=$(reg CR0)
+    CR3=$(reg CR3)
+    CR4=$(reg CR4)
+    EFER=$(reg EFER)
+    if [ $((CR0 & 0x80000000)) -eq 0 ]; then PAGING=none
+    elif [ $((EFER & 0x400)) -ne 0 ] && [ $((CR4 & 0x1000)) -ne 0 ]; then PAGING=la57
+    elif [ $((EFER & 0x400)) -ne 0 ]; then PAGING=ia32e
+    elif [ $((CR4 & 0x20)) -ne 0 ]; then PAGING=pae
+    else PAGING=legacy
+    fi
+    [ "$PAGING" = "$EXPECT_PAGING" ] ||
+        fail_boot "expected $EXPECT_PAGING paging with -cpu $QEMU_CPU, got $PAGING (CR0=$CR0 CR4=$CR4 EFER=$EFER)"
+
+    size=$(wc -c < "$OUTNEW/ram.raw")
+    [ "$size" -eq $((MEM_MB * 1048576)) ] || fail_boot "ram.raw is $size bytes"
+    [ "$(head -c 4 "$OUTNEW/core.elf" | od -An -c | tr -d ' ')" = '177ELF' ] ||
+        fail_boot "core.elf is not an ELF file"
+    n=$(wc -l < "$T/kallsyms.txt")
+    [ "$n" -gt 1000 ] || fail_boot "kallsyms has only $n lines"
+    grep -q '^0*[1-9a-f][0-9a-f]* [Tt] ' "$T/kallsyms.txt" ||
+        fail_boot "kallsyms addresses are all zero (kptr_restrict?)"
+    grep -q ' System RAM$' "$T/iomem.txt" || fail_boot "iomem has no System RAM"
+    [ "$(wc -l < "$T/modules.txt")" -ge "$(echo $MODULES | wc -w)" ] ||
+        fail_boot "not all test modules are loaded"
+    grep -q ' tinyvmi-loop$' "$T/ps.txt" || fail_boot "tinyvmi-loop missing from ps.txt"
+    grep -q ' tinyvmi-sleeper$' "$T/marked.txt" || fail_boot "sleeper missing from marked.txt"
+    good=$(grep -vc ' ERROR ' "$T/kcore.txt" || true)
+    [ "$good" -ge 10 ] || fail_boot "kcore.txt has only $good readable addresses"
+    if grep -q ' ERROR ' "$T/kcore.txt"; then
+        say "$GUEST: note: kcore could not read: $(grep ' ERROR ' "$T/kcore.txt" | cut -d' ' -f4- | tr '\n' ' ')"
+    fi
+}
+
+# meta.env can be sourced by sh: no value may contain spaces or quotes.
+write_meta() {
+    T=$OUTNEW/truth
+    KERNEL_RELEASE_GUEST=$(cut -d' ' -f3 < "$T/uname.txt")
+    text=$(sed -n 's/^\([0-9a-f]*\) [Tt] _text$/\1/p' "$T/kallsyms.txt" | head -n 1)
+    {
+        echo "FORMAT_VERSION=$FORMAT_VERSION"
+        echo "GUEST=$GUEST"
+        echo "ARCH=$ARCH"
+        echo "DEB_ARCH=$DEB_ARCH"
+        echo "KERNEL_META=$META"
+        echo "KERNEL_PKG=$KERNEL_PKG"
+        echo "KERNEL_PKG_VERSION=$KERNEL_PKG_VERSION"
+        echo "KERNEL_VERSION=$KERNEL_RELEASE_GUEST"
+        echo "BUSYBOX_VERSION=$BUSYBOX_VERSION"
+        echo "QEMU=$QEMU"
+        echo "QEMU_VERSION=$("$QEMU" --version | sed -n '1s/^QEMU emulator version \([^ ]*\).*/\1/p')"
+        echo "QEMU_CPU=$QEMU_CPU"
+        echo "MEMSIZE=$((MEM_MB * 1048576))"
+        echo "CR0=$CR0"
+        echo "CR3=$CR3"
+        echo "CR4=$CR4"
+        echo "EFER=$EFER"
+        echo "PAGING=$PAGING"
+        echo "KERNEL_TEXT=0x$text"
+        echo "BOOT_SECONDS=$1"
+        echo "BUILT_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    } > "$OUTNEW/meta.env"
+}
+
+total0=$(now)
+for g in $TODO; do
+    build_guest "$g"
+done
+say "all done in $(($(now) - total0))s"
