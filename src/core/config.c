@@ -232,11 +232,13 @@ static bool scan_body(scanner_t *s, config_t *c, bool store, bool braced)
             util_err_set(s->err, "line %d: key \"%s\" has no value", s->line, key);
             return false;
         }
+        int value_line = s->line; /* report where the value was, not the next token */
         skip_space(s);
         if (*s->p == ';')
             s->p++;
         else if (*s->p && *s->p != '}') {
-            util_err_set(s->err, "line %d: expected ';' after the value of \"%s\"", s->line, key);
+            util_err_set(s->err, "line %d: expected ';' after the value of \"%s\"", value_line,
+                         key);
             return false;
         }
         if (store && !config_set(c, key, val)) {
