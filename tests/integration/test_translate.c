@@ -207,6 +207,8 @@ int main(void)
         { "core.elf", false }, /* CR0/CR3/CR4 from QEMU's note */
         { "ram.raw", true },
         { "ram.lime", true },
+        { "ram.raw", false },  /* no settings: mode and root found by the scan */
+        { "ram.lime", false },
     };
     int present = 0;
     for (int g = 0; g < GUEST_COUNT; g++) {
@@ -219,7 +221,9 @@ int main(void)
         present++;
         for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
             format = formats[f].file;
-            printf("-- %s / %s\n", guest, format);
+            printf("-- %s / %s%s\n", guest, format,
+                   formats[f].regs_from_truth ? " (pagemode and kpgd from the guest's registers)"
+                   : strcmp(format, "core.elf") ? " (zero configuration: scanned)" : "");
             vmi = open_image(guest, format, formats[f].regs_from_truth);
             if (!vmi) {
                 test_failed++;
