@@ -21,7 +21,7 @@
 static const char *const guest_names[] = { "amd64", "amd64-la57", "i386", "i386-pae" };
 #define GUEST_COUNT 4
 
-static const char *guest_cache_dir(void)
+static inline const char *guest_cache_dir(void)
 {
     static char buf[4096];
     const char *c = getenv("TINYVMI_GUEST_CACHE");
@@ -32,14 +32,14 @@ static const char *guest_cache_dir(void)
 }
 
 /* <cache>/<guest>/<file> into buf. */
-static const char *guest_path(const char *guest, const char *file, char *buf, size_t len)
+static inline const char *guest_path(const char *guest, const char *file, char *buf, size_t len)
 {
     if ((size_t)snprintf(buf, len, "%s/%s/%s", guest_cache_dir(), guest, file) >= len)
         buf[0] = '\0'; /* too long: open fails, the test says what is missing */
     return buf;
 }
 
-static bool guest_exists(const char *guest)
+static inline bool guest_exists(const char *guest)
 {
     char p[4096];
     struct stat st;
@@ -47,7 +47,7 @@ static bool guest_exists(const char *guest)
 }
 
 /* Whole file as a NUL-terminated string (caller frees), or NULL. */
-static char *guest_slurp(const char *guest, const char *file)
+static inline char *guest_slurp(const char *guest, const char *file)
 {
     char p[4096];
     FILE *f = fopen(guest_path(guest, file, p, sizeof(p)), "rb");
@@ -70,7 +70,7 @@ static char *guest_slurp(const char *guest, const char *file)
 }
 
 /* KEY=VALUE from meta.env into out (without newline); false when absent. */
-static bool guest_meta(const char *guest, const char *key, char *out, size_t len)
+static inline bool guest_meta(const char *guest, const char *key, char *out, size_t len)
 {
     char *text = guest_slurp(guest, "meta.env"), *line, *save = NULL;
     size_t klen = strlen(key);
@@ -88,7 +88,7 @@ static bool guest_meta(const char *guest, const char *key, char *out, size_t len
     return found;
 }
 
-static uint64_t guest_meta_u64(const char *guest, const char *key)
+static inline uint64_t guest_meta_u64(const char *guest, const char *key)
 {
     char v[128];
     if (!guest_meta(guest, key, v, sizeof(v)))
@@ -98,7 +98,7 @@ static uint64_t guest_meta_u64(const char *guest, const char *key)
 
 /* Address and type letter of a symbol in the guest's /proc/kallsyms (first
  * match); 0 if absent. */
-static uint64_t guest_kallsyms_typed(const char *guest, const char *name, char *type_out)
+static inline uint64_t guest_kallsyms_typed(const char *guest, const char *name, char *type_out)
 {
     char p[4096], line[512];
     FILE *f = fopen(guest_path(guest, "truth/kallsyms.txt", p, sizeof(p)), "r");
@@ -119,13 +119,13 @@ static uint64_t guest_kallsyms_typed(const char *guest, const char *name, char *
     return addr;
 }
 
-static uint64_t guest_kallsyms(const char *guest, const char *name)
+static inline uint64_t guest_kallsyms(const char *guest, const char *name)
 {
     return guest_kallsyms_typed(guest, name, NULL);
 }
 
 /* Sum of the "System RAM" ranges of the guest's /proc/iomem. */
-static uint64_t guest_iomem_ram(const char *guest)
+static inline uint64_t guest_iomem_ram(const char *guest)
 {
     char p[4096], line[256];
     FILE *f = fopen(guest_path(guest, "truth/iomem.txt", p, sizeof(p)), "r");
@@ -143,7 +143,7 @@ static uint64_t guest_iomem_ram(const char *guest)
 }
 
 /* Size of a memory region QEMU listed in "info mtree -f" by name (first). */
-static uint64_t guest_mtree_size(const char *guest, const char *region)
+static inline uint64_t guest_mtree_size(const char *guest, const char *region)
 {
     char p[4096], line[512];
     FILE *f = fopen(guest_path(guest, "truth/mtree.txt", p, sizeof(p)), "r");
@@ -177,7 +177,7 @@ typedef struct guest_peek {
 } guest_peek_t;
 
 /* All readable peeks (ERROR lines skipped); returns how many, *out malloc'd. */
-static size_t guest_kcore_peeks(const char *guest, guest_peek_t **out)
+static inline size_t guest_kcore_peeks(const char *guest, guest_peek_t **out)
 {
     char p[4096], line[1024];
     FILE *f = fopen(guest_path(guest, "truth/kcore.txt", p, sizeof(p)), "r");
