@@ -65,6 +65,19 @@ status_t core_read_entry(void *vmi, addr_t pa, unsigned size, uint64_t *value,
 
 const void *core_read_page(void *vmi, addr_t pa, void *buf, util_err_t *err);
 
+/* Write through the driver, dropping any cached copy of the pages written. */
+status_t core_write_pa(vmi_instance_t vmi, addr_t pa, const void *buf, size_t len, size_t *done);
+
+/* access.c: read or write count bytes at ctx, page by page. */
+status_t core_access(vmi_instance_t vmi, const access_context_t *ctx, void *buf, size_t count,
+                     size_t *done, bool write);
+
+/* Contexts the _pa, _va and _ksym families build for their callers. */
+#define CORE_CTX_PA(c, a) ACCESS_CONTEXT(c, .tm = VMI_TM_NONE, .addr = (a))
+#define CORE_CTX_VA(c, a, p) \
+    ACCESS_CONTEXT(c, .tm = VMI_TM_PROCESS_PID, .addr = (a), .pid = (p))
+#define CORE_CTX_KSYM(c, s) ACCESS_CONTEXT(c, .tm = VMI_TM_KERNEL_SYMBOL, .ksym = (s))
+
 /* translate.c */
 status_t core_translate(vmi_instance_t vmi, addr_t dtb, addr_t va, addr_t *pa);
 /* Resolve an access context to (dtb, va); dtb is ~0 for physical access. */

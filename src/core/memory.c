@@ -131,3 +131,19 @@ const void *core_read_page(void *ctx, addr_t pa, void *buf, util_err_t *err)
         return NULL;
     return buf;
 }
+
+status_t core_write_pa(vmi_instance_t vmi, addr_t pa, const void *buf, size_t len, size_t *done)
+{
+    size_t dummy;
+    if (!done)
+        done = &dummy;
+    *done = 0;
+    if (!vmi->drv->write) {
+        core_error(vmi, "the %s target is read-only", vmi->drv->name);
+        return VMI_FAILURE;
+    }
+    /* Cached copies of these pages would be stale after the write. */
+    for (addr_t pfn = pa >> 12; len && pfn <= (pa + len - 1) >> 12; pfn++)
+        util_lru_remove(vmi->pages, pfn, 0);
+    return vmi->drv->write(vmi->drv_state, pa, buf, len, done, &vmi->err);
+}

@@ -15,62 +15,14 @@
 /* The longest string vmi_read_str* returns: guest strings are hostile. */
 #define CORE_STR_MAX 65536
 
-status_t core_translate_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_t dtb,
-                            addr_t va, addr_t *pa);
-
 status_t vmi_read(vmi_instance_t vmi, const access_context_t *ctx, size_t count, void *buf,
                   size_t *bytes_read)
 {
-    addr_t dtb, va;
-    size_t done = 0, n;
-    uint8_t *out = buf;
-
     if (bytes_read)
         *bytes_read = 0;
     if (!vmi)
         return VMI_FAILURE;
-    if (!buf && count) {
-        core_error(vmi, "vmi_read: buffer is NULL");
-        return VMI_FAILURE;
-    }
-    if (core_resolve_ctx(vmi, ctx, &dtb, &va) != VMI_SUCCESS)
-        return VMI_FAILURE;
-
-    if (dtb == CORE_PHYSICAL) {
-        status_t rc = core_read_pa(vmi, va, buf, count, &done);
-        if (bytes_read)
-            *bytes_read = done;
-        if (rc != VMI_SUCCESS)
-            core_error_prefix(vmi, "vmi_read: physical 0x%llx", (unsigned long long)va);
-        return rc;
-    }
-
-    while (done < count) {
-        addr_t cur = va + done, pa;
-        size_t got = 0;
-        n = 0x1000 - (cur & 0xfff);
-        if (n > count - done)
-            n = count - done;
-        if (core_translate_ctx(vmi, ctx, dtb, cur, &pa) != VMI_SUCCESS) {
-            core_error_prefix(vmi, "vmi_read: 0x%llx via page table 0x%llx",
-                              (unsigned long long)cur, (unsigned long long)dtb);
-            goto fail;
-        }
-        if (core_read_pa(vmi, pa, out + done, n, &got) != VMI_SUCCESS) {
-            done += got;
-            core_error_prefix(vmi, "vmi_read: 0x%llx (physical 0x%llx)",
-                              (unsigned long long)cur, (unsigned long long)pa);
-            goto fail;
-        }
-        done += n;
-    }
-    if (bytes_read)
-        *bytes_read = done;
-    return VMI_SUCCESS;
-fail:
-    if (bytes_read)
-        *bytes_read = done;
-    return VMI_FAILURE;
+    return core_access(vmi, ctx, buf, count, bytes_read, false);
 }
 
 static status_t read_exact(vmi_instance_t vmi, const access_context_t *ctx, size_t n, void *out)
@@ -330,45 +282,42 @@ status_t vmi_convert_str_encoding(const unicode_string_t *in, unicode_string_t *
 
 /* ---- the _pa, _va and _ksym families: contexts built for the caller ---- */
 
-#define CTX_PA(c, a) ACCESS_CONTEXT(c, .tm = VMI_TM_NONE, .addr = (a))
-#define CTX_VA(c, a, p) ACCESS_CONTEXT(c, .tm = VMI_TM_PROCESS_PID, .addr = (a), .pid = (p))
-#define CTX_KSYM(c, s) ACCESS_CONTEXT(c, .tm = VMI_TM_KERNEL_SYMBOL, .ksym = (s))
 
 status_t vmi_read_pa(vmi_instance_t vmi, addr_t paddr, size_t count, void *buf, size_t *bytes_read)
 {
-    CTX_PA(c, paddr);
+    CORE_CTX_PA(c, paddr);
     return vmi_read(vmi, &c, count, buf, bytes_read);
 }
 
 status_t vmi_read_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, size_t count, void *buf,
                      size_t *bytes_read)
 {
-    CTX_VA(c, vaddr, pid);
+    CORE_CTX_VA(c, vaddr, pid);
     return vmi_read(vmi, &c, count, buf, bytes_read);
 }
 
 status_t vmi_read_ksym(vmi_instance_t vmi, const char *sym, size_t count, void *buf,
                        size_t *bytes_read)
 {
-    CTX_KSYM(c, sym);
+    CORE_CTX_KSYM(c, sym);
     return vmi_read(vmi, &c, count, buf, bytes_read);
 }
 
 #define READ_FAMILY(bits, type)                                                            \
     status_t vmi_read_##bits##_pa(vmi_instance_t vmi, addr_t paddr, type *value)            \
     {                                                                                      \
-        CTX_PA(c, paddr);                                                                  \
+        CORE_CTX_PA(c, paddr);                                                                  \
         return vmi_read_##bits(vmi, &c, value);                                            \
     }                                                                                      \
     status_t vmi_read_##bits##_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid,         \
                                   type *value)                                             \
     {                                                                                      \
-        CTX_VA(c, vaddr, pid);                                                             \
+        CORE_CTX_VA(c, vaddr, pid);                                                             \
         return vmi_read_##bits(vmi, &c, value);                                            \
     }                                                                                      \
     status_t vmi_read_##bits##_ksym(vmi_instance_t vmi, const char *sym, type *value)      \
     {                                                                                      \
-        CTX_KSYM(c, sym);                                                                  \
+        CORE_CTX_KSYM(c, sym);                                                                  \
         return vmi_read_##bits(vmi, &c, value);                                            \
     }
 
@@ -380,37 +329,37 @@ READ_FAMILY(addr, addr_t)
 
 char *vmi_read_str_pa(vmi_instance_t vmi, addr_t paddr)
 {
-    CTX_PA(c, paddr);
+    CORE_CTX_PA(c, paddr);
     return vmi_read_str(vmi, &c);
 }
 
 char *vmi_read_str_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid)
 {
-    CTX_VA(c, vaddr, pid);
+    CORE_CTX_VA(c, vaddr, pid);
     return vmi_read_str(vmi, &c);
 }
 
 char *vmi_read_str_ksym(vmi_instance_t vmi, const char *sym)
 {
-    CTX_KSYM(c, sym);
+    CORE_CTX_KSYM(c, sym);
     return vmi_read_str(vmi, &c);
 }
 
 uint16_t *vmi_read_wstr_pa(vmi_instance_t vmi, addr_t paddr)
 {
-    CTX_PA(c, paddr);
+    CORE_CTX_PA(c, paddr);
     return vmi_read_wstr(vmi, &c);
 }
 
 uint16_t *vmi_read_wstr_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid)
 {
-    CTX_VA(c, vaddr, pid);
+    CORE_CTX_VA(c, vaddr, pid);
     return vmi_read_wstr(vmi, &c);
 }
 
 unicode_string_t *vmi_read_unicode_str_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid)
 {
-    CTX_VA(c, vaddr, pid);
+    CORE_CTX_VA(c, vaddr, pid);
     return vmi_read_unicode_str(vmi, &c);
 }
 
@@ -445,7 +394,7 @@ status_t vmi_mmap_guest(vmi_instance_t vmi, const access_context_t *ctx, size_t 
 status_t vmi_mmap_guest_pa(vmi_instance_t vmi, addr_t paddr, size_t num_pages, int prot,
                            void **access_ptrs)
 {
-    CTX_PA(c, paddr);
+    CORE_CTX_PA(c, paddr);
     return vmi_mmap_guest(vmi, &c, num_pages, prot, access_ptrs);
 }
 

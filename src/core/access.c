@@ -1,0 +1,66 @@
+/*
+ * access.c - moving bytes between a caller's buffer and guest memory named
+ * by an access context: resolve the context once, then go page by page
+ * (each page translated on its own, since neighbours in virtual memory need
+ * not be neighbours in physical memory).  vmi_read and vmi_write are thin
+ * wrappers around core_access.
+ */
+#include "core/core.h"
+#include "core/instance.h"
+
+status_t core_translate_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_t dtb,
+                            addr_t va, addr_t *pa);
+
+static status_t move_pa(vmi_instance_t vmi, addr_t pa, uint8_t *buf, size_t n, size_t *got,
+                        bool write)
+{
+    return write ? core_write_pa(vmi, pa, buf, n, got) : core_read_pa(vmi, pa, buf, n, got);
+}
+
+status_t core_access(vmi_instance_t vmi, const access_context_t *ctx, void *buf, size_t count,
+                     size_t *done_out, bool write)
+{
+    const char *what = write ? "vmi_write" : "vmi_read";
+    addr_t dtb, va;
+    size_t done = 0;
+    uint8_t *p = buf;
+    status_t rc = VMI_SUCCESS;
+
+    if (done_out)
+        *done_out = 0;
+    if (!buf && count) {
+        core_error(vmi, "%s: buffer is NULL", what);
+        return VMI_FAILURE;
+    }
+    if (core_resolve_ctx(vmi, ctx, &dtb, &va) != VMI_SUCCESS)
+        return VMI_FAILURE;
+
+    if (dtb == CORE_PHYSICAL) {
+        rc = move_pa(vmi, va, p, count, &done, write);
+        if (rc != VMI_SUCCESS)
+            core_error_prefix(vmi, "%s: physical 0x%llx", what, (unsigned long long)va);
+    }
+    while (dtb != CORE_PHYSICAL && done < count) {
+        addr_t cur = va + done, pa;
+        size_t n = 0x1000 - (cur & 0xfff), got = 0;
+        if (n > count - done)
+            n = count - done;
+        if (core_translate_ctx(vmi, ctx, dtb, cur, &pa) != VMI_SUCCESS) {
+            core_error_prefix(vmi, "%s: 0x%llx via page table 0x%llx", what,
+                              (unsigned long long)cur, (unsigned long long)dtb);
+            rc = VMI_FAILURE;
+            break;
+        }
+        if (move_pa(vmi, pa, p + done, n, &got, write) != VMI_SUCCESS) {
+            done += got;
+            core_error_prefix(vmi, "%s: 0x%llx (physical 0x%llx)", what,
+                              (unsigned long long)cur, (unsigned long long)pa);
+            rc = VMI_FAILURE;
+            break;
+        }
+        done += n;
+    }
+    if (done_out)
+        *done_out = done;
+    return rc;
+}
