@@ -25,8 +25,6 @@ echo "== build (gcc, -Werror)"
 make -j"$JOBS" WERROR=1 all
 echo "== build (clang, -Werror)"
 make -j"$JOBS" CC=clang WERROR=1 O=build-clang all
-echo "== static tools"
-make static >/dev/null && ./build-static/bin/vmi-map-addr --help >/dev/null && echo "static tools: ok"
 echo "== unit tests"
 stage unit make check-unit
 echo "== unit tests under ASan + UBSan"
@@ -35,5 +33,19 @@ echo "== integration tests on real guests"
 stage integ make check-integration
 echo "== integration tests under ASan + UBSan"
 stage integ-san make -j"$JOBS" SAN=1 check-integration
+echo "== statically linked tools on a real guest"
+static_check() {
+    make static >/dev/null || return 1
+    G=${TINYVMI_GUEST_CACHE:-$HOME/.cache/tinyvmi/guests}/amd64
+    banner=$(sed -n 's/^\([0-9a-f]*\) [A-Za-z] linux_banner$/\1/p' "$G/truth/kallsyms.txt")
+    if ldd build-static/bin/vmi-map-addr >/dev/null 2>&1; then
+        echo "build-static/bin/vmi-map-addr is dynamically linked"; return 1
+    fi
+    build-static/bin/vmi-map-addr "$G/core.elf" "0x$banner" | grep '|Linux version'
+}
+if static_check; then total_pass=$((total_pass + 1)); echo "ok   static vmi-map-addr shows the banner"
+else total_fail=$((total_fail + 1)); status=1; echo "FAIL static vmi-map-addr"; fi
+echo "== benchmarks (figures, not tests)"
+sh bench/run.sh build || true
 echo "total: $total_pass passed, $total_fail failed"
 exit $status
