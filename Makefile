@@ -89,27 +89,27 @@ $(SHARED_LIB): $(LIB_OBJ)
 $(O)/bin/%: tools/%.c $(TOOL_COMMON_OBJ) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Itools $(LDFLAGS) -o $@ $< $(TOOL_COMMON_OBJ) $(STATIC_LIB) $(LDLIBS) $(TOOL_LDFLAGS)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itools $(LDFLAGS) -o $@ $< $(TOOL_COMMON_OBJ) $(STATIC_LIB) $(LDLIBS) $(TOOL_LDFLAGS)
 
 $(O)/tests/unit/%: tests/unit/%.c tests/unit/test.h $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itests/unit $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
 
 $(O)/tests/integration/%: tests/integration/%.c tests/integration/guest.h $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -Itests/integration $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itests/unit -Itests/integration $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
 
 $(O)/tests/helpers/%: tests/helpers/%.c $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itests/helpers $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
 
 $(O)/bench/%: bench/%.c $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Ibench $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Ibench $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
 
 check-unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(O)
@@ -146,3 +146,4 @@ clean:
 	rm -rf build build-san build-static
 
 -include $(LIB_OBJ:.o=.d) $(TOOL_COMMON_OBJ:.o=.d)
+-include $(addsuffix .d,$(TOOLS) $(UNIT_BIN) $(INTEG_BIN) $(TEST_HELPER_BIN) $(BENCH_BIN))

@@ -28,6 +28,7 @@
 #define FILE_FORMATS(X) \
     X(elf)              \
     X(lime)             \
+    X(windump)          \
     X(raw)
 
 /* One run of guest-physical memory stored contiguously in the file:

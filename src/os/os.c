@@ -5,8 +5,12 @@
 
 #include <strings.h>
 
+
+extern const os_ops_t os_windows_ops; /* os/windows/windows.c */
+
 /* Each layer adds one line here. */
 const os_ops_t *const os_table[] = {
+    &os_windows_ops,
     NULL,
 };
 

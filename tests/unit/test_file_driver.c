@@ -748,7 +748,7 @@ static void test_forced_format(void)
     }
     expect_open_fails(path, "lime", "bad magic");
     expect_open_fails(path, "lime", "as image_format says");
-    expect_open_fails(path, "vmdk", "unknown image_format \"vmdk\" (known: elf, lime, raw)");
+    expect_open_fails(path, "vmdk", "unknown image_format \"vmdk\" (known: elf, lime, windump, raw)");
 
     static uint8_t junk[0x1000];
     memset(junk, 0xcc, sizeof(junk));

@@ -1,0 +1,591 @@
+/*
+ * test_windows_images.c - the Windows layer on generated Windows memory
+ * images (tests/helpers/winimage.h): Windows XP SP3 x86 (32-bit paging and
+ * PAE), Windows 7 SP1 x64 and Windows 10 2004 x64, each as a raw image, a
+ * full crash dump and a bitmap crash dump.  "The generator planted X;
+ * TinyVMI says X": processes, modules, page tables, symbols, exports,
+ * versions.  Then the hostile variants: a cyclic process list, a damaged
+ * kernel PE header, a profile for another kernel, truncated dumps.
+ *
+ * These images are built from the real structure layouts, but they are not
+ * real Windows memory; docs/windows.md says so.
+ */
+#include "test.h"
+
+#include <unistd.h>
+
+#include <libvmi/libvmi.h>
+#include "../helpers/winimage.h"
+
+static char tmpdir[] = "/tmp/tvmi-win-XXXXXX";
+static char datadir[512];
+
+static const char *fmt_name[] = { "raw", "dump", "bitmap" };
+enum { F_RAW, F_DUMP, F_BITMAP, F_COUNT };
+
+/* Write layout L in format f (with a hostile change) to a temp file. */
+static const char *make_image(const wi_layout_t *L, int f, wi_hostile_t hostile,
+                              wi_image_t *w, char *path, size_t size)
+{
+    wi_build(w, L, hostile);
+    snprintf(path, size, "%s/%s-%d.%s", tmpdir, L->name, (int)hostile, fmt_name[f]);
+    bool ok = f == F_RAW ? wi_write_raw(w, path)
+                         : wi_write_dump(w, path, f == F_DUMP ? WI_DUMP_FULL : WI_DUMP_BITMAP);
+    if (!ok) {
+        fprintf(stderr, "  cannot write %s\n", path);
+        return NULL;
+    }
+    return path;
+}
+
+static vmi_instance_t open_image(const char *path, const char *config)
+{
+    vmi_instance_t vmi = NULL;
+    vmi_init_error_t ierr;
+    if (vmi_init_complete(&vmi, path, VMI_INIT_DOMAINNAME, NULL, VMI_CONFIG_STRING,
+                          (void *)config, &ierr) != VMI_SUCCESS)
+        return NULL;
+    return vmi;
+}
+
+static void isf_config(const wi_layout_t *L, char *buf, size_t size, const char *extra)
+{
+    snprintf(buf, size, "volatility_ist = \"%s/%s\"; %s", datadir, L->isf, extra ? extra : "");
+}
+
+/* ---- Collecting the lists ---- */
+
+typedef struct plist {
+    tvmi_process_t p[32];
+    size_t n;
+} plist_t;
+
+static int collect_proc(void *ctx, const tvmi_process_t *p)
+{
+    plist_t *l = ctx;
+    if (l->n < 32)
+        l->p[l->n++] = *p;
+    return 0;
+}
+
+typedef struct mlist {
+    tvmi_module_t m[16];
+    size_t n;
+} mlist_t;
+
+static int collect_mod(void *ctx, const tvmi_module_t *m)
+{
+    mlist_t *l = ctx;
+    if (l->n < 16)
+        l->m[l->n++] = *m;
+    return 0;
+}
+
+/* ppid_known: the profile names InheritedFromUniqueProcessId; without one
+ * the parent is reported as unknown (-1), never guessed. */
+static void check_processes(vmi_instance_t vmi, const wi_image_t *w, const char *what,
+                            bool ppid_known)
+{
+    plist_t l = { .n = 0 };
+    status_t st = tvmi_process_foreach(vmi, collect_proc, &l);
+    if (st != VMI_SUCCESS)
+        fprintf(stderr, "  %s: %s\n", what, tvmi_errmsg(vmi));
+    CHECK(st == VMI_SUCCESS);
+    CHECK_EQ_U64(l.n, WI_NPROCS);
+    for (size_t i = 0; i < l.n && i < WI_NPROCS; i++) {
+        const wi_proc_t *want = &w->procs[i];
+        CHECK_EQ_U64(l.p[i].pid, want->pid);
+        CHECK_STREQ(l.p[i].name, want->name);
+        CHECK_EQ_U64(l.p[i].dtb, want->dtb);
+        CHECK_EQ_U64(l.p[i].task, want->eprocess);
+        if (ppid_known)
+            CHECK_EQ_U64((uint32_t)l.p[i].ppid, want->ppid);
+        else
+            CHECK_EQ_U64(l.p[i].ppid, -1);
+    }
+}
+
+static void check_modules(vmi_instance_t vmi, const wi_image_t *w, const char *what)
+{
+    mlist_t l = { .n = 0 };
+    status_t st = tvmi_module_foreach(vmi, collect_mod, &l);
+    if (st != VMI_SUCCESS)
+        fprintf(stderr, "  %s: %s\n", what, tvmi_errmsg(vmi));
+    CHECK(st == VMI_SUCCESS);
+    CHECK_EQ_U64(l.n, WI_NMODS);
+    for (size_t i = 0; i < l.n && i < WI_NMODS; i++) {
+        CHECK_STREQ(l.m[i].name, w->mods[i].name);
+        CHECK_EQ_U64(l.m[i].base, w->mods[i].base);
+        CHECK_EQ_U64(l.m[i].size, w->mods[i].size);
+        CHECK_EQ_U64(l.m[i].object, w->mods[i].entry);
+    }
+}
+
+/* Everything the layer answers, on one image opened with its profile. */
+static void check_image(vmi_instance_t vmi, const wi_image_t *w, const char *what)
+{
+    const wi_layout_t *L = w->L;
+    addr_t v = 0;
+
+    CHECK(vmi_get_ostype(vmi) == VMI_OS_WINDOWS);
+    CHECK_EQ_U64(vmi_get_address_width(vmi), L->ptr);
+    CHECK_EQ_U64(vmi_get_win_buildnumber(vmi), L->build);
+    win_ver_t want_ver = L->build == 2600   ? VMI_OS_WINDOWS_XP
+                         : L->build == 7601 ? VMI_OS_WINDOWS_7
+                                            : VMI_OS_WINDOWS_10;
+    CHECK(vmi_get_winver(vmi) == want_ver);
+    win_build_info_t bi;
+    CHECK(vmi_get_windows_build_info(vmi, &bi));
+    CHECK(bi.major == L->os_major && bi.minor == L->os_minor);
+
+    /* The kernel's page table is System's, whatever the start-up used. */
+    CHECK(vmi_pid_to_dtb(vmi, 0, &v) == VMI_SUCCESS);
+    CHECK_EQ_U64(v, w->sys_root);
+
+    check_processes(vmi, w, what, true);
+    check_modules(vmi, w, what);
+
+    /* pid <-> page table, and reads through a process's own table. */
+    for (size_t i = 0; i < WI_NPROCS; i++) {
+        const wi_proc_t *p = &w->procs[i];
+        vmi_pid_t pid = -1;
+        CHECK(vmi_pid_to_dtb(vmi, (vmi_pid_t)p->pid, &v) == VMI_SUCCESS);
+        CHECK_EQ_U64(v, p->dtb);
+        CHECK(vmi_dtb_to_pid(vmi, p->dtb, &pid) == VMI_SUCCESS);
+        CHECK_EQ_U64(pid, p->pid);
+        if (p->user_dtb) {
+            pid = -1;
+            CHECK(vmi_dtb_to_pid(vmi, p->user_dtb, &pid) == VMI_SUCCESS);
+            CHECK_EQ_U64(pid, p->pid);
+        }
+        if (i == 0)
+            continue; /* System has no user space */
+        char *s = NULL;
+        ACCESS_CONTEXT(ctx, .translate_mechanism = VMI_TM_PROCESS_PID,
+                       .pid = (vmi_pid_t)p->pid, .addr = L->peb + 0x800);
+        s = vmi_read_str(vmi, &ctx);
+        char want[64];
+        snprintf(want, sizeof(want), "PEB of %s, pid %u", p->name, p->pid);
+        CHECK_STREQ(s, want);
+        free(s);
+    }
+    CHECK(vmi_pid_to_dtb(vmi, 12345, &v) == VMI_FAILURE);
+    CHECK(strstr(tvmi_errmsg(vmi), "no process with pid 12345") != NULL);
+
+    /* Kernel symbols: from the profile, and back. */
+    CHECK(vmi_translate_ksym2v(vmi, "PsActiveProcessHead", &v) == VMI_SUCCESS);
+    CHECK_EQ_U64(v, w->ps_active);
+    CHECK(vmi_translate_ksym2v(vmi, "PsLoadedModuleList", &v) == VMI_SUCCESS);
+    CHECK_EQ_U64(v, w->ps_loaded);
+    CHECK_STREQ(vmi_translate_v2ksym(vmi, NULL, L->kbase + WI_NTBUILD), "NtBuildNumber");
+    uint32_t nb = 0;
+    CHECK(vmi_read_32_ksym(vmi, "NtBuildNumber", &nb) == VMI_SUCCESS);
+    CHECK_EQ_U64(nb, 0xf0000000u | L->build);
+    CHECK(vmi_translate_ksym2v(vmi, "NoSuchSymbol", &v) == VMI_FAILURE);
+
+    /* Offsets by LibVMI's names. */
+    CHECK(vmi_get_offset(vmi, "win_ntoskrnl_va", &v) == VMI_SUCCESS);
+    CHECK_EQ_U64(v, L->kbase);
+    CHECK(vmi_get_offset(vmi, "win_ntoskrnl", &v) == VMI_SUCCESS);
+    CHECK_EQ_U64(v, L->klarge_pa + (L->kbase - L->klarge_va));
+    CHECK(vmi_get_offset(vmi, "win_tasks", &v) == VMI_SUCCESS);
+    CHECK_EQ_U64(v, L->ep_links);
+    CHECK(vmi_get_offset(vmi, "win_pdbase", &v) == VMI_SUCCESS);
+    CHECK_EQ_U64(v, L->ep_dtb);
+    CHECK(vmi_get_offset(vmi, "win_pid", &v) == VMI_SUCCESS);
+    CHECK_EQ_U64(v, L->ep_pid);
+    CHECK(vmi_get_offset(vmi, "win_pname", &v) == VMI_SUCCESS);
+    CHECK_EQ_U64(v, L->ep_name);
+    if (L->kdbg_encoded) {
+        /* Windows 10 keeps its KDBG encoded: the layer must not claim it. */
+        CHECK(vmi_get_offset(vmi, "win_kdvb", &v) == VMI_FAILURE);
+    } else {
+        CHECK(vmi_get_offset(vmi, "win_kdvb", &v) == VMI_SUCCESS);
+        CHECK_EQ_U64(v, w->kdbg);
+        CHECK(vmi_get_offset(vmi, "win_kdbg", &v) == VMI_SUCCESS);
+        CHECK_EQ_U64(v, WI_KDBG);
+    }
+    CHECK(vmi_get_offset(vmi, "win_sysproc", &v) == VMI_SUCCESS);
+    addr_t sys_pa;
+    CHECK(vmi_translate_kv2p(vmi, w->procs[0].eprocess, &sys_pa) == VMI_SUCCESS);
+    CHECK_EQ_U64(v, sys_pa);
+    CHECK(vmi_get_kernel_struct_offset(vmi, "_EPROCESS", "ImageFileName", &v) == VMI_SUCCESS);
+    CHECK_EQ_U64(v, L->ep_name);
+    CHECK(vmi_get_kernel_struct_offset(vmi, "_EPROCESS", "Pcb.DirectoryTableBase", &v) ==
+          VMI_SUCCESS);
+    CHECK_EQ_U64(v, L->ep_dtb);
+
+    /* A module's exports (hal.dll), through the kernel's page table. */
+    ACCESS_CONTEXT(hal, .translate_mechanism = VMI_TM_PROCESS_PID, .pid = 0,
+                   .addr = L->hal_base);
+    CHECK(vmi_translate_sym2v(vmi, &hal, "HalInitSystem", &v) == VMI_SUCCESS);
+    CHECK_EQ_U64(v, L->hal_base + WI_TEXT + 0x40);
+    CHECK(vmi_translate_sym2v(vmi, &hal, "KeGetCurrentIrql", &v) == VMI_FAILURE);
+    CHECK(strstr(tvmi_errmsg(vmi), "forwarded to ntoskrnl.KeGetCurrentIrql") != NULL);
+    CHECK(vmi_translate_sym2v(vmi, &hal, "Missing", &v) == VMI_FAILURE);
+    CHECK(strstr(tvmi_errmsg(vmi), "no export Missing") != NULL);
+    CHECK_STREQ(vmi_translate_v2sym(vmi, &hal, WI_TEXT + 0x40), "HalInitSystem");
+    ACCESS_CONTEXT(nt, .translate_mechanism = VMI_TM_PROCESS_PID, .pid = 0, .addr = L->kbase);
+    CHECK(vmi_translate_sym2v(vmi, &nt, "PsInitialSystemProcess", &v) == VMI_SUCCESS);
+    CHECK_EQ_U64(v, L->kbase + WI_SYSPROC);
+
+    /* UNICODE_STRING: the last module's name, with a non-ASCII letter. */
+    ACCESS_CONTEXT(us, .translate_mechanism = VMI_TM_PROCESS_PID, .pid = 0,
+                   .addr = w->mods[WI_NMODS - 1].entry + L->ldr_basename);
+    unicode_string_t *u = vmi_read_unicode_str(vmi, &us);
+    CHECK(u != NULL);
+    if (u) {
+        unicode_string_t out = { 0 };
+        CHECK_EQ_U64(u->length, 16);
+        CHECK(vmi_convert_str_encoding(u, &out, "UTF-8") == VMI_SUCCESS);
+        CHECK_STREQ((const char *)out.contents, "Caf\xc3\xa9.sys");
+        free(out.contents);
+        vmi_free_unicode_str(u);
+    }
+}
+
+static void test_layouts(void)
+{
+    for (size_t li = 0; li < WI_NLAYOUTS; li++) {
+        const wi_layout_t *L = &wi_layouts[li];
+        for (int f = 0; f < F_COUNT; f++) {
+            wi_image_t w;
+            char path[600], cfg[1200], what[128];
+            snprintf(what, sizeof(what), "%s %s", L->name, fmt_name[f]);
+            if (!make_image(L, f, WI_SANE, &w, path, sizeof(path))) {
+                CHECK(0);
+                wi_free(&w);
+                continue;
+            }
+            isf_config(L, cfg, sizeof(cfg), NULL);
+            vmi_instance_t vmi = open_image(path, cfg);
+            if (!vmi)
+                fprintf(stderr, "  %s: %s\n", what, tvmi_init_errmsg());
+            CHECK(vmi != NULL);
+            if (vmi) {
+                if (f != F_RAW) {
+                    /* The dump header's DirectoryTableBase, as CR3. */
+                    uint64_t cr3 = 0;
+                    CHECK(vmi_get_vcpureg(vmi, &cr3, CR3, 0) == VMI_SUCCESS);
+                    CHECK_EQ_U64(cr3, w.sys_root);
+                }
+                check_image(vmi, &w, what);
+                vmi_destroy(vmi);
+            }
+            unlink(path);
+            wi_free(&w);
+        }
+    }
+}
+
+/* No profile: the kernel is still found and named; LibVMI's config keys
+ * give the offsets, and the KDBG the list heads where it is readable. */
+static void test_without_profile(void)
+{
+    for (size_t li = 0; li < WI_NLAYOUTS; li++) {
+        const wi_layout_t *L = &wi_layouts[li];
+        wi_image_t w;
+        char path[600], cfg[600];
+        if (!make_image(L, F_RAW, WI_SANE, &w, path, sizeof(path))) {
+            CHECK(0);
+            wi_free(&w);
+            continue;
+        }
+        /* Nothing configured at all: Windows is detected. */
+        vmi_instance_t vmi = open_image(path, "");
+        CHECK(vmi != NULL);
+        if (vmi) {
+            addr_t v = 0;
+            CHECK(vmi_get_ostype(vmi) == VMI_OS_WINDOWS);
+            CHECK(vmi_get_offset(vmi, "win_ntoskrnl_va", &v) == VMI_SUCCESS);
+            CHECK_EQ_U64(v, L->kbase);
+            CHECK_EQ_U64(vmi_get_win_buildnumber(vmi), L->build);
+            plist_t l = { .n = 0 };
+            CHECK(tvmi_process_foreach(vmi, collect_proc, &l) == VMI_FAILURE);
+            CHECK(strstr(tvmi_errmsg(vmi), "EPROCESS offsets are unknown") != NULL);
+            CHECK(strstr(tvmi_errmsg(vmi), L->pdb) != NULL);
+            /* Exports of ntoskrnl stand in for the symbols they cover. */
+            CHECK(vmi_translate_ksym2v(vmi, "PsInitialSystemProcess", &v) == VMI_SUCCESS);
+            CHECK_EQ_U64(v, L->kbase + WI_SYSPROC);
+            vmi_destroy(vmi);
+        }
+        snprintf(cfg, sizeof(cfg), "win_tasks = 0x%x; win_pdbase = 0x%x; win_pid = 0x%x; "
+                 "win_pname = 0x%x;", L->ep_links, L->ep_dtb, L->ep_pid, L->ep_name);
+        vmi = open_image(path, cfg);
+        CHECK(vmi != NULL);
+        if (vmi) {
+            if (L->kdbg_encoded) {
+                /* No readable KDBG and no profile: the list head is unknown. */
+                plist_t l = { .n = 0 };
+                CHECK(tvmi_process_foreach(vmi, collect_proc, &l) == VMI_FAILURE);
+                CHECK(strstr(tvmi_errmsg(vmi), "PsActiveProcessHead is unknown") != NULL);
+            } else {
+                check_processes(vmi, &w, L->name, false);
+                check_modules(vmi, &w, L->name);
+                addr_t v;
+                CHECK(vmi_get_offset(vmi, "win_kdvb", &v) == VMI_SUCCESS);
+                CHECK_EQ_U64(v, w.kdbg);
+            }
+            vmi_destroy(vmi);
+        }
+        /* win_sysproc (the System EPROCESS's physical address) leads to the
+         * list head through System's back link, even without a KDBG. */
+        uint64_t sys_pa = 0;
+        CHECK(wi_v2p(&w, w.sys_root, w.procs[0].eprocess, &sys_pa));
+        snprintf(cfg, sizeof(cfg), "win_sysproc = 0x%llx; win_tasks = 0x%x; "
+                 "win_pdbase = 0x%x; win_pid = 0x%x; win_pname = 0x%x;",
+                 (unsigned long long)sys_pa, L->ep_links, L->ep_dtb, L->ep_pid, L->ep_name);
+        vmi = open_image(path, cfg);
+        CHECK(vmi != NULL);
+        if (vmi) {
+            check_processes(vmi, &w, L->name, false);
+            vmi_destroy(vmi);
+        }
+        /* LibVMI's KDBG address key leads to the kernel too. */
+        if (!L->kdbg_encoded) {
+            snprintf(cfg, sizeof(cfg), "win_kdvb = 0x%llx; win_tasks = 0x%x; "
+                     "win_pdbase = 0x%x; win_pid = 0x%x; win_pname = 0x%x;",
+                     (unsigned long long)w.kdbg, L->ep_links, L->ep_dtb, L->ep_pid,
+                     L->ep_name);
+            vmi = open_image(path, cfg);
+            CHECK(vmi != NULL);
+            if (vmi) {
+                check_processes(vmi, &w, L->name, false);
+                vmi_destroy(vmi);
+            }
+        }
+        /* A configured kernel base that holds no kernel is an error. */
+        snprintf(cfg, sizeof(cfg), "ostype = Windows; win_ntoskrnl_va = 0x%llx;",
+                 (unsigned long long)(L->kbase + 0x1000));
+        vmi = open_image(path, cfg);
+        CHECK(vmi == NULL);
+        CHECK(strstr(tvmi_init_errmsg(), "win_ntoskrnl_va") != NULL);
+        vmi_destroy(vmi);
+        /* ... and so is a physical base that disagrees with what is found. */
+        snprintf(cfg, sizeof(cfg), "ostype = Windows; win_ntoskrnl = 0x123000;");
+        vmi = open_image(path, cfg);
+        CHECK(vmi == NULL);
+        CHECK(strstr(tvmi_init_errmsg(), "config win_ntoskrnl = 0x123000") != NULL);
+        vmi_destroy(vmi);
+        unlink(path);
+        wi_free(&w);
+    }
+}
+
+static void test_cyclic_list(void)
+{
+    for (size_t li = 0; li < WI_NLAYOUTS; li++) {
+        const wi_layout_t *L = &wi_layouts[li];
+        wi_image_t w;
+        char path[600], cfg[1200];
+        if (!make_image(L, F_DUMP, WI_CYCLE, &w, path, sizeof(path))) {
+            CHECK(0);
+            wi_free(&w);
+            continue;
+        }
+        isf_config(L, cfg, sizeof(cfg), NULL);
+        vmi_instance_t vmi = open_image(path, cfg);
+        CHECK(vmi != NULL);
+        if (vmi) {
+            /* Every process is seen once, then the walk stops with a reason. */
+            plist_t l = { .n = 0 };
+            CHECK(tvmi_process_foreach(vmi, collect_proc, &l) == VMI_FAILURE);
+            CHECK_EQ_U64(l.n, WI_NPROCS);
+            CHECK(strstr(tvmi_errmsg(vmi), "cyclic list") != NULL);
+            addr_t v;
+            CHECK(vmi_pid_to_dtb(vmi, 99999, &v) == VMI_FAILURE);
+            vmi_destroy(vmi);
+        }
+        unlink(path);
+        wi_free(&w);
+    }
+}
+
+static void test_bad_pe(void)
+{
+    for (size_t li = 0; li < WI_NLAYOUTS; li++) {
+        const wi_layout_t *L = &wi_layouts[li];
+        wi_image_t w;
+        char path[600], cfg[1200];
+        if (!make_image(L, F_BITMAP, WI_BAD_PE, &w, path, sizeof(path))) {
+            CHECK(0);
+            wi_free(&w);
+            continue;
+        }
+        isf_config(L, cfg, sizeof(cfg), "ostype = Windows;");
+        vmi_instance_t vmi = open_image(path, cfg);
+        CHECK(vmi == NULL);
+        CHECK(strstr(tvmi_init_errmsg(), "no Windows kernel image") != NULL);
+        vmi_destroy(vmi);
+        /* Without ostype, nothing claims the image. */
+        vmi = open_image(path, "");
+        CHECK(vmi != NULL && vmi_get_ostype(vmi) == VMI_OS_UNKNOWN);
+        vmi_destroy(vmi);
+        unlink(path);
+        wi_free(&w);
+    }
+}
+
+static void test_wrong_guid(void)
+{
+    for (size_t li = 0; li < WI_NLAYOUTS; li++) {
+        const wi_layout_t *L = &wi_layouts[li];
+        wi_image_t w;
+        char path[600], cfg[1200], want[128], planted[33];
+        if (!make_image(L, F_RAW, WI_WRONG_GUID, &w, path, sizeof(path))) {
+            CHECK(0);
+            wi_free(&w);
+            continue;
+        }
+        isf_config(L, cfg, sizeof(cfg), NULL);
+        vmi_instance_t vmi = open_image(path, cfg);
+        CHECK(vmi == NULL);
+        /* Both GUIDs are in the reason. */
+        const uint8_t *g = w.guid;
+        snprintf(planted, sizeof(planted), "%02X%02X%02X%02X%02X%02X%02X%02X"
+                 "%02X%02X%02X%02X%02X%02X%02X%02X", g[3], g[2], g[1], g[0], g[5], g[4],
+                 g[7], g[6], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
+        snprintf(want, sizeof(want), "is %s GUID %s age %u", L->pdb, planted, L->age);
+        CHECK(strstr(tvmi_init_errmsg(), want) != NULL);
+        CHECK(strstr(tvmi_init_errmsg(), "is for") != NULL);
+        if (!strstr(tvmi_init_errmsg(), want))
+            fprintf(stderr, "  %s\n", tvmi_init_errmsg());
+        vmi_destroy(vmi);
+        unlink(path);
+        wi_free(&w);
+    }
+}
+
+static void truncate_file(const char *path, long keep)
+{
+    CHECK(truncate(path, keep) == 0);
+}
+
+static void test_damaged_dumps(void)
+{
+    const wi_layout_t *L32 = wi_layout("xp-sp3-x86-pae"), *L64 = wi_layout("win7-sp1-x64");
+    const wi_layout_t *both[2] = { L32, L64 };
+    for (int k = 0; k < 2; k++) {
+        const wi_layout_t *L = both[k];
+        for (int f = F_DUMP; f <= F_BITMAP; f++) {
+            wi_image_t w;
+            char path[600];
+            if (!make_image(L, f, WI_SANE, &w, path, sizeof(path))) {
+                CHECK(0);
+                wi_free(&w);
+                continue;
+            }
+            /* Cut the last pages off: the header promises more. */
+            FILE *fp = fopen(path, "rb");
+            long size = 0;
+            if (fp) {
+                fseek(fp, 0, SEEK_END);
+                size = ftell(fp);
+                fclose(fp);
+            }
+            truncate_file(path, size - 0x3000);
+            vmi_instance_t vmi = open_image(path, "");
+            CHECK(vmi == NULL);
+            if (!strstr(tvmi_init_errmsg(), "crash dump is truncated"))
+                fprintf(stderr, "  %s: %s\n", path, tvmi_init_errmsg());
+            CHECK(strstr(tvmi_init_errmsg(), "crash dump is truncated") != NULL);
+            vmi_destroy(vmi);
+            /* Cut into the header itself. */
+            truncate_file(path, L->ptr == 8 ? 0x1800 : 0x800);
+            vmi = open_image(path, "");
+            CHECK(vmi == NULL);
+            CHECK(strstr(tvmi_init_errmsg(), "crash dump is truncated") != NULL);
+            vmi_destroy(vmi);
+            unlink(path);
+            wi_free(&w);
+        }
+    }
+
+    /* A bitmap whose count disagrees with its bits, and a mini dump. */
+    wi_image_t w;
+    char path[600];
+    if (make_image(L64, F_BITMAP, WI_SANE, &w, path, sizeof(path))) {
+        FILE *fp = fopen(path, "r+b");
+        CHECK(fp != NULL);
+        if (fp) {
+            uint8_t b;
+            fseek(fp, 0x2000 + 0x28, SEEK_SET); /* stored page count */
+            CHECK(fread(&b, 1, 1, fp) == 1);
+            b ^= 1;
+            fseek(fp, 0x2000 + 0x28, SEEK_SET);
+            CHECK(fwrite(&b, 1, 1, fp) == 1);
+            fclose(fp);
+        }
+        vmi_instance_t vmi = open_image(path, "");
+        CHECK(vmi == NULL);
+        CHECK(strstr(tvmi_init_errmsg(), "bitmap dump") != NULL);
+        vmi_destroy(vmi);
+        fp = fopen(path, "r+b");
+        if (fp) {
+            uint8_t four[4] = { 4, 0, 0, 0 };
+            fseek(fp, 0xf98, SEEK_SET); /* DumpType */
+            CHECK(fwrite(four, 1, 4, fp) == 4);
+            fclose(fp);
+        }
+        vmi = open_image(path, "");
+        CHECK(vmi == NULL);
+        CHECK(strstr(tvmi_init_errmsg(), "mini dump") != NULL);
+        vmi_destroy(vmi);
+        unlink(path);
+    }
+    wi_free(&w);
+}
+
+/* A profile for the wrong pointer width, and a Linux table as a Windows
+ * profile, are refused before any guessing. */
+static void test_profile_mismatch(void)
+{
+    const wi_layout_t *L = wi_layout("win7-sp1-x64"), *X = wi_layout("xp-sp3-x86");
+    wi_image_t w;
+    char path[600], cfg[1200];
+    if (!make_image(L, F_RAW, WI_SANE, &w, path, sizeof(path))) {
+        CHECK(0);
+        wi_free(&w);
+        return;
+    }
+    isf_config(X, cfg, sizeof(cfg), "ostype = Windows;");
+    vmi_instance_t vmi = open_image(path, cfg);
+    CHECK(vmi == NULL);
+    CHECK(strstr(tvmi_init_errmsg(), "is for a 32-bit kernel") != NULL);
+    vmi_destroy(vmi);
+    snprintf(cfg, sizeof(cfg), "ostype = Windows; volatility_ist = \"%s/nonexistent.json\";",
+             datadir);
+    vmi = open_image(path, cfg);
+    CHECK(vmi == NULL);
+    CHECK(strstr(tvmi_init_errmsg(), "nonexistent.json") != NULL);
+    vmi_destroy(vmi);
+    snprintf(cfg, sizeof(cfg), "ostype = Windows; rekall_profile = /x.json;");
+    vmi = open_image(path, cfg);
+    CHECK(vmi == NULL);
+    CHECK(strstr(tvmi_init_errmsg(), "Rekall profiles are not supported") != NULL);
+    vmi_destroy(vmi);
+    unlink(path);
+    wi_free(&w);
+}
+
+int main(void)
+{
+    /* The data directory, from where this file was compiled. */
+    const char *src = __FILE__;
+    const char *slash = strrchr(src, '/');
+    snprintf(datadir, sizeof(datadir), "%.*s/../data/windows",
+             slash ? (int)(slash - src) : 1, slash ? src : ".");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    TEST_RUN(test_layouts);
+    TEST_RUN(test_without_profile);
+    TEST_RUN(test_cyclic_list);
+    TEST_RUN(test_bad_pe);
+    TEST_RUN(test_wrong_guid);
+    TEST_RUN(test_damaged_dumps);
+    TEST_RUN(test_profile_mismatch);
+    rmdir(tmpdir);
+    TEST_DONE();
+}
