@@ -89,27 +89,27 @@ $(SHARED_LIB): $(LIB_OBJ)
 $(O)/bin/%: tools/%.c $(TOOL_COMMON_OBJ) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itools $(LDFLAGS) -o $@ $< $(TOOL_COMMON_OBJ) $(STATIC_LIB) $(LDLIBS) $(TOOL_LDFLAGS)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $(@D)/.$(@F).d -Itools $(LDFLAGS) -o $@ $< $(TOOL_COMMON_OBJ) $(STATIC_LIB) $(LDLIBS) $(TOOL_LDFLAGS)
 
 $(O)/tests/unit/%: tests/unit/%.c tests/unit/test.h $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itests/unit $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $(@D)/.$(@F).d -Itests/unit $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
 
 $(O)/tests/integration/%: tests/integration/%.c tests/integration/guest.h $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itests/unit -Itests/integration $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $(@D)/.$(@F).d -Itests/unit -Itests/integration $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
 
 $(O)/tests/helpers/%: tests/helpers/%.c $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itests/helpers $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $(@D)/.$(@F).d -Itests/helpers $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
 
 $(O)/bench/%: bench/%.c $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Ibench $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $(@D)/.$(@F).d -Ibench $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
 
 check-unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(O)
@@ -137,8 +137,9 @@ install: all
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/libtinyvmi.so.0
 	ln -sf libtinyvmi.so.0 $(DESTDIR)$(PREFIX)/lib/libtinyvmi.so
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
-	if ls man/*.1 >/dev/null 2>&1; then install -d $(DESTDIR)$(PREFIX)/share/man/man1; \
-	  install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
+	sh scripts/mkman.sh $(O)/bin $(O)/man
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 $(O)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' tinyvmi.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tinyvmi.pc
 
@@ -146,4 +147,4 @@ clean:
 	rm -rf build build-san build-static
 
 -include $(LIB_OBJ:.o=.d) $(TOOL_COMMON_OBJ:.o=.d)
--include $(addsuffix .d,$(TOOLS) $(UNIT_BIN) $(INTEG_BIN) $(TEST_HELPER_BIN) $(BENCH_BIN))
+-include $(foreach b,$(TOOLS) $(UNIT_BIN) $(INTEG_BIN) $(TEST_HELPER_BIN) $(BENCH_BIN),$(dir $(b)).$(notdir $(b)).d)
