@@ -8,4 +8,5 @@ for g in amd64 amd64-la57 i386 i386-pae; do
     [ -n "$text" ] || text=$(sed -n 's/^\([0-9a-f]*\) [Tt] startup_32$/\1/p' "$C/$g/truth/kallsyms.txt" | head -n 1)
     echo "== $g"
     "$O/bench/bench_map_addr" "$C/$g/core.elf" "$text" "$C/$g/ram.raw" 500
+    [ -x "$O/bench/bench_linux" ] && "$O/bench/bench_linux" "$C/$g"
 done

@@ -5,12 +5,14 @@
 
 #include <strings.h>
 
+extern const os_ops_t linux_os_ops; /* os/linux/linux.c */
 
 extern const os_ops_t os_windows_ops; /* os/windows/windows.c */
 
 /* Each layer adds one line here. */
 const os_ops_t *const os_table[] = {
     &os_windows_ops,
+    &linux_os_ops,
     NULL,
 };
 

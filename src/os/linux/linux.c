@@ -1,0 +1,240 @@
+/*
+ * linux.c - the Linux OS layer's entry points: the os_ops table, start-up
+ * and the symbol and offset queries.
+ *
+ * Start-up, in order (each step's method is described where it lives):
+ *   1. symbols: `sysmap` (a path, or the map text itself when the value
+ *      holds a newline, for a map compiled into a program), else the
+ *      kernel's kallsyms tables decoded from memory (locate.c, kallsyms.c);
+ *   2. the KASLR slide of System.map addresses (config linux_kaslr /
+ *      linux_init_task, else found from the banner, locate.c);
+ *   3. the kernel page table (config kpgd, else swapper's, checked, else the
+ *      core's CR3), locate.c;
+ *   4. init_task (config linux_init_task, else the symbol, else the
+ *      exported-symbol table, ksymtab.c);
+ *   5. the offsets (config, BTF, heuristics), offsets.c;
+ *   6. a check that init_task really is the idle task ("swapper").
+ * A failure names what is missing and the configuration keys that would
+ * supply it.  This file holds no algorithm of its own.
+ *
+ * It must not reach below the public API and core.h (no driver, no walker).
+ */
+#include "os/linux/linux.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "os/os.h"
+
+static void lx_destroy(void *state)
+{
+    lx_state_t *st = state;
+    if (!st)
+        return;
+    lx_symtab_free(st->syms);
+    lx_btf_free(st->btf);
+    free(st);
+}
+
+/* A banner from memory: cheap enough for ostype-less start-up. */
+static bool lx_detect(vmi_instance_t vmi)
+{
+    return lx_find_banner(vmi, NULL, 0, NULL) == VMI_SUCCESS;
+}
+
+static status_t load_symbols(vmi_instance_t vmi, lx_state_t *st)
+{
+    const char *sysmap = core_config_get(vmi, "sysmap");
+    if (!sysmap)
+        return lx_kallsyms_load(vmi, st);
+    st->syms = lx_symtab_new();
+    if (!st->syms) {
+        core_error(vmi, "out of memory");
+        return VMI_FAILURE;
+    }
+    status_t rc;
+    if (strchr(sysmap, '\n')) {
+        rc = lx_sysmap_parse(st->syms, sysmap, strlen(sysmap), core_err(vmi));
+        snprintf(st->sym_source, sizeof(st->sym_source), "System.map text from the config");
+    } else {
+        rc = lx_sysmap_load(st->syms, sysmap, core_err(vmi));
+        snprintf(st->sym_source, sizeof(st->sym_source), "System.map %s", sysmap);
+    }
+    if (rc != VMI_SUCCESS)
+        return VMI_FAILURE;
+    if (!lx_symtab_finish(st->syms)) {
+        core_error(vmi, "out of memory indexing the System.map");
+        return VMI_FAILURE;
+    }
+    return VMI_SUCCESS;
+}
+
+static status_t find_init_task(vmi_instance_t vmi, lx_state_t *st)
+{
+    uint64_t v;
+    if (core_config_get(vmi, "linux_init_task")) {
+        if (!core_config_get_u64(vmi, "linux_init_task", &v))
+            return VMI_FAILURE;
+        st->init_task = v;
+        return VMI_SUCCESS;
+    }
+    if (lx_sym(st, "init_task", &st->init_task))
+        return VMI_SUCCESS;
+    if (lx_ksymtab_find(vmi, st, "init_task", &st->init_task) == VMI_SUCCESS)
+        return VMI_SUCCESS;
+    core_error_prefix(vmi, "init_task is not among the kernel's symbols (%s) and the "
+                           "exported-symbol table did not give it (set linux_init_task or "
+                           "sysmap)", st->sym_source);
+    return VMI_FAILURE;
+}
+
+/* Report the slide of kallsyms (runtime) addresses against the kernel's
+ * default link address, CONFIG_PHYSICAL_START (16 MiB) above the kernel
+ * map, for vmi_get_offset("linux_kaslr") and vmi-linux-offsets. */
+static void runtime_slide(lx_state_t *st)
+{
+    addr_t text;
+    if (!st->runtime_syms || !lx_sym(st, "_text", &text))
+        return;
+    uint64_t link = st->width == 8 ? 0xffffffff81000000ULL : 0xc1000000ULL;
+    if (text >= link)
+        st->kaslr = text - link;
+}
+
+static status_t lx_init(vmi_instance_t vmi, void **state)
+{
+    lx_state_t *st = calloc(1, sizeof(*st));
+    if (!st) {
+        core_error(vmi, "out of memory");
+        return VMI_FAILURE;
+    }
+    st->mode = core_paging_mode(vmi);
+    st->width = vmi_get_address_width(vmi);
+    if (st->width != 4 && st->width != 8)
+        st->width = (st->mode == ARCH_X86_IA32E_4 || st->mode == ARCH_X86_IA32E_5) ? 8 : 4;
+
+    if (load_symbols(vmi, st) != VMI_SUCCESS || lx_find_kaslr(vmi, st) != VMI_SUCCESS ||
+        lx_find_kpgd(vmi, st) != VMI_SUCCESS || find_init_task(vmi, st) != VMI_SUCCESS ||
+        lx_offsets_init(vmi, st) != VMI_SUCCESS) {
+        lx_destroy(st);
+        return VMI_FAILURE;
+    }
+    runtime_slide(st);
+
+    /* init_task must be the idle task: "swapper" or "swapper/0". */
+    char comm[LX_COMM_LEN];
+    if (lx_read_chars(vmi, st, st->init_task + st->off[LX_OFF_NAME], comm, sizeof(comm)) !=
+        VMI_SUCCESS) {
+        core_error_prefix(vmi, "reading init_task (0x%llx) comm",
+                          (unsigned long long)st->init_task);
+        lx_destroy(st);
+        return VMI_FAILURE;
+    }
+    if (strncmp(comm, "swapper", 7) != 0) {
+        core_error(vmi, "init_task at 0x%llx has comm \"%.15s\" at +0x%llx, not \"swapper\": "
+                        "the symbols (%s) or linux_name do not fit this guest",
+                   (unsigned long long)st->init_task, comm,
+                   (unsigned long long)st->off[LX_OFF_NAME], st->sym_source);
+        lx_destroy(st);
+        return VMI_FAILURE;
+    }
+
+    lx_publish(vmi, "linux_init_task", st->init_task);
+    lx_publish(vmi, "linux_kaslr", st->kaslr);
+    if (st->kdtb)
+        lx_publish(vmi, "kpgd", st->kdtb);
+    addr_t lb;
+    if (!st->banner[0] && lx_sym(st, "linux_banner", &lb)) {
+        char b[sizeof(st->banner)];
+        if (lx_read(vmi, st, lb, b, sizeof(b)) == VMI_SUCCESS) {
+            b[sizeof(b) - 1] = '\0';
+            b[strcspn(b, "\n")] = '\0';
+            snprintf(st->banner, sizeof(st->banner), "%s", b);
+        }
+    }
+    if (st->banner[0])
+        core_config_set_default(vmi, "linux_banner", st->banner);
+    core_config_set_default(vmi, "linux_symbols", st->sym_source);
+    util_err_clear(core_err(vmi));
+    *state = st;
+    return VMI_SUCCESS;
+}
+
+static status_t lx_ksym2v(vmi_instance_t vmi, void *state, const char *sym, addr_t *va)
+{
+    lx_state_t *st = state;
+    if (!sym) {
+        core_error(vmi, "no symbol name");
+        return VMI_FAILURE;
+    }
+    if (lx_sym(st, sym, va))
+        return VMI_SUCCESS;
+    core_error(vmi, "kernel symbol %s not found in %s", sym, st->sym_source);
+    return VMI_FAILURE;
+}
+
+static const char *lx_v2ksym(vmi_instance_t vmi, void *state, addr_t va)
+{
+    lx_state_t *st = state;
+    const char *n = lx_symtab_at(st->syms, va);
+    if (!n)
+        core_error(vmi, "no kernel symbol at 0x%llx", (unsigned long long)va);
+    return n;
+}
+
+static status_t lx_get_offset_op(vmi_instance_t vmi, void *state, const char *name,
+                                 addr_t *off)
+{
+    return lx_get_offset(vmi, state, name, off);
+}
+
+static status_t lx_struct_offset(vmi_instance_t vmi, void *state, const char *strct,
+                                 const char *member, addr_t *off)
+{
+    lx_state_t *st = state;
+    if (!strct || !member) {
+        core_error(vmi, "vmi_get_kernel_struct_offset: no struct or member named");
+        return VMI_FAILURE;
+    }
+    if (lx_btf_load(vmi, st)) {
+        uint64_t v;
+        if (lx_btf_offset(st->btf, strct, member, &v, core_err(vmi)) == VMI_SUCCESS) {
+            *off = v;
+            return VMI_SUCCESS;
+        }
+        return VMI_FAILURE;
+    }
+    /* Without BTF, the offsets this layer knows by other means. */
+    for (lx_off_t i = 0; i < LX_OFF_COUNT; i++) {
+        const lx_off_desc_t *d = &lx_off_desc[i];
+        if (strcmp(d->strct, strct) == 0 &&
+            (strcmp(d->member, member) == 0 || (d->alt && strcmp(d->alt, member) == 0))) {
+            if (st->off_src[i] == LX_SRC_NONE && i >= LX_OFF_MOD_LIST)
+                (void)lx_offsets_modules(vmi, st);
+            if (st->off_src[i] != LX_SRC_NONE) {
+                *off = st->off[i];
+                return VMI_SUCCESS;
+            }
+        }
+    }
+    core_error(vmi, "%s.%s: unknown without BTF (%s)", strct, member, st->btf_why);
+    return VMI_FAILURE;
+}
+
+const os_ops_t linux_os_ops = {
+    .name = "Linux",
+    .type = VMI_OS_LINUX,
+    .detect = lx_detect,
+    .init = lx_init,
+    .destroy = lx_destroy,
+    .ksym2v = lx_ksym2v,
+    .v2ksym = lx_v2ksym,
+    .pid_to_dtb = lx_pid_to_dtb,
+    .dtb_to_pid = lx_dtb_to_pid,
+    .get_offset = lx_get_offset_op,
+    .struct_offset = lx_struct_offset,
+    .process_foreach = lx_process_foreach,
+    .module_foreach = lx_module_foreach,
+};

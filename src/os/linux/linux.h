@@ -1,0 +1,297 @@
+/*
+ * linux.h - the inside of the Linux OS layer, shared by the files of
+ * src/os/linux/ and nothing else.
+ *
+ * The layer is built from small parts, each in its own file:
+ *   symtab.c     the symbol index (hash by name, array sorted by address)
+ *   sysmap.c     System.map text -> symbol index
+ *   kallsyms.c   the kernel's compressed kallsyms tables -> symbol index
+ *   btf.c        the kernel's BTF type information -> structure offsets
+ *   ksymtab.c    exported symbols (__ksymtab) found without any symbol table
+ *   locate.c     where the kernel is: banner, kallsyms tables and BTF in
+ *                physical memory, the KASLR slide, the kernel page table
+ *   offsets.c    structure offsets from config, BTF or heuristics
+ *   heuristic.c  task_struct / mm_struct offsets guessed from guest data,
+ *                for kernels without BTF
+ *   read.c       kernel reads and the bounded list walk
+ *   tasks.c      processes, pid <-> page table
+ *   modules.c    kernel modules
+ *   linux.c      the os_ops table: init, destroy and the entry points
+ *
+ * The parsers (symtab, sysmap, kallsyms, btf) work on byte buffers and never
+ * touch a vmi_instance, so unit tests can feed them crafted input.
+ * Nothing here is part of TinyVMI's public interface.
+ */
+#ifndef TINYVMI_OS_LINUX_H
+#define TINYVMI_OS_LINUX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libvmi/libvmi.h>
+#include "arch/x86.h"
+#include "util/err.h"
+
+/* The longest symbol name we accept (the kernel's KSYM_NAME_LEN is 512 since
+ * 6.1, 128 before). */
+#define LX_SYM_NAME_MAX 1024
+/* task_struct.comm is TASK_COMM_LEN (16) bytes. */
+#define LX_COMM_LEN 16
+/* module.name is MODULE_NAME_LEN = 64 - sizeof(unsigned long) bytes. */
+#define LX_MODNAME_LEN 64
+
+/* ==== symtab.c: the symbol index ==== */
+typedef struct lx_symtab lx_symtab_t;
+
+/* NULL when memory runs out. */
+lx_symtab_t *lx_symtab_new(void);
+void lx_symtab_free(lx_symtab_t *t);
+/* Add a symbol (name need not be terminated; len bytes are used).  Returns
+ * false when memory runs out or the name is empty or too long. */
+bool lx_symtab_add(lx_symtab_t *t, const char *name, size_t len, uint64_t addr, char type);
+/* Build the indexes; call once after the last add, before any lookup. */
+bool lx_symtab_finish(lx_symtab_t *t);
+size_t lx_symtab_count(const lx_symtab_t *t);
+/* By name: the first symbol of that name in the order added. */
+bool lx_symtab_lookup(const lx_symtab_t *t, const char *name, uint64_t *addr, char *type);
+/* By address: a symbol exactly at addr (the first added among several at
+ * the same address), or NULL. */
+const char *lx_symtab_at(const lx_symtab_t *t, uint64_t addr);
+/* The symbol at or below addr and the distance to it; NULL below the first. */
+const char *lx_symtab_near(const lx_symtab_t *t, uint64_t addr, uint64_t *off);
+/* Add slide to every address >= from (the kernel image; per-CPU offsets
+ * below it do not move with KASLR).  Keeps the indexes valid. */
+void lx_symtab_relocate(lx_symtab_t *t, uint64_t from, uint64_t slide);
+/* The i-th symbol in address order, for tools and tests. */
+bool lx_symtab_get(const lx_symtab_t *t, size_t i, const char **name, uint64_t *addr,
+                   char *type);
+
+/* ==== sysmap.c ==== */
+/* Parse System.map text ("ffffffff81000000 T _text" per line) into t.  Lines
+ * that do not have that shape are counted and skipped; no symbol at all is
+ * an error. */
+status_t lx_sysmap_parse(lx_symtab_t *t, const char *text, size_t len, util_err_t *err);
+/* Read a System.map file (at most LX_SYSMAP_MAX bytes) into t. */
+#define LX_SYSMAP_MAX (256u << 20)
+status_t lx_sysmap_load(lx_symtab_t *t, const char *path, util_err_t *err);
+
+/* ==== kallsyms.c: the compressed symbol tables of scripts/kallsyms.c ==== */
+typedef struct lx_kallsyms {
+    /* Byte offsets into the buffer searched. */
+    size_t token_table, token_index, names, markers, num_syms, addrs;
+    uint32_t count;         /* kallsyms_num_syms */
+    unsigned width;         /* guest pointer size, 4 or 8 */
+    unsigned marker_width;  /* 4 (.long) or 8 (older kernels: PTR) */
+    bool base_relative;     /* kallsyms_offsets + kallsyms_relative_base */
+    bool absolute_percpu;   /* x86-64: non-negative offsets are absolute */
+    uint64_t relative_base;
+} lx_kallsyms_t;
+
+/* The 20 bytes "0\0" "1\0" ... "9\0": the digit tokens of the token table,
+ * which a real kernel always has (every digit occurs in some symbol, so each
+ * keeps a one-character token of its own, in byte order). */
+extern const unsigned char lx_kallsyms_digits[20];
+#define LX_KALLSYMS_DIGITS_LEN 20
+
+/* Given buf (whose offset 0 is aligned to at least 8 bytes in the guest) and
+ * the offset of a digit-pattern hit inside it, find and check every table.
+ * Fails with a reason when the hit is not a kallsyms token table or a table
+ * lies outside buf. */
+status_t lx_kallsyms_locate(const uint8_t *buf, size_t len, size_t hit, unsigned width,
+                            lx_kallsyms_t *k, util_err_t *err);
+/* Decode every symbol into t (does not call lx_symtab_finish). */
+status_t lx_kallsyms_decode(const uint8_t *buf, size_t len, const lx_kallsyms_t *k,
+                            lx_symtab_t *t, util_err_t *err);
+
+/* ==== btf.c: BPF Type Format (Documentation/bpf/btf.rst) ==== */
+typedef struct lx_btf lx_btf_t;
+
+/* Parse a BTF blob; the blob is copied.  ptr_size is the guest's pointer
+ * size (BTF does not record it). */
+lx_btf_t *lx_btf_parse(const uint8_t *data, size_t len, unsigned ptr_size, util_err_t *err);
+void lx_btf_free(lx_btf_t *b);
+size_t lx_btf_type_count(const lx_btf_t *b);
+/* Byte offset of a member of struct/union `strct`.  member may be a path:
+ * "core_layout.base", "mem[1].size"; anonymous structs and unions are
+ * searched through.  Fails (with reason) when a step is missing or a
+ * bitfield. */
+status_t lx_btf_offset(const lx_btf_t *b, const char *strct, const char *member,
+                       uint64_t *off, util_err_t *err);
+/* Size of a struct/union by name. */
+status_t lx_btf_struct_size(const lx_btf_t *b, const char *strct, uint64_t *size,
+                            util_err_t *err);
+/* Element count of an array member (a path as above); fails when the member
+ * is not an array. */
+status_t lx_btf_array_len(const lx_btf_t *b, const char *strct, const char *member,
+                          uint64_t *count, util_err_t *err);
+/* Is there a struct/union of this name? */
+bool lx_btf_has_struct(const lx_btf_t *b, const char *strct);
+/* Checks the header at data: magic, version, section bounds.  For the
+ * memory scan; len may be larger than the blob.  *total gets the blob size. */
+bool lx_btf_header_ok(const uint8_t *data, size_t len, size_t *total);
+
+/* ==== Offsets the layer uses, by libvmi.conf name ==== */
+typedef enum lx_off {
+    LX_OFF_TASKS,       /* linux_tasks: task_struct.tasks */
+    LX_OFF_MM,          /* linux_mm: task_struct.mm */
+    LX_OFF_PID,         /* linux_pid: task_struct.pid */
+    LX_OFF_NAME,        /* linux_name: task_struct.comm */
+    LX_OFF_PGD,         /* linux_pgd: mm_struct.pgd */
+    LX_OFF_TGID,        /* linux_tgid: task_struct.tgid (TinyVMI) */
+    LX_OFF_PARENT,      /* linux_real_parent: task_struct.real_parent (TinyVMI) */
+    LX_OFF_MOD_LIST,    /* linux_module_list: module.list (TinyVMI) */
+    LX_OFF_MOD_NAME,    /* linux_module_name: module.name (TinyVMI) */
+    LX_OFF_MOD_BASE,    /* linux_module_base: module.core_layout.base (TinyVMI) */
+    LX_OFF_MOD_SIZE,    /* linux_module_size: module.core_layout.size (TinyVMI) */
+    LX_OFF_COUNT
+} lx_off_t;
+
+typedef struct lx_off_desc {
+    const char *key;    /* libvmi.conf name */
+    const char *strct;  /* BTF struct */
+    const char *member; /* BTF member path */
+    const char *alt;    /* another member path to try (newer kernels), or NULL */
+} lx_off_desc_t;
+extern const lx_off_desc_t lx_off_desc[LX_OFF_COUNT];
+
+/* Where a value came from, for vmi-linux-offsets and error messages. */
+typedef enum lx_src {
+    LX_SRC_NONE = 0,
+    LX_SRC_CONFIG,
+    LX_SRC_BTF,
+    LX_SRC_HEURISTIC,
+    LX_SRC_DEFAULT,
+} lx_src_t;
+
+/* ==== The layer's state ==== */
+typedef struct lx_state {
+    unsigned width;           /* 4 or 8 */
+    arch_x86_mode_t mode;
+    addr_t kdtb;              /* kernel page table (physical), 0 until known */
+
+    lx_symtab_t *syms;
+    char sym_source[160];     /* "System.map /path", "kallsyms in guest memory" */
+    bool runtime_syms;        /* addresses already include the KASLR slide */
+    uint64_t kaslr;           /* slide added to System.map addresses */
+
+    lx_btf_t *btf;            /* NULL when the kernel has none / not loaded */
+    bool btf_tried;
+    char btf_why[200];        /* why there is no BTF */
+
+    /* The kernel image: va = pa + image_delta, once known. */
+    bool have_image_delta;
+    uint64_t image_delta;
+    uint64_t image_pa;        /* a physical address inside the image */
+
+    addr_t init_task;         /* runtime va */
+    addr_t modules;           /* runtime va of the `modules` list head, 0 unknown */
+    uint64_t off[LX_OFF_COUNT];
+    lx_src_t off_src[LX_OFF_COUNT];
+    /* 6.4+: struct module has mem[MOD_MEM_NUM_TYPES] instead of layouts; the
+     * size shown by /proc/modules is the sum over all of them. */
+    unsigned mod_mem_count;
+    uint64_t mod_mem_stride;
+
+    char banner[256];         /* "Linux version ..." as found, or "" */
+} lx_state_t;
+
+/* ==== read.c: kernel reads for the layer ==== */
+/* Read len bytes at kernel va: through the kernel page table once known,
+ * else through the kernel image's fixed va - pa relation.  On failure the
+ * instance's reason names va. */
+status_t lx_read(vmi_instance_t vmi, const lx_state_t *st, addr_t va, void *buf, size_t len);
+status_t lx_read_ptr(vmi_instance_t vmi, const lx_state_t *st, addr_t va, addr_t *out);
+status_t lx_read_u32(vmi_instance_t vmi, const lx_state_t *st, addr_t va, uint32_t *out);
+/* Translate kernel va to physical through the kernel page table (or the image
+ * relation before it is known). */
+status_t lx_kv2p(vmi_instance_t vmi, const lx_state_t *st, addr_t va, addr_t *pa);
+/* Copy a fixed-size char array (comm, module name) from guest memory and
+ * terminate it: never reads more than cap bytes, never returns more than
+ * cap - 1 characters. */
+status_t lx_read_chars(vmi_instance_t vmi, const lx_state_t *st, addr_t va, char *out,
+                       size_t cap);
+/* Is va a plausible kernel pointer for this guest? */
+bool lx_is_kernel_va(const lx_state_t *st, addr_t va);
+
+/* The one bounded walk over a guest `struct list_head` ring. */
+typedef struct lx_walk {
+    addr_t head;      /* the list_head the walk started from */
+    addr_t cur;       /* the list_head last returned */
+    size_t count;     /* entries returned so far */
+    size_t limit;
+    /* Every list_head address seen, to catch a cycle that misses the head. */
+    uint64_t *seen;
+    size_t seen_cap, seen_count;
+} lx_walk_t;
+void lx_walk_init(lx_walk_t *w, addr_t head, size_t limit);
+void lx_walk_done(lx_walk_t *w);
+/* Step to the next list_head.  Returns 1 with *next set, 0 at the end (back
+ * at head), -1 on damage (reason on the instance: a NULL or unreadable next
+ * pointer, a cycle, too many entries). */
+int lx_walk_next(vmi_instance_t vmi, const lx_state_t *st, lx_walk_t *w, addr_t *next);
+
+/* ==== locate.c ==== */
+/* Scan physical memory for the banner "Linux version "; fills st->banner
+ * and *pa with the first plausible hit. */
+status_t lx_find_banner(vmi_instance_t vmi, char *banner, size_t cap, addr_t *pa);
+/* Zero configuration: find and decode kallsyms in physical memory. */
+status_t lx_kallsyms_load(vmi_instance_t vmi, lx_state_t *st);
+/* Find the KASLR slide of System.map symbols (st->kaslr) and relocate. */
+status_t lx_find_kaslr(vmi_instance_t vmi, lx_state_t *st);
+/* Find the kernel's own page table (swapper) and tell the core. */
+status_t lx_find_kpgd(vmi_instance_t vmi, lx_state_t *st);
+/* Load BTF (once); false (with st->btf_why) when the kernel has none. */
+bool lx_btf_load(vmi_instance_t vmi, lx_state_t *st);
+/* The physical scan helper: call fn on every chunk of physical memory in
+ * ascending order, chunk by chunk with `overlap` bytes repeated so that
+ * patterns across a chunk border are seen.  fn returns true to stop. */
+typedef bool (*lx_scan_fn)(void *ctx, addr_t pa, const uint8_t *buf, size_t len);
+void lx_scan_physical(vmi_instance_t vmi, size_t overlap, lx_scan_fn fn, void *ctx);
+/* The same, limited to guest-physical [lo, hi). */
+void lx_scan_physical_within(vmi_instance_t vmi, uint64_t lo, uint64_t hi, size_t overlap,
+                             lx_scan_fn fn, void *ctx);
+
+/* ==== ksymtab.c ==== */
+/* An exported symbol's runtime address from __ksymtab (needs the image's
+ * va - pa relation). */
+status_t lx_ksymtab_find(vmi_instance_t vmi, lx_state_t *st, const char *name, addr_t *va);
+
+/* ==== symbols, for every part ==== */
+/* A symbol's runtime address (slide applied); false when unknown. */
+bool lx_sym(const lx_state_t *st, const char *name, addr_t *va);
+
+/* ==== offsets.c ==== */
+/* Fill st->off[] from config, then BTF, then heuristics, for the offsets
+ * the process list needs; fails naming what is missing and the keys that
+ * would supply it. */
+status_t lx_offsets_init(vmi_instance_t vmi, lx_state_t *st);
+/* Module offsets, on first use. */
+status_t lx_offsets_modules(vmi_instance_t vmi, lx_state_t *st);
+/* vmi_get_offset: by libvmi.conf name. */
+status_t lx_get_offset(vmi_instance_t vmi, lx_state_t *st, const char *name, addr_t *off);
+/* Record a value for vmi_get_offset / vmi-linux-offsets. */
+void lx_publish(vmi_instance_t vmi, const char *key, uint64_t value);
+
+/* ==== heuristic.c ==== */
+/* Find tasks, pid, comm, mm, mm.pgd offsets by looking at init_task and the
+ * tasks that follow it.  Fills only the entries whose off_src is NONE. */
+status_t lx_heuristic_offsets(vmi_instance_t vmi, lx_state_t *st);
+
+/* ==== tasks.c ==== */
+status_t lx_process_foreach(vmi_instance_t vmi, void *state, tvmi_process_fn fn, void *ctx);
+status_t lx_pid_to_dtb(vmi_instance_t vmi, void *state, vmi_pid_t pid, addr_t *dtb);
+status_t lx_dtb_to_pid(vmi_instance_t vmi, void *state, addr_t dtb, vmi_pid_t *pid);
+/* The physical page-table base of the mm_struct at mm (kernel va). */
+status_t lx_mm_to_dtb(vmi_instance_t vmi, const lx_state_t *st, addr_t mm, addr_t *dtb);
+
+/* ==== modules.c ==== */
+status_t lx_module_foreach(vmi_instance_t vmi, void *state, tvmi_module_fn fn, void *ctx);
+/* The `modules` list head: the symbol, else the search described in
+ * modules.c.  Sets st->modules. */
+status_t lx_modules_head(vmi_instance_t vmi, lx_state_t *st);
+/* core_layout {base, size} offsets guessed from the loaded modules (needs
+ * st->modules and the list and name offsets). */
+status_t lx_module_layout_heuristic(vmi_instance_t vmi, lx_state_t *st);
+
+#endif

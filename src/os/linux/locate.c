@@ -1,0 +1,825 @@
+/*
+ * locate.c - where the kernel is in guest memory: its banner, its kallsyms
+ * tables and BTF (zero configuration), the KASLR slide of a System.map, the
+ * kernel image's virtual-to-physical relation and the kernel's own page
+ * table.  Every method is a search whose result is checked by an independent
+ * fact before it is used; the methods are described where they are defined.
+ *
+ * Reads go through vmi_read_pa / vmi_pagetable_lookup / read.c only.  This
+ * file does not walk task or module lists.
+ */
+#include "os/linux/linux.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "util/strutil.h"
+
+#define SCAN_CHUNK (4u << 20)
+/* The kallsyms tables before the token table: names + markers + addresses.
+ * 6.1 amd64 with all symbols needs ~4 MiB; leave ample room. */
+#define KS_WINDOW_BEFORE (24u << 20)
+#define KS_WINDOW_AFTER (64u << 10)
+#define BANNER "Linux version "
+#define MAX_BANNER_HITS 16
+/* x86 KASLR: the kernel moves in CONFIG_PHYSICAL_ALIGN steps (2 MiB on
+ * x86-64 distribution kernels; i386 aligns to 2 MiB or more) within 1 GiB
+ * (CONFIG_RANDOMIZE_BASE_MAX_OFFSET on x86-64; i386 allows 512 MiB). */
+#define KASLR_ALIGN (2u << 20)
+#define KASLR_MAX (1u << 30)
+
+/* ---- physical scan ---- */
+
+/* [start, end) chunk by chunk; true when fn asked to stop. */
+static bool scan_range(vmi_instance_t vmi, uint64_t start, uint64_t end, uint8_t *buf,
+                       size_t overlap, lx_scan_fn fn, void *ctx)
+{
+    for (uint64_t pa = start; pa < end; pa += SCAN_CHUNK) {
+        size_t want = SCAN_CHUNK + overlap, got = 0;
+        if (end - pa < want)
+            want = (size_t)(end - pa);
+        /* A hole inside a range (no range list) reads short: scan what was
+         * read. */
+        (void)vmi_read_pa(vmi, pa, want, buf, &got);
+        if (got && fn(ctx, pa, buf, got))
+            return true;
+    }
+    return false;
+}
+
+void lx_scan_physical_within(vmi_instance_t vmi, uint64_t lo, uint64_t hi, size_t overlap,
+                                 lx_scan_fn fn, void *ctx)
+{
+    uint8_t *buf = malloc(SCAN_CHUNK + overlap);
+    uint64_t start, end;
+    if (!buf)
+        return;
+    if (tvmi_get_memory_range(vmi, 0, &start, &end) != VMI_SUCCESS) {
+        uint64_t max = vmi_get_max_physical_address(vmi);
+        scan_range(vmi, lo, hi < max ? hi : max, buf, overlap, fn, ctx);
+    } else {
+        for (size_t i = 1;; i++) {
+            uint64_t a = start > lo ? start : lo, b = end < hi ? end : hi;
+            if (a < b && scan_range(vmi, a, b, buf, overlap, fn, ctx))
+                break;
+            if (tvmi_get_memory_range(vmi, i, &start, &end) != VMI_SUCCESS)
+                break;
+        }
+    }
+    free(buf);
+}
+
+void lx_scan_physical(vmi_instance_t vmi, size_t overlap, lx_scan_fn fn, void *ctx)
+{
+    lx_scan_physical_within(vmi, 0, UINT64_MAX, overlap, fn, ctx);
+}
+
+/* ---- the banner ---- */
+
+typedef struct banner_scan {
+    addr_t hits[MAX_BANNER_HITS];
+    size_t n, max;
+    char text[256];
+} banner_scan_t;
+
+/* "Linux version " then a digit: the banner, not some other mention. */
+static bool banner_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
+{
+    banner_scan_t *b = ctx;
+    size_t bl = sizeof(BANNER) - 1;
+    const uint8_t *p = buf, *end = buf + len;
+    while (p + bl + 1 < end && (p = memmem(p, (size_t)(end - p), BANNER, bl)) != NULL) {
+        size_t off = (size_t)(p - buf);
+        /* Chunks overlap; skip a hit already counted. */
+        bool dup = false;
+        for (size_t i = 0; i < b->n; i++)
+            dup |= b->hits[i] == pa + off;
+        if (!dup && off + bl < len && p[bl] >= '0' && p[bl] <= '9') {
+            if (b->n == 0) {
+                size_t k = 0;
+                while (k < sizeof(b->text) - 1 && off + k < len && p[k] >= 0x20 && p[k] < 0x7f)
+                    k++;
+                memcpy(b->text, p, k);
+                b->text[k] = '\0';
+            }
+            b->hits[b->n++] = pa + off;
+            if (b->n == b->max)
+                return true;
+        }
+        p += bl;
+    }
+    return false;
+}
+
+static size_t find_banners(vmi_instance_t vmi, banner_scan_t *b, size_t max)
+{
+    memset(b, 0, sizeof(*b));
+    b->max = max < MAX_BANNER_HITS ? max : MAX_BANNER_HITS;
+    lx_scan_physical(vmi, 256, banner_scan_fn, b);
+    return b->n;
+}
+
+status_t lx_find_banner(vmi_instance_t vmi, char *banner, size_t cap, addr_t *pa)
+{
+    banner_scan_t b;
+    if (find_banners(vmi, &b, 1) == 0) {
+        core_error(vmi, "no \"Linux version\" banner in guest memory");
+        return VMI_FAILURE;
+    }
+    if (banner && cap) {
+        size_t n = strlen(b.text);
+        if (n >= cap)
+            n = cap - 1;
+        memcpy(banner, b.text, n);
+        banner[n] = '\0';
+    }
+    if (pa)
+        *pa = b.hits[0];
+    return VMI_SUCCESS;
+}
+
+/* ---- kallsyms: zero configuration ---- */
+
+/* Candidates tried at most: each costs a window read, and a real kernel
+ * has one token table (a second copy at most, in a crash kernel). */
+#define KS_MAX_CANDIDATES 64
+
+typedef struct ks_scan {
+    vmi_instance_t vmi;
+    lx_state_t *st;
+    bool found;
+    size_t hits;
+    util_err_t last;  /* why the last candidate was not kallsyms */
+} ks_scan_t;
+
+/* Read [lo, hi) of physical memory, as much as the guest has. */
+static uint8_t *read_window(vmi_instance_t vmi, addr_t lo, addr_t hi, size_t *len)
+{
+    size_t want = (size_t)(hi - lo), got = 0;
+    uint8_t *w = malloc(want);
+    if (!w)
+        return NULL;
+    (void)vmi_read_pa(vmi, lo, want, w, &got);
+    *len = got;
+    return w;
+}
+
+static bool try_kallsyms_at(ks_scan_t *s, addr_t hit_pa)
+{
+    lx_state_t *st = s->st;
+    addr_t lo = hit_pa > KS_WINDOW_BEFORE ? hit_pa - KS_WINDOW_BEFORE : 0;
+    lo &= ~(addr_t)0xfff;
+    /* Start where memory is readable: step up past a hole below the hit. */
+    uint8_t probe;
+    while (lo < hit_pa && vmi_read_pa(s->vmi, lo, 1, &probe, NULL) != VMI_SUCCESS)
+        lo += 0x100000;
+    lo &= ~(addr_t)0xfff;
+    size_t len = 0;
+    uint8_t *w = read_window(s->vmi, lo, hit_pa + KS_WINDOW_AFTER, &len);
+    if (!w)
+        return false;
+    lx_kallsyms_t k;
+    if (len <= hit_pa - lo ||
+        lx_kallsyms_locate(w, len, (size_t)(hit_pa - lo), st->width, &k, &s->last) !=
+            VMI_SUCCESS) {
+        free(w);
+        return false;
+    }
+    lx_symtab_t *t = lx_symtab_new();
+    if (!t || lx_kallsyms_decode(w, len, &k, t, &s->last) != VMI_SUCCESS ||
+        !lx_symtab_finish(t)) {
+        lx_symtab_free(t);
+        free(w);
+        return false;
+    }
+    free(w);
+    st->syms = t;
+    st->runtime_syms = true;
+    st->image_pa = lo + k.token_table;
+    snprintf(st->sym_source, sizeof(st->sym_source),
+             "kallsyms in guest memory (%u symbols, token table at physical 0x%llx)",
+             k.count, (unsigned long long)(lo + k.token_table));
+    s->found = true;
+    return true;
+}
+
+static bool ks_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
+{
+    ks_scan_t *s = ctx;
+    const uint8_t *p = buf, *end = buf + len;
+    while ((p = memmem(p, (size_t)(end - p), lx_kallsyms_digits, LX_KALLSYMS_DIGITS_LEN))) {
+        if (++s->hits > KS_MAX_CANDIDATES)
+            return true;
+        if (try_kallsyms_at(s, pa + (addr_t)(p - buf)))
+            return true;
+        p++;
+    }
+    return false;
+}
+
+status_t lx_kallsyms_load(vmi_instance_t vmi, lx_state_t *st)
+{
+    ks_scan_t s;
+    memset(&s, 0, sizeof(s));
+    s.vmi = vmi;
+    s.st = st;
+    util_err_clear(&s.last);
+    /* Chunks overlap by the pattern length so a hit across a border is seen;
+     * a hit inside the overlap may be tried twice, which is harmless. */
+    lx_scan_physical(vmi, LX_KALLSYMS_DIGITS_LEN, ks_scan_fn, &s);
+    if (s.found)
+        return VMI_SUCCESS;
+    if (s.hits == 0)
+        core_error(vmi, "no kallsyms token table in guest memory (the kernel lacks "
+                        "CONFIG_KALLSYMS?)");
+    else
+        core_error(vmi, "kallsyms: %zu candidate token tables, none valid; last: %s",
+                   s.hits, util_err_msg(&s.last));
+    return VMI_FAILURE;
+}
+
+/* ---- symbols ---- */
+
+bool lx_sym(const lx_state_t *st, const char *name, addr_t *va)
+{
+    uint64_t a;
+    if (!st->syms || !lx_symtab_lookup(st->syms, name, &a, NULL))
+        return false;
+    *va = a;
+    return true;
+}
+
+/* ---- checks on page-table roots ---- */
+
+/* Does root translate va to pa? */
+static bool maps_to(vmi_instance_t vmi, addr_t root, addr_t va, addr_t pa)
+{
+    addr_t got;
+    return vmi_pagetable_lookup(vmi, root, va, &got) == VMI_SUCCESS && got == pa;
+}
+
+/* Does root map va to bytes starting with "Linux version "? */
+static bool maps_banner(vmi_instance_t vmi, addr_t root, addr_t va, addr_t *pa)
+{
+    char b[sizeof(BANNER) - 1];
+    addr_t p;
+    if (vmi_pagetable_lookup(vmi, root, va, &p) != VMI_SUCCESS)
+        return false;
+    if (vmi_read_pa(vmi, p, sizeof(b), b, NULL) != VMI_SUCCESS)
+        return false;
+    if (memcmp(b, BANNER, sizeof(b)) != 0)
+        return false;
+    if (pa)
+        *pa = p;
+    return true;
+}
+
+/* Lowest address of the kernel image among the symbols: _text, else the
+ * lowest text symbol at or above the kernel's half. */
+static bool image_start(const lx_state_t *st, addr_t *va)
+{
+    if (lx_sym(st, "_text", va) || lx_sym(st, "_stext", va) || lx_sym(st, "startup_64", va))
+        return true;
+    return false;
+}
+
+/* ---- KASLR for System.map ---- */
+
+/*
+ * Second method, for maps without linux_banner (kernels whose System.map
+ * holds text only) or when the first fails: decode the kernel's own kallsyms
+ * from memory (runtime addresses) and take the slide from _text in both.
+ */
+static status_t kaslr_from_kallsyms(vmi_instance_t vmi, lx_state_t *st, addr_t text,
+                                    const char *why_not_banner)
+{
+    lx_state_t tmp;
+    addr_t rt;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.width = st->width;
+    tmp.mode = st->mode;
+    if (!text) {
+        core_error(vmi, "cannot find the KASLR slide: %s and the System.map has no _text "
+                        "(set linux_kaslr)", why_not_banner);
+        return VMI_FAILURE;
+    }
+    if (lx_kallsyms_load(vmi, &tmp) != VMI_SUCCESS) {
+        core_error_prefix(vmi, "cannot find the KASLR slide: %s, and from kallsyms",
+                          why_not_banner);
+        return VMI_FAILURE;
+    }
+    bool ok = lx_sym(&tmp, "_text", &rt);
+    lx_symtab_free(tmp.syms);
+    /* Where the tables are tells where the image is (find_image_delta). */
+    if (!st->image_pa)
+        st->image_pa = tmp.image_pa;
+    if (!ok || rt < text) {
+        core_error(vmi, "cannot find the KASLR slide: %s, and kallsyms in memory has no _text "
+                        "at or above the System.map's 0x%llx (set linux_kaslr)",
+                   why_not_banner, (unsigned long long)text);
+        return VMI_FAILURE;
+    }
+    st->kaslr = rt - text;
+    lx_symtab_relocate(st->syms, text, st->kaslr);
+    return VMI_SUCCESS;
+}
+
+/*
+ * Method: the banner string linux_banner is found in physical memory by its
+ * text (all hits, the log buffer holds copies).  For a hit P and the
+ * System.map address L of linux_banner, every symbol X of the kernel image
+ * then sits at physical X + (P - L): the image is contiguous in physical
+ * memory on both x86-64 and i386, whatever the slide.  That yields the
+ * physical address of the kernel's top-level page table (init_top_pgt /
+ * swapper_pg_dir) without knowing the slide.  The slide s is then the
+ * multiple of the KASLR alignment for which that page table (or the
+ * core's CR3, tried first) maps L + s onto P.  A copy of the banner in the
+ * log buffer never passes that test, so it cannot mislead.  When the core
+ * already has a page table, the search runs on it first, without the scan:
+ * the first s for which L + s is mapped onto the text "Linux version ".
+ */
+status_t lx_find_kaslr(vmi_instance_t vmi, lx_state_t *st)
+{
+    uint64_t v;
+    addr_t text = 0, L;
+
+    if (st->runtime_syms)
+        return VMI_SUCCESS;
+    image_start(st, &text);
+    if (!text) {
+        /* No _text: the lowest symbol in the kernel's half. */
+        const char *nm;
+        uint64_t a;
+        for (size_t i = 0; lx_symtab_get(st->syms, i, &nm, &a, NULL); i++)
+            if (lx_is_kernel_va(st, a)) {
+                text = a;
+                break;
+            }
+    }
+    if (core_config_get(vmi, "linux_kaslr")) {
+        if (!core_config_get_u64(vmi, "linux_kaslr", &v))
+            return VMI_FAILURE;
+        st->kaslr = v;
+        lx_symtab_relocate(st->syms, text, v);
+        return VMI_SUCCESS;
+    }
+    if (core_config_get(vmi, "linux_init_task")) {
+        addr_t it;
+        if (!core_config_get_u64(vmi, "linux_init_task", &v))
+            return VMI_FAILURE;
+        if (!lx_sym(st, "init_task", &it)) {
+            core_error(vmi, "linux_init_task is set but the System.map has no init_task");
+            return VMI_FAILURE;
+        }
+        st->kaslr = v - it;
+        lx_symtab_relocate(st->syms, text, st->kaslr);
+        return VMI_SUCCESS;
+    }
+    if (!lx_sym(st, "linux_banner", &L))
+        return kaslr_from_kallsyms(vmi, st, text, "the System.map has no linux_banner");
+    /* With the core's page table (CR3, or its scan) no memory scan is
+     * needed: the slide is the first s that maps L + s onto the banner. */
+    addr_t core_root = core_kernel_dtb(vmi), bpa;
+    for (uint64_t sl = 0; core_root && sl <= KASLR_MAX; sl += KASLR_ALIGN) {
+        if (maps_banner(vmi, core_root, L + sl, &bpa)) {
+            st->kaslr = sl;
+            lx_symtab_relocate(st->syms, text, sl);
+            st->have_image_delta = true;
+            st->image_delta = (L + sl) - bpa;
+            st->image_pa = bpa;
+            return VMI_SUCCESS;
+        }
+    }
+    banner_scan_t b;
+    if (find_banners(vmi, &b, MAX_BANNER_HITS) == 0)
+        return kaslr_from_kallsyms(vmi, st, text, "no \"Linux version\" banner in memory");
+    snprintf(st->banner, sizeof(st->banner), "%s", b.text);
+
+    static const char *const roots[] = { "init_top_pgt", "init_level4_pgt", "swapper_pg_dir",
+                                         "initial_page_table" };
+    addr_t core_dtb = core_kernel_dtb(vmi);
+    for (size_t h = 0; h < b.n; h++) {
+        addr_t P = b.hits[h];
+        addr_t cand[1 + sizeof(roots) / sizeof(roots[0])];
+        size_t nc = 0;
+        if (core_dtb)
+            cand[nc++] = core_dtb;
+        for (size_t r = 0; r < sizeof(roots) / sizeof(roots[0]); r++) {
+            addr_t rv;
+            if (lx_sym(st, roots[r], &rv))
+                cand[nc++] = rv + (P - L);
+        }
+        for (size_t c = 0; c < nc; c++) {
+            for (uint64_t s = 0; s <= KASLR_MAX; s += KASLR_ALIGN) {
+                if (maps_to(vmi, cand[c], L + s, P)) {
+                    st->kaslr = s;
+                    lx_symtab_relocate(st->syms, text, s);
+                    st->have_image_delta = true;
+                    st->image_delta = (L + s) - P;
+                    st->image_pa = P;
+                    return VMI_SUCCESS;
+                }
+            }
+        }
+    }
+    char why[160];
+    snprintf(why, sizeof(why), "linux_banner (0x%llx in the System.map) is not mapped onto "
+                               "any of the %zu banners in memory within %u MiB",
+             (unsigned long long)L, b.n, KASLR_MAX >> 20);
+    return kaslr_from_kallsyms(vmi, st, text, why);
+}
+
+/* ---- the kernel image and its page table ---- */
+
+/*
+ * Image delta (va - pa of the kernel image) for kernels whose symbols are
+ * runtime addresses: from linux_banner (a data symbol) and the banner's
+ * physical hits, else (kernels without data symbols, i386) from the
+ * candidates PAGE_OFFSET of the i386 memory splits, kept when the kallsyms
+ * tables' own physical address lands inside the symbols' address range.
+ */
+static bool find_image_delta(vmi_instance_t vmi, lx_state_t *st)
+{
+    addr_t L;
+    if (st->have_image_delta)
+        return true;
+    if (lx_sym(st, "linux_banner", &L)) {
+        banner_scan_t b;
+        find_banners(vmi, &b, MAX_BANNER_HITS);
+        for (size_t h = 0; h < b.n; h++) {
+            char t[sizeof(BANNER) - 1];
+            if (b.hits[h] > L || ((L - b.hits[h]) & 0xfff) != 0)
+                continue;
+            if (vmi_read_pa(vmi, b.hits[h], sizeof(t), t, NULL) != VMI_SUCCESS)
+                continue;
+            /* The rodata copy, not one in the log: the page offset matches
+             * (above) and, when kallsyms was found in memory, its tables
+             * land inside the symbols' range under the same relation. */
+            addr_t lo, hi = 0;
+            const char *nm;
+            uint64_t a;
+            if (st->image_pa && image_start(st, &lo)) {
+                for (size_t i = 0; lx_symtab_get(st->syms, i, &nm, &a, NULL); i++)
+                    hi = a > hi ? a : hi;
+                uint64_t va = st->image_pa + (L - b.hits[h]);
+                if (va < lo || va >= hi)
+                    continue;
+            }
+            st->have_image_delta = true;
+            st->image_delta = L - b.hits[h];
+            st->image_pa = b.hits[h];
+            if (!st->banner[0])
+                snprintf(st->banner, sizeof(st->banner), "%s", b.text);
+            return true;
+        }
+    }
+    if (st->width == 4 && st->image_pa) {
+        static const uint64_t po[] = { 0xC0000000ULL, 0x80000000ULL, 0xB0000000ULL,
+                                       0x78000000ULL, 0x40000000ULL };
+        addr_t lo, hi = 0;
+        const char *nm;
+        uint64_t a;
+        if (!image_start(st, &lo))
+            return false;
+        for (size_t i = 0; lx_symtab_get(st->syms, i, &nm, &a, NULL); i++)
+            if (a > hi)
+                hi = a;
+        for (size_t i = 0; i < sizeof(po) / sizeof(po[0]); i++) {
+            uint64_t va = st->image_pa + po[i];
+            if (va >= lo && va < hi) {
+                st->have_image_delta = true;
+                st->image_delta = po[i];
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* A root is the kernel's when it maps the image where the image is. */
+static bool root_ok(vmi_instance_t vmi, const lx_state_t *st, addr_t root)
+{
+    addr_t text;
+    if (!root)
+        return false;
+    if (st->have_image_delta && image_start(st, &text))
+        return maps_to(vmi, root, text, text - st->image_delta);
+    addr_t L;
+    if (lx_sym(st, "linux_banner", &L))
+        return maps_banner(vmi, root, L, NULL);
+    /* Nothing to compare with: at least the image start must be mapped. */
+    addr_t pa;
+    return image_start(st, &text) && vmi_pagetable_lookup(vmi, root, text, &pa) == VMI_SUCCESS;
+}
+
+/* The top-level entry that maps va, for the quick filter below. */
+static bool root_entry(arch_x86_mode_t mode, addr_t va, size_t *off, unsigned *size)
+{
+    switch (mode) {
+    case ARCH_X86_LEGACY: *off = 4 * (size_t)((va >> 22) & 1023); *size = 4; return true;
+    case ARCH_X86_PAE: *off = 8 * (size_t)((va >> 30) & 3); *size = 8; return true;
+    case ARCH_X86_IA32E_4: *off = 8 * (size_t)((va >> 39) & 511); *size = 8; return true;
+    case ARCH_X86_IA32E_5: *off = 8 * (size_t)((va >> 48) & 511); *size = 8; return true;
+    default: return false;
+    }
+}
+
+/* Addresses every user address space maps somewhere (program text, heap,
+ * stack) and the kernel's own table maps nowhere. */
+static bool maps_user(vmi_instance_t vmi, const lx_state_t *st, addr_t root)
+{
+    static const uint64_t u32s[] = { 0x8048000, 0x400000, 0x10000, 0xbffff000, 0xb7f00000 };
+    static const uint64_t u64s[] = { 0x400000, 0x10000, 0x555555554000ULL,
+                                     0x7ffffffff000ULL, 0x7f0000000000ULL };
+    const uint64_t *u = st->width == 4 ? u32s : u64s;
+    for (size_t i = 0; i < 5; i++) {
+        addr_t pa;
+        if (vmi_pagetable_lookup(vmi, root, u[i], &pa) == VMI_SUCCESS)
+            return true;
+    }
+    return false;
+}
+
+/* Count of symbols (a sample spread over the table) that root maps where
+ * the image relation says; -1 when one is mapped elsewhere. */
+static int maps_symbols(vmi_instance_t vmi, const lx_state_t *st, addr_t root)
+{
+    size_t n = lx_symtab_count(st->syms), good = 0;
+    for (size_t k = 1; k <= 16; k++) {
+        const char *nm;
+        uint64_t va;
+        char ty;
+        if (!lx_symtab_get(st->syms, n * k / 17, &nm, &va, &ty) || (ty != 'T' && ty != 't') ||
+            va < st->image_delta)
+            continue;
+        addr_t pa;
+        if (vmi_pagetable_lookup(vmi, root, va, &pa) != VMI_SUCCESS)
+            continue; /* init text may be freed */
+        if (pa != va - st->image_delta)
+            return -1;
+        good++;
+    }
+    return (int)good;
+}
+
+typedef struct root_scan {
+    vmi_instance_t vmi;
+    const lx_state_t *st;
+    addr_t text, lo, hi;
+    size_t eoff;
+    unsigned esize;
+    addr_t best;
+    int best_score;
+} root_scan_t;
+
+static bool root_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
+{
+    root_scan_t *r = ctx;
+    for (size_t p = 0; p + 0x1000 <= len; p += 0x1000) {
+        addr_t page = pa + p;
+        if (page < r->lo || page >= r->hi)
+            continue;
+        uint64_t e = 0;
+        for (unsigned i = r->esize; i-- > 0;)
+            e = (e << 8) | buf[p + r->eoff + i];
+        if (!(e & 1))
+            continue;
+        if (!maps_to(r->vmi, page, r->text, r->text - r->st->image_delta) ||
+            maps_user(r->vmi, r->st, page))
+            continue;
+        int score = maps_symbols(r->vmi, r->st, page);
+        if (score > r->best_score) {
+            r->best_score = score;
+            r->best = page;
+        }
+    }
+    return false;
+}
+
+/*
+ * Without a page-table symbol (i386 kernels without data symbols), the
+ * kernel's page directory (swapper_pg_dir, page-aligned in the image's
+ * .bss) is found by looking at every page of the kernel image: it is a root
+ * that maps _text and a sample of text symbols where the image is, and maps
+ * none of the user addresses every process has (which rules out process
+ * tables and the boot table with its identity mapping).  This matters on
+ * 32-bit kernels, where a process's table may lack entries the kernel added
+ * later for vmalloc and module space.
+ */
+static bool scan_image_root(vmi_instance_t vmi, const lx_state_t *st, addr_t *root)
+{
+    root_scan_t r;
+    const char *nm;
+    uint64_t a, hi = 0;
+    memset(&r, 0, sizeof(r));
+    if (!st->have_image_delta || !image_start(st, &r.text) ||
+        !root_entry(st->mode, r.text, &r.eoff, &r.esize))
+        return false;
+    for (size_t i = 0; lx_symtab_get(st->syms, i, &nm, &a, NULL); i++)
+        if (a > hi)
+            hi = a;
+    r.vmi = vmi;
+    r.st = st;
+    r.lo = (r.text - st->image_delta) & ~(addr_t)0xfff;
+    /* .data, .bss and .brk follow the last text symbol by a few MiB. */
+    r.hi = hi - st->image_delta + (32u << 20);
+    r.best_score = 0;
+    lx_scan_physical_within(vmi, r.lo, r.hi, 0, root_scan_fn, &r);
+    if (!r.best)
+        return false;
+    *root = r.best;
+    return true;
+}
+
+/*
+ * The kernel's own page table, in order: config kpgd (kept as given); the
+ * kernel's top-level table by symbol (init_top_pgt, swapper_pg_dir), at the
+ * physical address the current root or the image relation gives, kept when
+ * it maps the kernel image correctly; then a root found in the kernel image
+ * (scan_image_root); otherwise the core's root (CR3 or its page-table scan)
+ * when it maps the image correctly.
+ */
+status_t lx_find_kpgd(vmi_instance_t vmi, lx_state_t *st)
+{
+    addr_t core_dtb = core_kernel_dtb(vmi);
+    bool configured = core_config_get(vmi, "kpgd") != NULL;
+
+    find_image_delta(vmi, st);
+    if (configured && core_dtb) {
+        st->kdtb = core_dtb;
+        if (!root_ok(vmi, st, core_dtb)) {
+            core_error(vmi, "config kpgd = 0x%llx does not map the kernel image",
+                       (unsigned long long)core_dtb);
+            st->kdtb = 0;
+            return VMI_FAILURE;
+        }
+        return VMI_SUCCESS;
+    }
+    bool core_ok = root_ok(vmi, st, core_dtb);
+
+    static const char *const roots[] = { "init_top_pgt", "init_level4_pgt", "swapper_pg_dir" };
+    for (size_t r = 0; r < sizeof(roots) / sizeof(roots[0]); r++) {
+        addr_t va, pa;
+        if (!lx_sym(st, roots[r], &va))
+            continue;
+        if (core_ok) {
+            if (vmi_pagetable_lookup(vmi, core_dtb, va, &pa) != VMI_SUCCESS)
+                continue;
+        } else if (st->have_image_delta && va >= st->image_delta) {
+            pa = va - st->image_delta;
+        } else {
+            continue;
+        }
+        if (st->mode == ARCH_X86_PAE)
+            pa &= ~(addr_t)0x1f;
+        if (root_ok(vmi, st, pa)) {
+            st->kdtb = pa;
+            core_set_kernel_dtb(vmi, pa);
+            return VMI_SUCCESS;
+        }
+    }
+    addr_t scanned;
+    if (scan_image_root(vmi, st, &scanned)) {
+        st->kdtb = scanned;
+        core_set_kernel_dtb(vmi, scanned);
+        return VMI_SUCCESS;
+    }
+    if (core_ok) {
+        st->kdtb = core_dtb;
+        return VMI_SUCCESS;
+    }
+    if (st->have_image_delta) {
+        /* Reads of the image still work through the relation; offsets.c
+         * may find init_mm.pgd later. */
+        st->kdtb = 0;
+        return VMI_SUCCESS;
+    }
+    core_error(vmi, "no kernel page table: the core's (0x%llx) does not map the kernel "
+                    "image and no swapper_pg_dir / init_top_pgt symbol helped (set kpgd)",
+               (unsigned long long)core_dtb);
+    return VMI_FAILURE;
+}
+
+/* ---- BTF ---- */
+
+typedef struct btf_scan {
+    vmi_instance_t vmi;
+    lx_state_t *st;
+    bool found;
+} btf_scan_t;
+
+static bool btf_try(vmi_instance_t vmi, lx_state_t *st, const uint8_t *blob, size_t len)
+{
+    util_err_t e;
+    lx_btf_t *b = lx_btf_parse(blob, len, st->width, &e);
+    if (!b)
+        return false;
+    /* The vmlinux BTF, not a module's split BTF. */
+    if (!lx_btf_has_struct(b, "task_struct") || !lx_btf_has_struct(b, "mm_struct")) {
+        lx_btf_free(b);
+        return false;
+    }
+    st->btf = b;
+    return true;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static bool btf_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
+{
+    btf_scan_t *s = ctx;
+    static const uint8_t magic[4] = { 0x9f, 0xeb, 0x01, 0x00 };
+    const uint8_t *p = buf, *end = buf + len;
+    while (p + 24 <= end && (p = memmem(p, (size_t)(end - p), magic, 4)) != NULL) {
+        if (p + 24 > end)
+            break;
+        /* vmlinux BTF: type section first (type_off 0), strings right
+         * after it, both of a real kernel's size. */
+        uint32_t hl = le32(p + 4), to = le32(p + 8), tl = le32(p + 12);
+        uint32_t so = le32(p + 16), sl = le32(p + 20);
+        size_t need = 0;
+        if (to == 0 && so == tl && tl > 4096 && sl > 4096 && lx_btf_header_ok(p, 24, &need) &&
+            hl <= 256 && need <= (64u << 20)) {
+            size_t got = 0;
+            uint8_t *blob = malloc(need);
+            if (blob && vmi_read_pa(s->vmi, pa + (addr_t)(p - buf), need, blob, &got) ==
+                            VMI_SUCCESS &&
+                got == need && btf_try(s->vmi, s->st, blob, need)) {
+                free(blob);
+                s->found = true;
+                return true;
+            }
+            free(blob);
+        }
+        p++;
+    }
+    return false;
+}
+
+/*
+ * The kernel's BTF lies between __start_BTF and __stop_BTF (both in
+ * kallsyms of kernels with all symbols).  Without those symbols, physical
+ * memory is searched for a BTF header (magic 0xeB9F, version 1, type
+ * section first, strings right after it) whose types include task_struct
+ * and mm_struct; module BTF (split, without those structs) is passed over.
+ */
+bool lx_btf_load(vmi_instance_t vmi, lx_state_t *st)
+{
+    if (st->btf)
+        return true;
+    if (st->btf_tried)
+        return false;
+    st->btf_tried = true;
+    /* linux_btf = off: use the configuration and heuristics only (to check
+     * heuristics against BTF, or to distrust a kernel's BTF). */
+    const char *use = core_config_get(vmi, "linux_btf");
+    if (use && (util_streq_nocase(use, "off") || util_streq_nocase(use, "no") ||
+                util_streq_nocase(use, "0") || util_streq_nocase(use, "false"))) {
+        snprintf(st->btf_why, sizeof(st->btf_why), "BTF use is off (config linux_btf)");
+        return false;
+    }
+    addr_t start, stop;
+    if (lx_sym(st, "__start_BTF", &start) && lx_sym(st, "__stop_BTF", &stop)) {
+        if (stop <= start || stop - start > (64u << 20)) {
+            snprintf(st->btf_why, sizeof(st->btf_why),
+                     "__start_BTF..__stop_BTF (0x%llx..0x%llx) is not a plausible size",
+                     (unsigned long long)start, (unsigned long long)stop);
+            return false;
+        }
+        size_t len = (size_t)(stop - start);
+        uint8_t *blob = malloc(len);
+        if (!blob) {
+            snprintf(st->btf_why, sizeof(st->btf_why), "out of memory for %zu bytes of BTF",
+                     len);
+            return false;
+        }
+        if (lx_read(vmi, st, start, blob, len) != VMI_SUCCESS) {
+            snprintf(st->btf_why, sizeof(st->btf_why), "reading BTF at 0x%llx failed: %s",
+                     (unsigned long long)start, tvmi_errmsg(vmi));
+            free(blob);
+            return false;
+        }
+        util_err_t e;
+        lx_btf_t *b = lx_btf_parse(blob, len, st->width, &e);
+        free(blob);
+        if (!b) {
+            snprintf(st->btf_why, sizeof(st->btf_why), "BTF at 0x%llx: %s",
+                     (unsigned long long)start, util_err_msg(&e));
+            return false;
+        }
+        st->btf = b;
+        return true;
+    }
+    btf_scan_t s = { vmi, st, false };
+    lx_scan_physical(vmi, 24, btf_scan_fn, &s);
+    if (s.found)
+        return true;
+    snprintf(st->btf_why, sizeof(st->btf_why),
+             "the kernel has no BTF (no __start_BTF symbol, no BTF with task_struct in "
+             "memory; CONFIG_DEBUG_INFO_BTF is off)");
+    return false;
+}

@@ -1,0 +1,613 @@
+/*
+ * test_linux_parsers.c - the Linux layer's parsers on crafted input: the
+ * symbol index, System.map text, kallsyms tables (built here the way
+ * scripts/kallsyms.c lays them out) and BTF blobs (built by hand, plus this
+ * machine's own /sys/kernel/btf/vmlinux when it is readable).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "os/linux/linux.h"
+
+/* ---------------------------------------------------------------- symtab */
+
+static void test_symtab_index(void)
+{
+    lx_symtab_t *t = lx_symtab_new();
+    CHECK(t != NULL);
+    CHECK(lx_symtab_add(t, "_text", 5, 0xffffffff81000000ULL, 'T'));
+    CHECK(lx_symtab_add(t, "startup_64", 10, 0xffffffff81000000ULL, 'T'));
+    CHECK(lx_symtab_add(t, "init_task", 9, 0xffffffff82a0c940ULL, 'D'));
+    CHECK(lx_symtab_add(t, "dup", 3, 0xffffffff81000100ULL, 't'));
+    CHECK(lx_symtab_add(t, "dup", 3, 0xffffffff81000050ULL, 't'));
+    CHECK(lx_symtab_add(t, "fixed_percpu_data", 17, 0, 'A'));
+    CHECK(!lx_symtab_add(t, "", 0, 1, 'T'));
+    CHECK(lx_symtab_finish(t));
+    CHECK_EQ_U64(lx_symtab_count(t), 6);
+
+    uint64_t a = 0;
+    char ty = 0;
+    CHECK(lx_symtab_lookup(t, "init_task", &a, &ty));
+    CHECK_EQ_U64(a, 0xffffffff82a0c940ULL);
+    CHECK(ty == 'D');
+    CHECK(lx_symtab_lookup(t, "dup", &a, NULL));
+    CHECK_EQ_U64(a, 0xffffffff81000100ULL); /* first added wins */
+    CHECK(!lx_symtab_lookup(t, "nope", &a, NULL));
+    CHECK(!lx_symtab_lookup(t, "init_tas", &a, NULL));
+
+    CHECK_STREQ(lx_symtab_at(t, 0xffffffff81000000ULL), "_text"); /* first at address */
+    CHECK_STREQ(lx_symtab_at(t, 0xffffffff81000050ULL), "dup");
+    CHECK(lx_symtab_at(t, 0xffffffff81000051ULL) == NULL);
+    uint64_t off = 0;
+    CHECK_STREQ(lx_symtab_near(t, 0xffffffff81000060ULL, &off), "dup");
+    CHECK_EQ_U64(off, 0x10);
+    CHECK_STREQ(lx_symtab_at(t, 0), "fixed_percpu_data");
+
+    /* KASLR: the image moves, the per-CPU offset below it does not. */
+    lx_symtab_relocate(t, 0xffffffff80000000ULL, 0x2e000000);
+    CHECK(lx_symtab_lookup(t, "init_task", &a, NULL));
+    CHECK_EQ_U64(a, 0xffffffffb0a0c940ULL);
+    CHECK(lx_symtab_lookup(t, "fixed_percpu_data", &a, NULL));
+    CHECK_EQ_U64(a, 0);
+    CHECK_STREQ(lx_symtab_at(t, 0xffffffffaf000000ULL), "_text");
+    const char *nm;
+    CHECK(lx_symtab_get(t, 0, &nm, &a, &ty));
+    CHECK_STREQ(nm, "fixed_percpu_data");
+    CHECK(lx_symtab_get(t, 5, &nm, &a, &ty));
+    CHECK_STREQ(nm, "init_task");
+    CHECK(!lx_symtab_get(t, 6, &nm, &a, &ty));
+    lx_symtab_free(t);
+}
+
+static void test_symtab_many(void)
+{
+    /* Enough entries to exercise growth and hashing; every one found. */
+    lx_symtab_t *t = lx_symtab_new();
+    char name[32];
+    for (unsigned i = 0; i < 50000; i++) {
+        int n = snprintf(name, sizeof(name), "sym_%u", i);
+        CHECK(lx_symtab_add(t, name, (size_t)n, 0xc1000000ULL + 16ULL * (50000 - i), 't'));
+    }
+    CHECK(lx_symtab_finish(t));
+    int bad = 0;
+    for (unsigned i = 0; i < 50000; i++) {
+        uint64_t a;
+        snprintf(name, sizeof(name), "sym_%u", i);
+        if (!lx_symtab_lookup(t, name, &a, NULL) || a != 0xc1000000ULL + 16ULL * (50000 - i))
+            bad++;
+        const char *r = lx_symtab_at(t, 0xc1000000ULL + 16ULL * (50000 - i));
+        if (!r || strcmp(r, name) != 0)
+            bad++;
+    }
+    CHECK(bad == 0);
+    lx_symtab_free(t);
+}
+
+/* ---------------------------------------------------------------- sysmap */
+
+static void test_sysmap_parse(void)
+{
+    const char *map =
+        "0000000000000000 A fixed_percpu_data\n"
+        "ffffffff81000000 T _text\r\n"
+        "ffffffff81000000 T startup_64\n"
+        "\n"
+        "ffffffff82a0c940 D init_task\n"
+        "ffffffffc0002000 t helper\t[e1000]\n"   /* a module symbol: skipped */
+        "c1000000 T _text32\n";
+    lx_symtab_t *t = lx_symtab_new();
+    util_err_t err;
+    util_err_clear(&err);
+    CHECK(lx_sysmap_parse(t, map, strlen(map), &err) == VMI_SUCCESS);
+    CHECK(lx_symtab_finish(t));
+    CHECK_EQ_U64(lx_symtab_count(t), 5);
+    uint64_t a;
+    CHECK(lx_symtab_lookup(t, "_text", &a, NULL));
+    CHECK_EQ_U64(a, 0xffffffff81000000ULL);
+    CHECK(lx_symtab_lookup(t, "_text32", &a, NULL));
+    CHECK_EQ_U64(a, 0xc1000000ULL);
+    CHECK(!lx_symtab_lookup(t, "helper", &a, NULL));
+    lx_symtab_free(t);
+
+    /* Not a System.map: an error that says why, not an empty index. */
+    const char *junk = "hello world\nthis is not\na map\n";
+    t = lx_symtab_new();
+    CHECK(lx_sysmap_parse(t, junk, strlen(junk), &err) == VMI_FAILURE);
+    CHECK(strstr(util_err_msg(&err), "line 1") != NULL);
+    lx_symtab_free(t);
+    t = lx_symtab_new();
+    CHECK(lx_sysmap_parse(t, "", 0, &err) == VMI_FAILURE);
+    lx_symtab_free(t);
+    /* 17 hex digits do not fit an address. */
+    t = lx_symtab_new();
+    CHECK(lx_sysmap_parse(t, "1ffffffff81000000 T x\n", 22, &err) == VMI_FAILURE);
+    lx_symtab_free(t);
+    t = lx_symtab_new();
+    CHECK(lx_sysmap_load(t, "/nonexistent/System.map", &err) == VMI_FAILURE);
+    CHECK(strstr(util_err_msg(&err), "/nonexistent/System.map") != NULL);
+    lx_symtab_free(t);
+}
+
+/* -------------------------------------------------------------- kallsyms */
+
+/* A small model of scripts/kallsyms.c: single characters used by the names
+ * keep their own byte as token; a few free byte values get two-character
+ * tokens; names are encoded greedily. */
+typedef struct ks_sym {
+    char name[300]; /* type letter first */
+    uint64_t addr;
+    bool percpu;
+} ks_sym_t;
+
+typedef struct ks_build {
+    uint8_t *buf;
+    size_t len;
+    size_t hit; /* offset of the digit tokens */
+} ks_build_t;
+
+static void put(uint8_t *b, size_t *p, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        b[(*p)++] = (uint8_t)(v >> (8 * i));
+}
+
+static size_t alignup(size_t x, size_t a)
+{
+    return (x + a - 1) / a * a;
+}
+
+static ks_build_t ks_build(const ks_sym_t *s, size_t n, unsigned w, bool relative,
+                           bool abs_percpu, unsigned marker_w, uint64_t rb)
+{
+    char tok[256][8];
+    memset(tok, 0, sizeof(tok));
+    for (size_t i = 0; i < n; i++)
+        for (const char *c = s[i].name; *c; c++)
+            tok[(uint8_t)*c][0] = *c;
+    const char *pairs[] = { "sy", "m_", "_t", "in", "it", "ta", "sk", "ex" };
+    size_t np = 0;
+    for (unsigned b = 1; b < 256 && np < 8; b++)
+        if (!tok[b][0] && (b < '0' || b > '9'))
+            strcpy(tok[b], pairs[np++]);
+    for (unsigned b = 1; b < 256; b++)
+        if (!tok[b][0]) /* unused slots still need a non-empty token */
+            strcpy(tok[b], "zz");
+    tok[0][0] = 'q'; tok[0][1] = 'q';
+
+    ks_build_t r;
+    r.buf = calloc(1, 4 << 20);
+    size_t p = 4096 + 24; /* garbage before, as in a real image */
+    for (size_t i = 0; i < 4096; i++)
+        r.buf[i] = (uint8_t)(i * 7 + 3);
+    p = alignup(p, w);
+    if (relative) {
+        for (size_t i = 0; i < n; i++) {
+            int64_t off;
+            if (!abs_percpu)
+                off = (int64_t)(s[i].addr - rb);
+            else if (s[i].percpu)
+                off = (int64_t)s[i].addr;
+            else
+                off = (int64_t)rb - (int64_t)s[i].addr - 1;
+            put(r.buf, &p, (uint64_t)off, 4);
+        }
+        p = alignup(p, w);
+        put(r.buf, &p, rb, w);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            put(r.buf, &p, s[i].addr, w);
+    }
+    p = alignup(p, w);
+    put(r.buf, &p, n, 4);
+    p = alignup(p, w);
+    size_t names = p;
+    size_t *marks = calloc((n + 255) / 256, sizeof(size_t));
+    for (size_t i = 0; i < n; i++) {
+        if ((i & 0xff) == 0)
+            marks[i >> 8] = p - names;
+        uint8_t enc[600];
+        size_t el = 0;
+        const char *c = s[i].name;
+        while (*c) {
+            int b = -1;
+            for (unsigned t = 1; t < 256 && c[1]; t++)
+                if (tok[t][1] && !tok[t][2] && tok[t][0] == c[0] && tok[t][1] == c[1] &&
+                    strcmp(tok[t], "zz") != 0)
+                    b = (int)t;
+            if (b >= 0) {
+                enc[el++] = (uint8_t)b;
+                c += 2;
+            } else {
+                enc[el++] = (uint8_t)*c;
+                c++;
+            }
+        }
+        if (el <= 0x7f) {
+            r.buf[p++] = (uint8_t)el;
+        } else {
+            r.buf[p++] = (uint8_t)((el & 0x7f) | 0x80);
+            r.buf[p++] = (uint8_t)(el >> 7);
+        }
+        memcpy(r.buf + p, enc, el);
+        p += el;
+    }
+    p = alignup(p, w);
+    for (size_t j = 0; j < (n + 255) / 256; j++)
+        put(r.buf, &p, marks[j], marker_w);
+    free(marks);
+    p = alignup(p, w);
+    size_t table = p, idx[256];
+    for (unsigned t = 0; t < 256; t++) {
+        idx[t] = p - table;
+        if (t == '0')
+            r.hit = p;
+        size_t l = strlen(tok[t]);
+        memcpy(r.buf + p, tok[t], l + 1);
+        p += l + 1;
+    }
+    p = alignup(p, w);
+    for (unsigned t = 0; t < 256; t++)
+        put(r.buf, &p, idx[t], 2);
+    for (size_t i = 0; i < 4096; i++)
+        r.buf[p++] = (uint8_t)(i * 13 + 1);
+    r.len = p;
+    return r;
+}
+
+static ks_sym_t *ks_symbols(size_t n, unsigned w, bool percpu)
+{
+    ks_sym_t *s = calloc(n, sizeof(*s));
+    uint64_t base = w == 8 ? 0xffffffff81000000ULL : 0xc1000000ULL;
+    size_t k = 0;
+    if (percpu) {
+        snprintf(s[k].name, sizeof(s[k].name), "Afixed_percpu_data");
+        s[k].addr = 0;
+        s[k++].percpu = true;
+        snprintf(s[k].name, sizeof(s[k].name), "Acpu_number");
+        s[k].addr = 0x1f000;
+        s[k++].percpu = true;
+    }
+    snprintf(s[k].name, sizeof(s[k].name), "T_text");
+    s[k++].addr = base;
+    for (; k + 2 < n; k++) {
+        snprintf(s[k].name, sizeof(s[k].name), "%csym_%zu", k % 3 ? 't' : 'T', k);
+        s[k].addr = base + 0x40 * k;
+    }
+    /* A name longer than 127 tokens, as Rust symbols are (two-byte length). */
+    s[k].name[0] = 'T';
+    for (int i = 1; i < 200; i++)
+        s[k].name[i] = (char)('a' + i % 26);
+    s[k].addr = base + 0x40 * k;
+    k++;
+    snprintf(s[k].name, sizeof(s[k].name), "Dinit_task");
+    s[k].addr = base + 0x40 * k + 0x1000;
+    return s;
+}
+
+static void ks_check(size_t n, unsigned w, bool relative, bool abs_percpu, unsigned mw)
+{
+    uint64_t rb = w == 8 ? 0xffffffff81000000ULL : 0xc1000000ULL;
+    ks_sym_t *s = ks_symbols(n, w, abs_percpu);
+    ks_build_t b = ks_build(s, n, w, relative, abs_percpu, mw, rb);
+    lx_kallsyms_t k;
+    util_err_t err;
+    util_err_clear(&err);
+    status_t rc = lx_kallsyms_locate(b.buf, b.len, b.hit, w, &k, &err);
+    if (rc != VMI_SUCCESS)
+        fprintf(stderr, "  locate: %s\n", util_err_msg(&err));
+    CHECK(rc == VMI_SUCCESS);
+    if (rc == VMI_SUCCESS) {
+        CHECK_EQ_U64(k.count, n);
+        CHECK(k.base_relative == relative);
+        CHECK(k.absolute_percpu == abs_percpu);
+        CHECK_EQ_U64(k.marker_width, mw);
+        lx_symtab_t *t = lx_symtab_new();
+        CHECK(lx_kallsyms_decode(b.buf, b.len, &k, t, &err) == VMI_SUCCESS);
+        CHECK(lx_symtab_finish(t));
+        CHECK_EQ_U64(lx_symtab_count(t), n);
+        int bad = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t a;
+            char ty;
+            if (!lx_symtab_lookup(t, s[i].name + 1, &a, &ty) || a != s[i].addr ||
+                ty != s[i].name[0]) {
+                if (bad++ < 3)
+                    fprintf(stderr, "  symbol %s: got 0x%llx\n", s[i].name,
+                            (unsigned long long)a);
+            }
+        }
+        CHECK(bad == 0);
+        lx_symtab_free(t);
+    }
+    free(b.buf);
+    free(s);
+}
+
+static void test_kallsyms_64_relative_percpu(void)
+{
+    ks_check(3000, 8, true, true, 4);
+}
+
+static void test_kallsyms_64_relative(void)
+{
+    ks_check(1000, 8, true, false, 4);
+}
+
+static void test_kallsyms_32_relative(void)
+{
+    ks_check(2000, 4, true, false, 4);
+}
+
+static void test_kallsyms_64_absolute_old_markers(void)
+{
+    ks_check(700, 8, false, false, 8);
+}
+
+static void test_kallsyms_32_absolute(void)
+{
+    ks_check(513, 4, false, false, 4);
+}
+
+static void test_kallsyms_rejects_damage(void)
+{
+    unsigned w = 8;
+    ks_sym_t *s = ks_symbols(1000, w, true);
+    ks_build_t b = ks_build(s, 1000, w, true, true, 4, 0xffffffff81000000ULL);
+    lx_kallsyms_t k;
+    util_err_t err;
+
+    /* A digit run anywhere else is not a token table. */
+    uint8_t fake[64] = { 0 };
+    memcpy(fake + 8, lx_kallsyms_digits, LX_KALLSYMS_DIGITS_LEN);
+    CHECK(lx_kallsyms_locate(fake, sizeof(fake), 8, w, &k, &err) == VMI_FAILURE);
+    CHECK(lx_kallsyms_locate(b.buf, b.len, b.hit + 1, w, &k, &err) == VMI_FAILURE);
+
+    /* A token index that disagrees with the table. */
+    uint8_t *copy = malloc(b.len);
+    memcpy(copy, b.buf, b.len);
+    CHECK(lx_kallsyms_locate(copy, b.len, b.hit, w, &k, &err) == VMI_SUCCESS);
+    copy[k.token_index + 2 * 100] ^= 1;
+    CHECK(lx_kallsyms_locate(copy, b.len, b.hit, w, &k, &err) == VMI_FAILURE);
+    CHECK(strstr(util_err_msg(&err), "token index") != NULL);
+
+    /* Unsorted addresses: the table is not trusted. */
+    memcpy(copy, b.buf, b.len);
+    CHECK(lx_kallsyms_locate(copy, b.len, b.hit, w, &k, &err) == VMI_SUCCESS);
+    size_t o = k.addrs + 4 * 500;
+    copy[o + 2] ^= 0x40;
+    CHECK(lx_kallsyms_locate(copy, b.len, b.hit, w, &k, &err) == VMI_FAILURE);
+
+    /* A wrong marker. */
+    memcpy(copy, b.buf, b.len);
+    CHECK(lx_kallsyms_locate(copy, b.len, b.hit, w, &k, &err) == VMI_SUCCESS);
+    copy[k.markers + 4 * 2] ^= 1;
+    CHECK(lx_kallsyms_locate(copy, b.len, b.hit, w, &k, &err) == VMI_FAILURE);
+
+    /* The copy ends inside the token index: an error, not a read past it. */
+    CHECK(lx_kallsyms_locate(b.buf, k.token_index + 100, b.hit, w, &k, &err) ==
+          VMI_FAILURE);
+    free(copy);
+    free(b.buf);
+    free(s);
+}
+
+/* ------------------------------------------------------------------- BTF */
+
+typedef struct bb {
+    uint8_t types[4096];
+    size_t tl;
+    char strs[1024];
+    size_t sl;
+} bb_t;
+
+static uint32_t bb_str(bb_t *b, const char *s)
+{
+    if (!*s)
+        return 0;
+    uint32_t off = (uint32_t)b->sl;
+    strcpy(b->strs + b->sl, s);
+    b->sl += strlen(s) + 1;
+    return off;
+}
+
+static void bb_u32(bb_t *b, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        b->types[b->tl++] = (uint8_t)(v >> (8 * i));
+}
+
+static void bb_type(bb_t *b, const char *name, unsigned kind, unsigned vlen, bool kflag,
+                    uint32_t size_or_type)
+{
+    bb_u32(b, bb_str(b, name));
+    bb_u32(b, (uint32_t)kind << 24 | vlen | (kflag ? 1u << 31 : 0));
+    bb_u32(b, size_or_type);
+}
+
+static void bb_member(bb_t *b, const char *name, uint32_t type, uint32_t bitoff)
+{
+    bb_u32(b, bb_str(b, name));
+    bb_u32(b, type);
+    bb_u32(b, bitoff);
+}
+
+static uint8_t *bb_blob(bb_t *b, size_t *len)
+{
+    size_t total = 24 + b->tl + b->sl;
+    uint8_t *d = calloc(1, total);
+    d[0] = 0x9f; d[1] = 0xeb; d[2] = 1; d[3] = 0;
+    uint32_t h[5] = { 24, 0, (uint32_t)b->tl, (uint32_t)b->tl, (uint32_t)b->sl };
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 4; j++)
+            d[4 + 4 * i + j] = (uint8_t)(h[i] >> (8 * j));
+    memcpy(d + 24, b->types, b->tl);
+    memcpy(d + 24 + b->tl, b->strs, b->sl);
+    *len = total;
+    return d;
+}
+
+static uint8_t *btf_sample(size_t *len)
+{
+    bb_t *b = calloc(1, sizeof(*b));
+    b->sl = 1; /* strs[0] = "" */
+    /* 1 int */
+    bb_type(b, "int", 1, 0, false, 4);
+    bb_u32(b, 32);
+    /* 2 struct list_head { next, prev } */
+    bb_type(b, "list_head", 4, 2, false, 16);
+    bb_member(b, "next", 3, 0);
+    bb_member(b, "prev", 3, 64);
+    /* 3 ptr -> list_head */
+    bb_type(b, "", 2, 0, false, 2);
+    /* 4 char */
+    bb_type(b, "char", 1, 0, false, 1);
+    bb_u32(b, 8);
+    /* 5 char[16] */
+    bb_type(b, "", 3, 0, false, 0);
+    bb_u32(b, 4); bb_u32(b, 1); bb_u32(b, 16);
+    /* 6 anonymous struct { int pid; int tgid; } */
+    bb_type(b, "", 4, 2, false, 8);
+    bb_member(b, "pid", 1, 0);
+    bb_member(b, "tgid", 1, 32);
+    /* 7 struct task_struct (kind_flag: bitfield encoding) */
+    bb_type(b, "task_struct", 4, 5, true, 0x100);
+    bb_member(b, "flags", 1, (3u << 24) | 0);   /* a 3-bit bitfield */
+    bb_member(b, "tasks", 2, 64 * 8);
+    bb_member(b, "", 6, 0x80 * 8);              /* anonymous: pid, tgid */
+    bb_member(b, "comm", 9, 0x90 * 8);          /* through a typedef */
+    bb_member(b, "mm", 3, 0xa0 * 8);
+    /* 8 struct module_layout { void *base; unsigned size; } */
+    bb_type(b, "module_layout", 4, 2, false, 16);
+    bb_member(b, "base", 3, 0);
+    bb_member(b, "size", 1, 64);
+    /* 9 typedef comm_t -> char[16] */
+    bb_type(b, "comm_t", 8, 0, false, 5);
+    /* 10 module_layout[4] */
+    bb_type(b, "", 3, 0, false, 0);
+    bb_u32(b, 8); bb_u32(b, 1); bb_u32(b, 4);
+    /* 11 struct module { list, mem[4] } */
+    bb_type(b, "module", 4, 2, false, 0x60);
+    bb_member(b, "list", 2, 8 * 8);
+    bb_member(b, "mem", 10, 0x18 * 8);
+    uint8_t *d = bb_blob(b, len);
+    free(b);
+    return d;
+}
+
+static void test_btf_offsets(void)
+{
+    size_t len;
+    uint8_t *d = btf_sample(&len);
+    util_err_t err;
+    util_err_clear(&err);
+    size_t total = 0;
+    CHECK(lx_btf_header_ok(d, len, &total));
+    CHECK_EQ_U64(total, len);
+    lx_btf_t *b = lx_btf_parse(d, len, 8, &err);
+    CHECK(b != NULL);
+    if (!b) {
+        fprintf(stderr, "  %s\n", util_err_msg(&err));
+        free(d);
+        return;
+    }
+    CHECK_EQ_U64(lx_btf_type_count(b), 11);
+    uint64_t off = 0;
+    CHECK(lx_btf_offset(b, "task_struct", "tasks", &off, &err) == VMI_SUCCESS);
+    CHECK_EQ_U64(off, 64);
+    CHECK(lx_btf_offset(b, "task_struct", "pid", &off, &err) == VMI_SUCCESS);
+    CHECK_EQ_U64(off, 0x80);
+    CHECK(lx_btf_offset(b, "task_struct", "tgid", &off, &err) == VMI_SUCCESS);
+    CHECK_EQ_U64(off, 0x84);
+    CHECK(lx_btf_offset(b, "task_struct", "comm", &off, &err) == VMI_SUCCESS);
+    CHECK_EQ_U64(off, 0x90);
+    CHECK(lx_btf_offset(b, "task_struct", "tasks.prev", &off, &err) == VMI_SUCCESS);
+    CHECK_EQ_U64(off, 72);
+    CHECK(lx_btf_offset(b, "task_struct", "flags", &off, &err) == VMI_FAILURE);
+    CHECK(strstr(util_err_msg(&err), "bitfield") != NULL);
+    CHECK(lx_btf_offset(b, "task_struct", "nothere", &off, &err) == VMI_FAILURE);
+    CHECK(strstr(util_err_msg(&err), "nothere") != NULL);
+    CHECK(lx_btf_offset(b, "no_struct", "x", &off, &err) == VMI_FAILURE);
+    CHECK(lx_btf_offset(b, "module", "mem[2].size", &off, &err) == VMI_SUCCESS);
+    CHECK_EQ_U64(off, 0x18 + 2 * 16 + 8);
+    CHECK(lx_btf_offset(b, "module", "mem[4].size", &off, &err) == VMI_FAILURE);
+    CHECK(lx_btf_offset(b, "module", "list[0]", &off, &err) == VMI_FAILURE);
+    uint64_t n = 0;
+    CHECK(lx_btf_array_len(b, "module", "mem", &n, &err) == VMI_SUCCESS);
+    CHECK_EQ_U64(n, 4);
+    CHECK(lx_btf_struct_size(b, "task_struct", &n, &err) == VMI_SUCCESS);
+    CHECK_EQ_U64(n, 0x100);
+    CHECK(lx_btf_has_struct(b, "module"));
+    CHECK(!lx_btf_has_struct(b, "int"));
+    lx_btf_free(b);
+
+    /* Damage: each is refused with a reason, never read past. */
+    uint8_t *c = malloc(len);
+    memcpy(c, d, len);
+    c[0] = 0;
+    CHECK(lx_btf_parse(c, len, 8, &err) == NULL);
+    memcpy(c, d, len);
+    c[12] += 4; /* type_len longer than the blob */
+    CHECK(lx_btf_parse(c, len, 8, &err) == NULL);
+    memcpy(c, d, len);
+    c[24 + 7] = 30; /* first type: unknown kind */
+    CHECK(lx_btf_parse(c, len, 8, &err) == NULL);
+    CHECK(strstr(util_err_msg(&err), "kind") != NULL);
+    memcpy(c, d, len);
+    c[len - 1] = 'x'; /* strings not terminated */
+    CHECK(lx_btf_parse(c, len, 8, &err) == NULL);
+    memcpy(c, d, len);
+    CHECK(lx_btf_parse(c, len - 1, 8, &err) == NULL);
+    free(c);
+    free(d);
+}
+
+/* This machine's kernel BTF, when readable: a real-world parse. */
+static void test_btf_host_kernel(void)
+{
+    FILE *f = fopen("/sys/kernel/btf/vmlinux", "rb");
+    if (!f) {
+        TEST_SKIP(test_btf_host_kernel, "no /sys/kernel/btf/vmlinux");
+        return;
+    }
+    size_t cap = 64 << 20, len = 0, n;
+    uint8_t *d = malloc(cap);
+    while ((n = fread(d + len, 1, cap - len, f)) > 0)
+        len += n;
+    fclose(f);
+    util_err_t err;
+    lx_btf_t *b = lx_btf_parse(d, len, 8, &err);
+    CHECK(b != NULL);
+    if (b) {
+        uint64_t tasks, pid, tgid, comm, pgd;
+        CHECK(lx_btf_offset(b, "task_struct", "tasks", &tasks, &err) == VMI_SUCCESS);
+        CHECK(lx_btf_offset(b, "task_struct", "pid", &pid, &err) == VMI_SUCCESS);
+        CHECK(lx_btf_offset(b, "task_struct", "tgid", &tgid, &err) == VMI_SUCCESS);
+        CHECK(lx_btf_offset(b, "task_struct", "comm", &comm, &err) == VMI_SUCCESS);
+        CHECK(lx_btf_offset(b, "mm_struct", "pgd", &pgd, &err) == VMI_SUCCESS);
+        CHECK_EQ_U64(tgid, pid + 4);
+        CHECK(lx_btf_type_count(b) > 10000);
+        lx_btf_free(b);
+    } else {
+        fprintf(stderr, "  %s\n", util_err_msg(&err));
+    }
+    free(d);
+}
+
+int main(void)
+{
+    TEST_RUN(test_symtab_index);
+    TEST_RUN(test_symtab_many);
+    TEST_RUN(test_sysmap_parse);
+    TEST_RUN(test_kallsyms_64_relative_percpu);
+    TEST_RUN(test_kallsyms_64_relative);
+    TEST_RUN(test_kallsyms_32_relative);
+    TEST_RUN(test_kallsyms_64_absolute_old_markers);
+    TEST_RUN(test_kallsyms_32_absolute);
+    TEST_RUN(test_kallsyms_rejects_damage);
+    TEST_RUN(test_btf_offsets);
+    TEST_RUN(test_btf_host_kernel);
+    TEST_DONE();
+}
