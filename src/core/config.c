@@ -18,8 +18,12 @@
 #include "util/hash.h"
 #include "util/strutil.h"
 
+/* Keys, entry names and bare words are short; quoted values may be long and
+ * span lines, so that a whole System.map can be compiled into a program as
+ * `sysmap = "<the map>"`. */
 #define CONFIG_TOKEN_MAX 4096
-#define CONFIG_FILE_MAX (16u << 20)
+#define CONFIG_STRING_MAX (64u << 20)
+#define CONFIG_FILE_MAX (CONFIG_STRING_MAX + (1u << 20))
 
 struct config {
     util_hash_t *keys; /* char * -> char * */
@@ -146,50 +150,63 @@ static void skip_space(scanner_t *s)
     }
 }
 
-/* A word, a number or a quoted string into buf. */
-static bool scan_value(scanner_t *s, char *buf, bool *quoted)
+/* A word: a key, an entry name or an unquoted value, into buf. */
+static bool scan_word(scanner_t *s, char *buf)
 {
     size_t n = 0;
-
-    *quoted = false;
-    if (*s->p == '"') {
-        *quoted = true;
-        s->p++;
-        while (*s->p && *s->p != '"') {
-            if (*s->p == '\n') {
-                util_err_set(s->err, "line %d: string runs past the end of the line", s->line);
-                return false;
-            }
-            if (n + 1 >= CONFIG_TOKEN_MAX) {
-                util_err_set(s->err, "line %d: value longer than %d bytes", s->line,
-                             CONFIG_TOKEN_MAX - 1);
-                return false;
-            }
-            buf[n++] = *s->p++;
-        }
-        if (*s->p != '"') {
-            util_err_set(s->err, "line %d: unterminated string", s->line);
+    while (*s->p && !isspace((unsigned char)*s->p) && !strchr(";{}=#\"", *s->p)) {
+        if (n + 1 >= CONFIG_TOKEN_MAX) {
+            util_err_set(s->err, "line %d: word longer than %d bytes (quote long values)",
+                         s->line, CONFIG_TOKEN_MAX - 1);
             return false;
         }
-        s->p++;
-    } else {
-        while (*s->p && !isspace((unsigned char)*s->p) && !strchr(";{}=#\"", *s->p)) {
-            if (n + 1 >= CONFIG_TOKEN_MAX) {
-                util_err_set(s->err, "line %d: word longer than %d bytes", s->line,
-                             CONFIG_TOKEN_MAX - 1);
-                return false;
-            }
-            buf[n++] = *s->p++;
-        }
+        buf[n++] = *s->p++;
     }
     buf[n] = '\0';
     return true;
 }
 
+/* A value: a quoted string (any length up to CONFIG_STRING_MAX, newlines
+ * allowed) or a word.  Returns a malloc'd copy, or NULL with a reason. */
+static char *scan_value(scanner_t *s, bool *quoted)
+{
+    char word[CONFIG_TOKEN_MAX], *v;
+    const char *start, *q;
+    int start_line = s->line;
+    size_t len;
+
+    *quoted = *s->p == '"';
+    if (!*quoted)
+        return scan_word(s, word) ? util_strdup(word) : NULL;
+    start = ++s->p;
+    for (q = start; *q && *q != '"'; q++)
+        if (*q == '\n')
+            s->line++;
+    if (!*q) {
+        util_err_set(s->err, "line %d: unterminated string", start_line);
+        return NULL;
+    }
+    len = (size_t)(q - start);
+    if (len > CONFIG_STRING_MAX) {
+        util_err_set(s->err, "line %d: value longer than %u bytes", start_line,
+                     CONFIG_STRING_MAX);
+        return NULL;
+    }
+    v = malloc(len + 1);
+    if (!v) {
+        util_err_set(s->err, "line %d: out of memory for a %zu-byte value", start_line, len);
+        return NULL;
+    }
+    memcpy(v, start, len);
+    v[len] = '\0';
+    s->p = q + 1;
+    return v;
+}
+
 /* Body: `key = value;` pairs until '}' (braced) or the end (bare). */
 static bool scan_body(scanner_t *s, config_t *c, bool store, bool braced)
 {
-    char key[CONFIG_TOKEN_MAX], val[CONFIG_TOKEN_MAX];
+    char key[CONFIG_TOKEN_MAX], *val;
     bool quoted;
 
     for (;;) {
@@ -213,7 +230,7 @@ static bool scan_body(scanner_t *s, config_t *c, bool store, bool braced)
             s->p++;
             continue;
         }
-        if (!scan_value(s, key, &quoted))
+        if (!scan_word(s, key))
             return false;
         if (!key[0]) {
             util_err_set(s->err, "line %d: expected a key, found '%c'", s->line, *s->p);
@@ -226,10 +243,11 @@ static bool scan_body(scanner_t *s, config_t *c, bool store, bool braced)
         }
         s->p++;
         skip_space(s);
-        if (!scan_value(s, val, &quoted))
+        if (!(val = scan_value(s, &quoted)))
             return false;
         if (!quoted && !val[0]) {
             util_err_set(s->err, "line %d: key \"%s\" has no value", s->line, key);
+            free(val);
             return false;
         }
         int value_line = s->line; /* report where the value was, not the next token */
@@ -239,9 +257,17 @@ static bool scan_body(scanner_t *s, config_t *c, bool store, bool braced)
         else if (*s->p && *s->p != '}') {
             util_err_set(s->err, "line %d: expected ';' after the value of \"%s\"", value_line,
                          key);
+            free(val);
             return false;
         }
-        if (store && !config_set(c, key, val)) {
+        if (!store) {
+            free(val);
+            continue;
+        }
+        char *k = util_strdup(key);
+        if (!k || !util_hash_insert(c->keys, k, val)) {
+            free(k);
+            free(val);
             util_err_set(s->err, "out of memory storing \"%s\"", key);
             return false;
         }
@@ -253,7 +279,6 @@ bool config_parse(config_t *c, const char *text, const char *want, bool *found,
 {
     scanner_t s = { .p = text, .line = 1, .err = err };
     char word[CONFIG_TOKEN_MAX];
-    bool quoted;
     const char *save;
     int save_line;
 
@@ -275,7 +300,7 @@ bool config_parse(config_t *c, const char *text, const char *want, bool *found,
      * first word: '{' starts an entry, '=' a bare body. */
     save = s.p;
     save_line = s.line;
-    if (!scan_value(&s, word, &quoted))
+    if (!scan_word(&s, word))
         return false;
     skip_space(&s);
     if (*s.p != '{') {
@@ -291,7 +316,7 @@ bool config_parse(config_t *c, const char *text, const char *want, bool *found,
         skip_space(&s);
         if (!*s.p)
             return true;
-        if (!scan_value(&s, word, &quoted))
+        if (!scan_word(&s, word))
             return false;
         if (!word[0]) {
             util_err_set(err, "line %d: expected an entry name, found '%c'", s.line, *s.p);

@@ -118,7 +118,7 @@ static void test_numbers(void)
     config_free(c);
 }
 
-static void test_long_value_is_refused(void)
+static void test_long_word_is_refused(void)
 {
     size_t n = 10000;
     char *text = malloc(n + 16);
@@ -132,6 +132,34 @@ static void test_long_value_is_refused(void)
     free(text);
 }
 
+/* A System.map compiled into a program: a long quoted value over many lines. */
+static void test_long_quoted_value_spans_lines(void)
+{
+    size_t lines = 100000, n = 0;
+    char *text = malloc(lines * 40 + 64);
+    bool found;
+    util_err_t err = { "" };
+    n += (size_t)sprintf(text + n, "sysmap = \"");
+    for (size_t i = 0; i < lines; i++)
+        n += (size_t)sprintf(text + n, "ffffffff81%06zx T sym_%zu\n", i, i);
+    size_t map_len = n - strlen("sysmap = \"");
+    n += (size_t)sprintf(text + n, "\";\nostype = Linux;");
+    size_t good_end = n;
+    n += (size_t)sprintf(text + n, "\nbad = \"x");
+    config_t *c = parse(text, NULL, &found, &err);
+    CHECK(c == NULL); /* the last string never ends: the error names its line */
+    CHECK(strstr(err.msg, "line 100003: unterminated") != NULL);
+    text[good_end] = '\0'; /* drop the unterminated tail */
+    c = parse(text, NULL, &found, &err);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_EQ_U64(strlen(config_get(c, "sysmap")), map_len);
+        CHECK_STREQ(config_get(c, "ostype"), "Linux");
+    }
+    config_free(c);
+    free(text);
+}
+
 int main(void)
 {
     TEST_RUN(test_named_entries_pick_the_target);
@@ -139,6 +167,7 @@ int main(void)
     TEST_RUN(test_entry_matching);
     TEST_RUN(test_errors_name_the_line);
     TEST_RUN(test_numbers);
-    TEST_RUN(test_long_value_is_refused);
+    TEST_RUN(test_long_word_is_refused);
+    TEST_RUN(test_long_quoted_value_spans_lines);
     TEST_DONE();
 }
