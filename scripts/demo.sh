@@ -21,5 +21,20 @@ echo
 echo "== vmi-map-addr $G/core.elf 0x$banner   (the page holding the banner)"
 build/bin/vmi-map-addr "$G/core.elf" "0x$banner" | grep -B2 -A6 'Linux ver' | head -n 12
 echo
-echo "== vmi-process-list $G/core.elf   (no configuration at all)"
-build/bin/vmi-process-list "$G/core.elf" || echo "(process listing failed; see the reason above)"
+echo "== vmi-process-list $G/ram.raw   (a raw image, no configuration at all)"
+build/bin/vmi-process-list "$G/ram.raw" > /tmp/tinyvmi-demo-ps.txt ||
+    echo "(process listing failed; see the reason above)"
+cat /tmp/tinyvmi-demo-ps.txt
+echo
+echo "== the guest's own /proc (pid, name) against TinyVMI's list.  The kernel stores 15"
+echo "   characters of a name; /proc adds a busy kworker's current work (\"-events\")."
+ours=$(awk 'NR > 1 && $1 != 0 {print $1, $2}' /tmp/tinyvmi-demo-ps.txt | sort)
+theirs=$(awk '{ if ($4 ~ /^kworker\//) sub(/-.*/, "", $4); print $1, substr($4, 1, 15) }' \
+    "$G/truth/ps.txt" | sort)
+if [ "$ours" = "$theirs" ]; then
+    echo "   identical: $(echo "$theirs" | wc -l) processes"
+else
+    echo "   differences (< guest, > TinyVMI):"
+    printf '%s\n' "$theirs" > /tmp/tinyvmi-demo-a; printf '%s\n' "$ours" > /tmp/tinyvmi-demo-b
+    diff /tmp/tinyvmi-demo-a /tmp/tinyvmi-demo-b || true
+fi
