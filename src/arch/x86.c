@@ -106,6 +106,11 @@ static const struct {
     { "ia32e", ARCH_X86_IA32E_4 },
     { "ia32e-la57", ARCH_X86_IA32E_5 },
     { "la57", ARCH_X86_IA32E_5 },   /* alias, parsed only */
+    /* LibVMI's own spellings, so a LibVMI config works unchanged. */
+    { "VMI_PM_NONE", ARCH_X86_NONE },
+    { "VMI_PM_LEGACY", ARCH_X86_LEGACY },
+    { "VMI_PM_PAE", ARCH_X86_PAE },
+    { "VMI_PM_IA32E", ARCH_X86_IA32E_4 },
 };
 
 const char *arch_x86_mode_name(arch_x86_mode_t mode)

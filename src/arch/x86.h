@@ -135,4 +135,11 @@ status_t arch_x86_scan_dtb_accept(const arch_x86_walker_t *w, addr_t max_pa,
                                   arch_x86_mode_t *mode, addr_t *dtb,
                                   util_err_t *err);
 
+/* The paging mode in which root (a CR3 value) is a valid kernel page-table
+ * root, judged by the same checks as the scan but reading only that root
+ * and what it points to: cheap where the scan reads all of memory.  Modes
+ * are tried in the scan's order (5-level, 4-level, PAE, legacy). */
+status_t arch_x86_root_mode(const arch_x86_walker_t *w, addr_t max_pa, addr_t root,
+                            arch_x86_mode_t *mode, util_err_t *err);
+
 #endif

@@ -748,6 +748,47 @@ status_t arch_x86_scan_dtb_accept(const arch_x86_walker_t *w, addr_t max_pa,
     return found ? VMI_SUCCESS : VMI_FAILURE;
 }
 
+/* Only the root the caller named, in whichever mode it is valid. */
+static bool accept_root(void *ctx, arch_x86_mode_t mode, addr_t dtb)
+{
+    return arch_x86_dtb_base(mode, dtb) == arch_x86_dtb_base(mode, *(const addr_t *)ctx);
+}
+
+status_t arch_x86_root_mode(const arch_x86_walker_t *w, addr_t max_pa, addr_t root,
+                            arch_x86_mode_t *mode, util_err_t *err)
+{
+    scan_t *s;
+    page_buf_t buf;
+    const unsigned char *p;
+    addr_t d = 0;
+    bool found = false;
+
+    if (!w || (!w->read_entry && !w->read_page) || !mode) {
+        util_err_set(err, "x86 paging-mode check: no way to read memory");
+        return VMI_FAILURE;
+    }
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        util_err_set(err, "x86 paging-mode check: out of memory");
+        return VMI_FAILURE;
+    }
+    s->w = w;
+    s->max_pa = max_pa;
+    x86_limits_init(&s->lim, w->maxphyaddr, true);
+    if (s->max_pa > (1ull << s->lim.m))
+        s->max_pa = 1ull << s->lim.m;
+    p = scan_page(s, root & ~0xfffULL, &buf);
+    if (p) {
+        scan_page_roots(s, root & ~0xfffULL, p);
+        found = scan_choose(s, accept_root, &root, mode, &d);
+    }
+    if (!found)
+        util_err_set(err, "0x%" PRIx64 " is not a valid page-table root in any x86 mode%s",
+                     (uint64_t)root, p ? "" : " (its page is not readable)");
+    free(s);
+    return found ? VMI_SUCCESS : VMI_FAILURE;
+}
+
 status_t arch_x86_scan_dtb(const arch_x86_walker_t *w, addr_t max_pa,
                            arch_x86_mode_t *mode, addr_t *dtb, util_err_t *err)
 {

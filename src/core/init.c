@@ -190,7 +190,7 @@ static status_t setup_paging(vmi_instance_t vmi)
     if (pm) {
         if (!arch_x86_mode_parse(pm, &vmi->pmode)) {
             util_err_set(&vmi->err, "config pagemode = \"%s\": expected legacy, pae, ia32e, "
-                                    "la57 or none", pm);
+                                    "la57, none (or LibVMI's VMI_PM_* names)", pm);
             return VMI_FAILURE;
         }
         have_pm = true;
@@ -207,6 +207,12 @@ static status_t setup_paging(vmi_instance_t vmi)
         vmi->kpgd = cr3;
     }
 
+    /* A root but no mode (a LibVMI config for a raw image): judge that one
+     * root instead of scanning all of memory. */
+    if (!have_pm && vmi->kpgd &&
+        arch_x86_root_mode(&vmi->walker, vmi->drv->max_pa(vmi->drv_state), vmi->kpgd,
+                           &vmi->pmode, &scratch) == VMI_SUCCESS)
+        have_pm = true;
     if (!have_pm || (!vmi->kpgd && vmi->pmode != ARCH_X86_NONE)) {
         scan_want_t want = { have_pm, vmi->pmode };
         if (arch_x86_scan_dtb_accept(&vmi->walker, vmi->drv->max_pa(vmi->drv_state),

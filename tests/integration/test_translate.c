@@ -32,8 +32,11 @@ static page_mode_t pm_of(unsigned levels)
     return levels == 2 ? VMI_PM_LEGACY : levels == 3 ? VMI_PM_PAE : VMI_PM_IA32E;
 }
 
-/* Images without register state get the guest's own CR3 and mode. */
-static vmi_instance_t open_image(const char *g, const char *file, bool give_regs)
+/* What an image without register state is told: the guest's own CR3 and
+ * mode, its CR3 alone (as a LibVMI config would give kpgd), or nothing. */
+typedef enum { TELL_NOTHING, TELL_CR3_AND_MODE, TELL_CR3 } tell_t;
+
+static vmi_instance_t open_image(const char *g, const char *file, tell_t tell)
 {
     char path[4096], cfg[256], cr3[64], paging[32];
     vmi_instance_t vmi = NULL;
@@ -42,8 +45,10 @@ static vmi_instance_t open_image(const char *g, const char *file, bool give_regs
     guest_path(g, file, path, sizeof(path));
     guest_meta(g, "CR3", cr3, sizeof(cr3));
     guest_meta(g, "PAGING", paging, sizeof(paging));
-    if (give_regs)
+    if (tell == TELL_CR3_AND_MODE)
         snprintf(cfg, sizeof(cfg), "ostype = none; pagemode = %s; kpgd = %s", paging, cr3);
+    else if (tell == TELL_CR3)
+        snprintf(cfg, sizeof(cfg), "ostype = none; kpgd = %s", cr3);
     else
         snprintf(cfg, sizeof(cfg), "ostype = none");
     if (vmi_init_complete(&vmi, path, VMI_INIT_DOMAINNAME, NULL, VMI_CONFIG_STRING, cfg,
@@ -203,12 +208,13 @@ static void test_memsize(void)
 
 int main(void)
 {
-    static const struct { const char *file; bool regs_from_truth; } formats[] = {
-        { "core.elf", false }, /* CR0/CR3/CR4 from QEMU's note */
-        { "ram.raw", true },
-        { "ram.lime", true },
-        { "ram.raw", false },  /* no settings: mode and root found by the scan */
-        { "ram.lime", false },
+    static const struct { const char *file; tell_t tell; const char *how; } formats[] = {
+        { "core.elf", TELL_NOTHING, "" }, /* CR0/CR3/CR4 from QEMU's note */
+        { "ram.raw", TELL_CR3_AND_MODE, " (pagemode and kpgd from the guest's registers)" },
+        { "ram.lime", TELL_CR3_AND_MODE, " (pagemode and kpgd from the guest's registers)" },
+        { "ram.raw", TELL_CR3, " (kpgd only: the mode is judged from that root)" },
+        { "ram.raw", TELL_NOTHING, " (zero configuration: scanned)" },
+        { "ram.lime", TELL_NOTHING, " (zero configuration: scanned)" },
     };
     int present = 0;
     for (int g = 0; g < GUEST_COUNT; g++) {
@@ -221,10 +227,8 @@ int main(void)
         present++;
         for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
             format = formats[f].file;
-            printf("-- %s / %s%s\n", guest, format,
-                   formats[f].regs_from_truth ? " (pagemode and kpgd from the guest's registers)"
-                   : strcmp(format, "core.elf") ? " (zero configuration: scanned)" : "");
-            vmi = open_image(guest, format, formats[f].regs_from_truth);
+            printf("-- %s / %s%s\n", guest, format, formats[f].how);
+            vmi = open_image(guest, format, formats[f].tell);
             if (!vmi) {
                 test_failed++;
                 continue;

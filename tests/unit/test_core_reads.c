@@ -92,6 +92,15 @@ static void test_read_across_pages(void)
     vmi_destroy(vmi);
 }
 
+/* A LibVMI config spells the mode VMI_PM_IA32E; it must work unchanged. */
+static void test_libvmi_pagemode_spelling(void)
+{
+    vmi_instance_t vmi = open_img("pagemode = \"VMI_PM_IA32E\"");
+    CHECK(vmi != NULL);
+    CHECK_EQ_U64(vmi_get_page_mode(vmi, 0), VMI_PM_IA32E);
+    vmi_destroy(vmi);
+}
+
 static void test_partial_read_stops_at_hole(void)
 {
     vmi_instance_t vmi = open_img(NULL);
@@ -230,6 +239,7 @@ int main(void)
 {
     build_image();
     TEST_RUN(test_read_across_pages);
+    TEST_RUN(test_libvmi_pagemode_spelling);
     TEST_RUN(test_partial_read_stops_at_hole);
     TEST_RUN(test_strings_are_bounded);
     TEST_RUN(test_unicode_string);
