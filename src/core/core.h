@@ -1,7 +1,7 @@
 /*
  * core.h - what the core offers the layers above it (os/, events/) beyond
- * the public API: recording failure reasons, configuration values, and the
- * kernel's page table.  Drivers and arch/ never include this file.
+ * the public API: recording failure reasons, configuration values, the
+ * kernel's page table, and facts the target states about its guest.  Drivers and arch/ never include this file.
  */
 #ifndef TINYVMI_CORE_H
 #define TINYVMI_CORE_H
@@ -36,6 +36,13 @@ addr_t core_kernel_dtb(vmi_instance_t vmi);
 void core_set_kernel_dtb(vmi_instance_t vmi, addr_t dtb);
 
 arch_x86_mode_t core_paging_mode(vmi_instance_t vmi);
+
+/* A fact the target states about its guest, by namespaced key (driver.h's
+ * hint: "win.PsActiveProcessHead" from a crash dump's header).  False when
+ * the driver states no facts or not this one; the instance's reason is left
+ * as it was, since an absent fact is not a failure.  The value is the
+ * target's word: check it before use. */
+bool core_driver_hint(vmi_instance_t vmi, const char *key, uint64_t *value);
 
 /* Read a NUL-terminated string of at most max-1 bytes at a kernel or user
  * virtual address into buf (always terminated).  Stops at the first

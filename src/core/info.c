@@ -1,6 +1,7 @@
 /*
- * info.c - facts about the target (sizes, modes, registers), control of
- * live targets, and the hex-dump printers.
+ * info.c - facts about the target (sizes, modes, registers, what the image
+ * states about its guest), control of live targets, and the hex-dump
+ * printers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,19 @@ void core_set_kernel_dtb(vmi_instance_t vmi, addr_t dtb)
 arch_x86_mode_t core_paging_mode(vmi_instance_t vmi)
 {
     return vmi->pmode;
+}
+
+bool core_driver_hint(vmi_instance_t vmi, const char *key, uint64_t *value)
+{
+    util_err_t scratch;
+    uint64_t v;
+
+    if (!vmi || !key || !value || !vmi->drv->hint)
+        return false;
+    if (vmi->drv->hint(vmi->drv_state, key, &v, &scratch) != VMI_SUCCESS)
+        return false;
+    *value = v;
+    return true;
 }
 
 status_t vmi_get_vcpureg(vmi_instance_t vmi, uint64_t *value, reg_t reg, unsigned long vcpu)

@@ -78,6 +78,14 @@ typedef struct driver_ops {
     /* NULL for targets that cannot run (images). */
     status_t (*pause)(void *state, util_err_t *err);
     status_t (*resume)(void *state, util_err_t *err);
+
+    /* Facts the target states about its guest beyond memory and registers,
+     * by namespaced key ("win.PsActiveProcessHead": a Windows crash dump's
+     * header names the kernel's list heads).  The driver only reports what
+     * the target says; whoever asks must check the value before trusting
+     * it.  Fails with a reason when the target states no such fact.  NULL:
+     * the target states none. */
+    status_t (*hint)(void *state, const char *key, uint64_t *value, util_err_t *err);
 } driver_ops_t;
 
 /* All drivers built in, NULL-terminated (driver.c). */

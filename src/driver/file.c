@@ -8,7 +8,10 @@
  * read is a binary search (after a one-entry cache of the last range hit)
  * and a memcpy; map() hands out pointers straight into the mapping.
  * Addresses outside every range are holes: reading one fails with a reason,
- * it never yields zeros.  Images are read-only and cannot be paused.
+ * it never yields zeros.  Images are read-only and cannot be paused.  What
+ * a format found beyond memory (vCPU registers, facts such as a crash
+ * dump's list heads) is handed out as parsed, unchecked: it is the guest's
+ * word, and the layers above judge it.
  *
  * This file must not know any image format's layout (that is file_<fmt>.c)
  * nor anything about paging or operating systems.  If the file is truncated
@@ -95,6 +98,32 @@ file_vcpu_t *file_layout_add_vcpu(file_layout_t *out, util_err_t *err)
     file_vcpu_t *v = &out->vcpus[out->nvcpus++];
     memset(v, 0, sizeof(*v));
     return v;
+}
+
+status_t file_layout_add_hint(file_layout_t *out, const char *key, uint64_t value,
+                              util_err_t *err)
+{
+    size_t len = key ? strlen(key) : 0;
+
+    if (len == 0 || len >= FILE_HINT_KEY_MAX) {
+        util_err_set(err, "image hint key \"%s\" is empty or longer than %d bytes",
+                     key ? key : "", FILE_HINT_KEY_MAX - 1);
+        return VMI_FAILURE;
+    }
+    for (unsigned int i = 0; i < out->nhints; i++) {
+        if (strcmp(out->hints[i].key, key) == 0) {
+            out->hints[i].value = value;
+            return VMI_SUCCESS;
+        }
+    }
+    if (out->nhints >= FILE_MAX_HINTS) {
+        util_err_set(err, "more than %d image hints (adding %s)", FILE_MAX_HINTS, key);
+        return VMI_FAILURE;
+    }
+    memcpy(out->hints[out->nhints].key, key, len + 1);
+    out->hints[out->nhints].value = value;
+    out->nhints++;
+    return VMI_SUCCESS;
 }
 
 void file_layout_free(file_layout_t *layout)
@@ -375,6 +404,29 @@ static status_t file_get_vcpureg(void *state, uint64_t *value, reg_t reg,
     return VMI_SUCCESS;
 }
 
+/* ---- Facts the image states ---- */
+
+static status_t file_hint(void *state, const char *key, uint64_t *value, util_err_t *err)
+{
+    const file_state_t *s = state;
+    const file_layout_t *l = &s->layout;
+
+    for (unsigned int i = 0; key && i < l->nhints; i++) {
+        if (strcmp(l->hints[i].key, key) == 0) {
+            *value = l->hints[i].value;
+            return VMI_SUCCESS;
+        }
+    }
+    if (l->nhints == 0)
+        util_err_set(err, "%s: a %s image states nothing about its guest beyond memory%s"
+                     " (asked for %s)", s->path, s->format->name,
+                     l->nvcpus ? " and registers" : "", key ? key : "(no key)");
+    else
+        util_err_set(err, "%s: the %s image does not state %s", s->path, s->format->name,
+                     key ? key : "(no key)");
+    return VMI_FAILURE;
+}
+
 /* ---- Opening ---- */
 
 static bool file_probe(const char *target)
@@ -543,4 +595,5 @@ const driver_ops_t driver_file_ops = {
     .get_vcpureg = file_get_vcpureg,
     .pause = NULL,
     .resume = NULL,
+    .hint = file_hint,
 };

@@ -54,6 +54,18 @@ typedef struct file_vcpu {
     char source[96];
 } file_vcpu_t;
 
+/* Facts an image states about its guest beyond memory and registers (the
+ * driver's hint()): a key such as "win.PsLoadedModuleList" and its value.
+ * Few formats state any, and those state a handful, so the table is fixed:
+ * no format can make it grow. */
+#define FILE_MAX_HINTS 16
+#define FILE_HINT_KEY_MAX 40
+
+typedef struct file_hint {
+    char key[FILE_HINT_KEY_MAX];
+    uint64_t value;
+} file_hint_t;
+
 typedef struct file_layout {
     file_range_t *ranges;
     size_t nranges, cap_ranges;
@@ -62,6 +74,8 @@ typedef struct file_layout {
     const char *unit;
     file_vcpu_t *vcpus;
     unsigned int nvcpus, cap_vcpus;
+    file_hint_t hints[FILE_MAX_HINTS];
+    unsigned int nhints;
 } file_layout_t;
 
 typedef struct file_format {
@@ -91,6 +105,12 @@ status_t file_layout_add_range(file_layout_t *out, addr_t start, uint64_t len,
 /* Append a vCPU with no registers yet; NULL (and a reason) when memory runs
  * out or the image claims an absurd number of vCPUs. */
 file_vcpu_t *file_layout_add_vcpu(file_layout_t *out, util_err_t *err);
+
+/* Record a fact the image states (a second value for a key replaces the
+ * first).  Fails when the key is empty or longer than FILE_HINT_KEY_MAX - 1
+ * bytes, or the table is full: a format's mistake, reported as such. */
+status_t file_layout_add_hint(file_layout_t *out, const char *key, uint64_t value,
+                              util_err_t *err);
 
 static inline void file_vcpu_set(file_vcpu_t *v, reg_t reg, uint64_t value)
 {

@@ -5,6 +5,8 @@
  * runs, and bitmap dumps ("SDMP" / "FDMP").
  *
  * Header fields used (offsets 32-bit / 64-bit):
+ *   MajorVersion          0x08 / 0x08   0xF free build, 0xC checked build
+ *   MinorVersion          0x0c / 0x0c   the build number (2600, 7601...)
  *   DirectoryTableBase    0x10 / 0x10   the kernel's CR3
  *   PsLoadedModuleList    0x18 / 0x20
  *   PsActiveProcessHead   0x1c / 0x28
@@ -34,10 +36,15 @@
  * What the header says about the CPU is offered as vCPU 0's registers, so
  * the core can start without scanning: CR3 = DirectoryTableBase, CR0 with
  * PG and PE (a crash dump is always of a paging kernel), CR4.PAE/PSE and
- * EFER.LME/LMA/NXE as PaeEnabled and MachineImageType imply.  The other
- * kernel addresses in the header (PsActiveProcessHead, PsLoadedModuleList,
- * KdDebuggerDataBlock) have no register to go in; the Windows layer finds
- * them from the kernel image itself.
+ * EFER.LME/LMA/NXE as PaeEnabled and MachineImageType imply.  The rest is
+ * offered as hints (driver.h), for the Windows layer to check and use:
+ *   win.PsActiveProcessHead, win.PsLoadedModuleList, win.KdDebuggerDataBlock
+ *   win.BuildNumber       MinorVersion, when MajorVersion is 0xF or 0xC
+ *   win.MachineImageType  0x14c or 0x8664
+ *   win.PaeEnabled        0 or 1 (32-bit dumps only)
+ * MajorVersion is not an OS version (it tells free from checked builds), so
+ * it is not offered as one.  Addresses that are 0, or the "PAGE" filler
+ * Windows writes over header fields it leaves unset, are not offered.
  *
  * Must not: read past the file, trust a count before checking it against
  * the file size, or accept a header whose fields disagree.
@@ -65,6 +72,16 @@ typedef struct dump_kind {
     bool wide;         /* DU64 */
     uint32_t hdr_size; /* 0x1000 / 0x2000 */
 } dump_kind_t;
+
+/* A header field as a hint, unless it is unset (0, or the "PAGE" filler). */
+static status_t add_stated(file_layout_t *out, const char *key, uint64_t v, bool wide,
+                           util_err_t *err)
+{
+    const uint64_t fill = wide ? 0x4547415045474150ULL : 0x45474150ULL; /* "PAGE" */
+    if (v == 0 || v == fill)
+        return VMI_SUCCESS;
+    return file_layout_add_hint(out, key, v, err);
+}
 
 static bool windump_detect(const uint8_t *head, size_t filesize)
 {
@@ -257,6 +274,23 @@ static status_t windump_parse(const uint8_t *map, size_t filesize, file_layout_t
     file_vcpu_set(v, CR0, (1ULL << 31) | 1ULL);        /* PG | PE */
     file_vcpu_set(v, CR4, (k.wide || pae ? 1ULL << 5 : 0) | 1ULL << 4); /* PAE, PSE */
     file_vcpu_set(v, MSR_EFER, k.wide ? (1ULL << 8 | 1ULL << 10 | 1ULL << 11) : 0);
+
+    /* The kernel addresses the header names, unchecked: the Windows layer
+     * tests each before use. */
+    uint64_t loaded = k.wide ? file_le64(map + 0x20) : file_le32(map + 0x18);
+    uint64_t active = k.wide ? file_le64(map + 0x28) : file_le32(map + 0x1c);
+    uint64_t kdbg = k.wide ? file_le64(map + 0x80) : file_le32(map + 0x60);
+    uint32_t major = file_le32(map + 0x08), minor = file_le32(map + 0x0c);
+    if (add_stated(out, "win.PsLoadedModuleList", loaded, k.wide, err) != VMI_SUCCESS ||
+        add_stated(out, "win.PsActiveProcessHead", active, k.wide, err) != VMI_SUCCESS ||
+        add_stated(out, "win.KdDebuggerDataBlock", kdbg, k.wide, err) != VMI_SUCCESS ||
+        file_layout_add_hint(out, "win.MachineImageType", machine, err) != VMI_SUCCESS)
+        return VMI_FAILURE;
+    if (!k.wide && file_layout_add_hint(out, "win.PaeEnabled", pae, err) != VMI_SUCCESS)
+        return VMI_FAILURE;
+    if ((major == 0xf || major == 0xc) && minor > 0 && minor <= 0xffff &&
+        file_layout_add_hint(out, "win.BuildNumber", minor, err) != VMI_SUCCESS)
+        return VMI_FAILURE;
     return VMI_SUCCESS;
 }
 

@@ -13,7 +13,8 @@
 #include "../helpers/winimage.h"
 
 static const char usage[] =
-    "usage: gen-winimage [--format raw|dump|bitmap] [--hostile cycle|bad-pe|wrong-guid]\n"
+    "usage: gen-winimage [--format raw|dump|bitmap]\n"
+    "                    [--hostile cycle|bad-pe|wrong-guid|decoy]\n"
     "                    LAYOUT OUTPUT\n"
     "LAYOUT is one of: xp-sp3-x86, xp-sp3-x86-pae, win7-sp1-x64, win10-x64.\n"
     "Writes 16 MiB of guest-physical memory (raw), or a Windows crash dump\n"
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
                 hostile = WI_BAD_PE;
             else if (!strcmp(optarg, "wrong-guid"))
                 hostile = WI_WRONG_GUID;
+            else if (!strcmp(optarg, "decoy"))
+                hostile = WI_DECOY;
             else {
                 fputs(usage, stderr);
                 return 2;
@@ -83,6 +86,8 @@ int main(int argc, char **argv)
     printf("PsActiveProcessHead 0x%" PRIx64 ", PsLoadedModuleList 0x%" PRIx64
            ", KDBG 0x%" PRIx64 "%s\n", w.ps_active, w.ps_loaded, w.kdbg,
            L->kdbg_encoded ? " (encoded)" : "");
+    if (hostile == WI_DECOY)
+        printf("decoy kernel image (another GUID) at 0x%" PRIx64 "\n", wi_decoy_va(L));
     for (size_t i = 0; i < WI_NPROCS; i++)
         printf("process %5u %-16s ppid %5u dtb 0x%" PRIx64 " eprocess 0x%" PRIx64 "\n",
                w.procs[i].pid, w.procs[i].name, w.procs[i].ppid, w.procs[i].dtb,

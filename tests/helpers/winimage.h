@@ -138,6 +138,8 @@ typedef enum wi_hostile {
     WI_CYCLE,      /* the last process links back to the third, not the head */
     WI_BAD_PE,     /* ntoskrnl's PE signature is damaged */
     WI_WRONG_GUID, /* the kernel's CodeView GUID differs from the ISF's */
+    WI_DECOY,      /* another kernel's image (another GUID) lies below the
+                      real one, where a scan of kernel space meets it first */
 } wi_hostile_t;
 
 typedef struct wi_proc {
@@ -597,6 +599,16 @@ WI_FN void wi_selfmap_system(wi_image_t *w)
     }
 }
 
+/* Where WI_DECOY puts the other kernel: below the real one, in a large
+ * page already mapped (the kernel's own, else hal's on Windows 10, whose
+ * kernel starts its large page). */
+WI_FN uint64_t wi_decoy_va(const wi_layout_t *L)
+{
+    if (L->kbase - L->klarge_va >= 0x20000 + WI_SIZE)
+        return L->klarge_va + 0x20000;
+    return L->hal_base + 0x100000;
+}
+
 WI_FN uint64_t wi_sx(const wi_image_t *w, uint64_t v)
 {
     /* KDBG keeps 32-bit pointers sign-extended. */
@@ -670,6 +682,18 @@ WI_FN void wi_build(wi_image_t *w, const wi_layout_t *L, wi_hostile_t hostile)
     wi_build_pe(&nt, wi_put_va, &vp);
     if (hostile == WI_BAD_PE)
         wi_write(w, L->kbase + 0x80, "PX\0\0", 4);
+    if (hostile == WI_DECOY) {
+        /* A kernel of the same name but another build, as a stale copy left
+         * in memory would be: a valid image a scan cannot tell from the
+         * running kernel, except by its GUID. */
+        uint8_t other[16];
+        memcpy(other, w->guid, 16);
+        other[0] ^= 0xa5;
+        wi_pe_spec_t decoy = nt;
+        decoy.guid = other;
+        wi_va_put_t dp = { w, wi_decoy_va(L) };
+        wi_build_pe(&decoy, wi_put_va, &dp);
+    }
 
     static const wi_export_t hal_exports[] = {
         { "HalInitSystem", WI_TEXT + 0x40, NULL },

@@ -5,7 +5,10 @@
  * full crash dump and a bitmap crash dump.  "The generator planted X;
  * TinyVMI says X": processes, modules, page tables, symbols, exports,
  * versions.  Then the hostile variants: a cyclic process list, a damaged
- * kernel PE header, a profile for another kernel, truncated dumps.
+ * kernel PE header, a profile for another kernel, truncated dumps.  And
+ * the crash dump header's facts: a dump starts from the lists and KDBG its
+ * header names where a scan of kernel space would fail (a decoy kernel, a
+ * damaged kernel PE), and refuses header addresses that do not check out.
  *
  * These images are built from the real structure layouts, but they are not
  * real Windows memory; docs/windows.md says so.
@@ -16,6 +19,9 @@
 
 #include <libvmi/libvmi.h>
 #include "../helpers/winimage.h"
+#include "driver/driver.h"
+
+extern const driver_ops_t driver_file_ops;
 
 static char tmpdir[] = "/tmp/tvmi-win-XXXXXX";
 static char datadir[512];
@@ -401,13 +407,16 @@ static void test_cyclic_list(void)
     }
 }
 
+/* A raw image has no header to say where the kernel is: with its PE
+ * header damaged there is no kernel to find.  (Crash dumps of the same
+ * memory start from their header: test_dump_hints_bad_pe.) */
 static void test_bad_pe(void)
 {
     for (size_t li = 0; li < WI_NLAYOUTS; li++) {
         const wi_layout_t *L = &wi_layouts[li];
         wi_image_t w;
         char path[600], cfg[1200];
-        if (!make_image(L, F_BITMAP, WI_BAD_PE, &w, path, sizeof(path))) {
+        if (!make_image(L, F_RAW, WI_BAD_PE, &w, path, sizeof(path))) {
             CHECK(0);
             wi_free(&w);
             continue;
@@ -453,6 +462,343 @@ static void test_wrong_guid(void)
         vmi_destroy(vmi);
         unlink(path);
         wi_free(&w);
+    }
+}
+
+/* ---- The crash dump header's facts (driver hints) ---- */
+
+static void offsets_config(const wi_layout_t *L, char *buf, size_t size, const char *extra)
+{
+    snprintf(buf, size, "win_tasks = 0x%x; win_pdbase = 0x%x; win_pid = 0x%x; "
+             "win_pname = 0x%x; %s", L->ep_links, L->ep_dtb, L->ep_pid, L->ep_name,
+             extra ? extra : "");
+}
+
+/* The file driver's hints, read straight from the driver: what the
+ * generator wrote into the header is what comes out; unset fields (0 or
+ * the "PAGE" filler) and a MajorVersion that is not 0xF/0xC give nothing;
+ * a raw image states nothing, and says so. */
+static void test_dump_header_hints(void)
+{
+    const driver_ops_t *ops = &driver_file_ops;
+    for (size_t li = 0; li < WI_NLAYOUTS; li++) {
+        const wi_layout_t *L = &wi_layouts[li];
+        for (int f = 0; f < F_COUNT; f++) {
+            wi_image_t w;
+            char path[600];
+            void *ds = NULL;
+            util_err_t err = { "" };
+            uint64_t v = 0;
+            if (!make_image(L, f, WI_SANE, &w, path, sizeof(path))) {
+                CHECK(0);
+                wi_free(&w);
+                continue;
+            }
+            CHECK(ops->hint != NULL);
+            CHECK(ops->open(&ds, path, NULL, &err) == VMI_SUCCESS);
+            if (!ds) {
+                fprintf(stderr, "  %s: %s\n", path, err.msg);
+                unlink(path);
+                wi_free(&w);
+                continue;
+            }
+            if (f == F_RAW) {
+                CHECK(ops->hint(ds, "win.PsActiveProcessHead", &v, &err) == VMI_FAILURE);
+                CHECK(strstr(err.msg, "states nothing about its guest") != NULL);
+                CHECK(strstr(err.msg, "win.PsActiveProcessHead") != NULL);
+            } else {
+                CHECK(ops->hint(ds, "win.PsActiveProcessHead", &v, &err) == VMI_SUCCESS);
+                CHECK_EQ_U64(v, w.ps_active);
+                CHECK(ops->hint(ds, "win.PsLoadedModuleList", &v, &err) == VMI_SUCCESS);
+                CHECK_EQ_U64(v, w.ps_loaded);
+                CHECK(ops->hint(ds, "win.KdDebuggerDataBlock", &v, &err) == VMI_SUCCESS);
+                CHECK_EQ_U64(v, w.kdbg);
+                CHECK(ops->hint(ds, "win.BuildNumber", &v, &err) == VMI_SUCCESS);
+                CHECK_EQ_U64(v, L->build);
+                CHECK(ops->hint(ds, "win.MachineImageType", &v, &err) == VMI_SUCCESS);
+                CHECK_EQ_U64(v, L->ptr == 8 ? 0x8664 : 0x14c);
+                if (L->ptr == 4) {
+                    CHECK(ops->hint(ds, "win.PaeEnabled", &v, &err) == VMI_SUCCESS);
+                    CHECK_EQ_U64(v, L->mode == WI_PAE);
+                } else {
+                    CHECK(ops->hint(ds, "win.PaeEnabled", &v, &err) == VMI_FAILURE);
+                }
+                CHECK(ops->hint(ds, "win.NoSuchFact", &v, &err) == VMI_FAILURE);
+                CHECK(strstr(err.msg, "does not state win.NoSuchFact") != NULL);
+            }
+            ops->close(ds);
+            if (f != F_RAW) {
+                /* Unset fields: KdDebuggerDataBlock as the "PAGE" filler, a
+                 * PsActiveProcessHead of 0, and a MajorVersion of 5. */
+                FILE *fp = fopen(path, "r+b");
+                CHECK(fp != NULL);
+                if (fp) {
+                    static const uint8_t zero[8], major5[4] = { 5, 0, 0, 0 };
+                    CHECK(fseek(fp, L->ptr == 8 ? 0x80 : 0x60, SEEK_SET) == 0);
+                    for (unsigned i = 0; i < L->ptr; i += 4)
+                        CHECK(fwrite("PAGE", 1, 4, fp) == 4);
+                    CHECK(fseek(fp, L->ptr == 8 ? 0x28 : 0x1c, SEEK_SET) == 0);
+                    CHECK(fwrite(zero, 1, L->ptr, fp) == L->ptr);
+                    CHECK(fseek(fp, 0x08, SEEK_SET) == 0);
+                    CHECK(fwrite(major5, 1, 4, fp) == 4);
+                    CHECK(fclose(fp) == 0);
+                }
+                ds = NULL;
+                CHECK(ops->open(&ds, path, NULL, &err) == VMI_SUCCESS);
+                if (ds) {
+                    CHECK(ops->hint(ds, "win.KdDebuggerDataBlock", &v, &err) == VMI_FAILURE);
+                    CHECK(ops->hint(ds, "win.PsActiveProcessHead", &v, &err) == VMI_FAILURE);
+                    CHECK(ops->hint(ds, "win.BuildNumber", &v, &err) == VMI_FAILURE);
+                    CHECK(ops->hint(ds, "win.PsLoadedModuleList", &v, &err) == VMI_SUCCESS);
+                    CHECK_EQ_U64(v, w.ps_loaded);
+                    ops->close(ds);
+                }
+            }
+            unlink(path);
+            wi_free(&w);
+        }
+    }
+}
+
+/* Another kernel image sits below the real one: a scan of kernel space
+ * meets it first, and on a raw image the profile then refuses it.  A crash
+ * dump of the same memory names the real kernel's KDBG and module list in
+ * its header, so it starts on the right kernel and answers everything. */
+static void test_dump_hints_decoy(void)
+{
+    for (size_t li = 0; li < WI_NLAYOUTS; li++) {
+        const wi_layout_t *L = &wi_layouts[li];
+        for (int f = 0; f < F_COUNT; f++) {
+            wi_image_t w;
+            char path[600], cfg[1200], what[128], want[64];
+            snprintf(what, sizeof(what), "%s %s with a decoy kernel", L->name, fmt_name[f]);
+            if (!make_image(L, f, WI_DECOY, &w, path, sizeof(path))) {
+                CHECK(0);
+                wi_free(&w);
+                continue;
+            }
+            isf_config(L, cfg, sizeof(cfg), NULL);
+            vmi_instance_t vmi = open_image(path, cfg);
+            if (f == F_RAW) {
+                /* The scan is fooled: the decoy is taken, and refused. */
+                CHECK(vmi == NULL);
+                snprintf(want, sizeof(want), "the kernel at 0x%llx is",
+                         (unsigned long long)wi_decoy_va(L));
+                CHECK(strstr(tvmi_init_errmsg(), want) != NULL);
+            } else {
+                if (!vmi)
+                    fprintf(stderr, "  %s: %s\n", what, tvmi_init_errmsg());
+                CHECK(vmi != NULL);
+                if (vmi) {
+                    addr_t v = 0;
+                    CHECK(vmi_get_offset(vmi, "win_ntoskrnl_va", &v) == VMI_SUCCESS);
+                    CHECK_EQ_U64(v, L->kbase);
+                    check_image(vmi, &w, what);
+                }
+            }
+            vmi_destroy(vmi);
+            unlink(path);
+            wi_free(&w);
+        }
+    }
+}
+
+/* ntoskrnl's PE header is damaged, so no scan can find the kernel.  A
+ * crash dump's header still says where it is (its KDBG's KernBase, its
+ * first loaded module) and where the lists are: with LibVMI's offsets the
+ * processes and modules are all there, and the build number comes from
+ * the header.  A profile cannot be checked against an unreadable image:
+ * that fails, saying so. */
+static void test_dump_hints_bad_pe(void)
+{
+    for (size_t li = 0; li < WI_NLAYOUTS; li++) {
+        const wi_layout_t *L = &wi_layouts[li];
+        for (int f = F_DUMP; f <= F_BITMAP; f++) {
+            wi_image_t w;
+            char path[600], cfg[1200], what[128];
+            snprintf(what, sizeof(what), "%s %s with a damaged kernel PE", L->name,
+                     fmt_name[f]);
+            if (!make_image(L, f, WI_BAD_PE, &w, path, sizeof(path))) {
+                CHECK(0);
+                wi_free(&w);
+                continue;
+            }
+            offsets_config(L, cfg, sizeof(cfg), NULL);
+            vmi_instance_t vmi = open_image(path, cfg);
+            if (!vmi)
+                fprintf(stderr, "  %s: %s\n", what, tvmi_init_errmsg());
+            CHECK(vmi != NULL);
+            if (vmi) {
+                addr_t v = 0;
+                CHECK(vmi_get_ostype(vmi) == VMI_OS_WINDOWS);
+                CHECK(vmi_get_offset(vmi, "win_ntoskrnl_va", &v) == VMI_SUCCESS);
+                CHECK_EQ_U64(v, L->kbase);
+                check_processes(vmi, &w, what, false);
+                check_modules(vmi, &w, what);
+                CHECK(vmi_pid_to_dtb(vmi, 0, &v) == VMI_SUCCESS);
+                CHECK_EQ_U64(v, w.sys_root);
+                CHECK(vmi_translate_ksym2v(vmi, "PsActiveProcessHead", &v) == VMI_SUCCESS);
+                CHECK_EQ_U64(v, w.ps_active);
+                CHECK(vmi_translate_ksym2v(vmi, "PsLoadedModuleList", &v) == VMI_SUCCESS);
+                CHECK_EQ_U64(v, w.ps_loaded);
+                if (!L->kdbg_encoded) {
+                    CHECK(vmi_get_offset(vmi, "win_kdvb", &v) == VMI_SUCCESS);
+                    CHECK_EQ_U64(v, w.kdbg);
+                }
+                /* DUMP_HEADER.MinorVersion is the build number. */
+                CHECK_EQ_U64(vmi_get_win_buildnumber(vmi), L->build);
+                /* The exports are in the damaged image: unavailable, and said so. */
+                CHECK(vmi_translate_ksym2v(vmi, "PsInitialSystemProcess", &v) == VMI_FAILURE);
+                CHECK(strstr(tvmi_errmsg(vmi), "exports are unreadable") != NULL);
+                vmi_destroy(vmi);
+            }
+            isf_config(L, cfg, sizeof(cfg), NULL);
+            vmi = open_image(path, cfg);
+            CHECK(vmi == NULL);
+            if (vmi)
+                vmi_destroy(vmi);
+            CHECK(strstr(tvmi_init_errmsg(), "cannot check profile") != NULL);
+            CHECK(strstr(tvmi_init_errmsg(), "PE image is unreadable") != NULL);
+            unlink(path);
+            wi_free(&w);
+        }
+    }
+}
+
+enum { H_LOADED, H_ACTIVE, H_KDBG };
+
+/* Overwrite one kernel address in a crash dump's header. */
+static void patch_hint(const char *path, const wi_layout_t *L, int which, uint64_t value)
+{
+    static const long off64[] = { 0x20, 0x28, 0x80 }, off32[] = { 0x18, 0x1c, 0x60 };
+    unsigned size = L->ptr == 8 ? 8 : 4;
+    uint8_t b[8];
+    for (unsigned i = 0; i < size; i++)
+        b[i] = (uint8_t)(value >> (8 * i));
+    FILE *fp = fopen(path, "r+b");
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    CHECK(fseek(fp, L->ptr == 8 ? off64[which] : off32[which], SEEK_SET) == 0);
+    CHECK(fwrite(b, 1, size, fp) == size);
+    CHECK(fclose(fp) == 0);
+}
+
+/* Does msg say that the header's field (holding va) was refused? */
+static bool refused(const char *msg, const char *field, unsigned long long va)
+{
+    char want[160];
+    snprintf(want, sizeof(want), "the dump header's %s 0x%llx was refused: ", field, va);
+    if (strstr(msg, want))
+        return true;
+    fprintf(stderr, "  expected \"%s\" in: %s\n", want, msg);
+    return false;
+}
+
+/* The header lies: its addresses point at unmapped memory, at garbage
+ * (int3 filler), or at the other list.  Each is refused after a check;
+ * the layer falls back to the KDBG in the kernel image, or, where there is
+ * none usable (Windows 10), fails naming the refused hints and why.  With
+ * the kernel's PE damaged as well, nothing is left to start from, and the
+ * reason names the hints. */
+static void test_dump_hints_hostile(void)
+{
+    enum { UNMAPPED, GARBAGE, SWAPPED, NCASES };
+    static const char *const case_name[] = { "unmapped", "garbage", "swapped" };
+    for (size_t li = 0; li < WI_NLAYOUTS; li++) {
+        const wi_layout_t *L = &wi_layouts[li];
+        for (int c = 0; c < NCASES; c++) {
+            for (int bad_pe = 0; bad_pe < 2; bad_pe++) {
+                wi_image_t w;
+                char path[600], cfg[1200], what[160];
+                snprintf(what, sizeof(what), "%s dump, %s hints%s", L->name, case_name[c],
+                         bad_pe ? ", damaged kernel PE" : "");
+                if (!make_image(L, F_DUMP, bad_pe ? WI_BAD_PE : WI_SANE, &w, path,
+                                sizeof(path))) {
+                    CHECK(0);
+                    wi_free(&w);
+                    continue;
+                }
+                uint64_t unmapped = L->kbase + 0x10000000ULL, garbage = L->kbase + WI_TEXT;
+                uint64_t bad_active = c == UNMAPPED ? unmapped
+                                    : c == GARBAGE  ? garbage
+                                                    : w.ps_loaded;
+                uint64_t bad_loaded = c == UNMAPPED ? unmapped + 0x40
+                                    : c == GARBAGE  ? garbage + 0x40
+                                                    : w.ps_active;
+                patch_hint(path, L, H_ACTIVE, bad_active);
+                patch_hint(path, L, H_LOADED, bad_loaded);
+                if (c != SWAPPED)
+                    patch_hint(path, L, H_KDBG, c == UNMAPPED ? unmapped + 0x80
+                                                              : garbage + 0x80);
+                offsets_config(L, cfg, sizeof(cfg), "ostype = Windows;");
+                vmi_instance_t vmi = open_image(path, cfg);
+                const char *m;
+                if (bad_pe && (c != SWAPPED || L->kdbg_encoded)) {
+                    /* No kernel image, and no header fact to point at one. */
+                    CHECK(vmi == NULL);
+                    m = tvmi_init_errmsg();
+                    CHECK(strstr(m, "no Windows kernel image") != NULL);
+                    CHECK(refused(m, "PsLoadedModuleList", bad_loaded));
+                    if (c != SWAPPED)
+                        CHECK(refused(m, "KdDebuggerDataBlock", bad_active + 0x80));
+                    if (c == UNMAPPED)
+                        CHECK(strstr(m, "does not translate") != NULL);
+                    if (c == SWAPPED)
+                        CHECK(strstr(m, "not the kernel") != NULL ||
+                              strstr(m, "unreadable") != NULL);
+                    vmi_destroy(vmi);
+                    unlink(path);
+                    wi_free(&w);
+                    continue;
+                }
+                if (!vmi)
+                    fprintf(stderr, "  %s: %s\n", what, tvmi_init_errmsg());
+                CHECK(vmi != NULL);
+                if (!vmi) {
+                    unlink(path);
+                    wi_free(&w);
+                    continue;
+                }
+                addr_t v = 0;
+                CHECK(vmi_get_offset(vmi, "win_ntoskrnl_va", &v) == VMI_SUCCESS);
+                CHECK_EQ_U64(v, L->kbase);
+                if (!L->kdbg_encoded) {
+                    /* The KDBG (the header's when it is sound, else the one
+                     * the kernel image holds) has the real list heads. */
+                    check_processes(vmi, &w, what, false);
+                    check_modules(vmi, &w, what);
+                } else {
+                    plist_t pl = { .n = 0 };
+                    CHECK(tvmi_process_foreach(vmi, collect_proc, &pl) == VMI_FAILURE);
+                    m = tvmi_errmsg(vmi);
+                    CHECK(strstr(m, "PsActiveProcessHead is unknown") != NULL);
+                    CHECK(refused(m, "PsActiveProcessHead", bad_active));
+                    if (c == SWAPPED)
+                        CHECK(strstr(m, "not System") != NULL ||
+                              strstr(m, "first process is unreadable") != NULL);
+                    mlist_t ml = { .n = 0 };
+                    CHECK(tvmi_module_foreach(vmi, collect_mod, &ml) == VMI_FAILURE);
+                    m = tvmi_errmsg(vmi);
+                    CHECK(strstr(m, "PsLoadedModuleList is unknown") != NULL);
+                    CHECK(refused(m, "PsLoadedModuleList", bad_loaded));
+                }
+                vmi_destroy(vmi);
+                if (!bad_pe) {
+                    /* A profile's symbols come before the header: all is well. */
+                    isf_config(L, cfg, sizeof(cfg), NULL);
+                    vmi = open_image(path, cfg);
+                    CHECK(vmi != NULL);
+                    if (vmi) {
+                        check_processes(vmi, &w, what, true);
+                        check_modules(vmi, &w, what);
+                        vmi_destroy(vmi);
+                    }
+                }
+                unlink(path);
+                wi_free(&w);
+            }
+        }
     }
 }
 
@@ -583,6 +929,10 @@ int main(void)
     TEST_RUN(test_without_profile);
     TEST_RUN(test_cyclic_list);
     TEST_RUN(test_bad_pe);
+    TEST_RUN(test_dump_header_hints);
+    TEST_RUN(test_dump_hints_decoy);
+    TEST_RUN(test_dump_hints_bad_pe);
+    TEST_RUN(test_dump_hints_hostile);
     TEST_RUN(test_wrong_guid);
     TEST_RUN(test_damaged_dumps);
     TEST_RUN(test_profile_mismatch);

@@ -95,6 +95,13 @@ status_t win_ksym2v(vmi_instance_t vmi, void *state, const char *sym, addr_t *va
         *va = found;
         return VMI_SUCCESS;
     }
+    if (!st->kpe_ok) {
+        core_error(vmi, "kernel symbol %s: not in %s, and ntoskrnl's exports are unreadable "
+                        "(no PE image at its base 0x%llx, found via %s)", sym,
+                   st->isf ? isf_name(st->isf) : "any profile (none loaded)",
+                   (unsigned long long)st->kbase, st->kbase_src);
+        return VMI_FAILURE;
+    }
     /* ntoskrnl exports many of its variables (PsInitialSystemProcess,
      * NtBuildNumber, KeServiceDescriptorTable on x86...). */
     win_pe_ctx_t c;
@@ -122,7 +129,7 @@ const char *win_v2ksym(vmi_instance_t vmi, void *state, addr_t va)
         if (name)
             return name;
     }
-    if (va - st->kbase < st->kpe.size_of_image) {
+    if (st->kpe_ok && va - st->kbase < st->kpe.size_of_image) {
         win_pe_ctx_t c;
         pe_image_t img;
         win_kernel_pe(vmi, st, &img, &c);

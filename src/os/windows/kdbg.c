@@ -7,10 +7,11 @@
  *   +0x14 ULONG Size              +0x18 ULONG64 KernBase
  *   +0x48 ULONG64 PsLoadedModuleList
  *   +0x50 ULONG64 PsActiveProcessHead
- * The block is found from the profile's KdDebuggerDataBlock symbol, the
- * config (win_kdvb = its address, win_kdbg = its offset from the kernel
- * base), or by searching the kernel image's data for the tag with a
- * KernBase equal to the kernel base.
+ * The block is found from the config (win_kdvb = its address, win_kdbg =
+ * its offset from the kernel base) or the profile's KdDebuggerDataBlock
+ * symbol, else from a crash dump header's KdDebuggerDataBlock (hints.c),
+ * else by searching the kernel image's data for the tag with a KernBase
+ * equal to the kernel base.
  *
  * Windows 8 and later (x64) keep the block encoded (KdpDataBlockEncoded)
  * unless a debugger is attached; an encoded block has no visible tag and
@@ -116,7 +117,21 @@ static bool scan_kernel(vmi_instance_t vmi, win_state_t *st)
     return false;
 }
 
-void win_kdbg_find(vmi_instance_t vmi, win_state_t *st)
+/* PsActiveProcessHead / PsLoadedModuleList from the block, where unknown. */
+static void take_heads(vmi_instance_t vmi, win_state_t *st)
+{
+    addr_t v;
+    if (!st->kdbg)
+        return;
+    if (!st->ps_active && win_kdbg_field(vmi, st, st->kdbg, KDBG_PSACTIVE, &v) == VMI_SUCCESS &&
+        win_is_kernel_va(st, v))
+        st->ps_active = v;
+    if (!st->ps_loaded && win_kdbg_field(vmi, st, st->kdbg, KDBG_PSLOADED, &v) == VMI_SUCCESS &&
+        win_is_kernel_va(st, v))
+        st->ps_loaded = v;
+}
+
+void win_kdbg_configured(vmi_instance_t vmi, win_state_t *st)
 {
     addr_t va;
     uint64_t rva;
@@ -133,17 +148,22 @@ void win_kdbg_find(vmi_instance_t vmi, win_state_t *st)
     if (!st->kdbg && core_config_get(vmi, "win_kdbg") &&
         core_config_get_u64(vmi, "win_kdbg", &rva) && win_kdbg_valid(vmi, st, st->kbase + rva))
         st->kdbg = st->kbase + rva;
-    if (!st->kdbg && st->kbase)
-        scan_kernel(vmi, st);
+    take_heads(vmi, st);
+    core_error(vmi, "%s", saved);
+}
 
-    if (st->kdbg) {
-        addr_t v;
-        if (!st->ps_active && win_kdbg_field(vmi, st, st->kdbg, KDBG_PSACTIVE, &v) ==
-                                  VMI_SUCCESS && win_is_kernel_va(st, v))
-            st->ps_active = v;
-        if (!st->ps_loaded && win_kdbg_field(vmi, st, st->kdbg, KDBG_PSLOADED, &v) ==
-                                  VMI_SUCCESS && win_is_kernel_va(st, v))
-            st->ps_loaded = v;
-    }
+void win_kdbg_search(vmi_instance_t vmi, win_state_t *st)
+{
+    addr_t va;
+    char saved[UTIL_ERR_MAX];
+    snprintf(saved, sizeof(saved), "%s", tvmi_errmsg(vmi));
+
+    /* The crash dump header names it: no need to search (hints.c checks
+     * tag, size, KernBase and that it lies inside ntoskrnl). */
+    if (!st->kdbg && win_hint_kdbg(vmi, st, &va))
+        st->kdbg = va;
+    if (!st->kdbg && st->kbase && st->kpe_ok)
+        scan_kernel(vmi, st);
+    take_heads(vmi, st);
     core_error(vmi, "%s", saved);
 }

@@ -7,15 +7,23 @@
  * directory names ntoskrnl.exe.  Candidates come from, in order:
  *   1. the config: win_ntoskrnl_va (virtual), win_kdvb (KDBG's KernBase),
  *      win_ntoskrnl (physical; then found by the scan and compared);
- *   2. the vCPU registers: an address inside the kernel (MSR_LSTAR =
+ *   2. a crash dump's header: KernBase of the KDBG it names, else the first
+ *      entry of the PsLoadedModuleList it names (ntoskrnl is always loaded
+ *      first), each checked by hints.c;
+ *   3. the vCPU registers: an address inside the kernel (MSR_LSTAR =
  *      KiSystemCall64 on x64, SYSENTER_EIP = KiFastCallEntry on x86, or the
  *      divide-error handler in the IDT), then backwards page by page;
- *   3. a scan of the kernel's part of the address space, upwards, skipping
+ *   4. a scan of the kernel's part of the address space, upwards, skipping
  *      unmapped page-table ranges whole.
- * Each scan is bounded; the image itself is checked by pe.c.
+ * Each scan is bounded; the image itself is checked by pe.c.  The one
+ * exception to "no image, no kernel": when the dump header states a base
+ * (through a KDBG with its tag, or a module list whose first entry is
+ * named as the kernel, the two agreeing when both are there) but no PE
+ * image can be read there, that base is taken as stated, without its
+ * image, rather than guessed at by a scan (st->kpe_ok stays false).
  *
- * Must not: accept an image without its CodeView (or export) name, or scan
- * without a bound on the number of probes.
+ * Must not: accept a scanned or configured image without its CodeView (or
+ * export) name, or scan without a bound on the number of probes.
  */
 #include <stdio.h>
 #include <string.h>
@@ -88,6 +96,7 @@ static bool try_base(vmi_instance_t vmi, win_state_t *st, addr_t va, const char 
     st->kbase = va;
     st->kbase_src = src;
     st->kpe = img;
+    st->kpe_ok = true;
     st->have_cv = have_cv;
     if (have_cv)
         st->cv = cv;
@@ -231,13 +240,70 @@ static bool from_config(vmi_instance_t vmi, win_state_t *st, bool *fatal)
     return false;
 }
 
+/* What a crash dump's header says: the KDBG's KernBase, else the first
+ * loaded module.  A base it states whose image cannot be read is left in
+ * *stated (0 when none, or when the two disagree) with its source. */
+static bool from_dump_header(vmi_instance_t vmi, win_state_t *st, addr_t *stated,
+                             const char **stated_src)
+{
+    addr_t kdbg, kb = 0, mb = 0;
+    *stated = 0;
+    if (win_hint_kdbg(vmi, st, &kdbg) &&
+        win_kdbg_field(vmi, st, kdbg, KDBG_KERNBASE, &kb) == VMI_SUCCESS &&
+        try_base(vmi, st, kb, "KernBase in the KDBG the crash dump header names"))
+        return true;
+    if (win_hint_kernel_module(vmi, st, &mb) &&
+        try_base(vmi, st, mb, "the first module of the crash dump header's "
+                              "PsLoadedModuleList"))
+        return true;
+    if (kb && mb && kb != mb) {
+        snprintf(st->note_kdbg, sizeof(st->note_kdbg), "the dump header's KDBG says KernBase "
+                 "0x%llx, but the first module of its PsLoadedModuleList is at 0x%llx",
+                 (unsigned long long)kb, (unsigned long long)mb);
+        return false;
+    }
+    addr_t pa;
+    if (kb && win_is_kernel_va(st, kb) && !(kb & 0xfff) &&
+        vmi_translate_kv2p(vmi, kb, &pa) == VMI_SUCCESS) {
+        *stated = kb;
+        *stated_src = "KernBase in the KDBG the crash dump header names (no readable "
+                      "kernel image there)";
+    } else if (mb && vmi_translate_kv2p(vmi, mb, &pa) == VMI_SUCCESS) {
+        *stated = mb;
+        *stated_src = "the first module of the crash dump header's PsLoadedModuleList (no "
+                      "readable kernel image there)";
+    }
+    return false;
+}
+
+/* Take the base the dump header states, without a readable image. */
+static void take_stated(vmi_instance_t vmi, win_state_t *st, addr_t va, const char *src)
+{
+    addr_t pa;
+    st->kbase = va;
+    st->kbase_src = src;
+    memset(&st->kpe, 0, sizeof(st->kpe));
+    st->kpe_ok = false;
+    st->have_cv = false;
+    if (vmi_translate_kv2p(vmi, va, &pa) == VMI_SUCCESS)
+        st->kbase_pa = pa;
+}
+
 status_t win_find_kernel(vmi_instance_t vmi, win_state_t *st)
 {
     bool fatal;
+    addr_t stated;
+    const char *stated_src = NULL;
     if (from_config(vmi, st, &fatal))
         goto found;
     if (fatal)
         return VMI_FAILURE;
+    if (from_dump_header(vmi, st, &stated, &stated_src))
+        goto found;
+    if (stated) {
+        take_stated(vmi, st, stated, stated_src);
+        goto found;
+    }
     if (from_registers(vmi, st))
         goto found;
 
@@ -256,8 +322,10 @@ status_t win_find_kernel(vmi_instance_t vmi, win_state_t *st)
     core_error(vmi, "no Windows kernel image (a PE whose CodeView record names "
                     "ntoskrnl/ntkrnlpa/ntkrnlmp/ntkrpamp.pdb) in kernel memory, "
                     "after %u probes through page table 0x%llx; set win_ntoskrnl_va "
-                    "if the kernel is elsewhere", probes,
-               (unsigned long long)core_kernel_dtb(vmi));
+                    "if the kernel is elsewhere%s%s%s%s", probes,
+               (unsigned long long)core_kernel_dtb(vmi),
+               st->note_kdbg[0] ? "; " : "", st->note_kdbg,
+               st->note_loaded[0] ? "; " : "", st->note_loaded);
     return VMI_FAILURE;
 
 found:;

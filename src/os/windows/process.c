@@ -23,8 +23,11 @@ static status_t need_list(vmi_instance_t vmi, const win_state_t *st)
     if (win_need_process_offsets(vmi, st) != VMI_SUCCESS)
         return VMI_FAILURE;
     if (!st->ps_active) {
+        /* Name the crash dump header's facts that were refused, if any. */
         core_error(vmi, "PsActiveProcessHead is unknown: no profile symbol and no usable "
-                        "KDBG (give a Volatility ISF profile as volatility_ist)");
+                        "KDBG (give a Volatility ISF profile as volatility_ist)%s%s%s%s",
+                   st->note_active[0] ? "; " : "", st->note_active,
+                   st->note_kdbg[0] ? "; " : "", st->note_kdbg);
         return VMI_FAILURE;
     }
     return VMI_SUCCESS;
@@ -145,11 +148,35 @@ status_t win_dtb_to_pid(vmi_instance_t vmi, void *state, addr_t dtb, vmi_pid_t *
     return VMI_SUCCESS;
 }
 
+/* pid 4 since XP (8 on Windows 2000), named "System". */
+static bool is_system(const tvmi_process_t *p)
+{
+    return (p->pid == 4 || p->pid == 8) && strcmp(p->name, "System") == 0;
+}
+
+bool win_process_is_system(vmi_instance_t vmi, const win_state_t *st, addr_t links,
+                           char *why, size_t size)
+{
+    tvmi_process_t p;
+    if (read_process(vmi, st, links, &p) != VMI_SUCCESS) {
+        snprintf(why, size, "its first process is unreadable");
+        return false;
+    }
+    if (is_system(&p))
+        return true;
+    /* The name is guest bytes: show only printable ones. */
+    for (char *c = p.name; *c; c++)
+        if (*c < 0x20 || *c > 0x7e)
+            *c = '?';
+    snprintf(why, size, "its first process is pid %d \"%s\" at 0x%llx, not System",
+             (int)p.pid, p.name, (unsigned long long)p.task);
+    return false;
+}
+
 static int find_system(void *ctx, const tvmi_process_t *p)
 {
     find_ctx_t *f = ctx;
-    /* pid 4 since XP (8 on Windows 2000), named "System". */
-    if ((p->pid == 4 || p->pid == 8) && strcmp(p->name, "System") == 0) {
+    if (is_system(p)) {
         f->found = true;
         f->proc = *p;
         return 1;

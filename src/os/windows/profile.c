@@ -104,25 +104,35 @@ status_t win_offsets_init(vmi_instance_t vmi, win_state_t *st)
         o->pdbase != WIN_UNKNOWN && o->src_pdbase && !strcmp(o->src_pdbase, "profile"))
         o->pdbase += pcb;
 
-    /* _LDR_DATA_TABLE_ENTRY: InLoadOrderLinks at 0, and these fields have
-     * kept their places since NT 4 for each pointer width. */
-    bool wide = st->ptr == 8;
-    o->ldr_base = offset_of(vmi, st, NULL, "_LDR_DATA_TABLE_ENTRY", "DllBase", NULL, &bad);
-    o->ldr_size = offset_of(vmi, st, NULL, "_LDR_DATA_TABLE_ENTRY", "SizeOfImage", NULL, &bad);
-    o->ldr_fullname = offset_of(vmi, st, NULL, "_LDR_DATA_TABLE_ENTRY", "FullDllName", NULL,
-                                &bad);
-    o->ldr_basename = offset_of(vmi, st, NULL, "_LDR_DATA_TABLE_ENTRY", "BaseDllName", NULL,
-                                &bad);
-    if (o->ldr_base == WIN_UNKNOWN)
-        o->ldr_base = wide ? 0x30 : 0x18;
-    if (o->ldr_size == WIN_UNKNOWN)
-        o->ldr_size = wide ? 0x40 : 0x20;
-    if (o->ldr_fullname == WIN_UNKNOWN)
-        o->ldr_fullname = wide ? 0x48 : 0x24;
-    if (o->ldr_basename == WIN_UNKNOWN)
-        o->ldr_basename = wide ? 0x58 : 0x2c;
+    /* _LDR_DATA_TABLE_ENTRY: the profile's, else the defaults. */
+    uint64_t v;
+    if ((v = offset_of(vmi, st, NULL, "_LDR_DATA_TABLE_ENTRY", "DllBase", NULL, &bad)) !=
+        WIN_UNKNOWN)
+        o->ldr_base = v;
+    if ((v = offset_of(vmi, st, NULL, "_LDR_DATA_TABLE_ENTRY", "SizeOfImage", NULL, &bad)) !=
+        WIN_UNKNOWN)
+        o->ldr_size = v;
+    if ((v = offset_of(vmi, st, NULL, "_LDR_DATA_TABLE_ENTRY", "FullDllName", NULL, &bad)) !=
+        WIN_UNKNOWN)
+        o->ldr_fullname = v;
+    if ((v = offset_of(vmi, st, NULL, "_LDR_DATA_TABLE_ENTRY", "BaseDllName", NULL, &bad)) !=
+        WIN_UNKNOWN)
+        o->ldr_basename = v;
     core_error(vmi, "%s", saved);
     return VMI_SUCCESS;
+}
+
+void win_offsets_defaults(win_state_t *st)
+{
+    win_offsets_t *o = &st->off;
+    bool wide = st->ptr == 8;
+    o->tasks = o->pdbase = o->pid = o->pname = o->ppid = o->user_dtb = WIN_UNKNOWN;
+    /* _LDR_DATA_TABLE_ENTRY: InLoadOrderLinks at 0, and these fields have
+     * kept their places since NT 4 for each pointer width. */
+    o->ldr_base = wide ? 0x30 : 0x18;
+    o->ldr_size = wide ? 0x40 : 0x20;
+    o->ldr_fullname = wide ? 0x48 : 0x24;
+    o->ldr_basename = wide ? 0x58 : 0x2c;
 }
 
 status_t win_need_process_offsets(vmi_instance_t vmi, const win_state_t *st)
@@ -167,9 +177,9 @@ status_t win_profile_match(vmi_instance_t vmi, win_state_t *st)
         return VMI_FAILURE;
     if (!st->have_cv) {
         /* The record can be paged out; say so rather than pretend. */
-        core_error(vmi, "cannot check profile %s against the kernel at 0x%llx: its CodeView "
-                        "record is unreadable", isf_name(st->isf),
-                   (unsigned long long)st->kbase);
+        core_error(vmi, "cannot check profile %s against the kernel at 0x%llx: its %s is "
+                        "unreadable", isf_name(st->isf), (unsigned long long)st->kbase,
+                   st->kpe_ok ? "CodeView record" : "PE image");
         return VMI_FAILURE;
     }
     if (strcmp(pdb.guid, st->cv.guid_str) != 0 || pdb.age != st->cv.age) {

@@ -1,7 +1,8 @@
 /*
  * version.c - which Windows this is: the build number from the kernel's
  * NtBuildNumber variable (0xF0000000 | build on free builds, 0xC0000000 |
- * build on checked ones), the major/minor version from ntoskrnl's PE
+ * build on checked ones), else from a crash dump's header (its
+ * MinorVersion), the major/minor version from ntoskrnl's PE
  * header (MajorOperatingSystemVersion / MinorOperatingSystemVersion), and
  * LibVMI's win_ver_t from both.
  *
@@ -60,6 +61,8 @@ void win_version_init(vmi_instance_t vmi, win_state_t *st)
         win_read_u32(vmi, va, &nb) == VMI_SUCCESS &&
         ((nb >> 28) == 0xf || (nb >> 28) == 0xc))
         st->build.buildnumber = (uint16_t)nb;
+    else
+        win_hint_build(vmi, &st->build.buildnumber);
     st->build.version = win_version_from_build(st->build.buildnumber, st->build.major,
                                                st->build.minor);
     st->have_build = st->build.version != VMI_OS_WINDOWS_UNKNOWN || st->build.buildnumber;

@@ -6,8 +6,11 @@
  *   1. the profile (volatility_ist) and the offsets (config over profile);
  *   2. ntoskrnl's base and CodeView record (kernel.c), and the profile's
  *      PDB GUID/age checked against it (profile.c);
- *   3. PsActiveProcessHead / PsLoadedModuleList from the profile's symbols,
- *      else from the KDBG (kdbg.c);
+ *   3. PsActiveProcessHead / PsLoadedModuleList from what the user gave
+ *      (the profile's symbols; win_sysproc; a KDBG the config or profile
+ *      names), else from a crash dump's header (hints.c), else from the
+ *      KDBG the header names or a search of the kernel image finds
+ *      (kdbg.c): config > dump header > KDBG > scan;
  *   4. the System process, whose page table becomes the kernel's;
  *   5. the build number.
  * Steps 3-5 may come up empty (no profile, encoded KDBG): the layer still
@@ -52,6 +55,7 @@ static win_state_t *win_state_new(vmi_instance_t vmi)
         return NULL;
     }
     st->ptr = width;
+    win_offsets_defaults(st);
     return st;
 }
 
@@ -102,7 +106,9 @@ static status_t win_init(vmi_instance_t vmi, void **state)
     if (win_profile_symbol(vmi, st, "PsLoadedModuleList", &va))
         st->ps_loaded = va;
     use_config_sysproc(vmi, st);
-    win_kdbg_find(vmi, st);
+    win_kdbg_configured(vmi, st);
+    win_hint_list_heads(vmi, st);
+    win_kdbg_search(vmi, st);
     if (st->ps_active && win_need_process_offsets(vmi, st) == VMI_SUCCESS)
         win_find_system(vmi, st);
     win_version_init(vmi, st);

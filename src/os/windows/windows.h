@@ -4,8 +4,9 @@
  *
  *   pe.c        PE/COFF images over a read callback (pe.h)
  *   read.c      kernel reads, UNICODE_STRING, the bounded list walk
- *   kernel.c    finding ntoskrnl: config, KDBG, registers, scanning
+ *   kernel.c    finding ntoskrnl: config, dump header, registers, scanning
  *   kdbg.c      the kernel debugger data block (_KDDEBUGGER_DATA64)
+ *   hints.c     what a crash dump's header states, checked before use
  *   profile.c   offsets from an ISF profile or the config; GUID matching
  *   process.c   the process list, pid <-> page table, the System process
  *   module.c    the loaded-module list (PsLoadedModuleList)
@@ -32,6 +33,7 @@
 #include "util/err.h"
 
 #define WIN_UNKNOWN ((uint64_t)~0ULL) /* an offset or address not known */
+#define WIN_NOTE_MAX 288               /* why a stated fact was not used */
 
 /* _KDDEBUGGER_DATA64 (the same 64-bit layout on 32- and 64-bit kernels;
  * pointers on 32-bit kernels are sign-extended to 64 bits). */
@@ -68,6 +70,10 @@ typedef struct win_state {
     addr_t kbase_pa;             /* its physical address, 0 when unknown */
     const char *kbase_src;       /* how it was found */
     pe_image_t kpe;
+    /* kpe holds ntoskrnl's parsed headers.  False only when the base came
+     * from a crash dump's header and no PE image can be read there: the
+     * lists still work, exports, sections and the GUID do not. */
+    bool kpe_ok;
     bool have_cv;
     pe_codeview_t cv;
 
@@ -75,6 +81,13 @@ typedef struct win_state {
     addr_t ps_active;            /* PsActiveProcessHead VA, 0 when unknown */
     addr_t ps_loaded;            /* PsLoadedModuleList VA, 0 when unknown */
     addr_t sysproc;              /* the System process's EPROCESS VA, or 0 */
+
+    /* Why the crash dump header's PsActiveProcessHead, PsLoadedModuleList
+     * and KdDebuggerDataBlock were not used ("" when used or not stated),
+     * so that a later "unknown" names the bad hint (hints.c). */
+    char note_active[WIN_NOTE_MAX];
+    char note_loaded[WIN_NOTE_MAX];
+    char note_kdbg[WIN_NOTE_MAX];
 
     win_build_info_t build;
     bool have_build;
@@ -129,15 +142,23 @@ bool win_is_kernel_pdb(const char *name);
 /* ==== kdbg.c ==== */
 /* Check the block at va: tag, size and (if kbase is known) KernBase. */
 bool win_kdbg_valid(vmi_instance_t vmi, win_state_t *st, addr_t va);
-/* Find the block (profile symbol, config, scan of the kernel image) and
- * take PsActiveProcessHead / PsLoadedModuleList from it where unknown. */
-void win_kdbg_find(vmi_instance_t vmi, win_state_t *st);
+/* The block named by what the user gave (win_kdvb, already checked by
+ * kernel.c; the profile's KdDebuggerDataBlock; win_kdbg), and the list
+ * heads from it where still unknown. */
+void win_kdbg_configured(vmi_instance_t vmi, win_state_t *st);
+/* Otherwise the block the crash dump header names, else a search of the
+ * kernel image; then the list heads from it where still unknown. */
+void win_kdbg_search(vmi_instance_t vmi, win_state_t *st);
 status_t win_kdbg_field(vmi_instance_t vmi, win_state_t *st, addr_t kdbg, unsigned off,
                         addr_t *out);
 
 /* ==== profile.c ==== */
 /* Load the ISF named by the config (volatility_ist), if any. */
 status_t win_profile_load(vmi_instance_t vmi, win_state_t *st);
+/* Nothing known but the _LDR_DATA_TABLE_ENTRY layout every Windows of the
+ * width shares (win_state_new calls it, so that detection can read the
+ * module list too). */
+void win_offsets_defaults(win_state_t *st);
 /* Offsets from the config, then the profile, then the stable defaults.
  * Fails (with the reason) on a configured offset that is not a number. */
 status_t win_offsets_init(vmi_instance_t vmi, win_state_t *st);
@@ -155,6 +176,26 @@ status_t win_pid_to_dtb(vmi_instance_t vmi, void *state, vmi_pid_t pid, addr_t *
 status_t win_dtb_to_pid(vmi_instance_t vmi, void *state, addr_t dtb, vmi_pid_t *pid);
 /* Find the System process and make its page table the kernel's. */
 void win_find_system(vmi_instance_t vmi, win_state_t *st);
+/* Is the process whose ActiveProcessLinks are at links System?  If not,
+ * why (what it is instead).  Needs the EPROCESS offsets. */
+bool win_process_is_system(vmi_instance_t vmi, const win_state_t *st, addr_t links,
+                           char *why, size_t size);
+
+/* ==== hints.c ==== */
+/* The value the target states as "win.<name>" (unchecked). */
+bool win_hint(vmi_instance_t vmi, const char *name, uint64_t *value);
+/* The base of ntoskrnl as the first entry of the header's
+ * PsLoadedModuleList (checked as a list whose first module has a kernel
+ * file name, at st->kbase when that is known).  Else false, with a note. */
+bool win_hint_kernel_module(vmi_instance_t vmi, win_state_t *st, addr_t *base);
+/* The header's KdDebuggerDataBlock, if it checks out.  Else false, with a
+ * note. */
+bool win_hint_kdbg(vmi_instance_t vmi, win_state_t *st, addr_t *kdbg);
+/* PsActiveProcessHead / PsLoadedModuleList from the header where still
+ * unknown, each checked; notes for those refused. */
+void win_hint_list_heads(vmi_instance_t vmi, win_state_t *st);
+/* The build number the header states (DUMP_HEADER.MinorVersion). */
+bool win_hint_build(vmi_instance_t vmi, uint16_t *build);
 
 /* ==== module.c ==== */
 status_t win_module_foreach(vmi_instance_t vmi, void *state, tvmi_module_fn fn, void *ctx);
