@@ -9,10 +9,12 @@ extern const os_ops_t linux_os_ops; /* os/linux/linux.c */
 
 extern const os_ops_t os_windows_ops; /* os/windows/windows.c */
 
-/* Each layer adds one line here. */
+/* Each layer adds one line here.  Detection asks them in this order; Linux
+ * first, because its check is the cheaper one on a Linux guest and Windows'
+ * is cheap to fail on. */
 const os_ops_t *const os_table[] = {
-    &os_windows_ops,
     &linux_os_ops,
+    &os_windows_ops,
     NULL,
 };
 
