@@ -20,7 +20,6 @@
  * Everything read is guest data: every size is capped, every record checked.
  * Uses only the public API.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,27 +286,13 @@ static void print_text(const rec_t *r)
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "config", required_argument, NULL, 'c' }, { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
-    };
     tool_opts_t o = { 0 };
     vmi_instance_t vmi;
-    int c;
+    int c, arg;
 
-    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': o.config = optarg; break;
-        case 'j': o.json = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
-        }
-    }
-    if (optind != argc - 1) {
-        fputs(usage, stderr);
-        return 2;
-    }
-    if (!tool_open(prog, argv[optind], &o, true, &vmi))
+    if ((arg = tool_args(argc, argv, usage, 1, &o, &c)) < 0)
+        return c;
+    if (!tool_open(prog, argv[arg], &o, true, &vmi))
         return 1;
 
     layout_t l0, l;
@@ -330,7 +315,7 @@ int main(int argc, char **argv)
             how = "no `prb` symbol, and no printk ring buffer found in memory";
     }
     if (!g.n) {
-        tool_fail(prog, "%s: %s", argv[optind], how ? how : "empty log");
+        tool_fail(prog, "%s: %s", argv[arg], how ? how : "empty log");
         vmi_destroy(vmi);
         return 1;
     }

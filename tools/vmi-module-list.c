@@ -2,7 +2,6 @@
  * vmi-module-list - the guest kernel's loaded modules (Linux modules,
  * Windows drivers) as its OS layer sees them.
  */
-#include <getopt.h>
 #include <inttypes.h>
 
 #include "common/tool.h"
@@ -37,30 +36,16 @@ static int print_mod(void *ctx, const tvmi_module_t *m)
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "config", required_argument, NULL, 'c' }, { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
-    };
     const char *prog = "vmi-module-list";
     tool_opts_t o = { 0 };
     vmi_instance_t vmi;
     out_t out = { 0 };
     status_t st;
-    int c;
+    int c, arg;
 
-    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': o.config = optarg; break;
-        case 'j': o.json = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
-        }
-    }
-    if (argc - optind != 1) {
-        fputs(usage, stderr);
-        return 2;
-    }
-    if (!tool_open(prog, argv[optind], &o, true, &vmi))
+    if ((arg = tool_args(argc, argv, usage, 1, &o, &c)) < 0)
+        return c;
+    if (!tool_open(prog, argv[arg], &o, true, &vmi))
         return 1;
     out.json = o.json;
     if (o.json)

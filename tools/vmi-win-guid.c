@@ -8,7 +8,6 @@
  * headers and CodeView record itself, through the public read calls only,
  * checking every offset it reads from the guest.
  */
-#include <getopt.h>
 #include <inttypes.h>
 
 #include "common/tool.h"
@@ -126,28 +125,14 @@ static const char *read_kernel(vmi_instance_t vmi, kernel_t *k)
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "config", required_argument, NULL, 'c' }, { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
-    };
     const char *prog = "vmi-win-guid";
     tool_opts_t o = { 0 };
     vmi_instance_t vmi;
-    int c;
+    int c, arg;
 
-    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': o.config = optarg; break;
-        case 'j': o.json = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
-        }
-    }
-    if (argc - optind != 1) {
-        fputs(usage, stderr);
-        return 2;
-    }
-    const char *target = argv[optind];
+    if ((arg = tool_args(argc, argv, usage, 1, &o, &c)) < 0)
+        return c;
+    const char *target = argv[arg];
     if (!tool_open(prog, target, &o, true, &vmi))
         return 1;
     if (vmi_get_ostype(vmi) != VMI_OS_WINDOWS) {

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "util/strutil.h"
 
 /* Objects up to this many members are searched linearly (and checked for
  * duplicate keys pairwise); larger ones get a sorted index. */
@@ -198,23 +199,12 @@ static bool push_mem(parser_t *ps, const json_member_t *m)
 
 /* ---- Strings ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Four hex digits at p; the caller has checked that four bytes exist. */
 static bool read_hex4(const char *p, unsigned *out)
 {
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
+        int h = util_hexval(p[i]);
         if (h < 0)
             return false;
         v = v << 4 | (unsigned)h;

@@ -121,3 +121,14 @@ bool util_streq_nocase(const char *a, const char *b)
             return false;
     return *a == *b;
 }
+
+int util_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

@@ -35,4 +35,7 @@ char *util_str_trim(char *s);
 /* ASCII case-insensitive equality.  NULL equals only NULL. */
 bool util_streq_nocase(const char *a, const char *b);
 
+/* The value of one hex digit (0-9, a-f, A-F), or -1. */
+int util_hexval(char c);
+
 #endif

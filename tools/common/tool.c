@@ -4,6 +4,7 @@
 #include "common/tool.h"
 
 #include <ctype.h>
+#include <getopt.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -86,4 +87,29 @@ void tool_json_str(FILE *f, const char *s)
             fputc(*p, f);
     }
     fputc('"', f);
+}
+
+int tool_args(int argc, char **argv, const char *usage, int npos, tool_opts_t *o,
+              int *exit_code)
+{
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' }, { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o->config = optarg; break;
+        case 'j': o->json = true; break;
+        case 'h': fputs(usage, stdout); *exit_code = 0; return -1;
+        default: fputs(usage, stderr); *exit_code = 2; return -1;
+        }
+    }
+    if (argc - optind != npos) {
+        fputs(usage, stderr);
+        *exit_code = 2;
+        return -1;
+    }
+    return optind;
 }

@@ -22,6 +22,13 @@ typedef struct tool_opts {
     bool json;          /* --json */
 } tool_opts_t;
 
+/* Parse the options every tool shares (-c CONFIG, --json, -h/--help) for a
+ * tool that takes nothing else, and check that exactly npos arguments
+ * follow.  Returns the index of the first of them, or -1 after printing the
+ * usage: *exit_code is then 0 (--help) or 2 (bad usage). */
+int tool_args(int argc, char **argv, const char *usage, int npos, tool_opts_t *o,
+              int *exit_code);
+
 /* Open target with the tool's settings.  want_os: start the OS layer (a
  * failure to recognise the OS is then fatal with its reason).  Prints
  * "PROG: cannot open TARGET: REASON" and returns false on failure. */

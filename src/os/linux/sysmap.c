@@ -17,17 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "util/strutil.h"
 
 static bool is_blank(char c)
 {
@@ -43,7 +33,7 @@ static bool parse_line(const char *p, const char *end, uint64_t *addr, char *typ
 
     while (p < end && is_blank(*p))
         p++;
-    while (p < end && (v = hexval(*p)) >= 0) {
+    while (p < end && (v = util_hexval(*p)) >= 0) {
         if (++digits > 16)
             return false;
         a = (a << 4) | (uint64_t)v;
