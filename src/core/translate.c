@@ -70,8 +70,12 @@ static bool mode_from_pm(vmi_instance_t vmi, page_mode_t pm, arch_x86_mode_t *mo
 status_t vmi_pagetable_lookup_extended(vmi_instance_t vmi, addr_t pt, addr_t vaddr,
                                        page_info_t *info)
 {
-    if (!vmi || !info)
+    if (!vmi)
         return VMI_FAILURE;
+    if (!info) {
+        core_error(vmi, "%s: a required argument is NULL", __func__);
+        return VMI_FAILURE;
+    }
     memset(info, 0, sizeof(*info));
     if (vmi->pmode == ARCH_X86_NONE) {
         info->vaddr = info->paddr = vaddr;
@@ -91,8 +95,12 @@ status_t vmi_pagetable_lookup_extended(vmi_instance_t vmi, addr_t pt, addr_t vad
 status_t vmi_pagetable_lookup(vmi_instance_t vmi, addr_t pt, addr_t vaddr, addr_t *paddr)
 {
     addr_t pa;
-    if (!vmi || !paddr)
+    if (!vmi)
         return VMI_FAILURE;
+    if (!paddr) {
+        core_error(vmi, "%s: a required argument is NULL", __func__);
+        return VMI_FAILURE;
+    }
     if (core_translate(vmi, pt, vaddr, &pa) != VMI_SUCCESS) {
         core_error_prefix(vmi, "page table 0x%llx, address 0x%llx", (unsigned long long)pt,
                           (unsigned long long)vaddr);
@@ -123,8 +131,12 @@ status_t vmi_nested_pagetable_lookup_extended(vmi_instance_t vmi, addr_t npt, pa
                                               page_info_t *info)
 {
     arch_x86_mode_t mode;
-    if (!vmi || !info)
+    if (!vmi)
         return VMI_FAILURE;
+    if (!info) {
+        core_error(vmi, "%s: a required argument is NULL", __func__);
+        return VMI_FAILURE;
+    }
     if (npm != VMI_PM_NONE) {
         core_error(vmi, "nested (EPT) translation is not supported yet");
         return VMI_FAILURE;
@@ -137,8 +149,12 @@ status_t vmi_nested_pagetable_lookup_extended(vmi_instance_t vmi, addr_t npt, pa
 
 status_t vmi_translate_kv2p(vmi_instance_t vmi, addr_t vaddr, addr_t *paddr)
 {
-    if (!vmi || !paddr)
+    if (!vmi)
         return VMI_FAILURE;
+    if (!paddr) {
+        core_error(vmi, "%s: a required argument is NULL", __func__);
+        return VMI_FAILURE;
+    }
     if (!vmi->kpgd && vmi->pmode != ARCH_X86_NONE) {
         core_error(vmi, "the kernel page table is unknown (set kpgd in the config)");
         return VMI_FAILURE;
@@ -153,8 +169,12 @@ status_t vmi_translate_kv2p(vmi_instance_t vmi, addr_t vaddr, addr_t *paddr)
 status_t vmi_translate_uv2p(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, addr_t *paddr)
 {
     addr_t dtb;
-    if (!vmi || !paddr)
+    if (!vmi)
         return VMI_FAILURE;
+    if (!paddr) {
+        core_error(vmi, "%s: a required argument is NULL", __func__);
+        return VMI_FAILURE;
+    }
     if (vmi_pid_to_dtb(vmi, pid, &dtb) != VMI_SUCCESS)
         return VMI_FAILURE;
     if (core_translate(vmi, dtb, vaddr, paddr) != VMI_SUCCESS) {
