@@ -117,12 +117,7 @@ bool core_driver_hint(vmi_instance_t vmi, const char *key, uint64_t *value)
 
 status_t vmi_get_vcpureg(vmi_instance_t vmi, uint64_t *value, reg_t reg, unsigned long vcpu)
 {
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!value) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, value);
     if (!vmi->drv->get_vcpureg) {
         core_error(vmi, "the %s target holds no vCPU registers", vmi->drv->name);
         return VMI_FAILURE;
@@ -148,12 +143,7 @@ status_t vmi_get_vcpuregs(vmi_instance_t vmi, registers_t *regs, unsigned long v
     size_t got = 0;
     util_err_t scratch;
 
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!regs) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, regs);
     memset(regs, 0, sizeof(*regs));
     if (!vmi->drv->get_vcpureg) {
         core_error(vmi, "the %s target holds no vCPU registers", vmi->drv->name);
@@ -213,12 +203,7 @@ status_t vmi_resume_vm(vmi_instance_t vmi)
 
 status_t vmi_get_domain_status(vmi_instance_t vmi, domain_status_t *st)
 {
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!st) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, st);
     memset(st, 0, sizeof(*st));
     if (vmi->mode == VMI_FILE)
         st->paused = 1;
@@ -362,12 +347,7 @@ void vmi_print_hex_ksym(vmi_instance_t vmi, const char *sym, size_t length)
 status_t tvmi_get_memory_range(vmi_instance_t vmi, size_t i, uint64_t *start, uint64_t *end)
 {
     driver_range_t r;
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!start || !end || !vmi->drv->range) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, start && end && vmi->drv->range);
     if (!vmi->drv->range(vmi->drv_state, i, &r))
         return VMI_FAILURE;
     *start = r.start;

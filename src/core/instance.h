@@ -56,6 +56,18 @@ struct vmi_instance {
     util_err_t err;
 };
 
+/* Fail the calling public function unless cond holds (its pointer arguments
+ * are set); a live instance records the reason. */
+#define CORE_REQUIRE(vmi, cond)                                                  \
+    do {                                                                         \
+        if (!(vmi))                                                              \
+            return VMI_FAILURE;                                                  \
+        if (!(cond)) {                                                           \
+            core_error((vmi), "%s: a required argument is NULL", __func__);     \
+            return VMI_FAILURE;                                                  \
+        }                                                                        \
+    } while (0)
+
 /* memory.c: guest-physical reads below every other read. */
 status_t core_read_pa(vmi_instance_t vmi, addr_t pa, void *buf, size_t len, size_t *done);
 /* A pointer to len bytes at pa valid until the next call into the instance,

@@ -36,12 +36,7 @@ status_t vmi_translate_ksym2v(vmi_instance_t vmi, const char *symbol, addr_t *va
     char *key;
     addr_t *hit, *v;
 
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!symbol || !vaddr) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, symbol && vaddr);
     key = core_symcache_key(0, 0, symbol);
     if (key && (hit = util_hash_lookup(vmi->symcache, key))) {
         *vaddr = *hit;
@@ -83,12 +78,7 @@ status_t vmi_translate_sym2v(vmi_instance_t vmi, const access_context_t *ctx, co
                              addr_t *vaddr)
 {
     addr_t rva;
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!ctx || !symbol || !vaddr) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, ctx && symbol && vaddr);
     NEED_OS(vmi, user_sym2rva, "module export lookup");
     if (vmi->os->user_sym2rva(vmi, vmi->os_state, ctx, symbol, &rva) != VMI_SUCCESS)
         return VMI_FAILURE;
@@ -109,12 +99,7 @@ const char *vmi_translate_v2sym(vmi_instance_t vmi, const access_context_t *ctx,
 status_t vmi_pid_to_dtb(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb)
 {
     uint64_t v;
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!dtb) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, dtb);
     if (pid == 0) { /* by LibVMI's convention: the kernel */
         if (!vmi->kpgd && vmi->pmode != ARCH_X86_NONE) {
             core_error(vmi, "the kernel page table is unknown (set kpgd in the config)");
@@ -139,12 +124,7 @@ status_t vmi_pid_to_dtb(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb)
 
 status_t vmi_dtb_to_pid(vmi_instance_t vmi, addr_t dtb, vmi_pid_t *pid)
 {
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!pid) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, pid);
     NEED_OS(vmi, dtb_to_pid, "finding the process of a page table");
     return vmi->os->dtb_to_pid(vmi, vmi->os_state, dtb, pid);
 }
@@ -152,12 +132,7 @@ status_t vmi_dtb_to_pid(vmi_instance_t vmi, addr_t dtb, vmi_pid_t *pid)
 status_t vmi_get_offset(vmi_instance_t vmi, const char *name, addr_t *offset)
 {
     uint64_t v;
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!name || !offset) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, name && offset);
     /* A configured value wins: the user knows their kernel. */
     if (config_get(vmi->config, name)) {
         if (!config_get_u64(vmi->config, name, &v, &vmi->err))
@@ -177,36 +152,21 @@ status_t vmi_get_offset(vmi_instance_t vmi, const char *name, addr_t *offset)
 status_t vmi_get_kernel_struct_offset(vmi_instance_t vmi, const char *strct, const char *member,
                                       addr_t *addr)
 {
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!strct || !member || !addr) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, strct && member && addr);
     NEED_OS(vmi, struct_offset, "structure offsets");
     return vmi->os->struct_offset(vmi, vmi->os_state, strct, member, addr);
 }
 
 status_t tvmi_process_foreach(vmi_instance_t vmi, tvmi_process_fn fn, void *ctx)
 {
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!fn) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, fn);
     NEED_OS(vmi, process_foreach, "listing processes");
     return vmi->os->process_foreach(vmi, vmi->os_state, fn, ctx);
 }
 
 status_t tvmi_module_foreach(vmi_instance_t vmi, tvmi_module_fn fn, void *ctx)
 {
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!fn) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, fn);
     NEED_OS(vmi, module_foreach, "listing kernel modules");
     return vmi->os->module_foreach(vmi, vmi->os_state, fn, ctx);
 }

@@ -52,12 +52,7 @@ status_t vmi_read_64(vmi_instance_t vmi, const access_context_t *ctx, uint64_t *
 
 status_t vmi_read_addr(vmi_instance_t vmi, const access_context_t *ctx, addr_t *value)
 {
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!value) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, value);
     if (vmi->addr_width == 4) {
         uint32_t v;
         if (read_exact(vmi, ctx, 4, &v) != VMI_SUCCESS)
@@ -372,12 +367,7 @@ unicode_string_t *vmi_read_unicode_str_va(vmi_instance_t vmi, addr_t vaddr, vmi_
 status_t vmi_mmap_guest(vmi_instance_t vmi, const access_context_t *ctx, size_t num_pages,
                         int prot, void **access_ptrs)
 {
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!ctx || !access_ptrs) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, ctx && access_ptrs);
     if (prot & PROT_WRITE) {
         core_error(vmi, "vmi_mmap_guest: writable mappings are not supported");
         return VMI_FAILURE;

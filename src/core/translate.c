@@ -70,12 +70,7 @@ static bool mode_from_pm(vmi_instance_t vmi, page_mode_t pm, arch_x86_mode_t *mo
 status_t vmi_pagetable_lookup_extended(vmi_instance_t vmi, addr_t pt, addr_t vaddr,
                                        page_info_t *info)
 {
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!info) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, info);
     memset(info, 0, sizeof(*info));
     if (vmi->pmode == ARCH_X86_NONE) {
         info->vaddr = info->paddr = vaddr;
@@ -95,12 +90,7 @@ status_t vmi_pagetable_lookup_extended(vmi_instance_t vmi, addr_t pt, addr_t vad
 status_t vmi_pagetable_lookup(vmi_instance_t vmi, addr_t pt, addr_t vaddr, addr_t *paddr)
 {
     addr_t pa;
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!paddr) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, paddr);
     if (core_translate(vmi, pt, vaddr, &pa) != VMI_SUCCESS) {
         core_error_prefix(vmi, "page table 0x%llx, address 0x%llx", (unsigned long long)pt,
                           (unsigned long long)vaddr);
@@ -131,12 +121,7 @@ status_t vmi_nested_pagetable_lookup_extended(vmi_instance_t vmi, addr_t npt, pa
                                               page_info_t *info)
 {
     arch_x86_mode_t mode;
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!info) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, info);
     if (npm != VMI_PM_NONE) {
         core_error(vmi, "nested (EPT) translation is not supported yet");
         return VMI_FAILURE;
@@ -149,12 +134,7 @@ status_t vmi_nested_pagetable_lookup_extended(vmi_instance_t vmi, addr_t npt, pa
 
 status_t vmi_translate_kv2p(vmi_instance_t vmi, addr_t vaddr, addr_t *paddr)
 {
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!paddr) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, paddr);
     if (!vmi->kpgd && vmi->pmode != ARCH_X86_NONE) {
         core_error(vmi, "the kernel page table is unknown (set kpgd in the config)");
         return VMI_FAILURE;
@@ -169,12 +149,7 @@ status_t vmi_translate_kv2p(vmi_instance_t vmi, addr_t vaddr, addr_t *paddr)
 status_t vmi_translate_uv2p(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, addr_t *paddr)
 {
     addr_t dtb;
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!paddr) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, paddr);
     if (vmi_pid_to_dtb(vmi, pid, &dtb) != VMI_SUCCESS)
         return VMI_FAILURE;
     if (core_translate(vmi, dtb, vaddr, paddr) != VMI_SUCCESS) {

@@ -61,12 +61,7 @@ status_t vmi_write_64(vmi_instance_t vmi, const access_context_t *ctx, uint64_t 
 }
 status_t vmi_write_addr(vmi_instance_t vmi, const access_context_t *ctx, addr_t *value)
 {
-    if (!vmi)
-        return VMI_FAILURE;
-    if (!value) {
-        core_error(vmi, "%s: a required argument is NULL", __func__);
-        return VMI_FAILURE;
-    }
+    CORE_REQUIRE(vmi, value);
     if (vmi->addr_width == 4) {
         uint32_t v = (uint32_t)*value;
         return write_exact(vmi, ctx, 4, &v);
