@@ -203,6 +203,51 @@ static void test_mmap_guest_gives_copies(void)
     vmi_destroy(vmi);
 }
 
+/* The same settings from a config file named by path, and from the global
+ * file (TINYVMI_CONF stands in for /etc/libvmi.conf), picked by the image's
+ * file name among other entries. */
+static void test_config_file_and_global_entry(void)
+{
+    char conf[64] = "/tmp/tvmi-conf-XXXXXX", text[512];
+    const char *base = strrchr(path, '/') + 1;
+    int fd = mkstemp(conf);
+    vmi_instance_t vmi = NULL;
+    vmi_init_error_t e;
+    addr_t pa = 0;
+
+    snprintf(text, sizeof(text),
+             "other { ostype = \"Windows\"; kpgd = 0x5000; }\n"
+             "%s {\n  ostype = \"none\";\n  pagemode = \"ia32e\";\n  kpgd = 0x%x;\n}\n",
+             base, PML4);
+    CHECK(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    CHECK(vmi_init_complete(&vmi, path, VMI_INIT_DOMAINNAME, NULL, VMI_CONFIG_FILE_PATH, conf,
+                            &e) == VMI_SUCCESS);
+    CHECK(vmi && vmi_translate_kv2p(vmi, VBASE + 0x1000, &pa) == VMI_SUCCESS);
+    CHECK_EQ_U64(pa, DATA + 0x1000);
+    vmi_destroy(vmi);
+    vmi = NULL;
+
+    setenv("TINYVMI_CONF", conf, 1);
+    CHECK(vmi_init_complete(&vmi, path, VMI_INIT_DOMAINNAME, NULL, VMI_CONFIG_GLOBAL_FILE_ENTRY,
+                            NULL, &e) == VMI_SUCCESS);
+    CHECK(vmi && vmi_translate_kv2p(vmi, VBASE + 0x2000, &pa) == VMI_SUCCESS);
+    CHECK_EQ_U64(pa, DATA + 0x2000);
+    CHECK_STREQ(tvmi_get_config(vmi, "kpgd"), "0x1000");
+    vmi_destroy(vmi);
+    unsetenv("TINYVMI_CONF");
+
+    /* A file without an entry for this image says so. */
+    fd = open(conf, O_WRONLY | O_TRUNC);
+    CHECK(write(fd, "other { ostype = Linux; }\n", 26) == 26);
+    close(fd);
+    CHECK(vmi_init_complete(&vmi, path, VMI_INIT_DOMAINNAME, NULL, VMI_CONFIG_FILE_PATH, conf,
+                            &e) == VMI_FAILURE);
+    CHECK_EQ_U64(e, VMI_INIT_ERROR_NO_CONFIG_ENTRY);
+    CHECK(strstr(tvmi_init_errmsg(), "no entry") != NULL);
+    unlink(conf);
+}
+
 static void test_init_failures_say_why(void)
 {
     static const struct { const char *cfg, *want; } bad[] = {
@@ -246,6 +291,7 @@ int main(void)
     TEST_RUN(test_v2p_cache_bounded_and_flushed_per_table);
     TEST_RUN(test_image_is_read_only);
     TEST_RUN(test_mmap_guest_gives_copies);
+    TEST_RUN(test_config_file_and_global_entry);
     TEST_RUN(test_init_failures_say_why);
     unlink(path);
     free(img);
