@@ -701,6 +701,29 @@ static bool scan_choose(scan_t *s, arch_x86_accept_fn accept, void *ctx,
     return false;
 }
 
+/* A scan over [0, max_pa) through w; NULL with a reason naming `what`. */
+static scan_t *scan_new(const arch_x86_walker_t *w, addr_t max_pa, const char *what,
+                        util_err_t *err)
+{
+    scan_t *s;
+    if (!w || (!w->read_entry && !w->read_page)) {
+        util_err_set(err, "%s: no way to read memory", what);
+        return NULL;
+    }
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        util_err_set(err, "%s: out of memory", what);
+        return NULL;
+    }
+    s->w = w;
+    s->max_pa = max_pa;
+    x86_limits_init(&s->lim, w->maxphyaddr, true);
+    /* Tables beyond MAXPHYADDR cannot exist, whatever the image's size. */
+    if (s->max_pa > (1ull << s->lim.m))
+        s->max_pa = 1ull << s->lim.m;
+    return s;
+}
+
 status_t arch_x86_scan_dtb_accept(const arch_x86_walker_t *w, addr_t max_pa,
                                   arch_x86_accept_fn accept, void *ctx,
                                   arch_x86_mode_t *mode, addr_t *dtb,
@@ -711,22 +734,8 @@ status_t arch_x86_scan_dtb_accept(const arch_x86_walker_t *w, addr_t max_pa,
     addr_t d = 0;
     bool found;
 
-    if (!w || (!w->read_entry && !w->read_page) || !mode || !dtb) {
-        util_err_set(err, "x86 page-table scan: no way to read memory");
+    if (!mode || !dtb || !(s = scan_new(w, max_pa, "x86 page-table scan", err)))
         return VMI_FAILURE;
-    }
-    s = calloc(1, sizeof(*s));
-    if (!s) {
-        util_err_set(err, "x86 page-table scan: out of memory");
-        return VMI_FAILURE;
-    }
-    s->w = w;
-    s->max_pa = max_pa;
-    x86_limits_init(&s->lim, w->maxphyaddr, true);
-    /* Tables beyond MAXPHYADDR cannot exist, whatever the image's size. */
-    if (s->max_pa > (1ull << s->lim.m))
-        s->max_pa = 1ull << s->lim.m;
-
     scan_memory(s);
     qsort(s->ia32e.c, s->ia32e.n, sizeof(cand_t), cand_cmp);
     qsort(s->pae.c, s->pae.n, sizeof(cand_t), cand_cmp);
@@ -763,20 +772,8 @@ status_t arch_x86_root_mode(const arch_x86_walker_t *w, addr_t max_pa, addr_t ro
     addr_t d = 0;
     bool found = false;
 
-    if (!w || (!w->read_entry && !w->read_page) || !mode) {
-        util_err_set(err, "x86 paging-mode check: no way to read memory");
+    if (!mode || !(s = scan_new(w, max_pa, "x86 paging-mode check", err)))
         return VMI_FAILURE;
-    }
-    s = calloc(1, sizeof(*s));
-    if (!s) {
-        util_err_set(err, "x86 paging-mode check: out of memory");
-        return VMI_FAILURE;
-    }
-    s->w = w;
-    s->max_pa = max_pa;
-    x86_limits_init(&s->lim, w->maxphyaddr, true);
-    if (s->max_pa > (1ull << s->lim.m))
-        s->max_pa = 1ull << s->lim.m;
     p = scan_page(s, root & ~0xfffULL, &buf);
     if (p) {
         scan_page_roots(s, root & ~0xfffULL, p);
