@@ -492,6 +492,30 @@ static bool enter(parser_t *ps)
     return true;
 }
 
+/* After an array element or object member: 1 when a ',' says another item
+ * follows, 0 when `close` ends the container, -1 (with a reason) otherwise. */
+static int next_item(parser_t *ps, char close, const char *what)
+{
+    char buf[16];
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == ',') {
+        ps->p++;
+        skip_ws(ps);
+        if (ps->p < ps->end && *ps->p == close) {
+            fail_at(ps, ps->p, "trailing comma before '%c'", close);
+            return -1;
+        }
+        return 1;
+    }
+    if (ps->p < ps->end && *ps->p == close) {
+        ps->p++;
+        return 0;
+    }
+    fail_at(ps, ps->p, "expected ',' or '%c' after %s, found %s", close, what,
+            show_char(ps, ps->p, buf));
+    return -1;
+}
+
 static bool parse_array(parser_t *ps, struct util_json *v)
 {
     if (!enter(ps))
@@ -511,24 +535,11 @@ static bool parse_array(parser_t *ps, struct util_json *v)
                 fail_oom(ps);
                 return false;
             }
-            skip_ws(ps);
-            if (ps->p < ps->end && *ps->p == ',') {
-                ps->p++;
-                skip_ws(ps);
-                if (ps->p < ps->end && *ps->p == ']') {
-                    fail_at(ps, ps->p, "trailing comma before ']'");
-                    return false;
-                }
-                continue;
-            }
-            if (ps->p < ps->end && *ps->p == ']') {
-                ps->p++;
+            int more = next_item(ps, ']', "array element");
+            if (more < 0)
+                return false;
+            if (!more)
                 break;
-            }
-            char buf[16];
-            fail_at(ps, ps->p, "expected ',' or ']' after array element, found %s",
-                    show_char(ps, ps->p, buf));
-            return false;
         }
     }
     size_t count = ps->nvals - base;
@@ -621,24 +632,11 @@ static bool parse_object(parser_t *ps, struct util_json *v)
                 fail_oom(ps);
                 return false;
             }
-            skip_ws(ps);
-            if (ps->p < ps->end && *ps->p == ',') {
-                ps->p++;
-                skip_ws(ps);
-                if (ps->p < ps->end && *ps->p == '}') {
-                    fail_at(ps, ps->p, "trailing comma before '}'");
-                    return false;
-                }
-                continue;
-            }
-            if (ps->p < ps->end && *ps->p == '}') {
-                ps->p++;
+            int more = next_item(ps, '}', "object member");
+            if (more < 0)
+                return false;
+            if (!more)
                 break;
-            }
-            char buf[16];
-            fail_at(ps, ps->p, "expected ',' or '}' after object member, found %s",
-                    show_char(ps, ps->p, buf));
-            return false;
         }
     }
     size_t count = ps->nmems - base;
