@@ -132,3 +132,29 @@ int util_hexval(char c)
         return c - 'A' + 10;
     return -1;
 }
+
+const void *util_memfind(const void *hay, size_t hlen, const void *pat, size_t plen)
+{
+    const unsigned char *h = hay, *n = pat, *p, *last;
+    size_t k = 0;
+
+    if (plen == 0)
+        return hay;
+    if (plen > hlen)
+        return NULL;
+    while (k < plen && n[k] == 0)
+        k++;
+    if (k == plen) /* all zeros: nothing rarer to anchor on */
+        return memmem(hay, hlen, pat, plen);
+    p = h + k;
+    last = h + (hlen - plen) + k; /* the last place the anchor can sit */
+    while (p <= last) {
+        p = memchr(p, n[k], (size_t)(last - p) + 1);
+        if (!p)
+            return NULL;
+        if (memcmp(p - k, n, plen) == 0)
+            return p - k;
+        p++;
+    }
+    return NULL;
+}

@@ -35,6 +35,11 @@ char *util_str_trim(char *s);
 /* ASCII case-insensitive equality.  NULL equals only NULL. */
 bool util_streq_nocase(const char *a, const char *b);
 
+/* memmem for guest memory, where pages are full of zero bytes that make
+ * glibc's memmem slow when the pattern holds zeros too: anchors on the
+ * pattern's first non-zero byte with memchr and compares the rest. */
+const void *util_memfind(const void *hay, size_t hlen, const void *pat, size_t plen);
+
 /* The value of one hex digit (0-9, a-f, A-F), or -1. */
 int util_hexval(char c);
 

@@ -140,6 +140,34 @@ static void test_streq_nocase(void)
     CHECK(!util_streq_nocase("", NULL));
 }
 
+/* util_memfind agrees with memmem on every position, including patterns
+ * that start with zeros (how kallsyms and ksymtab patterns look). */
+static void test_memfind(void)
+{
+    unsigned char hay[300];
+    static const unsigned char pats[][6] = {
+        { 0, 'a', 'b', 0, 0, 0 }, { 'x', 0, 'y', 0, 0, 0 }, { 0, 0, 0, 0, 0, 0 },
+    };
+    static const size_t plens[] = { 4, 3, 2 };
+    unsigned seed = 12345;
+    for (int round = 0; round < 200; round++) {
+        for (size_t i = 0; i < sizeof(hay); i++) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned r = (seed >> 16) % 8;
+            hay[i] = r < 4 ? 0 : r == 4 ? 'a' : r == 5 ? 'b' : r == 6 ? 'x' : 'y';
+        }
+        for (size_t k = 0; k < 3; k++)
+            for (size_t off = 0; off < 40; off++) {
+                size_t len = sizeof(hay) - off * 7;
+                CHECK(util_memfind(hay + off, len, pats[k], plens[k]) ==
+                      memmem(hay + off, len, pats[k], plens[k]));
+            }
+    }
+    CHECK(util_memfind("abc", 3, "abcd", 4) == NULL);
+    CHECK(util_memfind("abc", 3, "", 0) != NULL);
+    CHECK(util_memfind("\0\0ab", 4, "\0ab", 3) != NULL);
+}
+
 int main(void)
 {
     TEST_RUN(test_parse_u64_accepts);
@@ -148,5 +176,6 @@ int main(void)
     TEST_RUN(test_strlcpy);
     TEST_RUN(test_trim);
     TEST_RUN(test_streq_nocase);
+    TEST_RUN(test_memfind);
     TEST_DONE();
 }

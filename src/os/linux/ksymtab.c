@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "util/strutil.h"
 
 #define KSYMTAB_WINDOW (8u << 20)
 
@@ -89,7 +90,7 @@ static bool scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
     memcpy(pat + 1, s->name, s->nlen);
     pat[s->nlen + 1] = '\0';
     const uint8_t *p = buf, *end = buf + len;
-    while ((p = memmem(p, (size_t)(end - p), pat, s->nlen + 2)) != NULL) {
+    while ((p = util_memfind(p, (size_t)(end - p), pat, s->nlen + 2)) != NULL) {
         addr_t str = pa + (addr_t)(p - buf) + 1;
         addr_t lo = (str > KSYMTAB_WINDOW ? str - KSYMTAB_WINDOW : 0) & ~(addr_t)0xfff;
         size_t got = 0, want = (size_t)(str - lo) + KSYMTAB_WINDOW;

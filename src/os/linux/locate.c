@@ -89,7 +89,7 @@ static bool banner_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
     banner_scan_t *b = ctx;
     size_t bl = sizeof(BANNER) - 1;
     const uint8_t *p = buf, *end = buf + len;
-    while (p + bl + 1 < end && (p = memmem(p, (size_t)(end - p), BANNER, bl)) != NULL) {
+    while (p + bl + 1 < end && (p = util_memfind(p, (size_t)(end - p), BANNER, bl)) != NULL) {
         size_t off = (size_t)(p - buf);
         /* Chunks overlap; skip a hit already counted. */
         bool dup = false;
@@ -208,7 +208,7 @@ static bool ks_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
 {
     ks_scan_t *s = ctx;
     const uint8_t *p = buf, *end = buf + len;
-    while ((p = memmem(p, (size_t)(end - p), lx_kallsyms_digits, LX_KALLSYMS_DIGITS_LEN))) {
+    while ((p = util_memfind(p, (size_t)(end - p), lx_kallsyms_digits, LX_KALLSYMS_DIGITS_LEN))) {
         if (++s->hits > KS_MAX_CANDIDATES)
             return true;
         if (try_kallsyms_at(s, pa + (addr_t)(p - buf)))
@@ -734,7 +734,7 @@ static bool btf_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
     btf_scan_t *s = ctx;
     static const uint8_t magic[4] = { 0x9f, 0xeb, 0x01, 0x00 };
     const uint8_t *p = buf, *end = buf + len;
-    while (p + 24 <= end && (p = memmem(p, (size_t)(end - p), magic, 4)) != NULL) {
+    while (p + 24 <= end && (p = util_memfind(p, (size_t)(end - p), magic, 4)) != NULL) {
         if (p + 24 > end)
             break;
         /* vmlinux BTF: type section first (type_off 0), strings right
