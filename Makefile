@@ -9,6 +9,8 @@
 #   make install PREFIX=/usr/local
 #   make SAN=1 ...       build with AddressSanitizer + UBSan
 #   make CC=clang ...    any C11 compiler
+#   make fuzz            libFuzzer harnesses (tests/fuzz/, clang) in build-fuzz/fuzz;
+#                        run one as build-fuzz/fuzz/fuzz_elf CORPUS_DIR
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -26,6 +28,14 @@ ifeq ($(SAN),1)
   CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
   LDFLAGS += -fsanitize=address,undefined
   O       := build-san
+endif
+# The fuzzing build: the library instrumented for libFuzzer, ASan and UBSan.
+ifeq ($(FUZZ),1)
+  CC      := clang
+  CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
+  LDFLAGS += -fsanitize=fuzzer,address,undefined
+  O       := build-fuzz
 endif
 ifeq ($(WERROR),1)
   CFLAGS  += -Werror
@@ -46,6 +56,8 @@ INTEG_SRC := $(wildcard tests/integration/test_*.c)
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(O)/tests/integration/%)
 TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_HELPER_BIN := $(TEST_HELPER_SRC:tests/helpers/%.c=$(O)/tests/helpers/%)
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(O)/bench/%)
 
@@ -53,7 +65,7 @@ STATIC_LIB := $(O)/lib/libtinyvmi.a
 SHARED_LIB := $(O)/lib/libtinyvmi.so
 
 .PHONY: all lib tools tests bench check check-unit check-integration static \
-        install clean guests
+        install clean guests fuzz fuzz-bin
 all: lib tools tests $(BENCH_BIN)
 
 lib: $(STATIC_LIB) $(SHARED_LIB)
@@ -111,6 +123,16 @@ $(O)/bench/%: bench/%.c $(STATIC_LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $(@D)/.$(@F).d -Ibench $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
 
+# Harnesses are built only here, never by `all`: they need clang's libFuzzer.
+fuzz:
+	$(MAKE) FUZZ=1 fuzz-bin
+fuzz-bin: $(FUZZ_BIN)
+
+$(O)/fuzz/%: tests/fuzz/%.c tests/unit/hostile.h $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+
 check-unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(O)
 
@@ -144,7 +166,7 @@ install: all
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tinyvmi.pc
 
 clean:
-	rm -rf build build-san build-static
+	rm -rf build build-san build-static build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(TOOL_COMMON_OBJ:.o=.d)
 -include $(foreach b,$(TOOLS) $(UNIT_BIN) $(INTEG_BIN) $(TEST_HELPER_BIN) $(BENCH_BIN),$(dir $(b)).$(notdir $(b)).d)

@@ -61,6 +61,12 @@ typedef struct arch_x86_walker {
     /* Optional, used only by arch_x86_scan_dtb (NULL: the scan reads entry
      * by entry through read_entry, which is much slower). */
     arch_read_page_fn read_page;
+    /* Optional, used only by the scan: the lowest guest-physical address at
+     * or above pa that may be readable (~0 when none is).  The scan then
+     * steps over a hole in one call rather than one failed read per page:
+     * without it, an image whose only memory lies at 2^47 costs 2^35 failed
+     * reads.  NULL: every page up to max_pa is tried. */
+    addr_t (*next_readable)(void *ctx, addr_t pa);
 } arch_x86_walker_t;
 
 /* Translate vaddr using the page table rooted at dtb (a CR3 value; PCID and

@@ -67,7 +67,8 @@
  * not the CR3 of the process that was running.  The caller's accept
  * callback, when given, has the last word.
  *
- * Bounds: one sequential pass over [0, max_pa); at most SCAN_CAP candidates
+ * Bounds: one sequential pass over [0, max_pa), stepping over holes at once
+ * when the walker says where memory resumes; at most SCAN_CAP candidates
  * kept per mode, a candidate probed only when it could enter that list;
  * at most SCAN_BUDGET table reads per probed root; probed subtrees are
  * remembered in a fixed-size table, so the kernel tables that every process
@@ -659,6 +660,12 @@ static void scan_memory(scan_t *s)
         s->pages++;
         if (!p) {
             s->unreadable++;
+            if (s->w->next_readable) {
+                /* Skip the rest of the hole; the loop's step lands on it. */
+                addr_t next = s->w->next_readable(s->w->ctx, pa + 4096) & ~(addr_t)0xfff;
+                if (next > pa + 4096)
+                    pa = next - 4096;
+            }
             continue;
         }
         if (page_is_zero(p))

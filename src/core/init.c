@@ -157,6 +157,7 @@ static status_t setup_paging(vmi_instance_t vmi)
     memset(&vmi->walker, 0, sizeof(vmi->walker));
     vmi->walker.read_entry = core_read_entry;
     vmi->walker.read_page = core_read_page;
+    vmi->walker.next_readable = core_next_ram;
     vmi->walker.ctx = vmi;
     vmi->walker.maxphyaddr = 52;
     /* NX is accepted unless the config says the guest runs without it:

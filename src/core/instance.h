@@ -76,6 +76,8 @@ status_t core_read_entry(void *vmi, addr_t pa, unsigned size, uint64_t *value,
                          util_err_t *err);
 
 const void *core_read_page(void *vmi, addr_t pa, void *buf, util_err_t *err);
+/* For the paging scan: where the driver's memory resumes at or above pa. */
+addr_t core_next_ram(void *vmi, addr_t pa);
 
 /* Write through the driver, dropping any cached copy of the pages written. */
 status_t core_write_pa(vmi_instance_t vmi, addr_t pa, const void *buf, size_t len, size_t *done);

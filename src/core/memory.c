@@ -132,6 +132,36 @@ const void *core_read_page(void *ctx, addr_t pa, void *buf, util_err_t *err)
     return buf;
 }
 
+/* The start of the first RAM range ending above pa (or pa itself when a
+ * range holds it); ~0 past the last.  Ranges come sorted, so this is a
+ * binary search: a hostile image may list very many. */
+addr_t core_next_ram(void *ctx, addr_t pa)
+{
+    vmi_instance_t vmi = ctx;
+    driver_range_t r;
+    size_t lo = 0, hi = 1;
+
+    if (!vmi->drv->range)
+        return pa;
+    /* Is range i absent or ending above pa?  False, then true, as i grows. */
+#define PAST(i) (!vmi->drv->range(vmi->drv_state, (i), &r) || r.end > pa)
+    while (!PAST(hi) && hi < (SIZE_MAX >> 1)) {
+        lo = hi;
+        hi *= 2;
+    }
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (PAST(mid))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+#undef PAST
+    if (!vmi->drv->range(vmi->drv_state, lo, &r))
+        return ~(addr_t)0;
+    return r.start > pa ? r.start : pa;
+}
+
 status_t core_write_pa(vmi_instance_t vmi, addr_t pa, const void *buf, size_t len, size_t *done)
 {
     size_t dummy;

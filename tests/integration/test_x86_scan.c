@@ -113,7 +113,7 @@ static void test_guest(void)
     char path[4096];
     struct stat st;
     int fd = open(guest_path(guest, "ram.raw", path, sizeof(path)), O_RDONLY);
-    arch_x86_walker_t w = { image_entry, NULL, 0, true, true, image_page };
+    arch_x86_walker_t w = { image_entry, NULL, 0, true, true, image_page, NULL };
     arch_x86_mode_t mode = ARCH_X86_NONE, want = expected_mode();
     addr_t dtb = 0, cr3 = guest_meta_u64(guest, "CR3");
     struct timespec t0, t1;

@@ -33,6 +33,11 @@ enum {
 #define BTF_HDR_MIN 24
 #define BTF_MAX_TYPES (1u << 20)  /* the format's own limit (BTF_MAX_TYPE) */
 #define BTF_DEPTH 32
+/* Members visited in one search through anonymous members.  The depth limit
+ * alone does not bound the work: a struct whose many anonymous members are
+ * the struct itself makes the search exponential in the depth.  A real
+ * task_struct, anonymous parts included, has a few hundred members. */
+#define BTF_MEMBER_BUDGET 100000u
 
 struct lx_btf {
     uint8_t *data;
@@ -264,7 +269,7 @@ static bool type_size(const lx_btf_t *b, uint32_t id, uint64_t *size, int depth)
 /* Member `name` of struct/union sid, searching anonymous members too.
  * *bitoff gets the bit offset from the start of sid. */
 static bool find_member(const lx_btf_t *b, uint32_t sid, const char *name, uint64_t *bitoff,
-                        uint32_t *mtype, bool *bitfield, int depth)
+                        uint32_t *mtype, bool *bitfield, int depth, unsigned *budget)
 {
     const uint8_t *t = type_rec(b, sid);
     if (!t || depth > 8)
@@ -275,6 +280,9 @@ static bool find_member(const lx_btf_t *b, uint32_t sid, const char *name, uint6
         return false;
     bool kflag = (info >> 31) & 1;
     for (unsigned i = 0; i < n; i++) {
+        if (*budget == 0)
+            return false;
+        (*budget)--;
         const uint8_t *m = t + 12 + 12 * (size_t)i;
         uint32_t mname = rd32(m), mt = rd32(m + 4), moff = rd32(m + 8);
         uint64_t bo = kflag ? (moff & 0xffffff) : moff;
@@ -288,7 +296,8 @@ static bool find_member(const lx_btf_t *b, uint32_t sid, const char *name, uint6
             }
         } else {
             uint64_t inner;
-            if (find_member(b, resolve(b, mt), name, &inner, mtype, bitfield, depth + 1)) {
+            if (find_member(b, resolve(b, mt), name, &inner, mtype, bitfield, depth + 1,
+                            budget)) {
                 *bitoff = bo + inner;
                 return true;
             }
@@ -331,8 +340,15 @@ static status_t walk_path(const lx_btf_t *b, const char *strct, const char *path
         p += n;
         uint64_t bo;
         bool bf;
-        if (!find_member(b, cur, name, &bo, &mt, &bf, 0)) {
-            util_err_set(err, "BTF: struct %s has no member %s", strct, path);
+        unsigned budget = BTF_MEMBER_BUDGET;
+        if (!find_member(b, cur, name, &bo, &mt, &bf, 0, &budget)) {
+            if (budget == 0)
+                util_err_set(err, "BTF: looking for %s in struct %s visits more than %u"
+                             " members (anonymous members that contain each other):"
+                             " refusing the blob as corrupt", path, strct,
+                             BTF_MEMBER_BUDGET);
+            else
+                util_err_set(err, "BTF: struct %s has no member %s", strct, path);
             return VMI_FAILURE;
         }
         if (bf || bo % 8) {

@@ -53,8 +53,13 @@ static bool parse_line(const char *p, const char *end, uint64_t *addr, char *typ
     while (p < end && is_blank(*p))
         p++;
     const char *n = p;
-    while (p < end && !is_blank(*p) && *p != '\r')
+    while (p < end && !is_blank(*p) && *p != '\r') {
+        /* A NUL or control byte cannot be in a symbol name; kept, it would
+         * make a name that no lookup by C string can find. */
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return false;
         p++;
+    }
     if (p == n)
         return false;
     *addr = a;

@@ -1,0 +1,17 @@
+/*
+ * fuzz_elf.c - libFuzzer harness: ELF core images (file_elf.c) through the format and the whole file driver.
+ *
+ * The work is hostile_elf() in tests/unit/hostile.h, which
+ * test_hostile_inputs.c also runs; a failure without a reason aborts, so
+ * it is reported like a crash.  Built only by `make fuzz` (clang).
+ */
+#include "hostile.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (hostile_elf(data, size) == HOSTILE_NO_REASON)
+        hostile_die("a call failed without a reason");
+    return 0;
+}
