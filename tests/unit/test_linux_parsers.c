@@ -394,6 +394,34 @@ static void test_kallsyms_rejects_damage(void)
     free(s);
 }
 
+/* Memory crafted so that many places before the token table look like
+ * kallsyms_num_syms followed by valid names: the search gives up after a
+ * bounded number of full walks instead of walking names from every one. */
+static void test_kallsyms_crafted_candidates_are_bounded(void)
+{
+    unsigned w = 8;
+    ks_sym_t *s = ks_symbols(1000, w, true);
+    ks_build_t b = ks_build(s, 1000, w, true, true, 4, 0xffffffff81000000ULL);
+    lx_kallsyms_t k;
+    util_err_t err;
+
+    CHECK(lx_kallsyms_locate(b.buf, b.len, b.hit, w, &k, &err) == VMI_SUCCESS);
+    memset(b.buf + k.num_syms, 0, 4); /* the real count is gone */
+    for (size_t r = 0; r < 100; r++) {
+        uint8_t *rec = b.buf + r * 40; /* u32 16, u32 0, then 16 one-token names */
+        memset(rec, 0, 8);
+        rec[0] = 16;
+        for (int i = 0; i < 16; i++) {
+            rec[8 + 2 * i] = 1;
+            rec[9 + 2 * i] = 'T';
+        }
+    }
+    CHECK(lx_kallsyms_locate(b.buf, b.len, b.hit, w, &k, &err) == VMI_FAILURE);
+    CHECK(strstr(util_err_msg(&err), "look like kallsyms_num_syms") != NULL);
+    free(b.buf);
+    free(s);
+}
+
 /* ------------------------------------------------------------------- BTF */
 
 typedef struct bb {
@@ -607,6 +635,7 @@ int main(void)
     TEST_RUN(test_kallsyms_64_absolute_old_markers);
     TEST_RUN(test_kallsyms_32_absolute);
     TEST_RUN(test_kallsyms_rejects_damage);
+    TEST_RUN(test_kallsyms_crafted_candidates_are_bounded);
     TEST_RUN(test_btf_offsets);
     TEST_RUN(test_btf_host_kernel);
     TEST_DONE();

@@ -56,6 +56,11 @@ const unsigned char lx_kallsyms_digits[20] = {
 #define KS_MAX_NAMES_BYTES (64u << 20)
 /* A token expands to at most this many characters. */
 #define KS_MAX_TOKEN 128
+/* Candidates for kallsyms_num_syms that pass the cheap look at their first
+ * names and earn a full walk of all names.  A real kernel has one or two;
+ * memory crafted to pass the cheap look everywhere would otherwise make the
+ * search quadratic in the 64 MiB before the token table. */
+#define KS_MAX_FULL_WALKS 64
 
 static uint64_t rd_le(const uint8_t *p, unsigned n)
 {
@@ -326,7 +331,13 @@ status_t lx_kallsyms_locate(const uint8_t *buf, size_t len, size_t hit, unsigned
         /* A cheap look at the first names before anything is allocated. */
         if (!walk_names(buf, r.token_table, names, n < 32 ? n : 32, &tk, NULL, &end))
             continue;
-        tried++;
+        if (++tried > KS_MAX_FULL_WALKS) {
+            free(marks);
+            util_err_set(err, "kallsyms: more than %u places before the token table at +0x%zx "
+                              "look like kallsyms_num_syms; refusing memory that looks crafted",
+                         KS_MAX_FULL_WALKS, r.token_table);
+            return VMI_FAILURE;
+        }
         uint32_t *m2 = realloc(marks, nmarks * sizeof(uint32_t));
         if (!m2) {
             free(marks);
