@@ -14,7 +14,7 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
 PACKAGES="build-essential clang pkg-config qemu-system-x86 busybox-static cpio gzip
-    gcc-multilib zstd xz-utils valgrind file"
+    gcc-multilib zstd xz-utils valgrind file dwarves"
 
 missing=""
 for p in $PACKAGES; do

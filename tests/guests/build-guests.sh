@@ -18,6 +18,11 @@ set -eu
 # Bump when the layout, the guest's /init or anything that changes what a
 # built guest contains changes: every cached guest is rebuilt.
 FORMAT_VERSION=1
+# The i386 guests' debug-package truth (truth/System.map-dbg,
+# truth/offsets-dwarf.txt) is a separate step with its own stamp, so that
+# changing it never rebuilds the images.  Bump when that step changes.
+DBG_FORMAT_VERSION=1
+DBG_GUESTS="i386 i386-pae"
 
 ALL_GUESTS="amd64 amd64-la57 i386 i386-pae"
 MEM_MB=256
@@ -31,10 +36,11 @@ CACHE=${TINYVMI_GUEST_CACHE:-${HOME:-/tmp}/.cache/tinyvmi/guests}
 BOOT_TIMEOUT=${TINYVMI_GUEST_TIMEOUT:-120}
 HOST_CC=${CC:-cc}
 GUEST_CC=${TINYVMI_GUEST_CC:-gcc}
+DBG_TIMEOUT=${TINYVMI_DBG_TIMEOUT:-1800}
 
 usage() {
     cat <<EOF
-usage: $0 [--force] [--only NAME] [--help]
+usage: $0 [--force] [--only NAME] [--dbg-only] [--help]
 
 Builds (or reuses) TinyVMI's integration-test guest images in
   \$TINYVMI_GUEST_CACHE (default ~/.cache/tinyvmi/guests), now: $CACHE
@@ -42,17 +48,22 @@ Guests: $ALL_GUESTS
 
   --force       rebuild even if the cached images are complete
   --only NAME   build only guest NAME
+  --dbg-only    only the debug-package truth of the i386 guests (which
+                must be built already): truth/System.map-dbg and
+                truth/offsets-dwarf.txt from linux-image-*-dbg
   --help        this text
 
 A guest is rebuilt when one of its files is missing or its stamp was written
 by another FORMAT_VERSION (now $FORMAT_VERSION).  --force also picks up newer
 Debian kernels.  TINYVMI_GUEST_TIMEOUT (seconds, default 120) limits each
-boot.  Host packages needed: see tests/guests/deps.sh.
+boot, TINYVMI_DBG_TIMEOUT (default 1800) the -dbg package download.
+Host packages needed: see tests/guests/deps.sh.
 EOF
 }
 
 FORCE=0
 ONLY=""
+DBG_ONLY=0
 while [ $# -gt 0 ]; do
     case $1 in
     --force) FORCE=1 ;;
@@ -61,6 +72,7 @@ while [ $# -gt 0 ]; do
         ONLY=$2
         shift ;;
     --only=*) ONLY=${1#--only=} ;;
+    --dbg-only) DBG_ONLY=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "build-guests: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
     esac
@@ -117,12 +129,33 @@ guest_complete() {
     return 0
 }
 
+# VALUE of KEY in a KEY=VALUE file (meta.env, dbg-stamp); empty if absent.
+kv_get() { sed -n "s/^$2=//p" "$1" 2>/dev/null | head -n 1; }
+
+DBG_FILES="truth/System.map-dbg truth/offsets-dwarf.txt"
+
+# The debug-package truth is there, from this DBG_FORMAT_VERSION and for
+# the very kernel package the guest runs.
+dbg_complete() {
+    d=$CACHE/$1
+    [ -f "$d/dbg-stamp" ] || return 1
+    [ "$(kv_get "$d/dbg-stamp" DBG_FORMAT_VERSION)" = "$DBG_FORMAT_VERSION" ] || return 1
+    [ "$(kv_get "$d/dbg-stamp" DBG_PKG)" = "$(kv_get "$d/meta.env" KERNEL_PKG)-dbg" ] || return 1
+    [ "$(kv_get "$d/dbg-stamp" DBG_PKG_VERSION)" = "$(kv_get "$d/meta.env" KERNEL_PKG_VERSION)" ] ||
+        return 1
+    for f in $DBG_FILES; do
+        [ -s "$d/$f" ] || return 1
+    done
+    return 0
+}
+
 # ------------------------------------------------------ cleanup and lock ---
 
 WORK=""
 QEMU_PID=""
 SHM_FILE=""
 OUTNEW="" # the half-built guest directory, removed if we do not finish
+DBG_DIR="" # the -dbg package and what was unpacked from it (~1 GB), always removed
 # Ends our QEMU (asked to quit already, or TERM'd now if FAST) and removes
 # its RAM file.  TERM before KILL: QEMU runs under timeout(1), which passes
 # TERM on but would orphan QEMU if it were killed itself.
@@ -146,6 +179,8 @@ cleanup() {
     stop_qemu fast
     [ -z "$OUTNEW" ] || rm -rf "$OUTNEW"
     OUTNEW=""
+    [ -z "$DBG_DIR" ] || rm -rf "$DBG_DIR"
+    DBG_DIR=""
     [ -z "$WORK" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -172,34 +207,63 @@ done
 
 TODO=""
 for g in $GUESTS; do
-    if [ "$FORCE" = 1 ] || ! guest_complete "$g"; then
+    if [ "$DBG_ONLY" = 1 ]; then
+        guest_complete "$g" || case " $DBG_GUESTS " in
+            *" $g "*) die "$g: no complete guest image in $CACHE/$g; build it first" \
+                "(sh $0 --only $g)" ;;
+        esac
+    elif [ "$FORCE" = 1 ] || ! guest_complete "$g"; then
         TODO="$TODO $g"
     else
         say "$g: up to date ($CACHE/$g)"
     fi
 done
-[ -n "$TODO" ] || exit 0
+
+# The debug-package step of the i386 guests: which of GUESTS need it.
+DBG_TODO=""
+for g in $GUESTS; do
+    case " $DBG_GUESTS " in *" $g "*) ;; *) continue ;; esac
+    case " $TODO " in
+    *" $g "*) DBG_TODO="$DBG_TODO $g" ;; # a rebuilt guest has none
+    *)
+        if [ "$FORCE" = 1 ] || ! dbg_complete "$g"; then
+            DBG_TODO="$DBG_TODO $g"
+        else
+            say "$g: debug-package truth up to date"
+        fi ;;
+    esac
+done
+[ -n "$TODO$DBG_TODO" ] || exit 0
 
 # ------------------------------------------------------------ host tools ---
 
-for t in "$HOST_CC" "$GUEST_CC" timeout cpio gzip tar md5sum dpkg-deb apt-get apt-cache; do
+for t in timeout tar dpkg-deb apt-get apt-cache; do
     command -v "$t" >/dev/null 2>&1 ||
         die "'$t' not found; install the packages listed in tests/guests/deps.sh"
 done
-for g in $TODO; do
-    guest_config "$g"
-    command -v "$QEMU" >/dev/null 2>&1 ||
-        die "'$QEMU' not found; install qemu-system-x86 (see tests/guests/deps.sh)"
-done
-
+[ -z "$DBG_TODO" ] || command -v pahole >/dev/null 2>&1 ||
+    die "'pahole' not found (it reads the i386 kernels' DWARF); install dwarves" \
+        "(see tests/guests/deps.sh)"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tinyvmi-guests.XXXXXX")
 mkdir -p "$WORK/bin" "$CACHE/debs" "$CACHE/kernels"
 
-CFLAGS_HELPER="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra"
-"$HOST_CC" $CFLAGS_HELPER -o "$WORK/bin/qmp-cmd" "$HERE/qmp-cmd.c" ||
-    die "cannot compile qmp-cmd.c with $HOST_CC"
-"$HOST_CC" $CFLAGS_HELPER -o "$WORK/bin/raw2lime" "$HERE/raw2lime.c" ||
-    die "cannot compile raw2lime.c with $HOST_CC"
+if [ -n "$TODO" ]; then
+    for t in "$HOST_CC" "$GUEST_CC" cpio gzip md5sum; do
+        command -v "$t" >/dev/null 2>&1 ||
+            die "'$t' not found; install the packages listed in tests/guests/deps.sh"
+    done
+    for g in $TODO; do
+        guest_config "$g"
+        command -v "$QEMU" >/dev/null 2>&1 ||
+            die "'$QEMU' not found; install qemu-system-x86 (see tests/guests/deps.sh)"
+    done
+
+    CFLAGS_HELPER="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra"
+    "$HOST_CC" $CFLAGS_HELPER -o "$WORK/bin/qmp-cmd" "$HERE/qmp-cmd.c" ||
+        die "cannot compile qmp-cmd.c with $HOST_CC"
+    "$HOST_CC" $CFLAGS_HELPER -o "$WORK/bin/raw2lime" "$HERE/raw2lime.c" ||
+        die "cannot compile raw2lime.c with $HOST_CC"
+fi
 
 # kcore-peek runs inside the guest, so it is static and of the guest's
 # architecture; -m32 needs gcc-multilib (or libc6-dev-i386 + lib32gcc-dev).
@@ -570,8 +634,163 @@ write_meta() {
     } > "$OUTNEW/meta.env"
 }
 
+# ------------------------------------------------- debug-package truth ---
+
+# The i386 kernels have text-only kallsyms and no BTF, so what TinyVMI
+# finds there by heuristics needs an independent source of truth: the
+# kernel's -dbg package (the link-time System.map and a vmlinux with
+# DWARF, ~760 MB).  Only two small derived files are kept; the package and
+# the 300 MB vmlinux are deleted at once (DBG_DIR, also on failure).
+
+# Members that must be in offsets-dwarf.txt (the ones the Linux layer
+# uses); module base/size are 6.1's core_layout, or 6.4's mem[0].
+DBG_MEMBERS="task_struct.tasks task_struct.pid task_struct.tgid task_struct.comm
+    task_struct.mm task_struct.real_parent mm_struct.pgd module.list module.name"
+
+# Checks System.map against the guest's own kallsyms: every text symbol
+# whose name occurs once in both lies at its map address plus one slide
+# (KASLR moves the whole i386 kernel by one offset).  Prints
+# "<matches> <mismatches> <slide>"; 32-bit addresses only (exact in awk).
+map_vs_kallsyms() { # System.map kallsyms.txt
+    awk '
+    function hex(s,    i, v) {
+        v = 0; s = tolower(s)
+        for (i = 1; i <= length(s); i++)
+            v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+        return v
+    }
+    FNR == NR { if (NF == 3) { m[$3] = $1; mt[$3] = $2; mc[$3]++ } next }
+    NF == 3 { k[$3] = $1; kt[$3] = $2; kc[$3]++ }
+    END {
+        if (!("_text" in m) || !("_text" in k)) { print "0 0 0"; exit }
+        slide = hex(k["_text"]) - hex(m["_text"])
+        good = bad = 0
+        for (s in k) {
+            if (kc[s] != 1 || mc[s] != 1 || (kt[s] != "T" && kt[s] != "t"))
+                continue
+            if (hex(k[s]) - hex(m[s]) == slide) good++
+            else bad++
+        }
+        printf "%d %d %d\n", good, bad, slide
+    }' "$1" "$2"
+}
+
+build_dbg() {
+    GUEST=$1
+    d=$CACHE/$GUEST
+    kpkg=$(kv_get "$d/meta.env" KERNEL_PKG)
+    kver=$(kv_get "$d/meta.env" KERNEL_PKG_VERSION)
+    darch=$(kv_get "$d/meta.env" DEB_ARCH)
+    [ -n "$kpkg" ] && [ -n "$kver" ] && [ -n "$darch" ] ||
+        die "$GUEST: meta.env lacks KERNEL_PKG, KERNEL_PKG_VERSION or DEB_ARCH"
+    dbg=$kpkg-dbg
+    release=${kpkg#linux-image-}
+    t0=$(now)
+    say "$GUEST: fetching $dbg $kver ($darch) for the full System.map and DWARF"
+    # Under the cache, not TMPDIR: ~1 GB, and /tmp may be a small tmpfs.
+    DBG_DIR=$CACHE/.dbg-$GUEST-$$
+    rm -rf "$DBG_DIR"
+    mkdir -p "$DBG_DIR/x"
+    # The exact version the guest runs: another build's DWARF would be
+    # wrong in exactly the way these files are meant to catch.
+    # (Its own log: apt_refresh quotes the first error of apt.log.)
+    if ! apt-get download --print-uris "$dbg:$darch=$kver" >"$WORK/dbg-uris" 2>"$WORK/dbg-apt.log"; then
+        apt_refresh "$darch" || true
+        apt-get download --print-uris "$dbg:$darch=$kver" >"$WORK/dbg-uris" 2>"$WORK/dbg-apt.log" || {
+            tail -n 5 "$WORK/dbg-apt.log" >&2
+            die "$GUEST: apt knows no $dbg:$darch version $kver (the guest's kernel);" \
+                "if Debian has moved on, rebuild the guest: sh $0 --force --only $GUEST"
+        }
+    fi
+    # shellcheck disable=SC2046 # 'URI' FILE SIZE HASH
+    set -- $(grep "^'[^ ]*' ${dbg}_" "$WORK/dbg-uris" | head -n 1)
+    [ $# -ge 3 ] || die "$GUEST: no download address for $dbg in apt's answer"
+    deb=$DBG_DIR/$2
+    size=$3
+    say "$GUEST: downloading $2 ($((size / 1048576)) MB, limit ${DBG_TIMEOUT}s: TINYVMI_DBG_TIMEOUT)"
+    (cd "$DBG_DIR" && timeout -k 10 "$DBG_TIMEOUT" apt-get download "$dbg:$darch=$kver") \
+        >"$WORK/dbg-apt.log" 2>&1 || {
+        tail -n 5 "$WORK/dbg-apt.log" >&2
+        die "$GUEST: downloading $dbg $kver failed or took over ${DBG_TIMEOUT}s"
+    }
+    [ "$(fsize "$deb")" -eq "$size" ] ||
+        die "$GUEST: $deb is $(fsize "$deb") bytes, apt said $size"
+    t1=$(now)
+
+    # Both files sit near the start of the data tarball: --occurrence lets
+    # tar stop once it has them (2-3 s instead of ~20 s of xz for all of
+    # it); dpkg-deb then dies of SIGPIPE, which is expected.
+    map=./usr/lib/debug/boot/System.map-$release
+    vml=./usr/lib/debug/boot/vmlinux-$release
+    dpkg-deb --fsys-tarfile "$deb" 2>"$WORK/dbg-dpkg.log" |
+        timeout -k 5 600 tar -x -C "$DBG_DIR/x" --occurrence=1 "$map" "$vml" 2>"$WORK/dbg-tar.log" || {
+        cat "$WORK/dbg-tar.log" >&2
+        die "$GUEST: cannot unpack $map and $vml from $deb"
+    }
+    rm -f "$deb"
+    [ -s "$DBG_DIR/x/$map" ] && [ -s "$DBG_DIR/x/$vml" ] ||
+        die "$GUEST: $map or $vml is empty in $deb"
+    t2=$(now)
+
+    # pahole -E writes nested structs out with offsets from the outer
+    # struct's start; pahole-offsets.awk turns that into dotted paths.
+    timeout -k 5 300 pahole -E -C task_struct,mm_struct,module "$DBG_DIR/x/$vml" \
+        >"$DBG_DIR/pahole.txt" 2>"$WORK/pahole.log" || {
+        tail -n 5 "$WORK/pahole.log" >&2
+        die "$GUEST: pahole failed on $vml"
+    }
+    off=$DBG_DIR/offsets-dwarf.txt
+    {
+        echo "# $dbg $kver: pahole -E -C task_struct,mm_struct,module on its vmlinux"
+        echo "# <struct>.<member path> <offset> <size>, decimal bytes; <struct> 0 <size> for the struct"
+        awk -f "$HERE/pahole-offsets.awk" "$DBG_DIR/pahole.txt"
+    } >"$off" || die "$GUEST: cannot derive offsets from pahole's output"
+    for m in $DBG_MEMBERS task_struct mm_struct module; do
+        [ "$(grep -c "^$m [0-9][0-9]* [0-9][0-9]*\$" "$off")" -eq 1 ] ||
+            die "$GUEST: '$m' is not exactly once in pahole's output ($DBG_DIR/pahole.txt)"
+    done
+    grep -Eq '^module\.(core_layout|mem)\.base ' "$off" &&
+        grep -Eq '^module\.(core_layout|mem)\.size ' "$off" ||
+        die "$GUEST: pahole shows neither module.core_layout nor module.mem base/size"
+
+    # The map must be this guest's kernel: its text symbols at kallsyms'
+    # addresses less one slide; and it must have the data symbols that
+    # kallsyms lacks, which are what it is for.
+    # shellcheck disable=SC2046 # three numbers
+    set -- $(map_vs_kallsyms "$DBG_DIR/x/$map" "$d/truth/kallsyms.txt")
+    [ "${1:-0}" -ge 1000 ] && [ "${2:-1}" -eq 0 ] ||
+        die "$GUEST: $map does not match the guest's kallsyms" \
+            "(${1:-0} text symbols agree, ${2:-?} do not)"
+    for s in init_task linux_banner init_mm swapper_pg_dir; do
+        grep -q " $s\$" "$DBG_DIR/x/$map" || die "$GUEST: no $s in $map"
+    done
+    t3=$(now)
+
+    cp "$DBG_DIR/x/$map" "$d/truth/System.map-dbg.new" &&
+        mv "$d/truth/System.map-dbg.new" "$d/truth/System.map-dbg" &&
+        cp "$off" "$d/truth/offsets-dwarf.txt.new" &&
+        mv "$d/truth/offsets-dwarf.txt.new" "$d/truth/offsets-dwarf.txt" ||
+        die "$GUEST: cannot write the debug-package truth into $d/truth"
+    {
+        echo "DBG_FORMAT_VERSION=$DBG_FORMAT_VERSION"
+        echo "DBG_PKG=$dbg"
+        echo "DBG_PKG_VERSION=$kver"
+        echo "DBG_SECONDS=$((t3 - t0))"
+        echo "DBG_BUILT_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    } >"$d/dbg-stamp.new" && mv "$d/dbg-stamp.new" "$d/dbg-stamp" ||
+        die "$GUEST: cannot write $d/dbg-stamp"
+    rm -rf "$DBG_DIR"
+    DBG_DIR=""
+    say "$GUEST: debug-package truth in $((t3 - t0))s (download $((t1 - t0))s," \
+        "unpack $((t2 - t1))s, pahole and checks $((t3 - t2))s; $1 text symbols agree" \
+        "with kallsyms, KASLR slide $(printf 0x%x "$3"))"
+}
+
 total0=$(now)
 for g in $TODO; do
     build_guest "$g"
+done
+for g in $DBG_TODO; do
+    build_dbg "$g"
 done
 say "all done in $(($(now) - total0))s"

@@ -22,9 +22,10 @@ set -eu
 # cpio gzip        the guests' initramfs
 # xz-utils zstd    only if a kernel package ships compressed modules
 # util-linux       flock (cache lock) and fallocate (sparse core.elf)
+# dwarves          pahole: the i386 kernels' DWARF -> truth/offsets-dwarf.txt
 # apt dpkg tar coreutils grep sed   usually there already
 PACKAGES="qemu-system-x86 gcc libc6-dev gcc-multilib cpio gzip xz-utils zstd
-util-linux apt dpkg tar coreutils grep sed"
+util-linux dwarves apt dpkg tar coreutils grep sed"
 
 case ${1:---list} in
 --list)
