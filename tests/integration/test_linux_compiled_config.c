@@ -77,6 +77,22 @@ static void test_compiled_in_sysmap(void)
     free(map);
 }
 
+/* A wrong linux_pgd would list every user process without a page table;
+ * init refuses it, naming the key. */
+static void test_wrong_pgd_offset_is_refused(void)
+{
+    char path[4096];
+    vmi_instance_t vmi = NULL;
+    vmi_init_error_t e;
+    guest_path(guest, "core.elf", path, sizeof(path));
+    CHECK(vmi_init_complete(&vmi, path, VMI_INIT_DOMAINNAME, NULL, VMI_CONFIG_STRING,
+                            "ostype = Linux; linux_pgd = 0x8", &e) == VMI_FAILURE);
+    CHECK(vmi == NULL);
+    CHECK(strstr(tvmi_init_errmsg(), "linux_pgd = 0x8 (config)") != NULL);
+    if (vmi)
+        vmi_destroy(vmi);
+}
+
 int main(void)
 {
     for (int g = 0; g < GUEST_COUNT; g++) {
@@ -88,6 +104,7 @@ int main(void)
         }
         printf("-- %s\n", guest);
         TEST_RUN(test_compiled_in_sysmap);
+        TEST_RUN(test_wrong_pgd_offset_is_refused);
     }
     TEST_DONE();
 }

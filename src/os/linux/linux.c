@@ -103,6 +103,34 @@ static void runtime_slide(lx_state_t *st)
         st->kaslr = text - link;
 }
 
+/* The first task after init_task is pid 1, a user process: its page table
+ * must map the kernel exactly as the kernel's own table does.  This checks
+ * linux_mm and linux_pgd, which would otherwise go wrong silently (every
+ * user process listed without a page table).  A damaged task ring is left
+ * to the walk, which reports it with what it read. */
+static status_t check_first_process(vmi_instance_t vmi, lx_state_t *st)
+{
+    addr_t next, task, mm, dtb, pa_user, pa_kernel;
+
+    if (lx_read_ptr(vmi, st, st->init_task + st->off[LX_OFF_TASKS], &next) != VMI_SUCCESS)
+        return VMI_SUCCESS;
+    task = next - st->off[LX_OFF_TASKS];
+    if (task == st->init_task ||
+        lx_read_ptr(vmi, st, task + st->off[LX_OFF_MM], &mm) != VMI_SUCCESS || !mm)
+        return VMI_SUCCESS;
+    if (lx_mm_to_dtb(vmi, st, mm, &dtb) == VMI_SUCCESS &&
+        vmi_pagetable_lookup(vmi, dtb, st->init_task, &pa_user) == VMI_SUCCESS &&
+        lx_kv2p(vmi, st, st->init_task, &pa_kernel) == VMI_SUCCESS && pa_user == pa_kernel)
+        return VMI_SUCCESS;
+    core_error(vmi, "the first process (task_struct 0x%llx, mm 0x%llx) has no page table that "
+                    "maps the kernel through linux_mm = 0x%llx (%s) and linux_pgd = 0x%llx (%s): "
+                    "these offsets do not fit this guest",
+               (unsigned long long)task, (unsigned long long)mm,
+               (unsigned long long)st->off[LX_OFF_MM], lx_src_name(st->off_src[LX_OFF_MM]),
+               (unsigned long long)st->off[LX_OFF_PGD], lx_src_name(st->off_src[LX_OFF_PGD]));
+    return VMI_FAILURE;
+}
+
 static status_t lx_init(vmi_instance_t vmi, void **state)
 {
     lx_state_t *st = calloc(1, sizeof(*st));
@@ -137,6 +165,11 @@ static status_t lx_init(vmi_instance_t vmi, void **state)
                         "the symbols (%s) or linux_name do not fit this guest",
                    (unsigned long long)st->init_task, comm,
                    (unsigned long long)st->off[LX_OFF_NAME], st->sym_source);
+        lx_destroy(st);
+        return VMI_FAILURE;
+    }
+
+    if (check_first_process(vmi, st) != VMI_SUCCESS) {
         lx_destroy(st);
         return VMI_FAILURE;
     }

@@ -164,6 +164,9 @@ typedef enum lx_src {
     LX_SRC_DEFAULT,
 } lx_src_t;
 
+/* "config", "BTF", "heuristic"...: where an offset came from (offsets.c). */
+const char *lx_src_name(lx_src_t src);
+
 /* ==== The layer's state ==== */
 typedef struct lx_state {
     unsigned width;           /* 4 or 8 */

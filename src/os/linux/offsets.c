@@ -32,6 +32,11 @@ const lx_off_desc_t lx_off_desc[LX_OFF_COUNT] = {
 
 static const char *const src_name[] = { "none", "config", "BTF", "heuristic", "default" };
 
+const char *lx_src_name(lx_src_t src)
+{
+    return (unsigned)src < sizeof(src_name) / sizeof(src_name[0]) ? src_name[src] : "?";
+}
+
 /* "linux_tasks:BTF linux_mm:BTF ...", for vmi-linux-offsets: the process
  * offsets under one key at start-up, the module offsets (found on first use)
  * under another, since a published value is never replaced. */
