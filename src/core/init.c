@@ -408,6 +408,15 @@ static status_t init_common(vmi_instance_t *out, bool detect, vmi_mode_t mode,
     }
     if (open_driver(vmi, &stage) != VMI_SUCCESS)
         goto fail;
+    {
+        uint64_t v = 0;
+        if (config_get(vmi->config, "page_cache") &&
+            !config_get_u64(vmi->config, "page_cache", &v, &vmi->err)) {
+            stage = VMI_INIT_ERROR_DRIVER;
+            goto fail;
+        }
+        vmi->via_page_cache = !vmi->drv->map || v != 0;
+    }
     if (setup_paging(vmi) != VMI_SUCCESS) {
         stage = VMI_INIT_ERROR_PAGING;
         goto fail;

@@ -41,8 +41,10 @@ struct vmi_instance {
     /* Translations: (page-table root, virtual page) -> physical page. */
     util_lru_t *v2p;
     uint64_t v2p_hits, v2p_misses;
-    /* Copies of physical pages, for drivers that cannot map memory. */
+    /* Copies of physical pages, for drivers that cannot map memory (or all
+     * drivers, with config page_cache = 1). */
     util_lru_t *pages;
+    bool via_page_cache;
     uint64_t page_hits, page_misses;
     util_lru_t *pidcache;      /* pid -> dtb */
     util_hash_t *symcache;     /* "base:pid:name" -> addr_t */

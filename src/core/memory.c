@@ -3,7 +3,9 @@
  *
  * Drivers that map guest memory (images) are read in place.  Others are read
  * a page at a time into the page cache, so repeated page-table walks over a
- * live target do not cross into the hypervisor for every entry.
+ * live target do not cross into the hypervisor for every entry.  Config
+ * `page_cache = 1` sends a mapping driver through the cache too, so the
+ * cache's path is tested on real images before live drivers need it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +77,7 @@ status_t core_read_pa(vmi_instance_t vmi, addr_t pa, void *buf, size_t len, size
                    (unsigned long long)pa);
         return VMI_FAILURE;
     }
-    if (vmi->drv->map)
+    if (!vmi->via_page_cache)
         rc = vmi->drv->read(vmi->drv_state, pa, buf, len, done, &vmi->err);
     else
         rc = read_via_cache(vmi, pa, buf, len, done, &vmi->err);
@@ -92,7 +94,7 @@ status_t core_read_entry(void *ctx, addr_t pa, unsigned size, uint64_t *value,
     uint64_t v = 0;
     size_t done;
 
-    if (vmi->drv->map) {
+    if (!vmi->via_page_cache) {
         p = vmi->drv->map(vmi->drv_state, pa, size, err);
         if (!p)
             return VMI_FAILURE;

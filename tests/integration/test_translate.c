@@ -34,7 +34,7 @@ static page_mode_t pm_of(unsigned levels)
 
 /* What an image without register state is told: the guest's own CR3 and
  * mode, its CR3 alone (as a LibVMI config would give kpgd), or nothing. */
-typedef enum { TELL_NOTHING, TELL_CR3_AND_MODE, TELL_CR3 } tell_t;
+typedef enum { TELL_NOTHING, TELL_CR3_AND_MODE, TELL_CR3, TELL_CR3_AND_MODE_CACHED } tell_t;
 
 static vmi_instance_t open_image(const char *g, const char *file, tell_t tell)
 {
@@ -47,6 +47,9 @@ static vmi_instance_t open_image(const char *g, const char *file, tell_t tell)
     guest_meta(g, "PAGING", paging, sizeof(paging));
     if (tell == TELL_CR3_AND_MODE)
         snprintf(cfg, sizeof(cfg), "ostype = none; pagemode = %s; kpgd = %s", paging, cr3);
+    else if (tell == TELL_CR3_AND_MODE_CACHED) /* through a small page cache */
+        snprintf(cfg, sizeof(cfg), "ostype = none; pagemode = %s; kpgd = %s; page_cache = 1; "
+                                   "page_cache_size = 16", paging, cr3);
     else if (tell == TELL_CR3)
         snprintf(cfg, sizeof(cfg), "ostype = none; kpgd = %s", cr3);
     else
@@ -178,6 +181,27 @@ static void test_banner_physical(void)
     free(version);
 }
 
+/* With the page cache in the path (as live targets will have it), the same
+ * bytes come back, the cache stays within its bound, and a flush empties it. */
+static void test_page_cache_path(void)
+{
+    tvmi_cache_stats_t st;
+    unsigned char buf[64];
+    guest_peek_t *peeks;
+    size_t n = guest_kcore_peeks(guest, &peeks);
+    for (size_t i = 0; i < n; i++)
+        vmi_read_va(vmi, peeks[i].addr, 0, peeks[i].len, buf, NULL);
+    free(peeks);
+    tvmi_get_cache_stats(vmi, &st);
+    CHECK(st.page_misses > 0);
+    CHECK(st.page_hits > 0); /* page-table pages are shared by many walks */
+    CHECK_EQ_U64(st.page_capacity, 16);
+    CHECK(st.page_entries > 0 && st.page_entries <= 16);
+    vmi_pagecache_flush(vmi);
+    tvmi_get_cache_stats(vmi, &st);
+    CHECK_EQ_U64(st.page_entries, 0);
+}
+
 static void test_elf_registers(void)
 {
     uint64_t cr3 = 0, cr4 = 0;
@@ -213,6 +237,7 @@ int main(void)
         { "ram.raw", TELL_CR3_AND_MODE, " (pagemode and kpgd from the guest's registers)" },
         { "ram.lime", TELL_CR3_AND_MODE, " (pagemode and kpgd from the guest's registers)" },
         { "ram.raw", TELL_CR3, " (kpgd only: the mode is judged from that root)" },
+        { "ram.raw", TELL_CR3_AND_MODE_CACHED, " (through a 16-page page cache)" },
         { "ram.raw", TELL_NOTHING, " (zero configuration: scanned)" },
         { "ram.lime", TELL_NOTHING, " (zero configuration: scanned)" },
     };
@@ -242,6 +267,8 @@ int main(void)
             TEST_RUN(test_memsize);
             if (!strcmp(format, "core.elf"))
                 TEST_RUN(test_elf_registers);
+            if (formats[f].tell == TELL_CR3_AND_MODE_CACHED)
+                TEST_RUN(test_page_cache_path);
             vmi_destroy(vmi);
         }
     }
