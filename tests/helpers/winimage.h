@@ -11,7 +11,8 @@
  * from their PDBs as published in header dumps), the _LDR_DATA_TABLE_ENTRY
  * layout every Windows of a width shares, UNICODE_STRINGs, a kernel PE
  * image with sections, exports and a CodeView RSDS record, a KDBG block
- * (encoded, i.e. without its tag, for Windows 10, as real ones are), the
+ * (on Windows 10 encoded with KiWaitNever / KiWaitAlways as the kernel
+ * does without a debugger, so without a visible tag), the
  * System process and others each with their own page tables (kernel half
  * shared, self-map entry as Windows keeps it), and a loaded-module list.
  * What is not real: the GUIDs (invented, and matched by the ISF files in
@@ -617,6 +618,30 @@ WI_FN uint64_t wi_sx(const wi_image_t *w, uint64_t v)
     return v;
 }
 
+/* The keys planted in the Windows 10 image (KiWaitNever, KiWaitAlways). */
+#define WI_KEY_NEVER  0x5b27a5e1d04c7a33ULL
+#define WI_KEY_ALWAYS 0xc1d3f4a9e8b7d6c5ULL
+
+/* One 64-bit word of the KDBG as Windows 8+ x64 encodes it when booted
+ * without a debugger (KdEncodeDataBlock, as the public write-ups on the
+ * decompiled kernel describe it):
+ *   enc = Never ^ ror64(&KdpDataBlockEncoded ^ bswap64(Always ^ plain), Never & 63)
+ * The address mixed in is that of the KdpDataBlockEncoded flag, not the
+ * block's.  Written independently of src/os/windows/kdbg.c's decoder so
+ * that the test compares two implementations. */
+WI_FN uint64_t wi_kdbg_encode(uint64_t plain, uint64_t never, uint64_t always,
+                              uint64_t flag_va)
+{
+    uint64_t v = always ^ plain, sw = 0;
+    for (int i = 0; i < 8; i++)
+        sw = (sw << 8) | ((v >> (8 * i)) & 0xff);
+    v = flag_va ^ sw;
+    unsigned r = (unsigned)(never & 63);
+    if (r)
+        v = (v >> r) | (v << (64 - r));
+    return never ^ v;
+}
+
 /* Build the whole image in memory (w->mem, WI_MEMSIZE bytes of physical
  * memory) with one hostile change, or none. */
 WI_FN void wi_build(wi_image_t *w, const wi_layout_t *L, wi_hostile_t hostile)
@@ -766,31 +791,33 @@ WI_FN void wi_build(wi_image_t *w, const wi_layout_t *L, wi_hostile_t hostile)
     wi_wptr(w, prev, w->ps_loaded);
     wi_wptr(w, w->ps_loaded + L->ptr, prev);
 
-    /* The kernel debugger data block. */
+    /* The kernel debugger data block: written plain, then, on Windows 10,
+     * encoded in place as the kernel does at boot without a debugger
+     * (wi_kdbg_encode). */
     w->kdbg = L->kbase + WI_KDBG;
+    uint64_t list = L->kbase + WI_DATA + 0xf0; /* KdpDebuggerDataListHead */
+    wi_w64(w, list, wi_sx(w, w->kdbg));
+    wi_w64(w, list + 8, wi_sx(w, w->kdbg));
+    wi_w64(w, w->kdbg, wi_sx(w, list));
+    wi_w64(w, w->kdbg + 8, wi_sx(w, list));
+    wi_write(w, w->kdbg + 0x10, "KDBG", 4);
+    wi_w32(w, w->kdbg + 0x14, L->kdbg_size);
+    wi_w64(w, w->kdbg + 0x18, wi_sx(w, L->kbase));
+    wi_w64(w, w->kdbg + 0x48, wi_sx(w, w->ps_loaded));
+    wi_w64(w, w->kdbg + 0x50, wi_sx(w, w->ps_active));
     if (L->kdbg_encoded) {
-        /* Windows 10 without a debugger: scrambled, no visible tag. */
-        uint64_t x = 0x9e3779b97f4a7c15ULL;
-        for (uint32_t off = 0; off < L->kdbg_size; off += 8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            wi_w64(w, w->kdbg + off, x);
-        }
-        wi_w64(w, L->kbase + WI_WAITNEVER, 0x5b27a5e1d04c7a33ULL);
-        wi_w64(w, L->kbase + WI_WAITALWAYS, 0xc1d3f4a9e8b7d6c5ULL);
+        /* Boot-random keys in the real kernel; fixed here.  KiWaitNever's
+         * low six bits (the rotation) are 0x33 & 63 = 51. */
+        wi_w64(w, L->kbase + WI_WAITNEVER, WI_KEY_NEVER);
+        wi_w64(w, L->kbase + WI_WAITALWAYS, WI_KEY_ALWAYS);
         wi_w64(w, L->kbase + WI_KDPENC, 1);
-    } else {
-        uint64_t list = L->kbase + WI_DATA + 0xf0; /* KdpDebuggerDataListHead */
-        wi_w64(w, list, wi_sx(w, w->kdbg));
-        wi_w64(w, list + 8, wi_sx(w, w->kdbg));
-        wi_w64(w, w->kdbg, wi_sx(w, list));
-        wi_w64(w, w->kdbg + 8, wi_sx(w, list));
-        wi_write(w, w->kdbg + 0x10, "KDBG", 4);
-        wi_w32(w, w->kdbg + 0x14, L->kdbg_size);
-        wi_w64(w, w->kdbg + 0x18, wi_sx(w, L->kbase));
-        wi_w64(w, w->kdbg + 0x48, wi_sx(w, w->ps_loaded));
-        wi_w64(w, w->kdbg + 0x50, wi_sx(w, w->ps_active));
+        for (uint32_t off = 0; off + 8 <= L->kdbg_size; off += 8) {
+            uint64_t pa;
+            if (!wi_v2p(w, w->sys_root, w->kdbg + off, &pa))
+                wi_die("KDBG unmapped");
+            wi_put(w, pa, wi_kdbg_encode(wi_get(w, pa, 8), WI_KEY_NEVER, WI_KEY_ALWAYS,
+                                         L->kbase + WI_KDPENC), 8);
+        }
     }
 
     /* Process page tables: the shared kernel half, and a user page each

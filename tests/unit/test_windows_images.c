@@ -202,15 +202,12 @@ static void check_image(vmi_instance_t vmi, const wi_image_t *w, const char *wha
     CHECK_EQ_U64(v, L->ep_pid);
     CHECK(vmi_get_offset(vmi, "win_pname", &v) == VMI_SUCCESS);
     CHECK_EQ_U64(v, L->ep_name);
-    if (L->kdbg_encoded) {
-        /* Windows 10 keeps its KDBG encoded: the layer must not claim it. */
-        CHECK(vmi_get_offset(vmi, "win_kdvb", &v) == VMI_FAILURE);
-    } else {
-        CHECK(vmi_get_offset(vmi, "win_kdvb", &v) == VMI_SUCCESS);
-        CHECK_EQ_U64(v, w->kdbg);
-        CHECK(vmi_get_offset(vmi, "win_kdbg", &v) == VMI_SUCCESS);
-        CHECK_EQ_U64(v, WI_KDBG);
-    }
+    /* The KDBG; Windows 10's is encoded and decoded with the profile's
+     * KiWaitNever / KiWaitAlways / KdpDataBlockEncoded. */
+    CHECK(vmi_get_offset(vmi, "win_kdvb", &v) == VMI_SUCCESS);
+    CHECK_EQ_U64(v, w->kdbg);
+    CHECK(vmi_get_offset(vmi, "win_kdbg", &v) == VMI_SUCCESS);
+    CHECK_EQ_U64(v, WI_KDBG);
     CHECK(vmi_get_offset(vmi, "win_sysproc", &v) == VMI_SUCCESS);
     addr_t sys_pa;
     CHECK(vmi_translate_kv2p(vmi, w->procs[0].eprocess, &sys_pa) == VMI_SUCCESS);
@@ -321,10 +318,16 @@ static void test_without_profile(void)
         CHECK(vmi != NULL);
         if (vmi) {
             if (L->kdbg_encoded) {
-                /* No readable KDBG and no profile: the list head is unknown. */
+                /* An encoded KDBG and no profile to decode it with: the
+                 * list head is unknown, and the reason says what is needed. */
                 plist_t l = { .n = 0 };
                 CHECK(tvmi_process_foreach(vmi, collect_proc, &l) == VMI_FAILURE);
                 CHECK(strstr(tvmi_errmsg(vmi), "PsActiveProcessHead is unknown") != NULL);
+                CHECK(strstr(tvmi_errmsg(vmi), "needs KiWaitNever, KiWaitAlways and "
+                                               "KdpDataBlockEncoded from a profile") != NULL);
+                addr_t v;
+                CHECK(vmi_get_offset(vmi, "win_kdvb", &v) == VMI_FAILURE);
+                CHECK(strstr(tvmi_errmsg(vmi), "from a profile") != NULL);
             } else {
                 check_processes(vmi, &w, L->name, false);
                 check_modules(vmi, &w, L->name);
@@ -373,6 +376,131 @@ static void test_without_profile(void)
         CHECK(vmi == NULL);
         CHECK(strstr(tvmi_init_errmsg(), "config win_ntoskrnl = 0x123000") != NULL);
         vmi_destroy(vmi);
+        unlink(path);
+        wi_free(&w);
+    }
+}
+
+/* A copy of layout L's profile with each symbol in hide renamed (so the
+ * profile lacks it), written to the temp directory as out. */
+static bool profile_without(const wi_layout_t *L, const char *const *hide, size_t nhide,
+                            char *out, size_t size)
+{
+    char src[700];
+    snprintf(src, sizeof(src), "%s/%s", datadir, L->isf);
+    snprintf(out, size, "%s/%s-less.json", tmpdir, L->name);
+    FILE *f = fopen(src, "rb");
+    if (!f)
+        return false;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* In the symbol table, not among the structures' members. */
+    char *syms = strstr(buf, "\"symbols\": {");
+    if (!syms)
+        return false;
+    for (size_t i = 0; i < nhide; i++) {
+        char key[96];
+        snprintf(key, sizeof(key), "\"%s\": {", hide[i]);
+        char *at = strstr(syms, key);
+        if (!at)
+            return false;
+        at[1] = 'X'; /* same length: "PsActive..." becomes "XsActive..." */
+    }
+    f = fopen(out, "wb");
+    if (!f)
+        return false;
+    bool ok = fwrite(buf, 1, n, f) == n;
+    return fclose(f) == 0 && ok;
+}
+
+/* Windows 10's KDBG is encoded (the generator encodes it as the kernel
+ * does): decoded with the profile's keys, its PsActiveProcessHead and
+ * PsLoadedModuleList are what the generator planted, even when the
+ * profile does not name them (nor, with a search that decodes, the block
+ * itself).  A wrong KiWaitNever makes decoding fail with the reason. */
+static void test_encoded_kdbg(void)
+{
+    static const char *const heads[] = { "PsActiveProcessHead", "PsLoadedModuleList",
+                                         "KdDebuggerDataBlock" };
+    for (size_t li = 0; li < WI_NLAYOUTS; li++) {
+        const wi_layout_t *L = &wi_layouts[li];
+        if (!L->kdbg_encoded)
+            continue;
+        /* The generator's block, read back and decoded here, is a KDBG. */
+        wi_image_t w;
+        char path[600], isf[700], cfg[1600];
+        for (int f = 0; f < F_COUNT; f++) {
+            if (!make_image(L, f, WI_SANE, &w, path, sizeof(path))) {
+                CHECK(0);
+                wi_free(&w);
+                continue;
+            }
+            uint64_t pa = 0;
+            CHECK(wi_v2p(&w, w.sys_root, w.kdbg + 0x10, &pa));
+            CHECK(memcmp(w.mem + pa, "KDBG", 4) != 0); /* no visible tag */
+            /* The tag word (Size << 32 | "KDBG") as the kernel's formula
+             * gives it, worked out apart from both the generator and
+             * kdbg.c. */
+            CHECK_EQ_U64(wi_get(&w, pa, 8), 0xfa92d12f3e3c541eULL);
+            for (size_t nhide = 2; nhide <= 3; nhide++) {
+                CHECK(profile_without(L, heads, nhide, isf, sizeof(isf)));
+                snprintf(cfg, sizeof(cfg), "volatility_ist = \"%s\";", isf);
+                vmi_instance_t vmi = open_image(path, cfg);
+                if (!vmi)
+                    fprintf(stderr, "  %s: %s\n", L->name, tvmi_init_errmsg());
+                CHECK(vmi != NULL);
+                if (!vmi)
+                    continue;
+                addr_t v = 0;
+                CHECK(vmi_get_offset(vmi, "win_kdvb", &v) == VMI_SUCCESS);
+                CHECK_EQ_U64(v, w.kdbg);
+                /* The list heads came from the decoded block. */
+                check_processes(vmi, &w, L->name, true);
+                check_modules(vmi, &w, L->name);
+                vmi_destroy(vmi);
+                unlink(isf);
+            }
+            unlink(path);
+            wi_free(&w);
+        }
+
+        /* A wrong KiWaitNever (one bit: the rotation changes too). */
+        wi_build(&w, L, WI_SANE);
+        uint64_t pa = 0;
+        CHECK(wi_v2p(&w, w.sys_root, L->kbase + WI_WAITNEVER, &pa));
+        w.mem[pa] ^= 1;
+        snprintf(path, sizeof(path), "%s/%s-badkey.raw", tmpdir, L->name);
+        CHECK(wi_write_raw(&w, path));
+        isf_config(L, cfg, sizeof(cfg), NULL);
+        vmi_instance_t vmi = open_image(path, cfg);
+        CHECK(vmi != NULL);
+        if (vmi) {
+            /* The profile's symbols still give the lists; the KDBG is not
+             * taken, and says why. */
+            addr_t v = 0;
+            check_processes(vmi, &w, L->name, true);
+            CHECK(vmi_get_offset(vmi, "win_kdvb", &v) == VMI_FAILURE);
+            CHECK(strstr(tvmi_errmsg(vmi), "decoded with KiWaitNever") != NULL);
+            CHECK(strstr(tvmi_errmsg(vmi), "is not valid") != NULL);
+            vmi_destroy(vmi);
+        }
+        CHECK(profile_without(L, heads, 2, isf, sizeof(isf)));
+        snprintf(cfg, sizeof(cfg), "volatility_ist = \"%s\";", isf);
+        vmi = open_image(path, cfg);
+        CHECK(vmi != NULL);
+        if (vmi) {
+            plist_t l = { .n = 0 };
+            CHECK(tvmi_process_foreach(vmi, collect_proc, &l) == VMI_FAILURE);
+            CHECK(strstr(tvmi_errmsg(vmi), "PsActiveProcessHead is unknown") != NULL);
+            CHECK(strstr(tvmi_errmsg(vmi), "decoded with KiWaitNever") != NULL);
+            mlist_t m = { .n = 0 };
+            CHECK(tvmi_module_foreach(vmi, collect_mod, &m) == VMI_FAILURE);
+            CHECK(strstr(tvmi_errmsg(vmi), "PsLoadedModuleList is unknown") != NULL);
+            vmi_destroy(vmi);
+        }
+        unlink(isf);
         unlink(path);
         wi_free(&w);
     }
@@ -927,6 +1055,7 @@ int main(void)
     }
     TEST_RUN(test_layouts);
     TEST_RUN(test_without_profile);
+    TEST_RUN(test_encoded_kdbg);
     TEST_RUN(test_cyclic_list);
     TEST_RUN(test_bad_pe);
     TEST_RUN(test_dump_header_hints);

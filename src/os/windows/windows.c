@@ -166,7 +166,10 @@ static status_t win_get_offset(vmi_instance_t vmi, void *state, const char *name
         return VMI_FAILURE;
     }
     if (v == WIN_UNKNOWN) {
-        core_error(vmi, "offset %s is unknown for this guest", name);
+        bool kd = !strcmp(name, "win_kdvb") || !strcmp(name, "win_kdbg");
+        /* An encoded KDBG that could not be decoded says why. */
+        core_error(vmi, "offset %s is unknown for this guest%s%s", name,
+                   kd && st->note_kdbg_enc[0] ? ": " : "", kd ? st->note_kdbg_enc : "");
         return VMI_FAILURE;
     }
     *off = v;

@@ -78,6 +78,13 @@ typedef struct win_state {
     pe_codeview_t cv;
 
     addr_t kdbg;                 /* KdDebuggerDataBlock VA, 0 when unknown */
+    /* The block at kdbg was encoded (Windows 8+ x64): kdbg_plain holds its
+     * head decoded and checked, and win_kdbg_field reads from there. */
+    bool kdbg_decoded;
+    uint8_t kdbg_plain[KDBG_MIN_SIZE];
+    /* Why an encoded block was not decoded ("" when it was, or none was
+     * met), so that "X is unknown" can say so (kdbg.c). */
+    char note_kdbg_enc[WIN_NOTE_MAX];
     addr_t ps_active;            /* PsActiveProcessHead VA, 0 when unknown */
     addr_t ps_loaded;            /* PsLoadedModuleList VA, 0 when unknown */
     addr_t sysproc;              /* the System process's EPROCESS VA, or 0 */
@@ -140,8 +147,12 @@ void win_kernel_pe(vmi_instance_t vmi, const win_state_t *st, pe_image_t *img,
 bool win_is_kernel_pdb(const char *name);
 
 /* ==== kdbg.c ==== */
-/* Check the block at va: tag, size and (if kbase is known) KernBase. */
+/* Check the block at va as it lies in memory: tag, size and (if kbase is
+ * known) KernBase. */
 bool win_kdbg_valid(vmi_instance_t vmi, win_state_t *st, addr_t va);
+/* One encoded 64-bit word of the block decoded with the kernel's keys
+ * (KiWaitNever, KiWaitAlways) and the address of KdpDataBlockEncoded. */
+uint64_t win_kdbg_decode_word(uint64_t enc, uint64_t never, uint64_t always, addr_t flag_va);
 /* The block named by what the user gave (win_kdvb, already checked by
  * kernel.c; the profile's KdDebuggerDataBlock; win_kdbg), and the list
  * heads from it where still unknown. */
@@ -149,6 +160,8 @@ void win_kdbg_configured(vmi_instance_t vmi, win_state_t *st);
 /* Otherwise the block the crash dump header names, else a search of the
  * kernel image; then the list heads from it where still unknown. */
 void win_kdbg_search(vmi_instance_t vmi, win_state_t *st);
+/* A 64-bit field of the block at kdbg (decoded when kdbg is st->kdbg and
+ * was encoded); 32-bit kernels' sign-extended pointers are checked. */
 status_t win_kdbg_field(vmi_instance_t vmi, win_state_t *st, addr_t kdbg, unsigned off,
                         addr_t *out);
 
