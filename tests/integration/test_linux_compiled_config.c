@@ -69,12 +69,45 @@ static void test_compiled_in_sysmap(void)
     CHECK_EQ_U64(vmi_get_ostype(vmi), VMI_OS_LINUX);
     CHECK(vmi_translate_ksym2v(vmi, "_text", &va) == VMI_SUCCESS);
     CHECK_EQ_U64(va, guest_kallsyms(guest, "_text"));
+    /* The banner the layer reports is the kernel's own (memory holds
+     * other "Linux version" copies that differ). */
+    if (guest_kallsyms(guest, "linux_banner")) {
+        char *version = guest_slurp(guest, "truth/version.txt");
+        if (version) {
+            version[strcspn(version, "\n")] = '\0';
+            CHECK_STREQ(tvmi_get_config(vmi, "linux_banner"), version);
+            free(version);
+        }
+    }
     CHECK(tvmi_process_foreach(vmi, on_proc, &seen) == VMI_SUCCESS);
     CHECK(seen.init_found);
     CHECK(seen.count > 10);
     vmi_destroy(vmi);
     free(cfg);
     free(map);
+}
+
+/* With no configuration at all, the banner the layer reports is the
+ * kernel's own linux_banner (guest memory holds other "Linux version"
+ * copies that differ, and a scan meets one of those first). */
+static void test_zero_config_banner(void)
+{
+    char path[4096];
+    vmi_instance_t vmi = NULL;
+    vmi_init_error_t e;
+    char *version;
+    if (!guest_kallsyms(guest, "linux_banner"))
+        return; /* i386 kallsyms name no data symbols */
+    version = guest_slurp(guest, "truth/version.txt");
+    guest_path(guest, "core.elf", path, sizeof(path));
+    CHECK(vmi_init_complete(&vmi, path, VMI_INIT_DOMAINNAME, NULL, VMI_CONFIG_STRING, "",
+                            &e) == VMI_SUCCESS);
+    if (vmi && version) {
+        version[strcspn(version, "\n")] = '\0';
+        CHECK_STREQ(tvmi_get_config(vmi, "linux_banner"), version);
+    }
+    vmi_destroy(vmi);
+    free(version);
 }
 
 /* A wrong linux_pgd would list every user process without a page table;
@@ -105,6 +138,7 @@ int main(void)
         printf("-- %s\n", guest);
         TEST_RUN(test_compiled_in_sysmap);
         TEST_RUN(test_wrong_pgd_offset_is_refused);
+        TEST_RUN(test_zero_config_banner);
     }
     TEST_DONE();
 }

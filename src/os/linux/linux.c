@@ -179,7 +179,10 @@ static status_t lx_init(vmi_instance_t vmi, void **state)
     if (st->kdtb)
         lx_publish(vmi, "kpgd", st->kdtb);
     addr_t lb;
-    if (!st->banner[0] && lx_sym(st, "linux_banner", &lb)) {
+    /* The kernel's own linux_banner wins over the first "Linux version"
+     * text a physical scan met: memory holds other copies (the boot-time
+     * decompressor's, for one) that need not read the same. */
+    if (lx_sym(st, "linux_banner", &lb)) {
         char b[sizeof(st->banner)];
         if (lx_read(vmi, st, lb, b, sizeof(b)) == VMI_SUCCESS) {
             b[sizeof(b) - 1] = '\0';
