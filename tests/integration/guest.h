@@ -18,6 +18,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <libvmi/libvmi.h>
+
 static const char *const guest_names[] = { "amd64", "amd64-la57", "i386", "i386-pae" };
 #define GUEST_COUNT 4
 
@@ -217,6 +219,152 @@ static inline size_t guest_kcore_peeks(const char *guest, guest_peek_t **out)
     fclose(f);
     *out = v;
     return n;
+}
+
+/* ---- what TinyVMI listed, collected for comparison ---- */
+
+typedef struct guest_procs {
+    tvmi_process_t *p;
+    size_t n, cap;
+} guest_procs_t;
+
+/* A tvmi_process_foreach callback: appends to a guest_procs_t. */
+static inline int guest_collect_proc(void *ctx, const tvmi_process_t *p)
+{
+    guest_procs_t *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        tvmi_process_t *t = realloc(l->p, cap * sizeof(*t));
+        if (!t)
+            return 1; /* stop: the test sees a short list */
+        l->p = t;
+        l->cap = cap;
+    }
+    l->p[l->n++] = *p;
+    return 0;
+}
+
+static inline const tvmi_process_t *guest_find_pid(const guest_procs_t *l, int pid)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->p[i].pid == pid)
+            return &l->p[i];
+    return NULL;
+}
+
+typedef struct guest_mods {
+    tvmi_module_t m[64];
+    size_t n;
+} guest_mods_t;
+
+static inline int guest_collect_mod(void *ctx, const tvmi_module_t *m)
+{
+    guest_mods_t *l = ctx;
+    if (l->n < 64)
+        l->m[l->n++] = *m;
+    return 0;
+}
+
+/* ---- the guest's own process list (truth/ps.txt: PID PPID k|u COMM) ---- */
+
+typedef struct guest_ps_row {
+    int pid, ppid;
+    char kind; /* 'k' kernel thread, 'u' user process */
+    char comm[64];
+} guest_ps_row_t;
+
+/* All rows; returns how many, *out malloc'd (free it). */
+static inline size_t guest_load_ps(const char *guest, guest_ps_row_t **out)
+{
+    char *text = guest_slurp(guest, "truth/ps.txt"), *save = NULL;
+    size_t n = 0, cap = 64;
+    guest_ps_row_t *v = malloc(cap * sizeof(*v));
+    *out = v;
+    if (!text || !v) {
+        free(text);
+        return 0;
+    }
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        int pid, ppid, used = 0;
+        char kind;
+        if (sscanf(line, "%d %d %c %n", &pid, &ppid, &kind, &used) < 3 || !used)
+            continue;
+        if (n == cap) {
+            guest_ps_row_t *t = realloc(v, 2 * cap * sizeof(*v));
+            if (!t)
+                break;
+            v = t;
+            cap *= 2;
+            *out = v;
+        }
+        v[n].pid = pid;
+        v[n].ppid = ppid;
+        v[n].kind = kind;
+        snprintf(v[n].comm, sizeof(v[n].comm), "%s", line + used);
+        n++;
+    }
+    free(text);
+    return n;
+}
+
+/* How TinyVMI's list differs from the guest's ps, each difference printed. */
+typedef struct guest_ps_diff {
+    size_t rows, missing, extra, bad_comm, bad_ppid, bad_dtb;
+} guest_ps_diff_t;
+
+/* Kernel workers may come and go between the guest's ps and the snapshot,
+ * so a kworker missing on either side is not a difference.  A kernel
+ * thread's /proc comm is its full name (a busy kworker's adds "-<work>" or
+ * "+"); task_struct.comm holds its first 15 characters.  A user process has
+ * a page table, a kernel thread none. */
+static inline guest_ps_diff_t guest_compare_ps(const char *guest, const guest_procs_t *procs)
+{
+    guest_ps_diff_t d = { 0, 0, 0, 0, 0, 0 };
+    guest_ps_row_t *ps;
+    size_t n = guest_load_ps(guest, &ps);
+    d.rows = n;
+    for (size_t i = 0; i < n; i++) {
+        const tvmi_process_t *p = guest_find_pid(procs, ps[i].pid);
+        if (!p) {
+            if (!(ps[i].kind == 'k' && strncmp(ps[i].comm, "kworker", 7) == 0)) {
+                d.missing++;
+                fprintf(stderr, "  the guest listed pid %d %s; TinyVMI did not\n", ps[i].pid,
+                        ps[i].comm);
+            }
+            continue;
+        }
+        size_t ours = strlen(p->name);
+        bool same = strcmp(p->name, ps[i].comm) == 0 ||
+                    (ps[i].kind == 'k' && strncmp(p->name, ps[i].comm, ours) == 0 &&
+                     (ours == 15 || ps[i].comm[ours] == '-' || ps[i].comm[ours] == '+'));
+        if (!same) {
+            d.bad_comm++;
+            fprintf(stderr, "  pid %d: the guest said \"%s\", TinyVMI \"%s\"\n", ps[i].pid,
+                    ps[i].comm, p->name);
+        }
+        if (p->ppid != -1 && p->ppid != ps[i].ppid) {
+            d.bad_ppid++;
+            fprintf(stderr, "  pid %d: parent %d, TinyVMI %d\n", ps[i].pid, ps[i].ppid,
+                    p->ppid);
+        }
+        if ((ps[i].kind == 'u') != (p->dtb != 0)) {
+            d.bad_dtb++;
+            fprintf(stderr, "  pid %d (%c): dtb 0x%llx\n", ps[i].pid, ps[i].kind,
+                    (unsigned long long)p->dtb);
+        }
+    }
+    for (size_t j = 1; j < procs->n; j++) { /* [0] is init_task, which /proc omits */
+        bool known = false;
+        for (size_t i = 0; i < n && !known; i++)
+            known = ps[i].pid == procs->p[j].pid;
+        if (!known && strncmp(procs->p[j].name, "kworker", 7) != 0) {
+            d.extra++;
+            fprintf(stderr, "  TinyVMI listed pid %d %s; the guest did not\n", procs->p[j].pid,
+                    procs->p[j].name);
+        }
+    }
+    free(ps);
+    return d;
 }
 
 #endif

@@ -22,35 +22,6 @@ static char copy[4096];
 static char paging[32];
 static int fd = -1;
 
-typedef struct plist {
-    tvmi_process_t *p;
-    size_t n, cap;
-} plist_t;
-
-static int collect(void *ctx, const tvmi_process_t *p)
-{
-    plist_t *l = ctx;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 256;
-        l->p = realloc(l->p, l->cap * sizeof(*l->p));
-    }
-    l->p[l->n++] = *p;
-    return 0;
-}
-
-typedef struct mlist {
-    tvmi_module_t m[64];
-    size_t n;
-} mlist_t;
-
-static int collect_mod(void *ctx, const tvmi_module_t *m)
-{
-    mlist_t *l = ctx;
-    if (l->n < 64)
-        l->m[l->n++] = *m;
-    return 0;
-}
-
 static bool make_copy(void)
 {
     char src[4096];
@@ -114,10 +85,10 @@ static void unpatch(const patch_t *p)
 }
 
 /* The clean facts every case starts from. */
-static plist_t clean;
+static guest_procs_t clean;
 static addr_t o_tasks, o_name, kdtb;
 static unsigned width;
-static mlist_t clean_mods;
+static guest_mods_t clean_mods;
 static addr_t o_mlist;
 
 static uint64_t pa_of(vmi_instance_t v, addr_t va)
@@ -136,7 +107,7 @@ static bool learn(void)
     if (!v)
         return false;
     clean.n = 0;
-    CHECK(tvmi_process_foreach(v, collect, &clean) == VMI_SUCCESS);
+    CHECK(tvmi_process_foreach(v, guest_collect_proc, &clean) == VMI_SUCCESS);
     CHECK(vmi_get_offset(v, "linux_tasks", &o_tasks) == VMI_SUCCESS);
     CHECK(vmi_get_offset(v, "linux_name", &o_name) == VMI_SUCCESS);
     CHECK(vmi_get_offset(v, "kpgd", &kdtb) == VMI_SUCCESS);
@@ -155,7 +126,7 @@ static bool learn(void)
         comm_pa[i] = pa_of(v, clean.p[i].task + o_name);
     }
     clean_mods.n = 0;
-    CHECK(tvmi_module_foreach(v, collect_mod, &clean_mods) == VMI_SUCCESS);
+    CHECK(tvmi_module_foreach(v, guest_collect_mod, &clean_mods) == VMI_SUCCESS);
     CHECK(vmi_get_offset(v, "linux_module_list", &o_mlist) == VMI_SUCCESS);
     for (size_t i = 0; i < clean_mods.n && i < 8; i++)
         mod_next_pa[i] = pa_of(v, clean_mods.m[i].object + o_mlist);
@@ -170,7 +141,7 @@ static void put_ptr(uint8_t *b, uint64_t v)
 }
 
 /* Patch task k's tasks.next to `to`, walk, and return what was seen. */
-static status_t walk_with_next(size_t k, uint64_t to, plist_t *seen, char *why, size_t cap)
+static status_t walk_with_next(size_t k, uint64_t to, guest_procs_t *seen, char *why, size_t cap)
 {
     uint8_t b[8];
     patch_t p;
@@ -180,7 +151,7 @@ static status_t walk_with_next(size_t k, uint64_t to, plist_t *seen, char *why, 
     status_t rc = VMI_FAILURE;
     seen->n = 0;
     if (v) {
-        rc = tvmi_process_foreach(v, collect, seen);
+        rc = tvmi_process_foreach(v, guest_collect_proc, seen);
         snprintf(why, cap, "%s", tvmi_errmsg(v));
         vmi_destroy(v);
     }
@@ -189,7 +160,7 @@ static status_t walk_with_next(size_t k, uint64_t to, plist_t *seen, char *why, 
 }
 
 /* The entries seen are the clean list's first n, in order. */
-static bool prefix_of_clean(const plist_t *s, size_t n)
+static bool prefix_of_clean(const guest_procs_t *s, size_t n)
 {
     if (s->n != n)
         return false;
@@ -201,7 +172,7 @@ static bool prefix_of_clean(const plist_t *s, size_t n)
 
 static void test_cycle_missing_head(void)
 {
-    plist_t s = { 0 };
+    guest_procs_t s = { 0 };
     char why[512];
     /* Task 10's next goes back to task 5: a ring that never returns to
      * init_task.  The walk sees tasks 0..10 once each, then stops. */
@@ -215,7 +186,7 @@ static void test_cycle_missing_head(void)
 
 static void test_self_loop(void)
 {
-    plist_t s = { 0 };
+    guest_procs_t s = { 0 };
     char why[512];
     status_t rc = walk_with_next(7, clean.p[7].task + o_tasks, &s, why, sizeof(why));
     CHECK(rc == VMI_FAILURE);
@@ -226,7 +197,7 @@ static void test_self_loop(void)
 
 static void test_null_next(void)
 {
-    plist_t s = { 0 };
+    guest_procs_t s = { 0 };
     char why[512];
     status_t rc = walk_with_next(3, 0, &s, why, sizeof(why));
     CHECK(rc == VMI_FAILURE);
@@ -256,7 +227,7 @@ static void test_unmapped_next(void)
     }
     vmi_destroy(v);
     CHECK(hole != 0);
-    plist_t s = { 0 };
+    guest_procs_t s = { 0 };
     char why[512];
     status_t rc = walk_with_next(12, hole, &s, why, sizeof(why));
     CHECK(rc == VMI_FAILURE);
@@ -276,10 +247,10 @@ static void test_comm_without_nul(void)
     patch_t p;
     patch(&p, comm_pa[4], a, sizeof(a));
     vmi_instance_t v = open_copy();
-    plist_t s = { 0 };
+    guest_procs_t s = { 0 };
     CHECK(v != NULL);
     if (v) {
-        CHECK(tvmi_process_foreach(v, collect, &s) == VMI_SUCCESS);
+        CHECK(tvmi_process_foreach(v, guest_collect_proc, &s) == VMI_SUCCESS);
         CHECK_EQ_U64(s.n, clean.n);
         /* Cut at the array's end: 15 characters and a NUL, never more. */
         CHECK(s.n > 4 && strcmp(s.p[4].name, "AAAAAAAAAAAAAAA") == 0);
@@ -319,7 +290,7 @@ static void test_absurd_length(void)
         memcpy(buf + stride * i, &next, 8);
     }
     CHECK(pwrite(fd, buf, sizeof(buf), (off_t)region) == (ssize_t)sizeof(buf));
-    plist_t s = { 0 };
+    guest_procs_t s = { 0 };
     char why[512];
     status_t rc = walk_with_next(2, dmap + region, &s, why, sizeof(why));
     CHECK(rc == VMI_FAILURE);
@@ -358,10 +329,10 @@ static void test_module_cycle(void)
     put_ptr(b, clean_mods.m[0].object + o_mlist);
     patch(&p, mod_next_pa[1], b, width);
     vmi_instance_t v = open_copy();
-    mlist_t s = { .n = 0 };
+    guest_mods_t s = { .n = 0 };
     CHECK(v != NULL);
     if (v) {
-        CHECK(tvmi_module_foreach(v, collect_mod, &s) == VMI_FAILURE);
+        CHECK(tvmi_module_foreach(v, guest_collect_mod, &s) == VMI_FAILURE);
         CHECK(strstr(tvmi_errmsg(v), "already visited") != NULL);
         CHECK_EQ_U64(s.n, 2);
         CHECK(s.n == 2 && strcmp(s.m[0].name, clean_mods.m[0].name) == 0 &&

@@ -177,96 +177,26 @@ static void test_heuristics_match_dwarf(void)
 
 /* ---- b. configured from the debug package ---- */
 
-typedef struct ps_row {
-    int pid;
-    char kind;
-    char comm[64];
-} ps_row_t;
-
-typedef struct plist {
-    tvmi_process_t p[4096];
-    size_t n;
-} plist_t;
-static plist_t procs;
-
-static int collect(void *ctx, const tvmi_process_t *p)
-{
-    plist_t *l = ctx;
-    if (l->n < 4096)
-        l->p[l->n++] = *p;
-    return 0;
-}
-
-static const tvmi_process_t *find_pid(int pid)
-{
-    for (size_t i = 0; i < procs.n; i++)
-        if (procs.p[i].pid == pid)
-            return &procs.p[i];
-    return NULL;
-}
+static guest_procs_t procs;
 
 /* The guest's ps said pid, kind, comm; TinyVMI must list the same tasks
  * (kernel workers may come and go between the guest's ps and the stop). */
 static void test_config_process_list(void)
 {
-    char *text = guest_slurp(guest, "truth/ps.txt"), *save = NULL;
-    size_t rows = 0, missing = 0, extra = 0, bad = 0;
     procs.n = 0;
-    CHECK(text != NULL);
-    status_t rc = tvmi_process_foreach(conf, collect, &procs);
+    status_t rc = tvmi_process_foreach(conf, guest_collect_proc, &procs);
     if (rc != VMI_SUCCESS)
         fprintf(stderr, "  walk: %s\n", tvmi_errmsg(conf));
     CHECK(rc == VMI_SUCCESS);
     CHECK(procs.n > 10 && procs.p[0].pid == 0 && strncmp(procs.p[0].name, "swapper", 7) == 0);
-    static unsigned char seen[65536]; /* pids the guest listed */
-    memset(seen, 0, sizeof(seen));
-    for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
-        ps_row_t r;
-        int ppid, used = 0;
-        if (sscanf(l, "%d %d %c %n", &r.pid, &ppid, &r.kind, &used) < 3 || !used)
-            continue;
-        snprintf(r.comm, sizeof(r.comm), "%s", l + used);
-        rows++;
-        if (r.pid > 0 && r.pid < 65536)
-            seen[r.pid] = 1;
-        const tvmi_process_t *p = find_pid(r.pid);
-        if (!p) {
-            if (!(r.kind == 'k' && strncmp(r.comm, "kworker", 7) == 0)) {
-                missing++;
-                fprintf(stderr, "  the guest listed pid %d %s; TinyVMI did not\n", r.pid,
-                        r.comm);
-            }
-            continue;
-        }
-        /* task_struct.comm keeps 15 characters of a kernel thread's name;
-         * /proc adds "-<work>" (or "+") to a busy kworker's. */
-        size_t ours = strlen(p->name);
-        bool same = strcmp(p->name, r.comm) == 0 ||
-                    (r.kind == 'k' && strncmp(p->name, r.comm, ours) == 0 &&
-                     (ours == 15 || r.comm[ours] == '-' || r.comm[ours] == '+'));
-        /* linux_mm and linux_pgd: user tasks have a page table, kernel
-         * threads none. */
-        bool dtb_ok = (r.kind == 'u') == (p->dtb != 0);
-        if (!same || !dtb_ok) {
-            bad++;
-            fprintf(stderr, "  pid %d: the guest said \"%s\" (%c), TinyVMI \"%s\" dtb 0x%llx\n",
-                    r.pid, r.comm, r.kind, p->name, (unsigned long long)p->dtb);
-        }
-    }
-    for (size_t j = 1; j < procs.n; j++) {
-        int pid = procs.p[j].pid;
-        if ((pid <= 0 || pid >= 65536 || !seen[pid]) &&
-            strncmp(procs.p[j].name, "kworker", 7) != 0) {
-            extra++;
-            fprintf(stderr, "  TinyVMI listed pid %d %s; the guest did not\n", pid,
-                    procs.p[j].name);
-        }
-    }
-    CHECK(rows > 10);
-    CHECK(missing == 0);
-    CHECK(extra == 0);
-    CHECK(bad == 0);
-    free(text);
+    /* linux_mm and linux_pgd show in bad_dtb: user tasks have a page
+     * table, kernel threads none. */
+    guest_ps_diff_t d = guest_compare_ps(guest, &procs);
+    CHECK(d.rows > 10);
+    CHECK(d.missing == 0);
+    CHECK(d.extra == 0);
+    CHECK(d.bad_comm == 0);
+    CHECK(d.bad_dtb == 0);
 }
 
 /* The map's (link-time) address of a symbol. */
@@ -356,25 +286,12 @@ static void test_config_data_symbols(void)
 
 /* `modules`, a data symbol too: the walk from the map's list head equals
  * /proc/modules (names, in list order). */
-typedef struct mlist {
-    tvmi_module_t m[64];
-    size_t n;
-} mlist_t;
-
-static int collect_mod(void *ctx, const tvmi_module_t *m)
-{
-    mlist_t *l = ctx;
-    if (l->n < 64)
-        l->m[l->n++] = *m;
-    return 0;
-}
-
 static void test_config_modules(void)
 {
     char *text = guest_slurp(guest, "truth/modules.txt"), *save = NULL;
-    mlist_t got = { .n = 0 };
+    guest_mods_t got = { .n = 0 };
     CHECK(text != NULL);
-    status_t rc = tvmi_module_foreach(conf, collect_mod, &got);
+    status_t rc = tvmi_module_foreach(conf, guest_collect_mod, &got);
     if (rc != VMI_SUCCESS)
         fprintf(stderr, "  modules: %s\n", tvmi_errmsg(conf));
     CHECK(rc == VMI_SUCCESS);

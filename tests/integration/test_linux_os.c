@@ -28,42 +28,6 @@ static vmi_instance_t vmi;
 
 /* ---- truth ---- */
 
-typedef struct ps_row {
-    int pid, ppid;
-    char kind;
-    char comm[64];
-} ps_row_t;
-
-static size_t load_ps(ps_row_t **out)
-{
-    char *text = guest_slurp(guest, "truth/ps.txt"), *save = NULL;
-    size_t n = 0, cap = 64;
-    ps_row_t *v = malloc(cap * sizeof(*v));
-    *out = v;
-    if (!text || !v) {
-        free(text);
-        return 0;
-    }
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        int pid, ppid, used = 0;
-        char kind;
-        if (sscanf(line, "%d %d %c %n", &pid, &ppid, &kind, &used) < 3 || !used)
-            continue;
-        if (n == cap) {
-            cap *= 2;
-            v = realloc(v, cap * sizeof(*v));
-            *out = v;
-        }
-        v[n].pid = pid;
-        v[n].ppid = ppid;
-        v[n].kind = kind;
-        snprintf(v[n].comm, sizeof(v[n].comm), "%s", line + used);
-        n++;
-    }
-    free(text);
-    return n;
-}
-
 /* ---- instances ---- */
 
 static char map_runtime[4096], map_link[4096];
@@ -130,95 +94,25 @@ static vmi_instance_t open_linux(const char *g, const char *f, const char *extra
 
 /* ---- process list ---- */
 
-typedef struct plist {
-    tvmi_process_t p[4096];
-    size_t n;
-} plist_t;
-
-static int collect(void *ctx, const tvmi_process_t *p)
-{
-    plist_t *l = ctx;
-    if (l->n < 4096)
-        l->p[l->n++] = *p;
-    return 0;
-}
-
-static const tvmi_process_t *find_pid(const plist_t *l, int pid)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (l->p[i].pid == pid)
-            return &l->p[i];
-    return NULL;
-}
-
-static plist_t procs;
+static guest_procs_t procs;
 
 static void test_process_list(void)
 {
-    ps_row_t *ps;
-    size_t n = load_ps(&ps);
     procs.n = 0;
-    status_t rc = tvmi_process_foreach(vmi, collect, &procs);
+    status_t rc = tvmi_process_foreach(vmi, guest_collect_proc, &procs);
     if (rc != VMI_SUCCESS)
         fprintf(stderr, "  walk: %s\n", tvmi_errmsg(vmi));
     CHECK(rc == VMI_SUCCESS);
-    CHECK(n > 10);
     CHECK(procs.n > 10);
     /* init_task first: pid 0, the idle task. */
     CHECK(procs.n && procs.p[0].pid == 0 && strncmp(procs.p[0].name, "swapper", 7) == 0);
-    /* Every process the guest listed is there with its comm (kernel workers
-     * may come and go between the guest's ps and the snapshot). */
-    size_t missing = 0, extra = 0, bad_comm = 0, bad_ppid = 0, bad_dtb = 0;
-    for (size_t i = 0; i < n; i++) {
-        const tvmi_process_t *p = find_pid(&procs, ps[i].pid);
-        bool volatile_kthread = ps[i].kind == 'k' && strncmp(ps[i].comm, "kworker", 7) == 0;
-        if (!p) {
-            if (!volatile_kthread) {
-                missing++;
-                fprintf(stderr, "  the guest listed pid %d %s; TinyVMI did not\n", ps[i].pid,
-                        ps[i].comm);
-            }
-            continue;
-        }
-        /* A kernel thread's /proc comm is its full name (and a kworker's
-         * adds "-<workqueue>"); task_struct.comm holds the first 15
-         * characters. */
-        size_t ours = strlen(p->name);
-        bool same = strcmp(p->name, ps[i].comm) == 0 ||
-                    (ps[i].kind == 'k' && strncmp(p->name, ps[i].comm, ours) == 0 &&
-                     (ours == 15 || ps[i].comm[ours] == '-' || ps[i].comm[ours] == '+'));
-        if (!same) {
-            bad_comm++;
-            fprintf(stderr, "  pid %d: the guest said \"%s\", TinyVMI \"%s\"\n", ps[i].pid,
-                    ps[i].comm, p->name);
-        }
-        if (p->ppid != -1 && p->ppid != ps[i].ppid) {
-            bad_ppid++;
-            fprintf(stderr, "  pid %d: parent %d, TinyVMI %d\n", ps[i].pid, ps[i].ppid,
-                    p->ppid);
-        }
-        if ((ps[i].kind == 'u') != (p->dtb != 0)) {
-            bad_dtb++;
-            fprintf(stderr, "  pid %d (%c): dtb 0x%llx\n", ps[i].pid, ps[i].kind,
-                    (unsigned long long)p->dtb);
-        }
-    }
-    for (size_t j = 1; j < procs.n; j++) {
-        bool known = false;
-        for (size_t i = 0; i < n && !known; i++)
-            known = ps[i].pid == procs.p[j].pid;
-        if (!known && strncmp(procs.p[j].name, "kworker", 7) != 0) {
-            extra++;
-            fprintf(stderr, "  TinyVMI listed pid %d %s; the guest did not\n", procs.p[j].pid,
-                    procs.p[j].name);
-        }
-    }
-    CHECK(missing == 0);
-    CHECK(extra == 0);
-    CHECK(bad_comm == 0);
-    CHECK(bad_ppid == 0);
-    CHECK(bad_dtb == 0);
-    free(ps);
+    guest_ps_diff_t d = guest_compare_ps(guest, &procs);
+    CHECK(d.rows > 10);
+    CHECK(d.missing == 0);
+    CHECK(d.extra == 0);
+    CHECK(d.bad_comm == 0);
+    CHECK(d.bad_ppid == 0);
+    CHECK(d.bad_dtb == 0);
 }
 
 /* ---- symbols ---- */
@@ -423,7 +317,7 @@ static void test_user_reads(void)
         if (vmi_get_kernel_struct_offset(vmi, "mm_struct", "arg_start", &o_arg) == VMI_SUCCESS &&
             vmi_get_kernel_struct_offset(vmi, "mm_struct", "arg_end", &o_end) == VMI_SUCCESS &&
             vmi_get_offset(vmi, "linux_mm", &o_mm) == VMI_SUCCESS) {
-            const tvmi_process_t *p = find_pid(&procs, pid);
+            const tvmi_process_t *p = guest_find_pid(&procs, pid);
             addr_t mm = 0, as = 0, ae = 0;
             CHECK(p != NULL);
             if (p) {
@@ -443,7 +337,7 @@ static void test_user_reads(void)
         /* pid -> page table -> pid. */
         addr_t dtb = 0;
         vmi_pid_t back = -1;
-        const tvmi_process_t *p = find_pid(&procs, pid);
+        const tvmi_process_t *p = guest_find_pid(&procs, pid);
         CHECK(vmi_pid_to_dtb(vmi, pid, &dtb) == VMI_SUCCESS);
         CHECK(p && dtb == p->dtb);
         CHECK(vmi_dtb_to_pid(vmi, dtb, &back) == VMI_SUCCESS);
@@ -460,25 +354,12 @@ static void test_user_reads(void)
 
 /* ---- modules ---- */
 
-typedef struct mlist {
-    tvmi_module_t m[64];
-    size_t n;
-} mlist_t;
-
-static int collect_mod(void *ctx, const tvmi_module_t *m)
-{
-    mlist_t *l = ctx;
-    if (l->n < 64)
-        l->m[l->n++] = *m;
-    return 0;
-}
-
 static void test_modules(void)
 {
     char *text = guest_slurp(guest, "truth/modules.txt"), *save = NULL;
-    mlist_t got = { .n = 0 };
+    guest_mods_t got = { .n = 0 };
     CHECK(text != NULL);
-    status_t rc = tvmi_module_foreach(vmi, collect_mod, &got);
+    status_t rc = tvmi_module_foreach(vmi, guest_collect_mod, &got);
     if (rc != VMI_SUCCESS)
         fprintf(stderr, "  modules: %s\n", tvmi_errmsg(vmi));
     CHECK(rc == VMI_SUCCESS);
@@ -542,8 +423,8 @@ static void test_heuristics_match_btf(void)
     CHECK(h != NULL);
     if (!h)
         return;
-    mlist_t mods = { .n = 0 };
-    CHECK(tvmi_module_foreach(h, collect_mod, &mods) == VMI_SUCCESS);
+    guest_mods_t mods = { .n = 0 };
+    CHECK(tvmi_module_foreach(h, guest_collect_mod, &mods) == VMI_SUCCESS);
     const char *src = tvmi_get_config(h, "linux_offset_sources");
     CHECK(src && strstr(src, "linux_tasks:heuristic") && strstr(src, "linux_pgd:heuristic"));
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
