@@ -21,6 +21,7 @@
 
 #include "../helpers/winimage.h"
 #include "hostile.h"
+#include "btf_builder.h"
 
 /* ---- Little helpers for building inputs ---- */
 
@@ -301,44 +302,6 @@ static blob_t pe_image(bool pe64)
 
 /* ---- BTF ---- */
 
-typedef struct bb {
-    uint8_t types[1024];
-    size_t tl;
-    char strs[512];
-    size_t sl;
-} bb_t;
-
-static uint32_t bb_str(bb_t *b, const char *s)
-{
-    if (!*s)
-        return 0;
-    uint32_t off = (uint32_t)b->sl;
-    memcpy(b->strs + b->sl, s, strlen(s) + 1);
-    b->sl += strlen(s) + 1;
-    return off;
-}
-
-static void bb_u32(bb_t *b, uint32_t v)
-{
-    p32(b->types + b->tl, v);
-    b->tl += 4;
-}
-
-static void bb_type(bb_t *b, const char *name, unsigned kind, unsigned vlen, bool kflag,
-                    uint32_t size_or_type)
-{
-    bb_u32(b, bb_str(b, name));
-    bb_u32(b, (uint32_t)kind << 24 | vlen | (kflag ? 1u << 31 : 0));
-    bb_u32(b, size_or_type);
-}
-
-static void bb_member(bb_t *b, const char *name, uint32_t type, uint32_t bitoff)
-{
-    bb_u32(b, bb_str(b, name));
-    bb_u32(b, type);
-    bb_u32(b, bitoff);
-}
-
 static blob_t btf_blob(void)
 {
     bb_t *b = calloc(1, sizeof(*b));
@@ -371,15 +334,11 @@ static blob_t btf_blob(void)
     bb_type(b, "module", 4, 2, false, 0x60);           /* 11 */
     bb_member(b, "list", 2, 8 * 8);
     bb_member(b, "mem", 10, 0x18 * 8);
-    blob_t r = blob_new(24 + b->tl + b->sl);
-    r.d[0] = 0x9f, r.d[1] = 0xeb, r.d[2] = 1;
-    p32(r.d + 4, 24);
-    p32(r.d + 8, 0);
-    p32(r.d + 12, (uint32_t)b->tl);
-    p32(r.d + 16, (uint32_t)b->tl);
-    p32(r.d + 20, (uint32_t)b->sl);
-    memcpy(r.d + 24, b->types, b->tl);
-    memcpy(r.d + 24 + b->tl, b->strs, b->sl);
+    size_t len;
+    uint8_t *d = bb_blob(b, &len);
+    blob_t r = blob_new(len);
+    memcpy(r.d, d, len);
+    free(d);
     free(b);
     return r;
 }

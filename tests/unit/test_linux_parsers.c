@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "test.h"
+#include "btf_builder.h"
 #include "os/linux/linux.h"
 
 /* ---------------------------------------------------------------- symtab */
@@ -423,59 +424,6 @@ static void test_kallsyms_crafted_candidates_are_bounded(void)
 }
 
 /* ------------------------------------------------------------------- BTF */
-
-typedef struct bb {
-    uint8_t types[4096];
-    size_t tl;
-    char strs[1024];
-    size_t sl;
-} bb_t;
-
-static uint32_t bb_str(bb_t *b, const char *s)
-{
-    if (!*s)
-        return 0;
-    uint32_t off = (uint32_t)b->sl;
-    strcpy(b->strs + b->sl, s);
-    b->sl += strlen(s) + 1;
-    return off;
-}
-
-static void bb_u32(bb_t *b, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        b->types[b->tl++] = (uint8_t)(v >> (8 * i));
-}
-
-static void bb_type(bb_t *b, const char *name, unsigned kind, unsigned vlen, bool kflag,
-                    uint32_t size_or_type)
-{
-    bb_u32(b, bb_str(b, name));
-    bb_u32(b, (uint32_t)kind << 24 | vlen | (kflag ? 1u << 31 : 0));
-    bb_u32(b, size_or_type);
-}
-
-static void bb_member(bb_t *b, const char *name, uint32_t type, uint32_t bitoff)
-{
-    bb_u32(b, bb_str(b, name));
-    bb_u32(b, type);
-    bb_u32(b, bitoff);
-}
-
-static uint8_t *bb_blob(bb_t *b, size_t *len)
-{
-    size_t total = 24 + b->tl + b->sl;
-    uint8_t *d = calloc(1, total);
-    d[0] = 0x9f; d[1] = 0xeb; d[2] = 1; d[3] = 0;
-    uint32_t h[5] = { 24, 0, (uint32_t)b->tl, (uint32_t)b->tl, (uint32_t)b->sl };
-    for (int i = 0; i < 5; i++)
-        for (int j = 0; j < 4; j++)
-            d[4 + 4 * i + j] = (uint8_t)(h[i] >> (8 * j));
-    memcpy(d + 24, b->types, b->tl);
-    memcpy(d + 24 + b->tl, b->strs, b->sl);
-    *len = total;
-    return d;
-}
 
 static uint8_t *btf_sample(size_t *len)
 {
