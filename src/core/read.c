@@ -137,15 +137,23 @@ fail:
 
 char *vmi_read_str(vmi_instance_t vmi, const access_context_t *ctx)
 {
-    if (!vmi || !ctx)
+    if (!vmi)
         return NULL;
+    if (!ctx) {
+        core_error(vmi, "%s: the access context is NULL", __func__);
+        return NULL;
+    }
     return read_terminated(vmi, ctx, 1, NULL);
 }
 
 uint16_t *vmi_read_wstr(vmi_instance_t vmi, const access_context_t *ctx)
 {
-    if (!vmi || !ctx)
+    if (!vmi)
         return NULL;
+    if (!ctx) {
+        core_error(vmi, "%s: the access context is NULL", __func__);
+        return NULL;
+    }
     return read_terminated(vmi, ctx, 2, NULL);
 }
 
@@ -178,8 +186,12 @@ unicode_string_t *vmi_read_unicode_str_pm(vmi_instance_t vmi, const access_conte
     unicode_string_t *us;
     unsigned width = (mode == VMI_PM_IA32E) ? 8 : 4;
 
-    if (!vmi || !ctx)
+    if (!vmi)
         return NULL;
+    if (!ctx) {
+        core_error(vmi, "%s: the access context is NULL", __func__);
+        return NULL;
+    }
     c = *ctx;
     if (read_exact(vmi, &c, 2, &length) != VMI_SUCCESS)
         return NULL;
