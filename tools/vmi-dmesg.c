@@ -63,14 +63,6 @@ typedef struct ring {
     uint64_t newest;
 } ring_t;
 
-static uint64_t get(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 static addr_t off_or(vmi_instance_t vmi, const char *s, const char *m, addr_t dflt)
 {
     addr_t o;
@@ -118,10 +110,10 @@ static int by_seq(const void *a, const void *b)
 static bool decode(vmi_instance_t vmi, const layout_t *l, const uint8_t *hdr, ring_t *out)
 {
     unsigned w = l->w;
-    uint32_t cb = (uint32_t)get(hdr, 4), sb = (uint32_t)get(hdr + l->text_ring + l->size_bits, 4);
-    addr_t descs = get(hdr + l->descs, w), infos = get(hdr + l->infos, w);
-    uint64_t head = get(hdr + l->head_id, w), tail = get(hdr + l->tail_id, w);
-    addr_t data = get(hdr + l->text_ring + l->data, w);
+    uint32_t cb = (uint32_t)tool_le(hdr, 4), sb = (uint32_t)tool_le(hdr + l->text_ring + l->size_bits, 4);
+    addr_t descs = tool_le(hdr + l->descs, w), infos = tool_le(hdr + l->infos, w);
+    uint64_t head = tool_le(hdr + l->head_id, w), tail = tool_le(hdr + l->tail_id, w);
+    addr_t data = tool_le(hdr + l->text_ring + l->data, w);
     if (cb < 2 || cb > MAX_COUNT_BITS || sb < cb || sb > MAX_SIZE_BITS || !descs || !infos ||
         !data)
         return false;
@@ -141,10 +133,10 @@ static bool decode(vmi_instance_t vmi, const layout_t *l, const uint8_t *hdr, ri
     for (uint64_t k = 0; ok && k <= span; k++) {
         uint64_t id = (tail + k) & idmask, idx = id & (count - 1);
         const uint8_t *dp = d + idx * l->desc_size, *ip = in + idx * l->info_size;
-        uint64_t sv = get(dp, w), state = (sv >> (8 * w - 2)) & 3;
+        uint64_t sv = tool_le(dp, w), state = (sv >> (8 * w - 2)) & 3;
         if ((sv & idmask) != id || (state != 1 && state != 2))
             continue; /* reserved, reusable or overwritten */
-        uint64_t begin = get(dp + l->desc_lpos, w), next = get(dp + l->desc_lpos + w, w);
+        uint64_t begin = tool_le(dp + l->desc_lpos, w), next = tool_le(dp + l->desc_lpos + w, w);
         if (begin & 1)
             continue; /* a record without text */
         uint64_t start, len;
@@ -157,15 +149,15 @@ static bool decode(vmi_instance_t vmi, const layout_t *l, const uint8_t *hdr, ri
         } else {
             continue;
         }
-        uint64_t tl = get(ip + l->info_len, 2);
+        uint64_t tl = tool_le(ip + l->info_len, 2);
         if (len < w || start + len > size || tl > len - w || tl > RECORD_MAX)
             continue;
-        if (get((const uint8_t *)text + start, w) != id)
+        if (tool_le((const uint8_t *)text + start, w) != id)
             continue; /* the block was reused */
         rec_t *x = &r[n];
-        x->seq = get(ip, 8);
-        x->ts = get(ip + l->info_ts, 8);
-        x->level = (unsigned)(get(ip + l->info_level, 1) >> 5);
+        x->seq = tool_le(ip, 8);
+        x->ts = tool_le(ip + l->info_ts, 8);
+        x->level = (unsigned)(tool_le(ip + l->info_level, 1) >> 5);
         x->text = malloc(tl + 1);
         if (!x->text)
             break;
@@ -204,9 +196,9 @@ static void guess_text_ring(const layout_t *l0, layout_t *l, const uint8_t *hdr)
     *l = *l0;
     if (l->text_ring)
         return;
-    uint32_t cb = (uint32_t)get(hdr, 4);
+    uint32_t cb = (uint32_t)tool_le(hdr, 4);
     for (unsigned words = 6; words >= 5; words--) {
-        uint32_t sb = (uint32_t)get(hdr + words * l->w, 4);
+        uint32_t sb = (uint32_t)tool_le(hdr + words * l->w, 4);
         if (sb >= cb && sb <= cb + 10) {
             l->text_ring = words * l->w;
             return;
@@ -244,15 +236,15 @@ static void scan_memory(vmi_instance_t vmi, const layout_t *l0, ring_t *best)
                 want = (size_t)(end - pa);
             vmi_read_pa(vmi, pa, want, buf, &got);
             for (size_t p = 0; p + HDR <= got; p += l0->w) {
-                uint32_t cb = (uint32_t)get(buf + p, 4);
-                if (cb < 5 || cb > MAX_COUNT_BITS || (l0->w == 8 && get(buf + p + 4, 4)))
+                uint32_t cb = (uint32_t)tool_le(buf + p, 4);
+                if (cb < 5 || cb > MAX_COUNT_BITS || (l0->w == 8 && tool_le(buf + p + 4, 4)))
                     continue;
-                if (!is_kptr(l0, get(buf + p + l0->descs, l0->w)) ||
-                    !is_kptr(l0, get(buf + p + l0->infos, l0->w)))
+                if (!is_kptr(l0, tool_le(buf + p + l0->descs, l0->w)) ||
+                    !is_kptr(l0, tool_le(buf + p + l0->infos, l0->w)))
                     continue;
                 layout_t l;
                 guess_text_ring(l0, &l, buf + p);
-                if (!is_kptr(&l, get(buf + p + l.text_ring + l.data, l.w)))
+                if (!is_kptr(&l, tool_le(buf + p + l.text_ring + l.data, l.w)))
                     continue;
                 ring_t g = { NULL, 0, 0 };
                 if (decode(vmi, &l, buf + p, &g)) {

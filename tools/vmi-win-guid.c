@@ -37,12 +37,12 @@ typedef struct kernel {
 
 static uint32_t le16(const uint8_t *p)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+    return (uint32_t)tool_le(p, 2);
 }
 
 static uint32_t le32(const uint8_t *p)
 {
-    return le16(p) | le16(p + 2) << 16;
+    return (uint32_t)tool_le(p, 4);
 }
 
 static bool rd(vmi_instance_t vmi, const kernel_t *k, uint64_t rva, void *buf, size_t len)

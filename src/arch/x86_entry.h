@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "arch/x86.h"
+#include "util/bytes.h"
 
 #define X86_P        0x1ull                 /* present */
 #define X86_PS       0x80ull                /* page size: this entry maps a page */
@@ -171,26 +172,6 @@ static inline x86_verdict_t x86_ia32e_entry(uint64_t e, unsigned level,
     return X86_TABLE;
 }
 
-/* Little-endian loads from raw page bytes (a plain load on x86 hosts). */
-static inline uint64_t x86_le64(const unsigned char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof(v));
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-}
-
-static inline uint32_t x86_le32(const unsigned char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof(v));
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap32(v);
-#endif
-    return v;
-}
 
 /* ---- Shared by the walkers (x86.c): the cold failure reports.  They are
  * the only place a walk formats text. */

@@ -175,7 +175,7 @@ static unsigned table_entries(arch_x86_mode_t mode)
 
 static uint64_t entry_at(arch_x86_mode_t mode, const unsigned char *p, unsigned i)
 {
-    return mode == ARCH_X86_LEGACY ? x86_le32(p + 4 * i) : x86_le64(p + 8 * i);
+    return mode == ARCH_X86_LEGACY ? util_le32(p + 4 * i) : util_le64(p + 8 * i);
 }
 
 static x86_verdict_t classify(const scan_t *s, arch_x86_mode_t mode, unsigned level,
@@ -393,7 +393,7 @@ static bool ia32e_root_ok(const scan_t *s, unsigned level, const unsigned char *
     *kernel = *user = 0;
     /* Kernel half first: that is where garbage is told apart fastest. */
     for (unsigned i = 256; i < 512; i++) {
-        uint64_t e = x86_le64(p + 8 * i), out;
+        uint64_t e = util_le64(p + 8 * i), out;
         if (!e)
             continue;
         if (!(e & X86_P))
@@ -405,7 +405,7 @@ static bool ia32e_root_ok(const scan_t *s, unsigned level, const unsigned char *
     if (!*kernel)
         return false;
     for (unsigned i = 0; i < 256; i++) {
-        uint64_t e = x86_le64(p + 8 * i), out;
+        uint64_t e = util_le64(p + 8 * i), out;
         if (!(e & X86_P))
             continue;
         if (x86_ia32e_entry(e, level, &s->lim, &out) != X86_TABLE || !table_target_ok(s, out))
@@ -422,7 +422,7 @@ static int ia32e_root_score(scan_t *s, unsigned level, addr_t pa, const unsigned
 
     s->budget = SCAN_BUDGET;
     for (unsigned i = 256; i < 512; i++) {
-        uint64_t e = x86_le64(p + 8 * i), out;
+        uint64_t e = util_le64(p + 8 * i), out;
         subtree_t sub;
         if (!e)
             continue;
@@ -492,7 +492,7 @@ static bool legacy_root_ok(const scan_t *s, const unsigned char *p, uint32_t *ke
 
     *kernel = *user = 0;
     for (unsigned i = 768; i < 1024; i++) {
-        uint32_t e = x86_le32(p + 4 * i);
+        uint32_t e = util_le32(p + 4 * i);
         uint64_t out;
         x86_verdict_t v;
         if (!e)
@@ -508,7 +508,7 @@ static bool legacy_root_ok(const scan_t *s, const unsigned char *p, uint32_t *ke
     if (!*kernel || (*kernel > 1 && !odd))
         return false;
     for (unsigned i = 0; i < 768; i++) {
-        uint32_t e = x86_le32(p + 4 * i);
+        uint32_t e = util_le32(p + 4 * i);
         uint64_t out;
         x86_verdict_t v;
         if (!(e & X86_P))
@@ -530,7 +530,7 @@ static bool pt_maps(scan_t *s, addr_t pt, addr_t pa)
     if (!p)
         return false;
     for (unsigned i = 0; i < 1024; i++) {
-        uint32_t e = x86_le32(p + 4 * i);
+        uint32_t e = util_le32(p + 4 * i);
         if ((e & X86_P) && (e & 0xfffff000u) == pa)
             return true;
     }
@@ -548,7 +548,7 @@ static int legacy_root_score(scan_t *s, addr_t pa, const unsigned char *p, bool 
     s->budget = SCAN_BUDGET;
     *selfmap = false;
     for (unsigned i = 768; i < 1024; i++) {
-        uint32_t e = x86_le32(p + 4 * i);
+        uint32_t e = util_le32(p + 4 * i);
         uint64_t out;
         if (!e)
             continue;
@@ -564,7 +564,7 @@ static int legacy_root_score(scan_t *s, addr_t pa, const unsigned char *p, bool 
     }
     /* No large page or self-entry does it: look in the page tables. */
     for (unsigned i = 768; i < 1024 && !*selfmap && score > 0; i++) {
-        uint32_t e = x86_le32(p + 4 * i);
+        uint32_t e = util_le32(p + 4 * i);
         uint64_t out;
         if ((e & X86_P) && x86_legacy_entry(e, 2, true, s->lim.m, &out) == X86_TABLE &&
             out != pa)
@@ -586,7 +586,7 @@ static bool ia32e_is_la57(scan_t *s, addr_t pa, const unsigned char *p)
 static void pae_group(const unsigned char *p, unsigned off, uint64_t g[4])
 {
     for (unsigned i = 0; i < 4; i++)
-        g[i] = x86_le64(p + off + 8 * i);
+        g[i] = util_le64(p + off + 8 * i);
 }
 
 /* Every check on one page of memory, as an IA-32e root, a 32-bit
@@ -609,7 +609,7 @@ static void scan_page_roots(scan_t *s, addr_t pa, const unsigned char *p)
     for (unsigned off = 0; off < 4096; off += 32) {
         uint64_t g[4];
         /* P set and the bits a PDPTE reserves clear: the cheap filter. */
-        if ((x86_le64(p + off + 24) & (X86_PDPTE_RSV | X86_P)) != X86_P)
+        if ((util_le64(p + off + 24) & (X86_PDPTE_RSV | X86_P)) != X86_P)
             continue;
         pae_group(p, off, g);
         if (pae_root_ok(s, g) && cand_could_enter(&s->pae, 1, 0, pa + off))

@@ -11,6 +11,7 @@
 
 #include "core/core.h"
 #include "core/instance.h"
+#include "util/utf.h"
 
 /* The longest string vmi_read_str* returns: guest strings are hostile. */
 #define CORE_STR_MAX 65536
@@ -254,37 +255,7 @@ status_t vmi_convert_str_encoding(const unicode_string_t *in, unicode_string_t *
     dst = malloc(n * 3 + 1);
     if (!dst)
         return VMI_FAILURE;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t cp = in->contents[2 * i] | (uint32_t)in->contents[2 * i + 1] << 8;
-        if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < n) {
-            uint32_t lo = in->contents[2 * i + 2] | (uint32_t)in->contents[2 * i + 3] << 8;
-            if (lo >= 0xdc00 && lo < 0xe000) {
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                i++;
-            } else {
-                cp = 0xfffd;
-            }
-        } else if (cp >= 0xd800 && cp < 0xe000) {
-            cp = 0xfffd; /* lone surrogate */
-        }
-        if (cp < 0x80) {
-            dst[o++] = (uint8_t)cp;
-        } else if (cp < 0x800) {
-            dst[o++] = (uint8_t)(0xc0 | cp >> 6);
-            dst[o++] = (uint8_t)(0x80 | (cp & 0x3f));
-        } else if (cp < 0x10000) {
-            dst[o++] = (uint8_t)(0xe0 | cp >> 12);
-            dst[o++] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-            dst[o++] = (uint8_t)(0x80 | (cp & 0x3f));
-        } else {
-            /* 4 bytes, but two UTF-16 units gave 6 bytes of room */
-            dst[o++] = (uint8_t)(0xf0 | cp >> 18);
-            dst[o++] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-            dst[o++] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-            dst[o++] = (uint8_t)(0x80 | (cp & 0x3f));
-        }
-    }
-    dst[o] = 0;
+    o = util_utf16le_to_utf8(in->contents, in->length, (char *)dst, n * 3 + 1);
     out->contents = dst;
     out->length = o;
     out->encoding = "UTF-8";

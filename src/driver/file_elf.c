@@ -113,17 +113,17 @@ static const char *pt_name(uint32_t type)
 
 static void read_phdr(const elf_core_t *c, const uint8_t *p, elf_phdr_t *ph)
 {
-    ph->type = file_le32(p);
+    ph->type = util_le32(p);
     if (c->is64) {
-        ph->offset = file_le64(p + 8);
-        ph->paddr = file_le64(p + 24);
-        ph->filesz = file_le64(p + 32);
-        ph->memsz = file_le64(p + 40);
+        ph->offset = util_le64(p + 8);
+        ph->paddr = util_le64(p + 24);
+        ph->filesz = util_le64(p + 32);
+        ph->memsz = util_le64(p + 40);
     } else {
-        ph->offset = file_le32(p + 4);
-        ph->paddr = file_le32(p + 12);
-        ph->filesz = file_le32(p + 16);
-        ph->memsz = file_le32(p + 20);
+        ph->offset = util_le32(p + 4);
+        ph->paddr = util_le32(p + 12);
+        ph->filesz = util_le32(p + 16);
+        ph->memsz = util_le32(p + 20);
     }
 }
 
@@ -151,7 +151,7 @@ static status_t real_phnum(const elf_core_t *c, uint32_t phnum, uint64_t shoff,
                      shoff, need, c->size);
         return VMI_FAILURE;
     }
-    *out = file_le32(c->map + shoff + (c->is64 ? 44 : 28));
+    *out = util_le32(c->map + shoff + (c->is64 ? 44 : 28));
     return VMI_SUCCESS;
 }
 
@@ -193,8 +193,8 @@ static void qemu_note_regs(const uint8_t *d, uint32_t descsz, file_vcpu_t *v)
                  "QEMU CPU state note too short (%" PRIu32 " bytes)", descsz);
         return;
     }
-    version = file_le32(d);
-    size = file_le32(d + 4);
+    version = util_le32(d);
+    size = util_le32(d + 4);
     if (version != QS_VERSION) {
         snprintf(v->source, sizeof(v->source), "QEMU CPU state note of"
                  " unknown version %" PRIu32, version);
@@ -207,21 +207,21 @@ static void qemu_note_regs(const uint8_t *d, uint32_t descsz, file_vcpu_t *v)
     }
     snprintf(v->source, sizeof(v->source), "QEMU CPU state note");
     for (size_t i = 0; i < sizeof(gpr) / sizeof(gpr[0]); i++)
-        file_vcpu_set(v, gpr[i], file_le64(d + QS_OFF_GPR + 8 * i));
+        file_vcpu_set(v, gpr[i], util_le64(d + QS_OFF_GPR + 8 * i));
     for (size_t i = 0; i < sizeof(seg) / sizeof(seg[0]); i++) {
         const uint8_t *s = d + QS_OFF_SEG + QS_SEG_SIZE * i;
         if (seg[i][0] != NONE)
-            file_vcpu_set(v, seg[i][0], file_le32(s));
-        file_vcpu_set(v, seg[i][1], file_le32(s + 4));
-        file_vcpu_set(v, seg[i][2], file_le64(s + 16));
+            file_vcpu_set(v, seg[i][0], util_le32(s));
+        file_vcpu_set(v, seg[i][1], util_le32(s + 4));
+        file_vcpu_set(v, seg[i][2], util_le64(s + 16));
         if (seg[i][3] != NONE)
-            file_vcpu_set(v, seg[i][3], arbytes_from_qemu_flags(file_le32(s + 8)));
+            file_vcpu_set(v, seg[i][3], arbytes_from_qemu_flags(util_le32(s + 8)));
     }
     for (size_t i = 0; i < sizeof(cr) / sizeof(cr[0]); i++)
         if (cr[i] != NONE)
-            file_vcpu_set(v, cr[i], file_le64(d + QS_OFF_CR + 8 * i));
+            file_vcpu_set(v, cr[i], util_le64(d + QS_OFF_CR + 8 * i));
     if (size >= QS_KGS_SIZE)
-        file_vcpu_set(v, SHADOW_GS, file_le64(d + QS_OFF_KGS));
+        file_vcpu_set(v, SHADOW_GS, util_le64(d + QS_OFF_KGS));
 }
 
 /* Linux's elf_prstatus, 64-bit (user_regs_struct of x86_64) or 32-bit
@@ -242,10 +242,10 @@ static void prstatus_regs(const uint8_t *d, uint32_t descsz, file_vcpu_t *v)
     if (descsz == PRS64_SIZE) {
         for (size_t i = 0; i < sizeof(r64) / sizeof(r64[0]); i++)
             if (r64[i] != NONE)
-                file_vcpu_set(v, r64[i], file_le64(d + PRS64_REG + 8 * i));
+                file_vcpu_set(v, r64[i], util_le64(d + PRS64_REG + 8 * i));
     } else if (descsz == PRS32_SIZE) {
         for (size_t i = 0; i < sizeof(r32) / sizeof(r32[0]); i++) {
-            uint64_t x = file_le32(d + PRS32_REG + 4 * i);
+            uint64_t x = util_le32(d + PRS32_REG + 4 * i);
             if (r32[i] == DS_SEL || r32[i] == ES_SEL || r32[i] == FS_SEL ||
                 r32[i] == GS_SEL || r32[i] == CS_SEL || r32[i] == SS_SEL)
                 x &= 0xffff;
@@ -302,9 +302,9 @@ static status_t walk_notes(const elf_core_t *c, uint32_t ph_index,
     uint32_t k = 0;
 
     while (size - pos >= NHDR_SIZE) {
-        uint32_t namesz = file_le32(seg + pos);
-        uint32_t descsz = file_le32(seg + pos + 4);
-        uint32_t type = file_le32(seg + pos + 8);
+        uint32_t namesz = util_le32(seg + pos);
+        uint32_t descsz = util_le32(seg + pos + 4);
+        uint32_t type = util_le32(seg + pos + 8);
         uint64_t name_off = pos + NHDR_SIZE;
         uint64_t desc_off = name_off + align4(namesz);
 
@@ -375,8 +375,8 @@ static status_t elf_parse(const uint8_t *map, size_t filesize,
                      c.is64 ? 64 : 32, c.is64 ? EHDR64_SIZE : EHDR32_SIZE);
         return VMI_FAILURE;
     }
-    type = file_le16(map + 16);
-    c.machine = file_le16(map + 18);
+    type = util_le16(map + 16);
+    c.machine = util_le16(map + 18);
     if (type != ET_CORE) {
         util_err_set(err, "ELF file of type %u is not a core dump (ET_CORE)", type);
         return VMI_FAILURE;
@@ -387,18 +387,18 @@ static status_t elf_parse(const uint8_t *map, size_t filesize,
         return VMI_FAILURE;
     }
     if (c.is64) {
-        phoff = file_le64(map + 32);
-        shoff = file_le64(map + 40);
-        phentsize = file_le16(map + 54);
-        phnum = file_le16(map + 56);
-        shentsize = file_le16(map + 58);
+        phoff = util_le64(map + 32);
+        shoff = util_le64(map + 40);
+        phentsize = util_le16(map + 54);
+        phnum = util_le16(map + 56);
+        shentsize = util_le16(map + 58);
         phsize = PHDR64_SIZE;
     } else {
-        phoff = file_le32(map + 28);
-        shoff = file_le32(map + 32);
-        phentsize = file_le16(map + 42);
-        phnum = file_le16(map + 44);
-        shentsize = file_le16(map + 46);
+        phoff = util_le32(map + 28);
+        shoff = util_le32(map + 32);
+        phentsize = util_le16(map + 42);
+        phnum = util_le16(map + 44);
+        shentsize = util_le16(map + 46);
         phsize = PHDR32_SIZE;
     }
     if (real_phnum(&c, phnum, shoff, shentsize, &phnum, err) != VMI_SUCCESS)

@@ -22,6 +22,7 @@
 
 #include <libvmi/libvmi.h>
 #include "util/err.h"
+#include "util/bytes.h"
 
 /* Every format, in detection order.  Raw accepts anything, so it stays last:
  * it is what an image is when nothing more specific recognises it. */
@@ -127,22 +128,5 @@ status_t file_layout_finish(file_layout_t *layout, uint64_t filesize,
 
 void file_layout_free(file_layout_t *layout);
 
-/* ---- Reading little-endian fields of an image (callers check bounds) ---- */
-
-static inline uint16_t file_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
-}
-
-static inline uint32_t file_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static inline uint64_t file_le64(const uint8_t *p)
-{
-    return (uint64_t)file_le32(p) | (uint64_t)file_le32(p + 4) << 32;
-}
 
 #endif

@@ -24,7 +24,7 @@
 
 static bool lime_detect(const uint8_t *head, size_t filesize)
 {
-    return filesize >= LIME_HDR_SIZE && file_le32(head) == LIME_MAGIC;
+    return filesize >= LIME_HDR_SIZE && util_le32(head) == LIME_MAGIC;
 }
 
 static status_t lime_parse(const uint8_t *map, size_t filesize,
@@ -48,8 +48,8 @@ static status_t lime_parse(const uint8_t *map, size_t filesize,
                          " needs 0x%x", n, off, left, LIME_HDR_SIZE);
             return VMI_FAILURE;
         }
-        uint32_t magic = file_le32(h), version = file_le32(h + 4);
-        uint64_t s = file_le64(h + 8), e = file_le64(h + 16);
+        uint32_t magic = util_le32(h), version = util_le32(h + 4);
+        uint64_t s = util_le64(h + 8), e = util_le64(h + 16);
         if (magic != LIME_MAGIC) {
             util_err_set(err, "LiME header %" PRIu32 " at file offset 0x%" PRIx64
                          ": bad magic 0x%08" PRIx32 " (expected 0x%08x)",

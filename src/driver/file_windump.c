@@ -94,8 +94,8 @@ static status_t parse_runs(const uint8_t *map, size_t filesize, dump_kind_t k,
                            file_layout_t *out, util_err_t *err)
 {
     const uint8_t *pmd = map + (k.wide ? 0x88 : 0x64);
-    uint32_t nruns = file_le32(pmd);
-    uint64_t npages = k.wide ? file_le64(pmd + 8) : file_le32(pmd + 4);
+    uint32_t nruns = util_le32(pmd);
+    uint64_t npages = k.wide ? util_le64(pmd + 8) : util_le32(pmd + 4);
     const uint8_t *run = pmd + (k.wide ? 16 : 8);
     unsigned width = k.wide ? 16 : 8;
     uint32_t max = k.wide ? RUNS_MAX64 : RUNS_MAX32;
@@ -108,8 +108,8 @@ static status_t parse_runs(const uint8_t *map, size_t filesize, dump_kind_t k,
     uint64_t off = k.hdr_size, total = 0, prev_end = 0;
     for (uint32_t i = 0; i < nruns; i++) {
         const uint8_t *r = run + (size_t)i * width;
-        uint64_t base = k.wide ? file_le64(r) : file_le32(r);
-        uint64_t count = k.wide ? file_le64(r + 8) : file_le32(r + 4);
+        uint64_t base = k.wide ? util_le64(r) : util_le32(r);
+        uint64_t count = k.wide ? util_le64(r + 8) : util_le32(r + 4);
         if (count == 0 || base > (UINT64_MAX / PAGE) - count) {
             util_err_set(err, "crash dump run %" PRIu32 ": %" PRIu64 " pages at page 0x%"
                          PRIx64 " is not a range", i, count, base);
@@ -159,8 +159,8 @@ static status_t parse_bitmap(const uint8_t *map, size_t filesize, dump_kind_t k,
                      PRIx64, at);
         return VMI_FAILURE;
     }
-    uint64_t first = file_le64(s + 0x20), present = file_le64(s + 0x28);
-    uint64_t bits = file_le64(s + 0x30);
+    uint64_t first = util_le64(s + 0x20), present = util_le64(s + 0x28);
+    uint64_t bits = util_le64(s + 0x30);
     uint64_t bitmap_off = at + 0x38;
     uint64_t bitmap_bytes = bits / 8 + (bits % 8 != 0);
     if (bits == 0 || bits > UINT64_MAX / PAGE || bitmap_bytes > filesize - bitmap_off) {
@@ -228,9 +228,9 @@ static status_t windump_parse(const uint8_t *map, size_t filesize, file_layout_t
                      k.hdr_size, filesize);
         return VMI_FAILURE;
     }
-    uint32_t machine = file_le32(map + (k.wide ? 0x30 : 0x20));
-    uint32_t type = file_le32(map + (k.wide ? 0xf98 : 0xf88));
-    uint64_t dtb = k.wide ? file_le64(map + 0x10) : file_le32(map + 0x10);
+    uint32_t machine = util_le32(map + (k.wide ? 0x30 : 0x20));
+    uint32_t type = util_le32(map + (k.wide ? 0xf98 : 0xf88));
+    uint64_t dtb = k.wide ? util_le64(map + 0x10) : util_le32(map + 0x10);
     bool pae = !k.wide && map[0x5c] != 0;
 
     if ((k.wide && machine != 0x8664) || (!k.wide && machine != 0x14c)) {
@@ -277,10 +277,10 @@ static status_t windump_parse(const uint8_t *map, size_t filesize, file_layout_t
 
     /* The kernel addresses the header names, unchecked: the Windows layer
      * tests each before use. */
-    uint64_t loaded = k.wide ? file_le64(map + 0x20) : file_le32(map + 0x18);
-    uint64_t active = k.wide ? file_le64(map + 0x28) : file_le32(map + 0x1c);
-    uint64_t kdbg = k.wide ? file_le64(map + 0x80) : file_le32(map + 0x60);
-    uint32_t major = file_le32(map + 0x08), minor = file_le32(map + 0x0c);
+    uint64_t loaded = k.wide ? util_le64(map + 0x20) : util_le32(map + 0x18);
+    uint64_t active = k.wide ? util_le64(map + 0x28) : util_le32(map + 0x1c);
+    uint64_t kdbg = k.wide ? util_le64(map + 0x80) : util_le32(map + 0x60);
+    uint32_t major = util_le32(map + 0x08), minor = util_le32(map + 0x0c);
     if (add_stated(out, "win.PsLoadedModuleList", loaded, k.wide, err) != VMI_SUCCESS ||
         add_stated(out, "win.PsActiveProcessHead", active, k.wide, err) != VMI_SUCCESS ||
         add_stated(out, "win.KdDebuggerDataBlock", kdbg, k.wide, err) != VMI_SUCCESS ||

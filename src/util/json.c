@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "util/strutil.h"
+#include "util/utf.h"
 
 /* Objects up to this many members are searched linearly (and checked for
  * duplicate keys pairwise); larger ones get a sorted index. */
@@ -247,30 +248,6 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
-static size_t put_utf8(char *out, unsigned cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | cp >> 6);
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | cp >> 12);
-        out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | cp >> 18);
-    out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-    out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /* ps->p is at the opening quote.  On success *s / *len hold a copy in the
  * arena and ps->p is past the closing quote. */
 static bool parse_string(parser_t *ps, const char **s, uint32_t *len)
@@ -352,7 +329,7 @@ static bool parse_string(parser_t *ps, const char **s, uint32_t *len)
                 cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
                 p += 6;
             }
-            n += put_utf8(out + n, cp);
+            n += util_utf8_encode(out + n, cp);
             break;
         }
         default:

@@ -568,7 +568,7 @@ static inline status_t hostile_read_entry(void *ctx, addr_t pa, unsigned size, u
         util_err_set(err, "no guest-physical 0x%llx (size %u)", (unsigned long long)pa, size);
         return VMI_FAILURE;
     }
-    *value = size == 4 ? (uint64_t)file_le32(h->m + pa) : file_le64(h->m + pa);
+    *value = size == 4 ? (uint64_t)util_le32(h->m + pa) : util_le64(h->m + pa);
     return VMI_SUCCESS;
 }
 
@@ -615,8 +615,8 @@ static inline int hostile_x86(const uint8_t *d, size_t n)
         hostile_die("out of memory");
     memcpy(h.m, d, n);
     util_err_clear(&err);
-    uint64_t tail = n >= 16 ? file_le64(d + n - 8) : 0;
-    uint64_t tail2 = n >= 16 ? file_le64(d + n - 16) : 0;
+    uint64_t tail = n >= 16 ? util_le64(d + n - 8) : 0;
+    uint64_t tail2 = n >= 16 ? util_le64(d + n - 16) : 0;
     addr_t roots[] = { 0, 0x1000, 0x20, tail2 % (h.size + 1) };
     for (unsigned cfg = 0; cfg < 2; cfg++) {
         arch_x86_walker_t w = { hostile_read_entry, &h, cfg ? 36 : (unsigned)(tail & 0x3f),

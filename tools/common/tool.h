@@ -12,6 +12,7 @@
 #define TINYVMI_TOOL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <libvmi/libvmi.h>
@@ -41,6 +42,18 @@ bool tool_parse_addr(const char *prog, const char *what, const char *s, uint64_t
 
 /* Print s as a JSON string literal (quotes included, escapes applied). */
 void tool_json_str(FILE *f, const char *s);
+
+/* An n-byte (n <= 8) little-endian value from raw guest bytes.  Tools see
+ * only the public API, so this is their one copy of the library's
+ * util_le (src/util/bytes.h). */
+static inline uint64_t tool_le(const void *p, unsigned n)
+{
+    const unsigned char *b = p;
+    uint64_t v = 0;
+    for (unsigned i = n < 8 ? n : 8; i-- > 0;)
+        v = (v << 8) | b[i];
+    return v;
+}
 
 /* "PROG: message" on stderr, then exit code 1 (for use as `return tool_fail(...)`). */
 int tool_fail(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "util/hash.h"
+#include "util/bytes.h"
 
 enum {
     K_INT = 1, K_PTR, K_ARRAY, K_STRUCT, K_UNION, K_ENUM, K_FWD, K_TYPEDEF, K_VOLATILE,
@@ -50,11 +51,6 @@ struct lx_btf {
     unsigned ptr_size;
     util_hash_t *by_name; /* struct/union name -> id */
 };
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static unsigned kind_of(uint32_t info)
 {
@@ -90,8 +86,8 @@ bool lx_btf_header_ok(const uint8_t *d, size_t len, size_t *total)
 {
     if (len < BTF_HDR_MIN || d[0] != 0x9f || d[1] != 0xeb || d[2] != 1)
         return false;
-    uint32_t hdr = rd32(d + 4), toff = rd32(d + 8), tlen = rd32(d + 12);
-    uint32_t soff = rd32(d + 16), slen = rd32(d + 20);
+    uint32_t hdr = util_le32(d + 4), toff = util_le32(d + 8), tlen = util_le32(d + 12);
+    uint32_t soff = util_le32(d + 16), slen = util_le32(d + 20);
     if (hdr < BTF_HDR_MIN || hdr > 256 || (hdr & 3))
         return false;
     uint64_t tend = (uint64_t)toff + tlen, send = (uint64_t)soff + slen;
@@ -124,11 +120,11 @@ lx_btf_t *lx_btf_parse(const uint8_t *data, size_t len, unsigned ptr_size, util_
         return NULL;
     }
     memcpy(b->data, data, total);
-    uint32_t hdr = rd32(data + 4);
-    b->types = b->data + hdr + rd32(data + 8);
-    b->types_len = rd32(data + 12);
-    b->strs = (const char *)b->data + hdr + rd32(data + 16);
-    b->strs_len = rd32(data + 20);
+    uint32_t hdr = util_le32(data + 4);
+    b->types = b->data + hdr + util_le32(data + 8);
+    b->types_len = util_le32(data + 12);
+    b->strs = (const char *)b->data + hdr + util_le32(data + 16);
+    b->strs_len = util_le32(data + 20);
     b->ptr_size = ptr_size;
     if (b->strs[b->strs_len - 1] != '\0' || b->strs[0] != '\0') {
         util_err_set(err, "BTF: string section does not start and end with NUL");
@@ -153,7 +149,7 @@ lx_btf_t *lx_btf_parse(const uint8_t *data, size_t len, unsigned ptr_size, util_
             lx_btf_free(b);
             return NULL;
         }
-        uint32_t info = rd32(b->types + p + 4);
+        uint32_t info = util_le32(b->types + p + 4);
         long extra = extra_bytes(kind_of(info), vlen_of(info));
         if (extra < 0) {
             util_err_set(err, "BTF: type %u has unknown kind %u", b->ntypes, kind_of(info));
@@ -182,7 +178,7 @@ lx_btf_t *lx_btf_parse(const uint8_t *data, size_t len, unsigned ptr_size, util_
         }
         b->off[b->ntypes] = (uint32_t)p;
         unsigned k = kind_of(info);
-        uint32_t nm = rd32(b->types + p);
+        uint32_t nm = util_le32(b->types + p);
         if ((k == K_STRUCT || k == K_UNION) && nm && nm < b->strs_len) {
             const char *name = b->strs + nm;
             if (!util_hash_contains(b->by_name, name) &&
@@ -225,11 +221,11 @@ static uint32_t resolve(const lx_btf_t *b, uint32_t id)
         const uint8_t *t = type_rec(b, id);
         if (!t)
             return 0;
-        unsigned k = kind_of(rd32(t + 4));
+        unsigned k = kind_of(util_le32(t + 4));
         if (k != K_TYPEDEF && k != K_CONST && k != K_VOLATILE && k != K_RESTRICT &&
             k != K_TYPE_TAG)
             return id;
-        id = rd32(t + 8);
+        id = util_le32(t + 8);
     }
     return 0;
 }
@@ -242,19 +238,19 @@ static bool type_size(const lx_btf_t *b, uint32_t id, uint64_t *size, int depth)
     const uint8_t *t = type_rec(b, id);
     if (!t)
         return false;
-    unsigned k = kind_of(rd32(t + 4));
+    unsigned k = kind_of(util_le32(t + 4));
     switch (k) {
     case K_INT: case K_ENUM: case K_STRUCT: case K_UNION: case K_ENUM64: case K_FLOAT:
     case K_DATASEC:
-        *size = rd32(t + 8);
+        *size = util_le32(t + 8);
         return true;
     case K_PTR:
         *size = b->ptr_size;
         return true;
     case K_ARRAY: {
         uint64_t es;
-        uint32_t n = rd32(t + 20);
-        if (!type_size(b, rd32(t + 12), &es, depth + 1))
+        uint32_t n = util_le32(t + 20);
+        if (!type_size(b, util_le32(t + 12), &es, depth + 1))
             return false;
         if (n && es > (UINT64_C(1) << 40) / n)
             return false;
@@ -274,7 +270,7 @@ static bool find_member(const lx_btf_t *b, uint32_t sid, const char *name, uint6
     const uint8_t *t = type_rec(b, sid);
     if (!t || depth > 8)
         return false;
-    uint32_t info = rd32(t + 4);
+    uint32_t info = util_le32(t + 4);
     unsigned k = kind_of(info), n = vlen_of(info);
     if (k != K_STRUCT && k != K_UNION)
         return false;
@@ -284,7 +280,7 @@ static bool find_member(const lx_btf_t *b, uint32_t sid, const char *name, uint6
             return false;
         (*budget)--;
         const uint8_t *m = t + 12 + 12 * (size_t)i;
-        uint32_t mname = rd32(m), mt = rd32(m + 4), moff = rd32(m + 8);
+        uint32_t mname = util_le32(m), mt = util_le32(m + 4), moff = util_le32(m + 8);
         uint64_t bo = kflag ? (moff & 0xffffff) : moff;
         bool bf = kflag && (moff >> 24) != 0;
         if (mname) {
@@ -365,16 +361,16 @@ static status_t walk_path(const lx_btf_t *b, const char *strct, const char *path
             }
             p = end + 1;
             const uint8_t *t = type_rec(b, resolve(b, mt));
-            if (!t || kind_of(rd32(t + 4)) != K_ARRAY) {
+            if (!t || kind_of(util_le32(t + 4)) != K_ARRAY) {
                 util_err_set(err, "BTF: %s.%s is not an array", strct, path);
                 return VMI_FAILURE;
             }
             uint64_t es;
-            if (idx >= rd32(t + 20) || !type_size(b, rd32(t + 12), &es, 0)) {
+            if (idx >= util_le32(t + 20) || !type_size(b, util_le32(t + 12), &es, 0)) {
                 util_err_set(err, "BTF: index %lu out of range in %s.%s", idx, strct, path);
                 return VMI_FAILURE;
             }
-            mt = rd32(t + 12);
+            mt = util_le32(t + 12);
             total += es * idx;
         }
         if (*p == '\0')
@@ -414,11 +410,11 @@ status_t lx_btf_array_len(const lx_btf_t *b, const char *strct, const char *memb
     if (walk_path(b, strct, member, &off, &mt, err) != VMI_SUCCESS)
         return VMI_FAILURE;
     const uint8_t *t = type_rec(b, resolve(b, mt));
-    if (!t || kind_of(rd32(t + 4)) != K_ARRAY) {
+    if (!t || kind_of(util_le32(t + 4)) != K_ARRAY) {
         util_err_set(err, "BTF: %s.%s is not an array", strct, member);
         return VMI_FAILURE;
     }
-    *count = rd32(t + 20);
+    *count = util_le32(t + 20);
     return VMI_SUCCESS;
 }
 

@@ -33,6 +33,7 @@
 
 #include "core/core.h"
 #include "os/os.h"
+#include "util/bytes.h"
 
 /* How much of a task_struct to look at: i386 6.1 is ~3.5 KiB, x86-64 ~9.5. */
 #define TASK_SPAN 0x3000
@@ -41,10 +42,7 @@
 
 static uint64_t get(const uint8_t *b, size_t off, unsigned n)
 {
-    uint64_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = (v << 8) | b[off + i];
-    return v;
+    return util_le(b + off, n);
 }
 
 static bool printable_comm(const char *c)

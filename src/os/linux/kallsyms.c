@@ -42,6 +42,7 @@
  * It must not read outside the buffer it is given, whatever the tables say.
  */
 #include "os/linux/linux.h"
+#include "util/bytes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -62,14 +63,6 @@ const unsigned char lx_kallsyms_digits[20] = {
  * search quadratic in the 64 MiB before the token table. */
 #define KS_MAX_FULL_WALKS 64
 
-static uint64_t rd_le(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 static size_t align_up(size_t x, size_t a)
 {
     return (x + a - 1) / a * a;
@@ -89,7 +82,7 @@ typedef struct tokens {
 static void load_tokens(const uint8_t *buf, const lx_kallsyms_t *k, tokens_t *t)
 {
     for (unsigned i = 0; i < 256; i++) {
-        size_t off = k->token_table + (size_t)rd_le(buf + k->token_index + 2 * i, 2);
+        size_t off = k->token_table + (size_t)util_le(buf + k->token_index + 2 * i, 2);
         t->tok[i] = buf + off;
         t->len[i] = (uint8_t)strnlen((const char *)buf + off, KS_MAX_TOKEN);
     }
@@ -193,8 +186,8 @@ static status_t find_tokens(const uint8_t *buf, size_t len, size_t hit, unsigned
         util_err_set(err, "kallsyms: token index past the end of the copy");
         return VMI_FAILURE;
     }
-    size_t off1 = (size_t)rd_le(buf + index + 2, 2);
-    if (rd_le(buf + index, 2) != 0 || off1 < 2 || off1 > tok1 || off1 > KS_MAX_TOKEN) {
+    size_t off1 = (size_t)util_le(buf + index + 2, 2);
+    if (util_le(buf + index, 2) != 0 || off1 < 2 || off1 > tok1 || off1 > KS_MAX_TOKEN) {
         util_err_set(err, "kallsyms: no token index after the token table at +0x%zx", index);
         return VMI_FAILURE;
     }
@@ -206,10 +199,10 @@ static status_t find_tokens(const uint8_t *buf, size_t len, size_t hit, unsigned
     }
     p = table;
     for (unsigned i = 0; i < 256; i++) {
-        if (rd_le(buf + index + 2 * i, 2) != p - table) {
+        if (util_le(buf + index + 2 * i, 2) != p - table) {
             util_err_set(err, "kallsyms: token index entry %u is 0x%llx, the table says "
                               "0x%zx", i,
-                         (unsigned long long)rd_le(buf + index + 2 * i, 2), p - table);
+                         (unsigned long long)util_le(buf + index + 2 * i, 2), p - table);
             return VMI_FAILURE;
         }
         p = token_end(buf, len, p);
@@ -228,7 +221,7 @@ static bool markers_match(const uint8_t *buf, size_t m, unsigned mw, const uint3
                           size_t n)
 {
     for (size_t j = 0; j < n; j++)
-        if (rd_le(buf + m + j * mw, mw) != marks[j])
+        if (util_le(buf + m + j * mw, mw) != marks[j])
             return false;
     return true;
 }
@@ -242,17 +235,17 @@ static bool try_addresses(const uint8_t *buf, lx_kallsyms_t *k)
     if (x >= w + align_up(4 * n, w)) {
         size_t rb_at = x - w;
         size_t offs = rb_at - align_up(4 * n, w);
-        uint64_t rb = rd_le(buf + rb_at, (unsigned)w);
+        uint64_t rb = util_le(buf + rb_at, (unsigned)w);
         bool rb_ok = w == 8 ? rb >= 0xffff800000000000ULL : rb >= 0x40000000ULL;
         if (rb_ok) {
             bool neg = false;
             for (size_t i = 0; i < n && !neg; i++)
-                neg = (int32_t)rd_le(buf + offs + 4 * i, 4) < 0;
+                neg = (int32_t)util_le(buf + offs + 4 * i, 4) < 0;
             bool abs_percpu = w == 8 && neg;
             uint64_t prev = 0;
             bool sorted = true;
             for (size_t i = 0; i < n && sorted; i++) {
-                int32_t o = (int32_t)rd_le(buf + offs + 4 * i, 4);
+                int32_t o = (int32_t)util_le(buf + offs + 4 * i, 4);
                 uint64_t a;
                 if (!abs_percpu)
                     a = rb + (uint32_t)o;
@@ -280,7 +273,7 @@ static bool try_addresses(const uint8_t *buf, lx_kallsyms_t *k)
         uint64_t prev = 0;
         bool sorted = true;
         for (size_t i = 0; i < n && sorted; i++) {
-            uint64_t a = rd_le(buf + at + w * i, (unsigned)w);
+            uint64_t a = util_le(buf + at + w * i, (unsigned)w);
             sorted = a >= prev;
             prev = a;
         }
@@ -321,10 +314,10 @@ status_t lx_kallsyms_locate(const uint8_t *buf, size_t len, size_t hit, unsigned
     size_t tried = 0;
     for (size_t x = (r.token_table / width) * width; x >= lowest + width;) {
         x -= width;
-        uint32_t n = (uint32_t)rd_le(buf + x, 4);
+        uint32_t n = (uint32_t)util_le(buf + x, 4);
         if (n < 16 || n > KS_MAX_SYMS)
             continue;
-        if (width == 8 && rd_le(buf + x + 4, 4) != 0)
+        if (width == 8 && util_le(buf + x + 4, 4) != 0)
             continue; /* the alignment padding after a .long is zero */
         size_t names = x + width, end;
         size_t nmarks = (n + 255u) / 256u;
@@ -410,9 +403,9 @@ status_t lx_kallsyms_decode(const uint8_t *buf, size_t len, const lx_kallsyms_t 
         }
         uint64_t a;
         if (!k->base_relative) {
-            a = rd_le(buf + k->addrs + (size_t)k->width * i, k->width);
+            a = util_le(buf + k->addrs + (size_t)k->width * i, k->width);
         } else {
-            int32_t o = (int32_t)rd_le(buf + k->addrs + 4 * (size_t)i, 4);
+            int32_t o = (int32_t)util_le(buf + k->addrs + 4 * (size_t)i, 4);
             if (!k->absolute_percpu)
                 a = k->relative_base + (uint32_t)o;
             else if (o >= 0)

@@ -26,6 +26,7 @@
 
 #include "core/core.h"
 #include "util/strutil.h"
+#include "util/bytes.h"
 
 #define KSYMTAB_WINDOW (8u << 20)
 
@@ -40,16 +41,7 @@ typedef struct ksym_scan {
 
 static int64_t s32(const uint8_t *p)
 {
-    return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                     (uint32_t)p[3] << 24);
-}
-
-static uint64_t uw(const uint8_t *p, unsigned w)
-{
-    uint64_t v = 0;
-    for (unsigned i = w; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
+    return (int32_t)util_le32(p);
 }
 
 /* Look for an entry naming the string at physical str in [lo, lo+len). */
@@ -70,9 +62,9 @@ static bool match_entries(ksym_scan_t *s, addr_t lo, const uint8_t *w, size_t le
         return false;
     unsigned ww = st->width;
     for (size_t f = ww; f + ww <= len; f += ww) {
-        if (uw(w + f, ww) != str + st->image_delta)
+        if (util_le(w + f, ww) != str + st->image_delta)
             continue;
-        uint64_t va = uw(w + f - ww, ww);
+        uint64_t va = util_le(w + f - ww, ww);
         if (va < st->image_delta)
             continue;
         s->pa = va - st->image_delta;

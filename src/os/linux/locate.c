@@ -15,6 +15,7 @@
 
 #include "core/core.h"
 #include "util/strutil.h"
+#include "util/bytes.h"
 
 #define SCAN_CHUNK (4u << 20)
 /* The kallsyms tables before the token table: names + markers + addresses.
@@ -724,11 +725,6 @@ static bool btf_try(vmi_instance_t vmi, lx_state_t *st, const uint8_t *blob, siz
     return true;
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static bool btf_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
 {
     btf_scan_t *s = ctx;
@@ -739,8 +735,8 @@ static bool btf_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
             break;
         /* vmlinux BTF: type section first (type_off 0), strings right
          * after it, both of a real kernel's size. */
-        uint32_t hl = le32(p + 4), to = le32(p + 8), tl = le32(p + 12);
-        uint32_t so = le32(p + 16), sl = le32(p + 20);
+        uint32_t hl = util_le32(p + 4), to = util_le32(p + 8), tl = util_le32(p + 12);
+        uint32_t so = util_le32(p + 16), sl = util_le32(p + 20);
         size_t need = 0;
         if (to == 0 && so == tl && tl > 4096 && sl > 4096 && lx_btf_header_ok(p, 24, &need) &&
             hl <= 256 && need <= (64u << 20)) {

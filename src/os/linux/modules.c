@@ -28,6 +28,7 @@
 
 #include "core/core.h"
 #include "os/os.h"
+#include "util/bytes.h"
 
 static status_t read_module(vmi_instance_t vmi, const lx_state_t *st, addr_t mod,
                             tvmi_module_t *m)
@@ -92,14 +93,6 @@ static bool module_name_ok(const uint8_t *n, size_t cap)
     return true;
 }
 
-static uint64_t get(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 /* Is the list_head at va in the kernel image (not in module space)? */
 static bool in_image(vmi_instance_t vmi, const lx_state_t *st, addr_t va)
 {
@@ -114,7 +107,7 @@ static bool try_module_at(head_scan_t *h, addr_t pa, const uint8_t *b)
     vmi_instance_t vmi = h->vmi;
     lx_state_t *st = h->st;
     unsigned w = st->width;
-    addr_t next = get(b + w, w), prev = get(b + 2 * w, w), npa, back, back_pa;
+    addr_t next = util_le(b + w, w), prev = util_le(b + 2 * w, w), npa, back, back_pa;
     if (!lx_is_kernel_va(st, next) || !lx_is_kernel_va(st, prev))
         return false;
     /* next->prev must be this list_head: translate both ends. */
@@ -204,7 +197,7 @@ status_t lx_module_layout_heuristic(vmi_instance_t vmi, lx_state_t *st)
     for (size_t o = (from + w - 1) / w * w; n && o + w + 4 <= SPAN; o += w) {
         bool ok = true;
         for (size_t i = 0; i < n && ok; i++) {
-            uint64_t base = get(m[i] + o, w), size = get(m[i] + o + w, 4);
+            uint64_t base = util_le(m[i] + o, w), size = util_le(m[i] + o + w, 4);
             ok = base && !(base & 0xfff) && size && !(size & 0xfff) && size < (64u << 20) &&
                  base <= addr[i] && addr[i] < base + size;
         }

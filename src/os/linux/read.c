@@ -18,6 +18,7 @@
 
 #include "core/core.h"
 #include "os/os.h"
+#include "util/bytes.h"
 
 bool lx_is_kernel_va(const lx_state_t *st, addr_t va)
 {
@@ -65,10 +66,7 @@ status_t lx_read_ptr(vmi_instance_t vmi, const lx_state_t *st, addr_t va, addr_t
     uint8_t b[8];
     if (lx_read(vmi, st, va, b, st->width) != VMI_SUCCESS)
         return VMI_FAILURE;
-    uint64_t v = 0;
-    for (unsigned i = st->width; i-- > 0;)
-        v = (v << 8) | b[i];
-    *out = v;
+    *out = util_le(b, st->width);
     return VMI_SUCCESS;
 }
 
@@ -77,7 +75,7 @@ status_t lx_read_u32(vmi_instance_t vmi, const lx_state_t *st, addr_t va, uint32
     uint8_t b[4];
     if (lx_read(vmi, st, va, b, 4) != VMI_SUCCESS)
         return VMI_FAILURE;
-    *out = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    *out = util_le32(b);
     return VMI_SUCCESS;
 }
 

@@ -36,23 +36,10 @@
 
 #include "core/core.h"
 #include "os/windows/windows.h"
+#include "util/bytes.h"
 
 /* The most bytes of a section searched for the tag. */
 #define KDBG_SCAN_MAX (32u << 20)
-
-static uint64_t le64(const uint8_t *b)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)b[i] << (8 * i);
-    return v;
-}
-
-static void put_le64(uint8_t *b, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-}
 
 uint64_t win_kdbg_decode_word(uint64_t enc, uint64_t never, uint64_t always, addr_t flag_va)
 {
@@ -61,17 +48,14 @@ uint64_t win_kdbg_decode_word(uint64_t enc, uint64_t never, uint64_t always, add
     if (r)
         v = (v << r) | (v >> (64 - r));
     v ^= flag_va;
-    uint64_t sw = 0;
-    for (int i = 0; i < 8; i++)
-        sw = (sw << 8) | ((v >> (8 * i)) & 0xff);
-    return sw ^ always;
+    return __builtin_bswap64(v) ^ always; /* the bswap instruction */
 }
 
 /* The field at off of a block whose bytes are b (kdbg only names it). */
 static status_t field_of(vmi_instance_t vmi, const win_state_t *st, addr_t kdbg,
                          const uint8_t *b, unsigned off, addr_t *out)
 {
-    uint64_t v = le64(b);
+    uint64_t v = util_le64(b);
     if (st->ptr == 4) {
         /* Sign-extended 32-bit pointers: the top half is all 0 or all 1. */
         uint32_t hi = (uint32_t)(v >> 32);
@@ -116,8 +100,7 @@ static bool block_ok(vmi_instance_t vmi, const win_state_t *st, addr_t va, const
         return false;
     }
     const uint8_t *h = b + KDBG_SIZE_OFF;
-    uint32_t bsize = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 |
-                     (uint32_t)h[3] << 24;
+    uint32_t bsize = util_le32(h);
     if (bsize < KDBG_MIN_SIZE || bsize > KDBG_MAX_SIZE) {
         snprintf(why, size, "implausible size 0x%x", bsize);
         return false;
@@ -189,13 +172,13 @@ static bool get_keys(vmi_instance_t vmi, const win_state_t *st, kdbg_keys_t *k, 
         snprintf(why, size, "KiWaitNever at 0x%llx is unreadable", (unsigned long long)never_va);
         return false;
     }
-    k->never = le64(b);
+    k->never = util_le64(b);
     if (win_read(vmi, always_va, b, 8) != VMI_SUCCESS) {
         snprintf(why, size, "KiWaitAlways at 0x%llx is unreadable",
                  (unsigned long long)always_va);
         return false;
     }
-    k->always = le64(b);
+    k->always = util_le64(b);
     return true;
 }
 
@@ -220,7 +203,7 @@ static bool take_block(vmi_instance_t vmi, win_state_t *st, addr_t va, const kdb
         return false;
     }
     for (unsigned i = 0; i < sizeof(raw); i += 8)
-        put_le64(dec + i, win_kdbg_decode_word(le64(raw + i), k->never, k->always, k->flag_va));
+        util_put_le64(dec + i, win_kdbg_decode_word(util_le64(raw + i), k->never, k->always, k->flag_va));
     if (!block_ok(vmi, st, va, dec, r2, sizeof(r2))) {
         snprintf(why, size, "the KDBG at 0x%llx, decoded with KiWaitNever 0x%llx, KiWaitAlways "
                             "0x%llx and KdpDataBlockEncoded at 0x%llx, is not valid: %s",
@@ -255,7 +238,7 @@ static bool scan_section(vmi_instance_t vmi, win_state_t *st, const pe_section_t
             if (!tag && k && i + 8 <= n) {
                 /* The encoding mixes in the flag's address, not the
                  * word's: one decode per word finds the tag anywhere. */
-                uint64_t w = win_kdbg_decode_word(le64(page + i), k->never, k->always,
+                uint64_t w = win_kdbg_decode_word(util_le64(page + i), k->never, k->always,
                                                   k->flag_va);
                 tag = (w & 0xffffffffu) == 0x4742444bu; /* "KDBG" little-endian */
             }

@@ -31,6 +31,7 @@
 
 #include "core/core.h"
 #include "os/windows/windows.h"
+#include "util/bytes.h"
 
 /* How far below a known kernel address the image may start: ntoskrnl is
  * under 16 MiB on every release so far. */
@@ -194,11 +195,10 @@ static bool from_registers(vmi_instance_t vmi, win_state_t *st)
     if (!found && vmi_get_vcpureg(vmi, &v, IDTR_BASE, 0) == VMI_SUCCESS && v) {
         uint8_t gate[16];
         if (win_read(vmi, v, gate, st->ptr == 8 ? 16 : 8) == VMI_SUCCESS) {
-            addr_t handler = (addr_t)(gate[0] | gate[1] << 8) |
-                             (addr_t)(gate[6] | gate[7] << 8) << 16;
+            /* Offset 15:0 at 0, 31:16 at 6, 63:32 at 8 (64-bit gates). */
+            addr_t handler = util_le16(gate) | (addr_t)util_le16(gate + 6) << 16;
             if (st->ptr == 8)
-                handler |= (addr_t)((uint32_t)gate[8] | (uint32_t)gate[9] << 8 |
-                                    (uint32_t)gate[10] << 16 | (uint32_t)gate[11] << 24) << 32;
+                handler |= (addr_t)util_le32(gate + 8) << 32;
             found = scan_down(vmi, st, handler, "the IDT's divide-error handler");
         }
     }

@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "util/bytes.h"
 
 /* Caps on what a real image could have; beyond them the image is damaged
  * or hostile and we stop rather than read on. */
@@ -24,22 +25,6 @@
 #define PE_CHUNK           1024u       /* table entries read at once */
 
 #define PE_DEBUG_TYPE_CODEVIEW 2
-
-static uint16_t le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 /* Read [rva, rva+len) of the image, which must lie inside SizeOfImage. */
 static status_t rd(const pe_image_t *img, uint64_t rva, void *buf, size_t len,
@@ -100,7 +85,7 @@ status_t pe_open(pe_image_t *img, pe_read_fn read, void *ctx, util_err_t *err)
         util_err_set(err, "no MZ signature (found %02x %02x)", dos[0], dos[1]);
         return VMI_FAILURE;
     }
-    uint32_t lfanew = le32(dos + 0x3c);
+    uint32_t lfanew = util_le32(dos + 0x3c);
     if (lfanew < 4 || lfanew > PE_MAX_LFANEW) {
         util_err_set(err, "e_lfanew 0x%x is not a plausible NT header offset", lfanew);
         return VMI_FAILURE;
@@ -115,12 +100,12 @@ status_t pe_open(pe_image_t *img, pe_read_fn read, void *ctx, util_err_t *err)
         util_err_set(err, "no PE signature at e_lfanew 0x%x", lfanew);
         return VMI_FAILURE;
     }
-    img->machine = le16(nt + 4);
-    img->nsections = le16(nt + 6);
-    img->timestamp = le32(nt + 8);
-    uint16_t opt_size = le16(nt + 20);
-    img->characteristics = le16(nt + 22);
-    uint16_t magic = le16(nt + 24);
+    img->machine = util_le16(nt + 4);
+    img->nsections = util_le16(nt + 6);
+    img->timestamp = util_le32(nt + 8);
+    uint16_t opt_size = util_le16(nt + 20);
+    img->characteristics = util_le16(nt + 22);
+    uint16_t magic = util_le16(nt + 24);
     size_t fixed;
     if (magic == 0x10b) {
         fixed = 96;
@@ -141,17 +126,17 @@ status_t pe_open(pe_image_t *img, pe_read_fn read, void *ctx, util_err_t *err)
     if (rd(img, lfanew + 24, nt + 24, want, "optional header", err) != VMI_SUCCESS)
         return VMI_FAILURE;
     const uint8_t *o = nt + 24;
-    img->image_base = img->pe32plus ? le64(o + 24) : le32(o + 28);
-    img->os_major = le16(o + 40);
-    img->os_minor = le16(o + 42);
-    img->image_major = le16(o + 44);
-    img->image_minor = le16(o + 46);
-    img->subsys_major = le16(o + 48);
-    img->subsys_minor = le16(o + 50);
-    uint32_t size_of_image = le32(o + 56);
-    img->size_of_headers = le32(o + 60);
-    img->subsystem = le16(o + 68);
-    uint32_t ndirs = le32(o + (img->pe32plus ? 108 : 92));
+    img->image_base = img->pe32plus ? util_le64(o + 24) : util_le32(o + 28);
+    img->os_major = util_le16(o + 40);
+    img->os_minor = util_le16(o + 42);
+    img->image_major = util_le16(o + 44);
+    img->image_minor = util_le16(o + 46);
+    img->subsys_major = util_le16(o + 48);
+    img->subsys_minor = util_le16(o + 50);
+    uint32_t size_of_image = util_le32(o + 56);
+    img->size_of_headers = util_le32(o + 60);
+    img->subsystem = util_le16(o + 68);
+    uint32_t ndirs = util_le32(o + (img->pe32plus ? 108 : 92));
 
     if (size_of_image == 0 || size_of_image > PE_MAX_IMAGE) {
         util_err_set(err, "SizeOfImage 0x%x is not plausible", size_of_image);
@@ -181,8 +166,8 @@ status_t pe_open(pe_image_t *img, pe_read_fn read, void *ctx, util_err_t *err)
         ndirs = (uint32_t)room;
     img->ndirs = ndirs;
     for (uint32_t i = 0; i < ndirs; i++) {
-        img->dir[i].rva = le32(o + fixed + 8 * i);
-        img->dir[i].size = le32(o + fixed + 8 * i + 4);
+        img->dir[i].rva = util_le32(o + fixed + 8 * i);
+        img->dir[i].size = util_le32(o + fixed + 8 * i + 4);
     }
     return VMI_SUCCESS;
 }
@@ -198,9 +183,9 @@ status_t pe_section(const pe_image_t *img, unsigned i, pe_section_t *out, util_e
         return VMI_FAILURE;
     memcpy(out->name, s, 8);
     out->name[8] = '\0';
-    out->vsize = le32(s + 8);
-    out->va = le32(s + 12);
-    out->characteristics = le32(s + 36);
+    out->vsize = util_le32(s + 8);
+    out->va = util_le32(s + 12);
+    out->characteristics = util_le32(s + 36);
     return VMI_SUCCESS;
 }
 
@@ -262,15 +247,15 @@ static status_t read_cv(const pe_image_t *img, uint32_t rva, uint32_t size,
     memcpy(out->format, buf, 4);
     if (head == 24) {
         memcpy(out->guid, buf + 4, 16);
-        out->age = le32(buf + 20);
+        out->age = util_le32(buf + 20);
         snprintf(out->guid_str, sizeof(out->guid_str),
-                 "%08X%04X%04X%02X%02X%02X%02X%02X%02X%02X%02X", le32(out->guid),
-                 le16(out->guid + 4), le16(out->guid + 6), out->guid[8], out->guid[9],
+                 "%08X%04X%04X%02X%02X%02X%02X%02X%02X%02X%02X", util_le32(out->guid),
+                 util_le16(out->guid + 4), util_le16(out->guid + 6), out->guid[8], out->guid[9],
                  out->guid[10], out->guid[11], out->guid[12], out->guid[13],
                  out->guid[14], out->guid[15]);
     } else {
-        out->signature = le32(buf + 8);
-        out->age = le32(buf + 12);
+        out->signature = util_le32(buf + 8);
+        out->age = util_le32(buf + 12);
         snprintf(out->guid_str, sizeof(out->guid_str), "%08X", out->signature);
     }
     /* The name ends within the record; keep at most PE_NAME_MAX-1 bytes. */
@@ -295,9 +280,9 @@ status_t pe_codeview(const pe_image_t *img, pe_codeview_t *out, util_err_t *err)
         if (rd(img, (uint64_t)d.rva + 28u * i, e, sizeof(e), "debug directory entry",
                err) != VMI_SUCCESS)
             return VMI_FAILURE;
-        if (le32(e + 12) != PE_DEBUG_TYPE_CODEVIEW)
+        if (util_le32(e + 12) != PE_DEBUG_TYPE_CODEVIEW)
             continue;
-        uint32_t size = le32(e + 16), rva = le32(e + 20);
+        uint32_t size = util_le32(e + 16), rva = util_le32(e + 20);
         if (rva == 0) {
             util_err_set(err, "CodeView record is not mapped (AddressOfRawData 0)");
             return VMI_FAILURE;
@@ -339,13 +324,13 @@ static status_t open_exports(const pe_image_t *img, exports_t *x, util_err_t *er
     }
     if (rd(img, x->dir.rva, d, sizeof(d), "export directory", err) != VMI_SUCCESS)
         return VMI_FAILURE;
-    x->name_rva = le32(d + 12);
-    x->base = le32(d + 16);
-    x->nfuncs = le32(d + 20);
-    x->nnames = le32(d + 24);
-    x->funcs = le32(d + 28);
-    x->names = le32(d + 32);
-    x->ords = le32(d + 36);
+    x->name_rva = util_le32(d + 12);
+    x->base = util_le32(d + 16);
+    x->nfuncs = util_le32(d + 20);
+    x->nnames = util_le32(d + 24);
+    x->funcs = util_le32(d + 28);
+    x->names = util_le32(d + 32);
+    x->ords = util_le32(d + 36);
     if (x->nfuncs > PE_MAX_EXPORTS || x->nnames > PE_MAX_EXPORTS) {
         util_err_set(err, "export directory claims %u functions and %u names, too many",
                      x->nfuncs, x->nnames);
@@ -369,7 +354,7 @@ static status_t export_at_index(const pe_image_t *img, const exports_t *x, uint3
     }
     if (rd(img, (uint64_t)x->funcs + 4u * idx, b, 4, "export address", err) != VMI_SUCCESS)
         return VMI_FAILURE;
-    uint32_t rva = le32(b);
+    uint32_t rva = util_le32(b);
     memset(out, 0, sizeof(*out));
     out->ordinal = (uint16_t)(x->base + idx);
     if (rva == 0) {
@@ -390,7 +375,7 @@ static status_t name_at(const pe_image_t *img, const exports_t *x, uint32_t i,
     uint8_t b[4];
     if (rd(img, (uint64_t)x->names + 4u * i, b, 4, "export name pointer", err) != VMI_SUCCESS)
         return VMI_FAILURE;
-    return rd_str(img, le32(b), buf, size, "export name", err);
+    return rd_str(img, util_le32(b), buf, size, "export name", err);
 }
 
 status_t pe_export_by_name(const pe_image_t *img, const char *name, pe_export_t *out,
@@ -410,7 +395,7 @@ status_t pe_export_by_name(const pe_image_t *img, const char *name, pe_export_t 
             uint8_t b[2];
             if (rd(img, (uint64_t)x.ords + 2u * mid, b, 2, "export ordinal", err) != VMI_SUCCESS)
                 return VMI_FAILURE;
-            return export_at_index(img, &x, le16(b), out, err);
+            return export_at_index(img, &x, util_le16(b), out, err);
         }
         if (c < 0)
             lo = mid + 1;
@@ -450,13 +435,13 @@ status_t pe_export_name_at(const pe_image_t *img, uint32_t rva, char *name, size
                err) != VMI_SUCCESS)
             return VMI_FAILURE;
         for (uint32_t i = 0; i < n; i++) {
-            uint32_t idx = le16(ords + 2 * i);
+            uint32_t idx = util_le16(ords + 2 * i);
             uint8_t b[4];
             if (idx >= x.nfuncs)
                 continue;
             if (rd(img, (uint64_t)x.funcs + 4u * idx, b, 4, "export address", err) != VMI_SUCCESS)
                 return VMI_FAILURE;
-            if (le32(b) == rva)
+            if (util_le32(b) == rva)
                 return name_at(img, &x, start + i, name, size, err);
         }
     }

@@ -13,6 +13,8 @@
 
 #include "core/core.h"
 #include "os/windows/windows.h"
+#include "util/bytes.h"
+#include "util/utf.h"
 
 /* Longest UNICODE_STRING we read for a name: the field is 16 bits, so this
  * is its own bound; names longer than the caller's buffer are cut. */
@@ -30,10 +32,7 @@ status_t win_read_ptr(vmi_instance_t vmi, const win_state_t *st, addr_t va, addr
     uint8_t b[8] = { 0 };
     if (win_read(vmi, va, b, st->ptr) != VMI_SUCCESS)
         return VMI_FAILURE;
-    uint64_t v = 0;
-    for (unsigned i = 0; i < st->ptr; i++)
-        v |= (uint64_t)b[i] << (8 * i);
-    *out = v;
+    *out = util_le(b, st->ptr);
     return VMI_SUCCESS;
 }
 
@@ -42,7 +41,7 @@ status_t win_read_u16(vmi_instance_t vmi, addr_t va, uint16_t *out)
     uint8_t b[2];
     if (win_read(vmi, va, b, 2) != VMI_SUCCESS)
         return VMI_FAILURE;
-    *out = (uint16_t)(b[0] | b[1] << 8);
+    *out = util_le16(b);
     return VMI_SUCCESS;
 }
 
@@ -51,8 +50,7 @@ status_t win_read_u32(vmi_instance_t vmi, addr_t va, uint32_t *out)
     uint8_t b[4];
     if (win_read(vmi, va, b, 4) != VMI_SUCCESS)
         return VMI_FAILURE;
-    *out = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-           (uint32_t)b[3] << 24;
+    *out = util_le32(b);
     return VMI_SUCCESS;
 }
 
@@ -63,36 +61,6 @@ bool win_is_kernel_va(const win_state_t *st, addr_t va)
     /* 48-bit canonical upper half (57-bit kernels keep their structures
      * there too). */
     return va >= 0xffff800000000000ULL;
-}
-
-/* Append code point cp as UTF-8 if it fits (with room for the NUL). */
-static size_t put_utf8(char *buf, size_t size, size_t n, uint32_t cp)
-{
-    char tmp[4];
-    size_t k;
-    if (cp < 0x80) {
-        tmp[0] = (char)cp;
-        k = 1;
-    } else if (cp < 0x800) {
-        tmp[0] = (char)(0xc0 | cp >> 6);
-        tmp[1] = (char)(0x80 | (cp & 0x3f));
-        k = 2;
-    } else if (cp < 0x10000) {
-        tmp[0] = (char)(0xe0 | cp >> 12);
-        tmp[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-        tmp[2] = (char)(0x80 | (cp & 0x3f));
-        k = 3;
-    } else {
-        tmp[0] = (char)(0xf0 | cp >> 18);
-        tmp[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-        tmp[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-        tmp[3] = (char)(0x80 | (cp & 0x3f));
-        k = 4;
-    }
-    if (n + k >= size)
-        return n; /* cut at a character boundary */
-    memcpy(buf + n, tmp, k);
-    return n + k;
 }
 
 status_t win_read_unicode(vmi_instance_t vmi, const win_state_t *st, addr_t va,
@@ -134,21 +102,7 @@ status_t win_read_unicode(vmi_instance_t vmi, const win_state_t *st, addr_t va,
         free(raw);
         return VMI_FAILURE;
     }
-    size_t n = 0;
-    for (size_t i = 0; i + 1 < want; i += 2) {
-        uint32_t cp = raw[i] | (uint32_t)raw[i + 1] << 8;
-        if (cp >= 0xd800 && cp < 0xdc00 && i + 3 < want) {
-            uint32_t lo = raw[i + 2] | (uint32_t)raw[i + 3] << 8;
-            if (lo >= 0xdc00 && lo < 0xe000) {
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                i += 2;
-            }
-        }
-        if ((cp >= 0xd800 && cp < 0xe000) || cp == 0)
-            cp = 0xfffd; /* lone surrogate or embedded NUL: show, don't cut */
-        n = put_utf8(buf, size, n, cp);
-    }
-    buf[n] = '\0';
+    util_utf16le_to_utf8(raw, want, buf, size);
     free(raw);
     return VMI_SUCCESS;
 }

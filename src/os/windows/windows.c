@@ -26,6 +26,7 @@
 
 #include "core/core.h"
 #include "os/windows/windows.h"
+#include "util/bytes.h"
 
 static const char *const win_config_keys[] = {
     "win_tasks", "win_pdbase", "win_pid", "win_pname", "win_kdvb", "win_kdbg",
@@ -71,16 +72,12 @@ static void use_config_sysproc(vmi_instance_t vmi, win_state_t *st)
     ACCESS_CONTEXT(ctx, .translate_mechanism = VMI_TM_NONE, .addr = pa + st->off.tasks);
     if (vmi_read(vmi, &ctx, st->ptr, b, NULL) != VMI_SUCCESS)
         return;
-    uint64_t flink = 0;
-    for (unsigned i = 0; i < st->ptr; i++)
-        flink |= (uint64_t)b[i] << (8 * i);
+    uint64_t flink = util_le(b, st->ptr);
     /* System is the first entry after the head: its Blink is the head. */
     ctx.addr = pa + st->off.tasks + st->ptr;
     memset(b, 0, sizeof(b));
     if (!st->ps_active && vmi_read(vmi, &ctx, st->ptr, b, NULL) == VMI_SUCCESS) {
-        uint64_t blink = 0;
-        for (unsigned i = 0; i < st->ptr; i++)
-            blink |= (uint64_t)b[i] << (8 * i);
+        uint64_t blink = util_le(b, st->ptr);
         if (win_is_kernel_va(st, blink) && win_is_kernel_va(st, flink))
             st->ps_active = blink;
     }
