@@ -11,8 +11,8 @@
 #include <libvmi/libvmi.h>
 #include "arch/x86.h"
 #include "core/config.h"
+#include "core/core.h"
 #include "driver/driver.h"
-#include "os/os.h"
 #include "util/err.h"
 #include "util/hash.h"
 #include "util/lru.h"
@@ -51,24 +51,18 @@ struct vmi_instance {
     size_t symcache_max;
     util_hash_t *rvacache;     /* "base:pid:rva" -> name */
 
-    const os_ops_t *os;
+    const core_os_t *os;       /* attached by the OS layer (core_set_os) */
     void *os_state;
+    void *events;              /* the events layer's state (core_set_events) */
+    void (*events_destroy)(void *events);
 
     access_context_t last_fault;
     util_err_t err;
+    unsigned int api_depth;    /* public calls in progress (core_api_enter) */
 };
 
-/* Fail the calling public function unless cond holds (its pointer arguments
- * are set); a live instance records the reason. */
-#define CORE_REQUIRE(vmi, cond)                                                  \
-    do {                                                                         \
-        if (!(vmi))                                                              \
-            return VMI_FAILURE;                                                  \
-        if (!(cond)) {                                                           \
-            core_error((vmi), "%s: a required argument is NULL", __func__);     \
-            return VMI_FAILURE;                                                  \
-        }                                                                        \
-    } while (0)
+/* vcpu.c: fail with "the <driver> driver (<what it accepts>) cannot <what>". */
+status_t core_driver_lacks(vmi_instance_t vmi, const char *what);
 
 /* memory.c: guest-physical reads below every other read. */
 status_t core_read_pa(vmi_instance_t vmi, addr_t pa, void *buf, size_t len, size_t *done);

@@ -429,10 +429,10 @@ static status_t file_hint(void *state, const char *key, uint64_t *value, util_er
 
 /* ---- Opening ---- */
 
-static bool file_probe(const char *target)
+static bool file_probe(const driver_target_t *target)
 {
     struct stat st;
-    return target && stat(target, &st) == 0 && S_ISREG(st.st_mode);
+    return target->name && stat(target->name, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static const file_format_t *format_by_name(const char *name)
@@ -521,13 +521,18 @@ static status_t map_image(file_state_t *s, const char *path, util_err_t *err)
     return VMI_SUCCESS;
 }
 
-static status_t file_open(void **state, const char *target,
+static status_t file_open(void **state, const driver_target_t *t,
                           const driver_settings_t *settings, util_err_t *err)
 {
-    const char *forced = NULL;
+    const char *forced = NULL, *target = t->name;
     file_state_t *s;
 
     *state = NULL;
+    if (t->flags & VMI_INIT_DOMAINID) {
+        util_err_set(err, "a memory image is named by its path, not by a domain id "
+                          "(%llu)", (unsigned long long)t->id);
+        return VMI_FAILURE;
+    }
     if (!target || !*target) {
         util_err_set(err, "no memory image path given");
         return VMI_FAILURE;
@@ -579,21 +584,21 @@ fail:
     return VMI_FAILURE;
 }
 
+/* A memory image: read-only, never running, no events.  Every slot not
+ * named here is NULL on purpose (see driver.h for what that means). */
 const driver_ops_t driver_file_ops = {
     .name = "file",
     .mode = VMI_FILE,
+    .accepts = "a memory image file: raw, QEMU ELF core, LiME or Windows crash dump",
     .probe = file_probe,
     .open = file_open,
     .close = file_close,
     .map = file_map,
     .read = file_read,
-    .write = NULL,
     .memsize = file_memsize,
     .max_pa = file_max_pa,
     .range = file_range,
     .num_vcpus = file_num_vcpus,
     .get_vcpureg = file_get_vcpureg,
-    .pause = NULL,
-    .resume = NULL,
     .hint = file_hint,
 };

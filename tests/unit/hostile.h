@@ -93,7 +93,7 @@ static inline int hostile_image_driver(const char *format, const uint8_t *d, siz
     hostile_forced = format;
     driver_settings_t set = { hostile_lookup, NULL };
     util_err_clear(&err);
-    if (driver_file_ops.open(&st, path, &set, &err) != VMI_SUCCESS) {
+    if (driver_file_ops.open(&st, DRIVER_TARGET_NAMED(path), &set, &err) != VMI_SUCCESS) {
         close(fd);
         return hostile_fold(HOSTILE_REJECTED, false, &err);
     }

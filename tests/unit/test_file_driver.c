@@ -216,7 +216,7 @@ static void *open_as(const char *path, const char *format, util_err_t *err)
     void *st = NULL;
     forced_format = format;
     util_err_clear(err);
-    if (ops->open(&st, path, &set, err) != VMI_SUCCESS)
+    if (ops->open(&st, DRIVER_TARGET_NAMED(path), &set, err) != VMI_SUCCESS)
         return NULL;
     return st;
 }
@@ -286,7 +286,7 @@ static void test_raw(void)
 
     fill_pat(img, 0, N);
     char *path = write_image(img, N);
-    CHECK(ops->probe(path));
+    CHECK(ops->probe(DRIVER_TARGET_NAMED(path)));
     void *st = open_as(path, NULL, &err);
     CHECK(st != NULL);
     if (!st)
@@ -874,23 +874,23 @@ static void test_bad_paths(void)
     /* Zero-length file. */
     char *empty = write_image("", 0);
     expect_open_fails(empty, NULL, "empty image");
-    CHECK(ops->probe(empty)); /* it is a regular file; open says why not */
+    CHECK(ops->probe(DRIVER_TARGET_NAMED(empty))); /* it is a regular file; open says why not */
 
     /* A directory. */
     snprintf(path, sizeof(path), "%s/adir", tmpdir);
     CHECK(mkdir(path, 0700) == 0);
     expect_open_fails(path, NULL, "is a directory");
-    CHECK(!ops->probe(path));
+    CHECK(!ops->probe(DRIVER_TARGET_NAMED(path)));
     rmdir(path);
 
     /* Nothing there. */
     snprintf(path, sizeof(path), "%s/no-such-image", tmpdir);
     expect_open_fails(path, NULL, "cannot open for reading: No such file or directory");
-    CHECK(!ops->probe(path));
+    CHECK(!ops->probe(DRIVER_TARGET_NAMED(path)));
 
     /* A path that is not given at all. */
     void *st = NULL;
-    CHECK(ops->open(&st, "", NULL, &err) == VMI_FAILURE);
+    CHECK(ops->open(&st, DRIVER_TARGET_NAMED(""), NULL, &err) == VMI_FAILURE);
     CHECK(contains(&err, "no memory image path"));
 }
 

@@ -623,7 +623,7 @@ static void test_dump_header_hints(void)
                 continue;
             }
             CHECK(ops->hint != NULL);
-            CHECK(ops->open(&ds, path, NULL, &err) == VMI_SUCCESS);
+            CHECK(ops->open(&ds, DRIVER_TARGET_NAMED(path), NULL, &err) == VMI_SUCCESS);
             if (!ds) {
                 fprintf(stderr, "  %s: %s\n", path, err.msg);
                 unlink(path);
@@ -672,7 +672,7 @@ static void test_dump_header_hints(void)
                     CHECK(fclose(fp) == 0);
                 }
                 ds = NULL;
-                CHECK(ops->open(&ds, path, NULL, &err) == VMI_SUCCESS);
+                CHECK(ops->open(&ds, DRIVER_TARGET_NAMED(path), NULL, &err) == VMI_SUCCESS);
                 if (ds) {
                     CHECK(ops->hint(ds, "win.KdDebuggerDataBlock", &v, &err) == VMI_FAILURE);
                     CHECK(ops->hint(ds, "win.PsActiveProcessHead", &v, &err) == VMI_FAILURE);
