@@ -3,10 +3,10 @@
  * ELF core, LiME; see file_format.h for the list).
  *
  * The image is mapped read-only once, at open; the chosen format turns it
- * into a sorted table of ranges (guest-physical run -> file offset), which
- * this file validates once so that reads need no further bounds checks.  A
- * read is a binary search (after a one-entry cache of the last range hit)
- * and a memcpy; map() hands out pointers straight into the mapping.
+ * into a sorted table of ranges (guest-physical run -> file offset, pmap.h),
+ * validated once so that reads need no further bounds checks.  A read is a
+ * binary search (after a one-entry cache of the last range hit) and a
+ * memcpy; map() hands out pointers straight into the mapping.
  * Addresses outside every range are holes: reading one fails with a reason,
  * it never yields zeros.  Images are read-only and cannot be paused.  What
  * a format found beyond memory (vCPU registers, facts such as a crash
@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,12 +41,7 @@ typedef struct file_state {
     const uint8_t *map;
     size_t size;
     const file_format_t *format;
-    file_layout_t layout;       /* ranges sorted, validated, merged */
-    uint64_t memsize;
-    /* Index of the range the last lookup hit: reads cluster, so this spares
-     * most binary searches.  Only a hint, hence relaxed atomics (no lock,
-     * and no data race if two threads read one image). */
-    _Atomic size_t last;
+    file_layout_t layout;       /* layout.mem: ranges sorted, validated, merged */
 } file_state_t;
 
 #define FILE_FORMAT_ENTRY(n) &file_format_##n,
@@ -62,20 +56,7 @@ static const file_format_t *const file_formats[] = {
 status_t file_layout_add_range(file_layout_t *out, addr_t start, uint64_t len,
                                uint64_t offset, uint32_t src, util_err_t *err)
 {
-    if (len == 0)
-        return VMI_SUCCESS;
-    if (out->nranges == out->cap_ranges) {
-        size_t cap = out->cap_ranges ? out->cap_ranges * 2 : 16;
-        file_range_t *r = realloc(out->ranges, cap * sizeof(*r));
-        if (!r) {
-            util_err_set(err, "out of memory for %zu image ranges", cap);
-            return VMI_FAILURE;
-        }
-        out->ranges = r;
-        out->cap_ranges = cap;
-    }
-    out->ranges[out->nranges++] = (file_range_t){ start, len, offset, src };
-    return VMI_SUCCESS;
+    return driver_pmap_add(&out->mem, start, len, offset, src, err);
 }
 
 file_vcpu_t *file_layout_add_vcpu(file_layout_t *out, util_err_t *err)
@@ -128,203 +109,44 @@ status_t file_layout_add_hint(file_layout_t *out, const char *key, uint64_t valu
 
 void file_layout_free(file_layout_t *layout)
 {
-    free(layout->ranges);
+    driver_pmap_free(&layout->mem);
     free(layout->vcpus);
     memset(layout, 0, sizeof(*layout));
-}
-
-static int range_cmp(const void *a, const void *b)
-{
-    const file_range_t *x = a, *y = b;
-    if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
-    return x->src < y->src ? -1 : x->src > y->src;
 }
 
 status_t file_layout_finish(file_layout_t *layout, uint64_t filesize,
                             util_err_t *err)
 {
-    file_range_t *r = layout->ranges;
-    size_t n = layout->nranges, m;
-    const char *unit = layout->unit ? layout->unit : "range";
-
-    if (n == 0) {
-        util_err_set(err, "the image holds no guest memory (no ranges)");
-        return VMI_FAILURE;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (r[i].len > UINT64_MAX - r[i].start) {
-            util_err_set(err, "%s %" PRIu32 " (guest-physical 0x%" PRIx64
-                         ", length 0x%" PRIx64 ") wraps past the top of the"
-                         " address space", unit, r[i].src, r[i].start, r[i].len);
-            return VMI_FAILURE;
-        }
-        if (r[i].offset > filesize || r[i].len > filesize - r[i].offset) {
-            util_err_set(err, "%s %" PRIu32 " (guest-physical 0x%" PRIx64
-                         "-0x%" PRIx64 ") lies beyond the end of the file (file"
-                         " offset 0x%" PRIx64 ", length 0x%" PRIx64 ", file size"
-                         " 0x%" PRIx64 ")", unit, r[i].src, r[i].start,
-                         r[i].start + r[i].len - 1, r[i].offset, r[i].len,
-                         filesize);
-            return VMI_FAILURE;
-        }
-    }
-    qsort(r, n, sizeof(*r), range_cmp);
-    for (size_t i = 1; i < n; i++) {
-        if (r[i].start < r[i - 1].start + r[i - 1].len) {
-            util_err_set(err, "%s %" PRIu32 " (guest-physical 0x%" PRIx64
-                         "-0x%" PRIx64 ") overlaps %s %" PRIu32 " (0x%" PRIx64
-                         "-0x%" PRIx64 ")", unit, r[i].src, r[i].start,
-                         r[i].start + r[i].len - 1, unit, r[i - 1].src,
-                         r[i - 1].start, r[i - 1].start + r[i - 1].len - 1);
-            return VMI_FAILURE;
-        }
-    }
-    /* Neighbours contiguous in memory and in the file become one range, so
-     * map() can hand out one pointer across them. */
-    m = 0;
-    for (size_t i = 1; i < n; i++) {
-        if (r[i].start == r[m].start + r[m].len &&
-            r[i].offset == r[m].offset + r[m].len)
-            r[m].len += r[i].len;
-        else
-            r[++m] = r[i];
-    }
-    layout->nranges = m + 1;
-    return VMI_SUCCESS;
+    return driver_pmap_finish(&layout->mem, filesize, err);
 }
 
-/* ---- Looking addresses up ---- */
-
-/* The index of the range holding pa, or SIZE_MAX for a hole; then *above is
- * the index of the first range starting above pa (the hole lies between
- * ranges *above - 1 and *above). */
-static size_t file_lookup(file_state_t *s, addr_t pa, size_t *above)
-{
-    const file_range_t *r = s->layout.ranges;
-    size_t n = s->layout.nranges;
-    size_t i = atomic_load_explicit(&s->last, memory_order_relaxed);
-    size_t lo = 0, hi = n;
-
-    /* Unsigned wrap makes this one compare: start <= pa < start + len. */
-    if (i < n && pa - r[i].start < r[i].len)
-        return i;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r[mid].start <= pa)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo > 0 && pa - r[lo - 1].start < r[lo - 1].len) {
-        atomic_store_explicit(&s->last, lo - 1, memory_order_relaxed);
-        return lo - 1;
-    }
-    *above = lo;
-    return SIZE_MAX;
-}
-
-static void file_hole_err(const file_state_t *s, addr_t pa, size_t above,
-                          util_err_t *err)
-{
-    const file_range_t *r = s->layout.ranges;
-    size_t n = s->layout.nranges;
-
-    if (above == 0)
-        util_err_set(err, "guest-physical 0x%" PRIx64 " is not in the image"
-                     " (below its first range, 0x%" PRIx64 "-0x%" PRIx64 ")",
-                     pa, r[0].start, r[0].start + r[0].len - 1);
-    else if (above >= n)
-        util_err_set(err, "guest-physical 0x%" PRIx64 " is not in the image"
-                     " (past its last range, 0x%" PRIx64 "-0x%" PRIx64 ")",
-                     pa, r[n - 1].start, r[n - 1].start + r[n - 1].len - 1);
-    else
-        util_err_set(err, "guest-physical 0x%" PRIx64 " is not in the image"
-                     " (hole between ranges 0x%" PRIx64 "-0x%" PRIx64
-                     " and 0x%" PRIx64 "-0x%" PRIx64 ")", pa,
-                     r[above - 1].start, r[above - 1].start + r[above - 1].len - 1,
-                     r[above].start, r[above].start + r[above].len - 1);
-}
+/* ---- Memory ---- */
 
 static const void *file_map(void *state, addr_t pa, size_t len, util_err_t *err)
 {
-    file_state_t *s = state;
-    size_t above = 0, i = file_lookup(s, pa, &above);
-    const file_range_t *r;
-
-    if (i == SIZE_MAX) {
-        file_hole_err(s, pa, above, err);
-        return NULL;
-    }
-    r = &s->layout.ranges[i];
-    if (len > r->start + r->len - pa) {
-        util_err_set(err, "guest-physical 0x%" PRIx64 "-0x%" PRIx64 " is not"
-                     " stored contiguously in the image: its range ends at"
-                     " 0x%" PRIx64, pa, pa + (uint64_t)len - 1,
-                     r->start + r->len);
-        return NULL;
-    }
-    return s->map + r->offset + (pa - r->start);
+    return driver_pmap_map(&((file_state_t *)state)->layout.mem, pa, len, err);
 }
 
 static status_t file_read(void *state, addr_t pa, void *buf, size_t len,
                           size_t *done, util_err_t *err)
 {
-    file_state_t *s = state;
-    const file_range_t *r = s->layout.ranges;
-    size_t above = 0, copied = 0, i;
-
-    if (done)
-        *done = 0;
-    if (len == 0)
-        return VMI_SUCCESS;
-    i = file_lookup(s, pa, &above);
-    if (i == SIZE_MAX) {
-        file_hole_err(s, pa, above, err);
-        return VMI_FAILURE;
-    }
-    for (;;) {
-        uint64_t avail = r[i].start + r[i].len - pa;
-        size_t n = len - copied < avail ? len - copied : (size_t)avail;
-
-        memcpy((uint8_t *)buf + copied, s->map + r[i].offset + (pa - r[i].start), n);
-        copied += n;
-        if (done)
-            *done = copied;
-        if (copied == len)
-            break;
-        pa += n;  /* the end of range i, which never wraps (validated) */
-        if (i + 1 >= s->layout.nranges || r[i + 1].start != pa) {
-            file_hole_err(s, pa, i + 1, err);
-            return VMI_FAILURE;
-        }
-        i++;
-    }
-    if (i != atomic_load_explicit(&s->last, memory_order_relaxed))
-        atomic_store_explicit(&s->last, i, memory_order_relaxed);
-    return VMI_SUCCESS;
+    return driver_pmap_copy(&((file_state_t *)state)->layout.mem, pa, buf, len, done, false,
+                            err);
 }
 
 static uint64_t file_memsize(void *state)
 {
-    return ((file_state_t *)state)->memsize;
+    return ((file_state_t *)state)->layout.mem.memsize;
 }
 
 static addr_t file_max_pa(void *state)
 {
-    const file_layout_t *l = &((file_state_t *)state)->layout;
-    return l->ranges[l->nranges - 1].start + l->ranges[l->nranges - 1].len;
+    return driver_pmap_max_pa(&((file_state_t *)state)->layout.mem);
 }
 
 static bool file_range(void *state, size_t i, driver_range_t *out)
 {
-    const file_layout_t *l = &((file_state_t *)state)->layout;
-
-    if (i >= l->nranges)
-        return false;
-    out->start = l->ranges[i].start;
-    out->end = l->ranges[i].start + l->ranges[i].len;
-    return true;
+    return driver_pmap_range(&((file_state_t *)state)->layout.mem, i, out);
 }
 
 /* ---- Registers ---- */
@@ -574,9 +396,7 @@ static status_t file_open(void **state, const driver_target_t *t,
             util_err_prefix(err, "%s", target);
         goto fail;
     }
-    for (size_t i = 0; i < s->layout.nranges; i++)
-        s->memsize += s->layout.ranges[i].len;
-    atomic_init(&s->last, 0);
+    s->layout.mem.base = s->map;
     *state = s;
     return VMI_SUCCESS;
 fail:

@@ -23,6 +23,7 @@
 #include <libvmi/libvmi.h>
 #include "util/err.h"
 #include "util/bytes.h"
+#include "driver/pmap.h"
 
 /* Every format, in detection order.  Raw accepts anything, so it stays last:
  * it is what an image is when nothing more specific recognises it. */
@@ -33,15 +34,9 @@
     X(raw)
 
 /* One run of guest-physical memory stored contiguously in the file:
- * [start, start + len) lives at [offset, offset + len) of the file. */
-typedef struct file_range {
-    addr_t start;
-    uint64_t len;
-    uint64_t offset;
-    /* The format's own number for where this range came from (ELF program
-     * header index, LiME header index), so errors can name it. */
-    uint32_t src;
-} file_range_t;
+ * [start, start + len) lives at [offset, offset + len) of the file (the
+ * driver-wide run, pmap.h). */
+typedef driver_pmap_range_t file_range_t;
 
 /* Registers are kept by LibVMI's reg_t number, below MSR_ALL. */
 #define FILE_NREGS MSR_ALL
@@ -68,11 +63,9 @@ typedef struct file_hint {
 } file_hint_t;
 
 typedef struct file_layout {
-    file_range_t *ranges;
-    size_t nranges, cap_ranges;
-    /* What the format calls its range records ("ELF program header"),
-     * used to name a range in an error. */
-    const char *unit;
+    /* Where memory lies in the file; mem.unit is what the format calls its
+     * range records ("ELF program header"), used to name one in an error. */
+    driver_pmap_t mem;
     file_vcpu_t *vcpus;
     unsigned int nvcpus, cap_vcpus;
     file_hint_t hints[FILE_MAX_HINTS];

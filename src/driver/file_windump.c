@@ -215,7 +215,7 @@ static status_t windump_parse(const uint8_t *map, size_t filesize, file_layout_t
                               util_err_t *err)
 {
     dump_kind_t k;
-    out->unit = "crash dump run";
+    out->mem.unit = "crash dump run";
     if (!windump_detect(map, filesize)) {
         util_err_set(err, "not a Windows crash dump (no PAGEDUMP / PAGEDU64 signature)");
         return VMI_FAILURE;
