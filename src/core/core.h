@@ -116,6 +116,12 @@ status_t core_read_str(vmi_instance_t vmi, const access_context_t *ctx,
                        char *buf, size_t max);
 
 
+/* The virtual pages in [lo, hi) of the page table at dtb that map frame
+ * gfn, appended to vas[*n..max) without repeats (frames.c).  Fails with a
+ * reason when the table is larger than any real one (hostile). */
+status_t core_frame_vas(vmi_instance_t vmi, addr_t dtb, addr_t lo, addr_t hi, addr_t gfn,
+                        addr_t *vas, unsigned int max, unsigned int *n);
+
 /* ---- Caches the OS answers live in (bounded; see cache.c) ---- */
 bool core_pidcache_get(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb);
 void core_pidcache_put(vmi_instance_t vmi, vmi_pid_t pid, addr_t dtb);
