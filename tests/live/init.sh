@@ -4,6 +4,7 @@
 # prints, on ttyS0, what the guest itself knows (the host parses these lines):
 #   TINYVMI-SYM <address> <type> <name>   from /proc/kallsyms (kptr_restrict 0)
 #   TINYVMI-UNAME <release>
+#   TINYVMI-MOD <name> <size>            from /proc/modules, after loading ours
 #   TINYVMI-LIVE ...                      from tinyvmi-live (see its source)
 #   TINYVMI-PS <pid> <comm>               every task once the programs run
 #   TINYVMI-LIVE-READY                    all of the above printed
@@ -16,7 +17,13 @@ mount -t devtmpfs devtmpfs /dev
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 echo 0 > /proc/sys/kernel/kptr_restrict
-for s in _text __x64_sys_sched_get_priority_min asm_exc_int3 switch_mm_irqs_off \
+for m in /lib/modules/*.ko; do
+    [ -f "$m" ] && insmod "$m"
+done
+while read -r name size rest; do
+    echo "TINYVMI-MOD $name $size"
+done < /proc/modules
+for s in _text linux_banner __x64_sys_sched_get_priority_min asm_exc_int3 switch_mm_irqs_off \
          load_new_mm_cr3 cpu_tlbstate __per_cpu_offset init_task; do
     grep " $s\$" /proc/kallsyms | sed 's/^/TINYVMI-SYM /'
 done

@@ -67,7 +67,12 @@ mkdir -p "$DIR"
 stop "$DIR"
 root=$DIR/root
 rm -rf "$root" "$DIR/console.log" "$DIR/qmp.sock"
-mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp"
+mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/lib/modules"
+# Two modules of the guest's own kernel package (build-guests.sh unpacked
+# them), so module lists have something to show.
+for m in crc7 michael_mic; do
+    [ -f "$kernel/modules/$m.ko" ] && cp "$kernel/modules/$m.ko" "$root/lib/modules/"
+done
 dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$root" ./bin/busybox || die "no busybox in $deb"
 ${TINYVMI_GUEST_CC:-gcc} -static -O2 -o "$root/bin/tinyvmi-live" "$HERE/tinyvmi-live.c" ||
     die "cannot build a static tinyvmi-live"
