@@ -230,6 +230,52 @@ static void test_breakpoint_syscall(void)
     CHECK(memcmp(page0, page1, 4096) == 0);
 }
 
+/* A breakpoint written into code the guest runs all the time (already
+ * translated by TCG) must take effect: only a write QEMU sees drops the
+ * translation, so TinyVMI writes through the gdbstub too while it is
+ * attached.  The counter sleeps with clock_nanosleep every 10 ms. */
+static addr_t hot_va;
+static uint8_t hot_orig;
+static unsigned hot_hits;
+
+static event_response_t on_hot(vmi_instance_t v, vmi_event_t *e)
+{
+    if (e->interrupt_event.gla != hot_va) {
+        e->interrupt_event.reinject = 1;
+        return VMI_EVENT_RESPONSE_NONE;
+    }
+    hot_hits++;
+    e->interrupt_event.reinject = 0;
+    vmi_write_8_va(v, hot_va, 0, &hot_orig);
+    return VMI_EVENT_RESPONSE_NONE;
+}
+
+static void test_code_write_takes_effect(void)
+{
+    vmi_event_t ev;
+    uint8_t cc = 0xcc, now = 0;
+
+    hot_hits = 0;
+    CHECK(vmi_translate_ksym2v(vmi, "__x64_sys_clock_nanosleep", &hot_va) == VMI_SUCCESS);
+    CHECK(vmi_read_8_va(vmi, hot_va, 0, &hot_orig) == VMI_SUCCESS);
+    memset(&ev, 0, sizeof(ev));
+    SETUP_INTERRUPT_EVENT(&ev, on_hot);
+    CHECK(vmi_register_event(vmi, &ev) == VMI_SUCCESS);
+    /* Let the guest run the function (translated) before the write. */
+    vmi_events_listen(vmi, 300);
+    CHECK(vmi_write_8_va(vmi, hot_va, 0, &cc) == VMI_SUCCESS);
+    for (int i = 0; i < 8 && !hot_hits; i++)
+        vmi_events_listen(vmi, 250);
+    CHECK(vmi_pause_vm(vmi) == VMI_SUCCESS);
+    CHECK(vmi_write_8_va(vmi, hot_va, 0, &hot_orig) == VMI_SUCCESS);
+    while (vmi_are_events_pending(vmi) > 0)
+        vmi_events_listen(vmi, 0);
+    CHECK(vmi_clear_event(vmi, &ev, NULL) == VMI_SUCCESS);
+    CHECK(vmi_resume_vm(vmi) == VMI_SUCCESS);
+    CHECK(hot_hits >= 1);
+    CHECK(vmi_read_8_va(vmi, hot_va, 0, &now) == VMI_SUCCESS && now == hot_orig);
+}
+
 /* ---- Single steps ---- */
 
 static unsigned steps;
@@ -574,6 +620,7 @@ int main(void)
     TEST_RUN(test_pause_resume);
     TEST_RUN(test_registers);
     TEST_RUN(test_breakpoint_syscall);
+    TEST_RUN(test_code_write_takes_effect);
     TEST_RUN(test_single_step);
     TEST_RUN(test_write_watchpoint);
     TEST_RUN(test_cr3_events);
