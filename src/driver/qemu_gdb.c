@@ -223,7 +223,7 @@ static bool parse_thread(const char *s, size_t n, uint32_t *tid)
     uint64_t v;
     if (n && s[0] == 'p') {
         dot = memchr(s, '.', n);
-        if (!dot)
+        if (!dot || !parse_hex(s + 1, (size_t)(dot - s - 1), &v))
             return false;
         n -= (size_t)(dot + 1 - s);
         s = dot + 1;

@@ -210,7 +210,7 @@ static void registers_line(const char *p, size_t n, x86_registers_t *r, unsigned
                 if (word == 3 && cur->flags != NONE) {
                     /* QEMU prints the descriptor's flags word; LibVMI keeps
                      * VMX access rights (type..P in 0-7, AVL..G in 12-15). */
-                    set(r, cur->flags, ((v >> 8) & 0xff) | ((v >> 12) & 0xf000));
+                    set(r, cur->flags, (v >> 8) & 0xf0ff);
                 }
             } else {
                 cur = NULL;
