@@ -50,6 +50,8 @@ void core_api_enter(vmi_instance_t vmi)
         util_err_clear(&no_instance_err);
         return;
     }
+    if (vmi->api_depth == 0 && vmi->live_flush)
+        core_live_invalidate(vmi);
     vmi->api_depth++;
     util_err_clear(&vmi->err);
 }

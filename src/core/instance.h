@@ -45,6 +45,11 @@ struct vmi_instance {
      * drivers, with config page_cache = 1). */
     util_lru_t *pages;
     bool via_page_cache;
+    /* A target that runs (its driver can tell whether it is still there):
+     * translations and page copies are dropped at every outermost public
+     * call, since the guest may have changed its page tables meanwhile;
+     * config live_cache = event keeps them until the next event or resume. */
+    bool live_flush;
     uint64_t page_hits, page_misses;
     util_lru_t *pidcache;      /* pid -> dtb */
     util_hash_t *symcache;     /* "base:pid:name" -> addr_t */

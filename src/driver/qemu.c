@@ -99,14 +99,15 @@ void qemu_regs_forget(qemu_state_t *s)
 status_t qemu_regs_stub(qemu_state_t *s, unsigned int vcpu, const x86_registers_t **out,
                         util_err_t *err)
 {
-    uint8_t g[QEMU_G_BYTES];
+    uint8_t *g = s->graw[vcpu];
     size_t len;
     x86_registers_t *r = &s->regs[vcpu];
 
     if (!s->regs_valid[vcpu]) {
-        if (qemu_gdb_read_regs(&s->gdb, qemu_thread_of(s, vcpu), g, sizeof(g), &len, err) !=
+        if (qemu_gdb_read_regs(&s->gdb, qemu_thread_of(s, vcpu), g, QEMU_G_BYTES, &len, err) !=
             VMI_SUCCESS)
             return VMI_FAILURE;
+        s->glen[vcpu] = len;
         memset(r, 0, sizeof(*r));
         for (size_t i = 0; i < NSTUB; i++) {
             const qemu_gdb_reg_t *gr = stub_reg(s, stub_names[i].reg);
@@ -121,6 +122,44 @@ status_t qemu_regs_stub(qemu_state_t *s, unsigned int vcpu, const x86_registers_
     }
     *out = r;
     return VMI_SUCCESS;
+}
+
+status_t qemu_regs_load(qemu_state_t *s, unsigned int vcpu, const x86_registers_t *want,
+                        util_err_t *err)
+{
+    const x86_registers_t *now;
+    const qemu_gdb_reg_t *one = NULL;
+    uint64_t one_value = 0;
+    unsigned int changed = 0;
+    uint8_t g[QEMU_G_BYTES];
+    status_t st;
+
+    if (qemu_regs_stub(s, vcpu, &now, err) != VMI_SUCCESS)
+        return VMI_FAILURE;
+    memcpy(g, s->graw[vcpu], s->glen[vcpu]);
+    for (size_t i = 0; i < NSTUB; i++) {
+        const qemu_gdb_reg_t *gr = stub_reg(s, stub_names[i].reg);
+        uint64_t a = 0, b = 0;
+        if (!gr || gr->size > 8 || gr->offset + gr->size > s->glen[vcpu])
+            continue;
+        driver_reg_get(now, stub_names[i].reg, &a);
+        driver_reg_get(want, stub_names[i].reg, &b);
+        if (a == b)
+            continue;
+        changed++;
+        one = gr;
+        one_value = b;
+        for (uint32_t k = 0; k < gr->size; k++)
+            g[gr->offset + k] = (uint8_t)(b >> (8 * k));
+    }
+    if (!changed)
+        return VMI_SUCCESS;
+    if (changed == 1)
+        st = qemu_gdb_write_reg(&s->gdb, qemu_thread_of(s, vcpu), one, one_value, err);
+    else
+        st = qemu_gdb_write_regs(&s->gdb, qemu_thread_of(s, vcpu), g, s->glen[vcpu], err);
+    qemu_regs_forget(s);
+    return st;
 }
 
 /* The register dump QEMU prints, fetched once while the VM stays stopped
@@ -230,6 +269,26 @@ static status_t qemu_set_vcpureg(void *state, uint64_t value, reg_t reg, unsigne
         return VMI_FAILURE;
     st = qemu_gdb_write_reg(&s->gdb, qemu_thread_of(s, (unsigned)vcpu), r, value, err);
     qemu_regs_forget(s);
+    if (was_running && qemu_run_continue(s, st == VMI_SUCCESS ? err : NULL) != VMI_SUCCESS)
+        return VMI_FAILURE;
+    return st;
+}
+
+static status_t qemu_set_vcpuregs(void *state, const registers_t *regs, unsigned long vcpu,
+                                  util_err_t *err)
+{
+    qemu_state_t *s = state;
+    bool was_running;
+    status_t st;
+
+    if (qemu_run_alive(s, err) != VMI_SUCCESS || check_vcpu(s, vcpu, err) != VMI_SUCCESS)
+        return VMI_FAILURE;
+    if (!s->gdb_on && qemu_run_attach(s, err) != VMI_SUCCESS)
+        return VMI_FAILURE;
+    was_running = s->gdb.running;
+    if (was_running && qemu_run_stop(s, err) != VMI_SUCCESS)
+        return VMI_FAILURE;
+    st = qemu_regs_load(s, (unsigned)vcpu, &regs->x86, err);
     if (was_running && qemu_run_continue(s, st == VMI_SUCCESS ? err : NULL) != VMI_SUCCESS)
         return VMI_FAILURE;
     return st;
@@ -586,7 +645,9 @@ static status_t read_vcpus(qemu_state_t *s, util_err_t *err)
     s->regs = calloc(s->nvcpus, sizeof(*s->regs));
     s->regs_valid = calloc(s->nvcpus, sizeof(*s->regs_valid));
     s->stepping = calloc(s->nvcpus, sizeof(*s->stepping));
-    if (!s->regs || !s->regs_valid || !s->stepping) {
+    s->graw = calloc(s->nvcpus, sizeof(*s->graw));
+    s->glen = calloc(s->nvcpus, sizeof(*s->glen));
+    if (!s->regs || !s->regs_valid || !s->stepping || !s->graw || !s->glen) {
         util_err_set(err, "out of memory for %u vCPUs", s->nvcpus);
         return VMI_FAILURE;
     }
@@ -608,6 +669,8 @@ static void qemu_close(void *state)
     free(s->regs);
     free(s->regs_valid);
     free(s->stepping);
+    free(s->graw);
+    free(s->glen);
     free(s->points);
     free(s->ram_path);
     free(s->qmp_path);
@@ -676,6 +739,7 @@ const driver_ops_t driver_qemu_ops = {
     .get_vcpureg = qemu_get_vcpureg,
     .get_vcpuregs = qemu_get_vcpuregs,
     .set_vcpureg = qemu_set_vcpureg,
+    .set_vcpuregs = qemu_set_vcpuregs,
     .pause = qemu_pause,
     .resume = qemu_resume,
     .status = qemu_status,

@@ -66,6 +66,8 @@ typedef struct qemu_state {
     /* Registers from the stub, per vCPU, valid while it is stopped. */
     x86_registers_t *regs;
     bool *regs_valid;
+    uint8_t (*graw)[QEMU_G_BYTES];   /* the 'g' bytes they came from */
+    size_t *glen;
     /* HMP "info registers -a" text, while the VM is known not to run. */
     char *hmp_regs;
 
@@ -87,6 +89,11 @@ bool qemu_vcpu_of(const qemu_state_t *s, uint32_t tid, unsigned int *vcpu);
 void qemu_regs_forget(qemu_state_t *s);
 /* vCPU vcpu's registers through the stub ('g'), cached until it runs. */
 status_t qemu_regs_stub(qemu_state_t *s, unsigned int vcpu, const x86_registers_t **out,
+                        util_err_t *err);
+/* Load the registers of want that the stub holds and that differ from
+ * what it has, in one round trip ('P' for one, 'G' for more); the VM must
+ * be stopped in the stub. */
+status_t qemu_regs_load(qemu_state_t *s, unsigned int vcpu, const x86_registers_t *want,
                         util_err_t *err);
 
 /* ---- qemu_run.c ---- */

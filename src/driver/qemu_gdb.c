@@ -104,10 +104,21 @@ int qemu_gdb_decode(const char *data, size_t len, char *out, size_t cap, size_t 
     return 1;
 }
 
+/* The acknowledgement of the last packet received rides in front of the
+ * next one sent: QEMU's system-mode stub never waits for acks, and one
+ * write instead of two is a system call less per round trip. */
+static status_t flush_ack(qemu_gdb_t *g, util_err_t *err)
+{
+    if (!g->ack_pending)
+        return VMI_SUCCESS;
+    g->ack_pending = false;
+    return qemu_sock_send(&g->sock, "+", 1, err);
+}
+
 static status_t send_packet(qemu_gdb_t *g, const char *body, util_err_t *err)
 {
     char buf[QEMU_GDB_MAX_PACKET + 8];
-    size_t n = strlen(body);
+    size_t n = strlen(body), at = 0;
     unsigned sum = 0;
 
     if (n + 4 > QEMU_GDB_MAX_PACKET) {
@@ -115,7 +126,11 @@ static status_t send_packet(qemu_gdb_t *g, const char *body, util_err_t *err)
                      QEMU_GDB_MAX_PACKET);
         return VMI_FAILURE;
     }
-    buf[0] = '$';
+    if (g->ack_pending) {
+        buf[at++] = '+';
+        g->ack_pending = false;
+    }
+    buf[at] = '$';
     for (size_t i = 0; i < n; i++) {
         /* Our commands are ASCII without the protocol's special bytes. */
         if (strchr("$#}*", body[i])) {
@@ -124,11 +139,11 @@ static status_t send_packet(qemu_gdb_t *g, const char *body, util_err_t *err)
             return VMI_FAILURE;
         }
         sum += (unsigned char)body[i];
-        buf[i + 1] = body[i];
+        buf[at + i + 1] = body[i];
     }
-    snprintf(buf + n + 1, sizeof(buf) - n - 1, "#%02x", sum & 0xff);
+    snprintf(buf + at + n + 1, sizeof(buf) - at - n - 1, "#%02x", sum & 0xff);
     util_strlcpy(g->last_sent, body, sizeof(g->last_sent));
-    return qemu_sock_send(&g->sock, buf, n + 4, err);
+    return qemu_sock_send(&g->sock, buf, at + n + 4, err);
 }
 
 /* The next packet from the stub, acknowledged, into out.  Acks ('+') are
@@ -159,13 +174,14 @@ static int recv_packet(qemu_gdb_t *g, char *out, size_t cap, size_t *outlen, int
             r = qemu_gdb_decode(s->buf, s->len, out, cap, outlen, &used, err);
             if (r == 1) {
                 qemu_sock_consume(s, used);
-                return qemu_sock_send(s, "+", 1, err) == VMI_SUCCESS ? 1 : -1;
+                g->ack_pending = true;
+                return 1;
             }
             if (r == -2) {
                 qemu_sock_consume(s, used);
                 if (++bad > GDB_RETRIES)
                     return -1;
-                if (qemu_sock_send(s, "-", 1, err) != VMI_SUCCESS)
+                if (flush_ack(g, err) != VMI_SUCCESS || qemu_sock_send(s, "-", 1, err) != VMI_SUCCESS)
                     return -1;
                 continue;
             }
@@ -358,7 +374,8 @@ status_t qemu_gdb_resume(qemu_gdb_t *g, const char *cmd, util_err_t *err)
     if (send_packet(g, cmd, err) != VMI_SUCCESS)
         return VMI_FAILURE;
     g->running = true;
-    g->hg = 0; /* QEMU resets its register thread after a resume */
+    /* QEMU points its register thread at the vCPU that stops next. */
+    g->hg = 0;
     return VMI_SUCCESS;
 }
 
@@ -372,6 +389,7 @@ int qemu_gdb_wait_stop(qemu_gdb_t *g, int64_t deadline_ms, qemu_gdb_stop_t *stop
         *stop = g->early_stop;
         g->have_early_stop = false;
         g->running = false;
+        g->hg = stop->thread;
         return 1;
     }
     for (;;) {
@@ -383,6 +401,9 @@ int qemu_gdb_wait_stop(qemu_gdb_t *g, int64_t deadline_ms, qemu_gdb_stop_t *stop
         if (qemu_gdb_parse_stop(pkt, len, stop, err) != VMI_SUCCESS)
             return -1;
         g->running = false;
+        /* QEMU 7.2 selects the stopped vCPU for register packets (Hg), so
+         * reading its registers needs no Hg round trip. */
+        g->hg = stop->thread;
         if (stop->exited) {
             util_err_set(err, "gdbstub: the target exited (\"%.20s\")", pkt);
             return -1;
@@ -393,6 +414,10 @@ int qemu_gdb_wait_stop(qemu_gdb_t *g, int64_t deadline_ms, qemu_gdb_stop_t *stop
 
 status_t qemu_gdb_interrupt(qemu_gdb_t *g, util_err_t *err)
 {
+    /* The ack first: sent after the Ctrl-C, a lone '+' would be one more
+     * byte to a VM that runs again after our next continue. */
+    if (flush_ack(g, err) != VMI_SUCCESS)
+        return VMI_FAILURE;
     return qemu_sock_send(&g->sock, "\x03", 1, err);
 }
 
@@ -504,6 +529,24 @@ status_t qemu_gdb_write_reg(qemu_gdb_t *g, uint32_t thread, const qemu_gdb_reg_t
     if (select_thread(g, thread, err) != VMI_SUCCESS)
         return VMI_FAILURE;
     return qemu_gdb_request_ok(g, cmd, what, err);
+}
+
+status_t qemu_gdb_write_regs(qemu_gdb_t *g, uint32_t thread, const uint8_t *buf, size_t len,
+                             util_err_t *err)
+{
+    char cmd[QEMU_GDB_MAX_PACKET];
+    size_t n = 1;
+
+    if (2 * len + 8 > sizeof(cmd)) {
+        util_err_set(err, "gdbstub: %zu bytes of registers do not fit one packet", len);
+        return VMI_FAILURE;
+    }
+    cmd[0] = 'G';
+    for (size_t i = 0; i < len; i++)
+        n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, "%02x", buf[i]);
+    if (select_thread(g, thread, err) != VMI_SUCCESS)
+        return VMI_FAILURE;
+    return qemu_gdb_request_ok(g, cmd, "write the registers", err);
 }
 
 /* ---- Breakpoints, watchpoints, memory ---- */
@@ -890,5 +933,8 @@ fail:
 
 void qemu_gdb_close(qemu_gdb_t *g)
 {
+    util_err_t scratch;
+    if (!g->sock.gone)
+        flush_ack(g, &scratch);
     qemu_sock_close(&g->sock);
 }

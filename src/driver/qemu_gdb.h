@@ -70,6 +70,7 @@ typedef struct qemu_gdb {
     bool have_early_stop;
     qemu_gdb_stop_t early_stop;
     char last_sent[64];           /* for reasons */
+    bool ack_pending;             /* '+' owed for the last packet received */
 } qemu_gdb_t;
 
 /* Connect to the stub at path, take the VM stopped, read the register
@@ -113,6 +114,11 @@ status_t qemu_gdb_read_reg(qemu_gdb_t *g, uint32_t thread, const qemu_gdb_reg_t 
 /* Write one register ('P'). */
 status_t qemu_gdb_write_reg(qemu_gdb_t *g, uint32_t thread, const qemu_gdb_reg_t *r,
                             uint64_t value, util_err_t *err);
+
+/* Write all of thread's registers at once ('G'), len raw bytes as 'g'
+ * gave them. */
+status_t qemu_gdb_write_regs(qemu_gdb_t *g, uint32_t thread, const uint8_t *buf, size_t len,
+                             util_err_t *err);
 
 /* Insert (on) or remove a breakpoint or watchpoint: type 0 software
  * breakpoint, 2 write, 3 read, 4 access watchpoint. */

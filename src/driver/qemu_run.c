@@ -422,28 +422,6 @@ static status_t idle_until(qemu_state_t *s, int64_t deadline, util_err_t *err)
     }
 }
 
-/* Registers to load after a callback asked for it, through the stub. */
-static status_t apply_regs(qemu_state_t *s, unsigned int vcpu, const x86_registers_t *want,
-                           util_err_t *err)
-{
-    const x86_registers_t *now;
-    reg_t reg;
-
-    if (qemu_regs_stub(s, vcpu, &now, err) != VMI_SUCCESS)
-        return VMI_FAILURE;
-    x86_registers_t cur = *now;
-    for (size_t i = 0; driver_reg_at(i, &reg); i++) {
-        uint64_t a = 0, b = 0;
-        driver_reg_get(&cur, reg, &a);
-        driver_reg_get(want, reg, &b);
-        if (a == b)
-            continue;
-        if (driver_qemu_ops.set_vcpureg(s, b, reg, vcpu, err) != VMI_SUCCESS)
-            return VMI_FAILURE;
-    }
-    return VMI_SUCCESS;
-}
-
 static status_t deliver(qemu_state_t *s, driver_watch_kind_t kind, unsigned int vcpu,
                         const qemu_gdb_stop_t *stop, driver_deliver_fn fn, void *ctx,
                         util_err_t *err)
@@ -473,7 +451,7 @@ static status_t deliver(qemu_state_t *s, driver_watch_kind_t kind, unsigned int 
             util_err_set(err, "SET_REGISTERS without registers");
             return VMI_FAILURE;
         }
-        return apply_regs(s, vcpu, reply.regs, err);
+        return qemu_regs_load(s, vcpu, reply.regs, err);
     }
     if (reply.flags & ~(event_response_t)(VMI_EVENT_RESPONSE_SET_REGISTERS |
                                           VMI_EVENT_RESPONSE_TOGGLE_SINGLESTEP)) {
@@ -530,10 +508,12 @@ status_t qemu_listen(void *state, uint32_t timeout_ms, driver_deliver_fn fn, voi
     status_t st;
     util_err_t later;
 
-    if (qemu_run_alive(s, err) != VMI_SUCCESS)
-        return VMI_FAILURE;
+    /* With the stub attached its socket tells us at once when QEMU goes
+     * (waiting on it fails); without, idle_until looks. */
     if (!s->gdb_on)
         return idle_until(s, deadline, err);
+    if (s->gdb.sock.gone || s->qmp.sock.gone)
+        return qemu_run_alive(s, err);
     if (s->npending) {
         stop = s->pending[0];
         memmove(s->pending, s->pending + 1, (s->npending - 1) * sizeof(s->pending[0]));

@@ -28,7 +28,7 @@ typedef struct live_guest {
     char ram[256];        /* its RAM file */
     /* From the guest's console. */
     int counter_pid, fork_pid;
-    uint64_t counter_va, request_va, done_va;
+    uint64_t counter_va, request_va, done_va, spin_va, hot_va;
 } live_guest_t;
 
 static live_guest_t *live_current;
@@ -131,7 +131,7 @@ static inline bool live_read_file(const char *path, char *out, size_t cap)
 static inline bool live_start(live_guest_t *g, bool fork)
 {
     char cmd[256], buf[256], *text, *p;
-    unsigned long long c, r, d;
+    unsigned long long c, r, d, sp = 0, h = 0;
 
     memset(g, 0, sizeof(*g));
     snprintf(g->dir, sizeof(g->dir), "/tmp/tvlive.%ld", (long)getpid());
@@ -153,11 +153,13 @@ static inline bool live_start(live_guest_t *g, bool fork)
     live_read_file(cmd, g->ram, sizeof(g->ram));
     text = live_console(g);
     if (text && (p = strstr(text, "TINYVMI-LIVE counter pid=")) &&
-        sscanf(p, "TINYVMI-LIVE counter pid=%d counter=%llx request=%llx done=%llx",
-               &g->counter_pid, &c, &r, &d) == 4) {
+        sscanf(p, "TINYVMI-LIVE counter pid=%d counter=%llx request=%llx done=%llx "
+               "spin=%llx hot=%llx", &g->counter_pid, &c, &r, &d, &sp, &h) >= 4) {
         g->counter_va = c;
         g->request_va = r;
         g->done_va = d;
+        g->spin_va = sp;
+        g->hot_va = h;
     }
     if (text && (p = strstr(text, "TINYVMI-LIVE fork pid=")))
         sscanf(p, "TINYVMI-LIVE fork pid=%d", &g->fork_pid);

@@ -23,7 +23,7 @@ done
 while read -r name size rest; do
     echo "TINYVMI-MOD $name $size"
 done < /proc/modules
-for s in _text linux_banner __x64_sys_sched_get_priority_min asm_exc_int3 switch_mm_irqs_off \
+for s in _text linux_banner __x64_sys_sched_get_priority_min __x64_sys_getppid asm_exc_int3 switch_mm_irqs_off \
          load_new_mm_cr3 cpu_tlbstate __per_cpu_offset init_task; do
     grep " $s\$" /proc/kallsyms | sed 's/^/TINYVMI-SYM /'
 done

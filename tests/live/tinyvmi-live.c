@@ -8,13 +8,15 @@
  *                          writes N into `request`, make exactly N
  *                          sched_get_priority_min() system calls (a call
  *                          nothing else in the guest makes), then add N to
- *                          `done` and print it
+ *                          `done` and print it; while the host keeps
+ *                          `spin` non-zero, write `hot` and call getppid()
+ *                          in a tight loop (the benchmark's event source)
  *   tinyvmi-live fork      fork a short-lived child every 200 ms, so the
  *                          guest switches address space often (busybox
  *                          applets run inside the shell's own process)
  *
  * Lines on stdout (the console), for the host:
- *   TINYVMI-LIVE counter pid=P counter=0xVA request=0xVA done=0xVA
+ *   TINYVMI-LIVE counter pid=P counter=0xVA request=0xVA done=0xVA spin=0xVA hot=0xVA
  *   TINYVMI-LIVE fork pid=P
  *   TINYVMI-LIVE-DONE pid=P calls=N total=T
  *   TINYVMI-LIVE-CHILD pid=P             (only the first few)
@@ -38,6 +40,8 @@
 volatile uint64_t counter __attribute__((aligned(64))) = 1;
 volatile uint64_t request __attribute__((aligned(64))) = 0;
 volatile uint64_t done __attribute__((aligned(64))) = 0;
+volatile uint64_t spin __attribute__((aligned(64))) = 0;
+volatile uint64_t hot __attribute__((aligned(64))) = 0;
 
 static void nap(long ms)
 {
@@ -48,8 +52,9 @@ static void nap(long ms)
 
 static void __attribute__((noreturn)) run_counter(void)
 {
-    printf("TINYVMI-LIVE counter pid=%d counter=%p request=%p done=%p\n", (int)getpid(),
-           (void *)&counter, (void *)&request, (void *)&done);
+    printf("TINYVMI-LIVE counter pid=%d counter=%p request=%p done=%p spin=%p hot=%p\n",
+           (int)getpid(), (void *)&counter, (void *)&request, (void *)&done, (void *)&spin,
+           (void *)&hot);
     fflush(stdout);
     for (;;) {
         uint64_t n = request;
@@ -61,6 +66,10 @@ static void __attribute__((noreturn)) run_counter(void)
             printf("TINYVMI-LIVE-DONE pid=%d calls=%llu total=%llu\n", (int)getpid(),
                    (unsigned long long)n, (unsigned long long)done);
             fflush(stdout);
+        }
+        while (spin) {
+            hot++;
+            syscall(SYS_getppid);
         }
         counter++;
         nap(10);
