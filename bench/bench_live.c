@@ -232,9 +232,38 @@ out:
 /* ---- gdb -batch on the same stub (over TCP loopback: gdb 13 has no
  * UNIX-socket transport) ---- */
 
+/* Run script with gdb; the seconds it took, or -1 unless gdb exited well
+ * and printed "$1 = want" (the events it counted). */
+static double gdb_run(const char *script, unsigned want)
+{
+    char cmd[512], out[256], line[256];
+    FILE *f;
+    bool counted = false;
+    double t0 = live_now();
+    int rc;
+
+    snprintf(out, sizeof(out), "%s.out", script);
+    snprintf(cmd, sizeof(cmd), "timeout 300 gdb -batch -nx -x %s >%s 2>&1", script, out);
+    rc = system(cmd);
+    t0 = live_now() - t0;
+    if ((f = fopen(out, "r"))) {
+        while (fgets(line, sizeof(line), f)) {
+            unsigned n;
+            if (sscanf(line, "$1 = %u", &n) == 1 && n == want)
+                counted = true;
+        }
+        fclose(f);
+    }
+    if (rc != 0 || !counted) {
+        fprintf(stderr, "bench: gdb did not count %u events (see %s)\n", want, out);
+        return -1;
+    }
+    return t0;
+}
+
 static double gdb_rate(const char *setup, unsigned n)
 {
-    char spec[64], script[256], cmd[512];
+    char spec[64], script[256];
     FILE *f;
     double t[2] = { 0, 0 };
     unsigned counts[2] = { 1, n };
@@ -251,16 +280,14 @@ static double gdb_rate(const char *setup, unsigned n)
             return 0;
         fprintf(f, "set pagination off\nset confirm off\ntarget remote 127.0.0.1:%d\n"
                    "set $n = 0\n%s\ncommands\nsilent\nset $n = $n + 1\nif $n < %u\n"
-                   "continue\nend\nend\ncontinue\ndelete\ndetach\n",
+                   "continue\nend\nend\ncontinue\ndelete\nprint $n\ndetach\n",
                 port + round, setup, counts[round]);
         fclose(f);
         set_spin(1);
-        double t0 = live_now();
-        snprintf(cmd, sizeof(cmd), "timeout 120 gdb -batch -nx -x %s >/dev/null 2>&1", script);
-        if (system(cmd) != 0)
-            fprintf(stderr, "bench: gdb run failed\n");
-        t[round] = live_now() - t0;
+        t[round] = gdb_run(script, counts[round]);
         set_spin(0);
+        if (t[round] < 0)
+            return 0;
     }
     {
         char *o = NULL;
@@ -371,6 +398,7 @@ int main(void)
     double reg_w = 0, reg_b = 0, reg_s = 0;
 
     alarm(900);
+    setvbuf(stdout, NULL, _IOLBF, 0);
     if (!live_start(&G, false) || !G.hot_va) {
         fprintf(stderr, "bench_live: the live guest did not start\n");
         return 1;
@@ -425,9 +453,9 @@ int main(void)
     gdb_s = -2;
     {
         /* gdb: stepi in a scripted loop. */
-        char spec[64], script[256], cmd[512];
+        char spec[64], script[256];
         FILE *f;
-        double t[2];
+        double t[2] = { -1, -1 };
         unsigned counts[2] = { 1, 2000 };
         int port = 40000 + (int)(getpid() % 20000);
         if (system("command -v gdb >/dev/null 2>&1") == 0) {
@@ -437,18 +465,13 @@ int main(void)
                 start_gdbserver(spec);
                 if ((f = fopen(script, "w"))) {
                     fprintf(f, "set pagination off\ntarget remote 127.0.0.1:%d\nset $i = 0\n"
-                               "while $i < %u\nstepi\nset $i = $i + 1\nend\ndetach\n",
-                            port + r, counts[r]);
+                               "while $i < %u\nstepi\nset $i = $i + 1\nend\nprint $i\n"
+                               "detach\n", port + r, counts[r]);
                     fclose(f);
                 }
-                double t0 = live_now();
-                snprintf(cmd, sizeof(cmd), "timeout 300 gdb -batch -nx -x %s >/dev/null 2>&1",
-                         script);
-                if (system(cmd) != 0)
-                    fprintf(stderr, "bench: gdb stepi run failed\n");
-                t[r] = live_now() - t0;
+                t[r] = gdb_run(script, counts[r]);
             }
-            gdb_s = t[1] > t[0] ? 1999.0 / (t[1] - t[0]) : 0;
+            gdb_s = t[0] >= 0 && t[1] > t[0] ? 1999.0 / (t[1] - t[0]) : 0;
             char *o = NULL;
             if (hmp("gdbserver none", &o))
                 free(o);

@@ -518,6 +518,29 @@ static void test_tools_live(void)
     out = run(cmd);
     CHECK(out && strstr(out, "cr3 0x") && strstr(out, "tinyvmi-live"));
     free(out);
+    /* Programs written the way LibVMI's examples are (LibVMI's headers
+     * only, <vmname> <socket>, stopped by a signal). */
+    snprintf(cmd, sizeof(cmd), "timeout -s INT --preserve-status 5 build/examples/cr3-events testvm %s", G.qmp);
+    out = run(cmd);
+    snprintf(line, sizeof(line), "(pid %d)", G.counter_pid);
+    CHECK(out && strstr(out, "CR3=") && strstr(out, line) && strstr(out, "Finished."));
+    free(out);
+    snprintf(cmd, sizeof(cmd), "timeout -s INT --preserve-status 5 build/examples/breakpoint-recoil testvm "
+             "__x64_sys_clock_nanosleep %s", G.qmp);
+    out = run(cmd);
+    CHECK(out && strstr(out, "breakpoint hit, count 1") && !strstr(out, "\n0 hits"));
+    free(out);
+    snprintf(cmd, sizeof(cmd), "timeout -s INT --preserve-status 5 build/examples/mem-watch testvm %d 0x%" PRIx64
+             " %s", G.counter_pid, G.counter_va, G.qmp);
+    out = run(cmd);
+    snprintf(line, sizeof(line), "-w- for GFN");
+    CHECK(out && strstr(out, line));
+    if (out) {
+        char want[64];
+        snprintf(want, sizeof(want), "gla %016" PRIx64, G.counter_va);
+        CHECK(strstr(out, want) != NULL);
+    }
+    free(out);
     vmi_init_error_t e;
     CHECK(vmi_init_complete(&vmi, G.qmp, VMI_INIT_DOMAINNAME | VMI_INIT_EVENTS, NULL,
                             VMI_CONFIG_GLOBAL_FILE_ENTRY, NULL, &e) == VMI_SUCCESS);
