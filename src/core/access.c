@@ -20,7 +20,7 @@ static status_t move_pa(vmi_instance_t vmi, addr_t pa, uint8_t *buf, size_t n, s
 status_t core_access(vmi_instance_t vmi, const access_context_t *ctx, void *buf, size_t count,
                      size_t *done_out, bool write)
 {
-    const char *what = write ? "vmi_write" : "vmi_read";
+    const char *what = write ? "writing" : "reading";
     addr_t dtb, va;
     size_t done = 0;
     uint8_t *p = buf;
@@ -29,7 +29,7 @@ status_t core_access(vmi_instance_t vmi, const access_context_t *ctx, void *buf,
     if (done_out)
         *done_out = 0;
     if (!buf && count) {
-        core_error(vmi, "%s: buffer is NULL", what);
+        core_error(vmi, "%s: the buffer is NULL", what);
         return VMI_FAILURE;
     }
     if (core_resolve_ctx(vmi, ctx, &dtb, &va) != VMI_SUCCESS)

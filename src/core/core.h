@@ -34,8 +34,9 @@
  * makes sure a reason exists and puts the public function's name in front
  * of it; on success it clears whatever inner calls left behind.  Public
  * calls made from inside another (an OS layer reading through vmi_read_*,
- * a callback during vmi_events_listen) clear at entry too but add their
- * name only when they are the outermost.  With vmi NULL the reason goes to
+ * a callback during vmi_events_listen) neither clear nor add their name:
+ * only the outermost call does, so an inner call cannot wipe a reason its
+ * caller recorded.  With vmi NULL the reason goes to
  * a per-thread buffer that tvmi_errmsg(NULL) returns.  Readers of the
  * reason (tvmi_errmsg, tvmi_init_errmsg, tvmi_init_error_str) do not go
  * through here. */

@@ -50,8 +50,11 @@ void core_api_enter(vmi_instance_t vmi)
         util_err_clear(&no_instance_err);
         return;
     }
-    vmi->api_depth++;
-    util_err_clear(&vmi->err);
+    /* Only the outermost call starts clean: an inner public call (an OS
+     * layer reading through vmi_read_*) must not wipe a reason its caller
+     * recorded and is about to return. */
+    if (vmi->api_depth++ == 0)
+        util_err_clear(&vmi->err);
 }
 
 void core_api_no_instance(const char *fn, const char *fmt, ...)

@@ -215,7 +215,7 @@ static status_t setup_paging(vmi_instance_t vmi)
     return VMI_SUCCESS;
 }
 
-page_mode_t vmi_init_paging(vmi_instance_t vmi, uint64_t flags)
+static page_mode_t init_paging_impl(vmi_instance_t vmi, uint64_t flags)
 {
     if (!vmi)
         return VMI_PM_UNKNOWN;
@@ -223,6 +223,11 @@ page_mode_t vmi_init_paging(vmi_instance_t vmi, uint64_t flags)
         return VMI_PM_UNKNOWN;
     vmi_v2pcache_flush(vmi, ~0ULL);
     return arch_x86_page_mode(vmi->pmode);
+}
+
+page_mode_t vmi_init_paging(vmi_instance_t vmi, uint64_t flags)
+{
+    CORE_API_RET(vmi, page_mode_t, init_paging_impl(vmi, flags), r_ != VMI_PM_UNKNOWN);
 }
 
 status_t vmi_destroy(vmi_instance_t vmi)
@@ -418,7 +423,7 @@ status_t vmi_init(vmi_instance_t *vmi, vmi_mode_t mode, const void *domain,
     return st;
 }
 
-status_t vmi_get_access_mode(vmi_instance_t vmi, const void *domain, uint64_t init_flags,
+static status_t get_access_mode_impl(vmi_instance_t vmi, const void *domain, uint64_t init_flags,
                              vmi_init_data_t *init_data, vmi_mode_t *mode)
 {
     const driver_ops_t *d;
@@ -427,9 +432,9 @@ status_t vmi_get_access_mode(vmi_instance_t vmi, const void *domain, uint64_t in
 
     if (!mode) {
         if (vmi)
-            core_error(vmi, "vmi_get_access_mode: the mode out-parameter is NULL");
+            core_error(vmi, "the mode out-parameter is NULL");
         else
-            core_api_no_instance(__func__, "the mode out-parameter is NULL");
+            core_api_no_instance("vmi_get_access_mode", "the mode out-parameter is NULL");
         return VMI_FAILURE;
     }
     if (vmi) {
@@ -437,7 +442,8 @@ status_t vmi_get_access_mode(vmi_instance_t vmi, const void *domain, uint64_t in
         return VMI_SUCCESS;
     }
     if (!domain) {
-        core_api_no_instance(__func__, "no instance and no domain to detect a driver for");
+        core_api_no_instance("vmi_get_access_mode",
+                             "no instance and no domain to detect a driver for");
         return VMI_FAILURE;
     }
     t.name = (init_flags & VMI_INIT_DOMAINID) ? NULL : domain;
@@ -447,11 +453,18 @@ status_t vmi_get_access_mode(vmi_instance_t vmi, const void *domain, uint64_t in
     d = driver_detect(&t);
     if (!d) {
         driver_describe_all(built, sizeof(built));
-        core_api_no_instance(__func__, "no driver recognises the target; built in: %s", built);
+        core_api_no_instance("vmi_get_access_mode",
+                             "no driver recognises the target; built in: %s", built);
         return VMI_FAILURE;
     }
     *mode = d->mode;
     return VMI_SUCCESS;
+}
+
+status_t vmi_get_access_mode(vmi_instance_t vmi, const void *domain, uint64_t init_flags,
+                             vmi_init_data_t *init_data, vmi_mode_t *mode)
+{
+    CORE_API(vmi, get_access_mode_impl(vmi, domain, init_flags, init_data, mode));
 }
 vmi_arch_t vmi_get_library_arch(void)
 {

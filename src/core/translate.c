@@ -67,7 +67,7 @@ static bool mode_from_pm(vmi_instance_t vmi, page_mode_t pm, arch_x86_mode_t *mo
     }
 }
 
-status_t vmi_pagetable_lookup_extended(vmi_instance_t vmi, addr_t pt, addr_t vaddr,
+static status_t pagetable_lookup_extended_impl(vmi_instance_t vmi, addr_t pt, addr_t vaddr,
                                        page_info_t *info)
 {
     CORE_REQUIRE(vmi, info);
@@ -87,7 +87,13 @@ status_t vmi_pagetable_lookup_extended(vmi_instance_t vmi, addr_t pt, addr_t vad
     return VMI_SUCCESS;
 }
 
-status_t vmi_pagetable_lookup(vmi_instance_t vmi, addr_t pt, addr_t vaddr, addr_t *paddr)
+status_t vmi_pagetable_lookup_extended(vmi_instance_t vmi, addr_t pt, addr_t vaddr,
+                                       page_info_t *info)
+{
+    CORE_API(vmi, pagetable_lookup_extended_impl(vmi, pt, vaddr, info));
+}
+
+static status_t pagetable_lookup_impl(vmi_instance_t vmi, addr_t pt, addr_t vaddr, addr_t *paddr)
 {
     addr_t pa;
     CORE_REQUIRE(vmi, paddr);
@@ -100,7 +106,12 @@ status_t vmi_pagetable_lookup(vmi_instance_t vmi, addr_t pt, addr_t vaddr, addr_
     return VMI_SUCCESS;
 }
 
-status_t vmi_nested_pagetable_lookup(vmi_instance_t vmi, addr_t npt, page_mode_t npm,
+status_t vmi_pagetable_lookup(vmi_instance_t vmi, addr_t pt, addr_t vaddr, addr_t *paddr)
+{
+    CORE_API(vmi, pagetable_lookup_impl(vmi, pt, vaddr, paddr));
+}
+
+static status_t nested_pagetable_lookup_impl(vmi_instance_t vmi, addr_t npt, page_mode_t npm,
                                      addr_t pt, page_mode_t pm, addr_t vaddr, addr_t *paddr,
                                      addr_t *naddr)
 {
@@ -116,7 +127,14 @@ status_t vmi_nested_pagetable_lookup(vmi_instance_t vmi, addr_t npt, page_mode_t
     return VMI_FAILURE;
 }
 
-status_t vmi_nested_pagetable_lookup_extended(vmi_instance_t vmi, addr_t npt, page_mode_t npm,
+status_t vmi_nested_pagetable_lookup(vmi_instance_t vmi, addr_t npt, page_mode_t npm,
+                                     addr_t pt, page_mode_t pm, addr_t vaddr, addr_t *paddr,
+                                     addr_t *naddr)
+{
+    CORE_API(vmi, nested_pagetable_lookup_impl(vmi, npt, npm, pt, pm, vaddr, paddr, naddr));
+}
+
+static status_t nested_pagetable_lookup_extended_impl(vmi_instance_t vmi, addr_t npt, page_mode_t npm,
                                               addr_t pt, page_mode_t pm, addr_t vaddr,
                                               page_info_t *info)
 {
@@ -132,7 +150,14 @@ status_t vmi_nested_pagetable_lookup_extended(vmi_instance_t vmi, addr_t npt, pa
     return walk(vmi, mode, pt, vaddr, info);
 }
 
-status_t vmi_translate_kv2p(vmi_instance_t vmi, addr_t vaddr, addr_t *paddr)
+status_t vmi_nested_pagetable_lookup_extended(vmi_instance_t vmi, addr_t npt, page_mode_t npm,
+                                              addr_t pt, page_mode_t pm, addr_t vaddr,
+                                              page_info_t *info)
+{
+    CORE_API(vmi, nested_pagetable_lookup_extended_impl(vmi, npt, npm, pt, pm, vaddr, info));
+}
+
+static status_t translate_kv2p_impl(vmi_instance_t vmi, addr_t vaddr, addr_t *paddr)
 {
     CORE_REQUIRE(vmi, paddr);
     if (!vmi->kpgd && vmi->pmode != ARCH_X86_NONE) {
@@ -146,7 +171,12 @@ status_t vmi_translate_kv2p(vmi_instance_t vmi, addr_t vaddr, addr_t *paddr)
     return VMI_SUCCESS;
 }
 
-status_t vmi_translate_uv2p(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, addr_t *paddr)
+status_t vmi_translate_kv2p(vmi_instance_t vmi, addr_t vaddr, addr_t *paddr)
+{
+    CORE_API(vmi, translate_kv2p_impl(vmi, vaddr, paddr));
+}
+
+static status_t translate_uv2p_impl(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, addr_t *paddr)
 {
     addr_t dtb;
     CORE_REQUIRE(vmi, paddr);
@@ -157,6 +187,11 @@ status_t vmi_translate_uv2p(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, add
         return VMI_FAILURE;
     }
     return VMI_SUCCESS;
+}
+
+status_t vmi_translate_uv2p(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, addr_t *paddr)
+{
+    CORE_API(vmi, translate_uv2p_impl(vmi, vaddr, pid, paddr));
 }
 
 status_t core_resolve_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_t *dtb,

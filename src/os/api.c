@@ -14,6 +14,11 @@
 const os_ops_t *os_running(vmi_instance_t vmi, void **state)
 {
     /* The core_os_t the core holds is the first member of our table. */
+    if (!vmi) {
+        if (state)
+            *state = NULL;
+        return NULL;
+    }
     return (const os_ops_t *)core_get_os(vmi, state);
 }
 
