@@ -8,9 +8,6 @@
 #include "core/core.h"
 #include "core/instance.h"
 
-status_t core_translate_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_t dtb,
-                            addr_t va, addr_t *pa);
-
 static status_t move_pa(vmi_instance_t vmi, addr_t pa, uint8_t *buf, size_t n, size_t *got,
                         bool write)
 {

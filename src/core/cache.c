@@ -194,7 +194,6 @@ static void bounded_insert(util_hash_t *h, size_t max, char *key, void *val)
     }
 }
 
-char *core_symcache_key(addr_t base, vmi_pid_t pid, const char *sym);
 char *core_symcache_key(addr_t base, vmi_pid_t pid, const char *sym)
 {
     size_t n = strlen(sym) + 48;

@@ -94,6 +94,9 @@ status_t core_translate(vmi_instance_t vmi, addr_t dtb, addr_t va, addr_t *pa);
 status_t core_resolve_ctx(vmi_instance_t vmi, const access_context_t *ctx,
                           addr_t *dtb, addr_t *va);
 #define CORE_PHYSICAL ((addr_t)~0ULL)
+/* Translate for a context that may name its own paging mode (ctx->pm). */
+status_t core_translate_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_t dtb,
+                            addr_t va, addr_t *pa);
 
 /* v2p cache key for a page-table root: the mode lives in the low bits of the
  * root, which are never address bits (PAE roots are 32-byte aligned). */
@@ -103,7 +106,9 @@ static inline uint64_t core_v2p_key(arch_x86_mode_t mode, addr_t dtb)
     return arch_x86_dtb_base(mode, dtb) | (uint64_t)mode;
 }
 
-/* cache.c */
+/* cache.c; the symbol cache's key "base:pid:name" (malloc'd, NULL when out
+ * of memory). */
+char *core_symcache_key(addr_t base, vmi_pid_t pid, const char *sym);
 status_t core_caches_create(vmi_instance_t vmi);
 void core_caches_destroy(vmi_instance_t vmi);
 

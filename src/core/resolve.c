@@ -10,8 +10,6 @@
 #include "core/core.h"
 #include "core/instance.h"
 
-char *core_symcache_key(addr_t base, vmi_pid_t pid, const char *sym);
-
 static const char *os_missing(vmi_instance_t vmi)
 {
     return "needs an OS layer, and none is running (set ostype in the config, or see why "

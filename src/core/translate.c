@@ -7,8 +7,6 @@
 #include "core/core.h"
 #include "core/instance.h"
 
-char *core_symcache_key(addr_t base, vmi_pid_t pid, const char *sym);
-
 static status_t walk(vmi_instance_t vmi, arch_x86_mode_t mode, addr_t dtb, addr_t va,
                      page_info_t *info)
 {
@@ -243,9 +241,6 @@ status_t core_resolve_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_
     }
 }
 
-/* Translate for a context that may request its own paging mode. */
-status_t core_translate_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_t dtb,
-                            addr_t va, addr_t *pa);
 status_t core_translate_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_t dtb,
                             addr_t va, addr_t *pa)
 {
