@@ -719,8 +719,13 @@ static void test_mutations(void)
 {
     for (size_t i = 0; i < nkinds; i++) {
         const hostile_target_t *t = target(kinds[i].name);
-        unsigned ok = 0, rejected = 0, silent = 0;
+        unsigned ok = 0, rejected = 0, silent = 0, runs = 0;
         rng_state = 0x9e3779b97f4a7c15ULL ^ (uint64_t)(i + 1) * 0x100000001b3ULL;
+        /* A kind whose target or seeds went missing would test nothing. */
+        if (!t)
+            fprintf(stderr, "  %s: no hostile target of that name\n", kinds[i].name);
+        CHECK(t != NULL);
+        CHECK(kinds[i].nseeds > 0);
         for (size_t s = 0; t && s < kinds[i].nseeds; s++) {
             for (unsigned m = 0; m < kinds[i].mutations; m++) {
                 blob_t b = mutate(&kinds[i].seeds[s]);
@@ -730,9 +735,18 @@ static void test_mutations(void)
                             " reason\n", kinds[i].name, s, m);
                 ok += rc == HOSTILE_OK;
                 rejected += rc == HOSTILE_REJECTED;
+                runs++;
                 free(b.d);
             }
         }
+        CHECK_EQ_U64(runs, kinds[i].nseeds * kinds[i].mutations);
+        /* Mutations that never reach a rejection exercised nothing hostile.
+         * (The x86 target walks many addresses per input and folds each
+         * failed walk into its result instead of rejecting the input.) */
+        bool folds = strcmp(kinds[i].name, "x86") == 0;
+        if (rejected == 0 && !folds)
+            fprintf(stderr, "  %s: no mutation was rejected\n", kinds[i].name);
+        CHECK(rejected > 0 || folds);
         if (getenv("HOSTILE_VERBOSE"))
             printf("     %-9s %u accepted, %u rejected with a reason\n", kinds[i].name, ok,
                    rejected);

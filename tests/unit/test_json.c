@@ -21,11 +21,9 @@ static void check_rejects(const char *text, const char *want, int line)
 {
     util_err_t err;
     util_json_doc_t *d = parse(text, &err);
-    if (d || !strstr(util_err_msg(&err), want)) {
+    if (!CHECK_QUIET(!d && strstr(util_err_msg(&err), want)))
         fprintf(stderr, "  FAIL line %d: input %s: wanted error containing \"%s\", got %s\"%s\"\n",
                 line, text, want, d ? "success " : "", util_err_msg(&err));
-        test_failed_checks++;
-    }
     util_json_free(d);
 }
 #define REJECTS(text, want) check_rejects(text, want, __LINE__)
