@@ -199,14 +199,12 @@ static inline void hostile_json_walk(const util_json_t *v)
     size_t n = util_json_count(v), kl, sl;
     uint64_t u;
     int64_t i64;
-    double dd;
     bool b;
 
     (void)util_json_type_name(util_json_type(v));
     (void)util_json_str(v, &sl);
     (void)util_json_u64(v, &u);
     (void)util_json_i64(v, &i64);
-    (void)util_json_double(v, &dd);
     (void)util_json_bool(v, &b);
     (void)util_json_is_null(v);
     for (size_t i = 0; i < n; i++) {
