@@ -227,7 +227,8 @@ static page_mode_t init_paging_impl(vmi_instance_t vmi, uint64_t flags)
 
 page_mode_t vmi_init_paging(vmi_instance_t vmi, uint64_t flags)
 {
-    CORE_API_RET(vmi, page_mode_t, init_paging_impl(vmi, flags), r_ != VMI_PM_UNKNOWN);
+    CORE_API_GUARDED(vmi, page_mode_t, init_paging_impl(vmi, flags), r_ != VMI_PM_UNKNOWN,
+                     VMI_PM_UNKNOWN);
 }
 
 status_t vmi_destroy(vmi_instance_t vmi)
@@ -261,6 +262,7 @@ static vmi_instance_t new_instance(const void *domain, uint64_t flags, vmi_init_
         core_init_reason(*stage, "out of memory");
         return NULL;
     }
+    vmi->api.reason = vmi->err.msg;
     vmi->vmid = VMI_INVALID_DOMID;
     if (flags & VMI_INIT_DOMAINID) {
         vmi->vmid = *(const uint64_t *)domain;
@@ -359,6 +361,24 @@ static status_t choose_read_path(vmi_instance_t vmi, vmi_init_error_t *stage)
     return VMI_SUCCESS;
 }
 
+/* Paging setup reads guest memory (a scan, maybe all of it): under the same
+ * guard as a public call (fault.c), since init is not one. */
+static status_t guarded_paging(vmi_instance_t vmi)
+{
+    core_guard_t g;
+    status_t st;
+
+    vmi->api.depth = 1;
+    if (core_guard_arm(vmi, &g) && sigsetjmp(g.env, 0)) {
+        core_guard_faulted(vmi, &g, "vmi_init");
+        return VMI_FAILURE;
+    }
+    st = setup_paging(vmi);
+    core_guard_disarm(&g);
+    vmi->api.depth = 0;
+    return st;
+}
+
 void core_open_failed(vmi_instance_t vmi, vmi_init_error_t stage)
 {
     core_init_reason(stage, "%s", vmi->err.msg[0] ? vmi->err.msg : "no reason recorded");
@@ -398,7 +418,11 @@ status_t core_open(vmi_instance_t *out, bool detect, vmi_mode_t mode, const void
     if (open_driver(vmi, &t, stage) != VMI_SUCCESS ||
         choose_read_path(vmi, stage) != VMI_SUCCESS)
         goto fail;
-    if (setup_paging(vmi) != VMI_SUCCESS) {
+    if (vmi->drv->map) {
+        core_fault_install();
+        vmi->api.guarded = true;
+    }
+    if (guarded_paging(vmi) != VMI_SUCCESS) {
         *stage = VMI_INIT_ERROR_PAGING;
         goto fail;
     }

@@ -24,6 +24,7 @@
 #define CORE_SYM_CACHE_DEFAULT  4096
 
 struct vmi_instance {
+    core_api_state_t api;      /* first: core.h's inline entry/exit reach it */
     vmi_mode_t mode;
     char *name;                /* the target as the caller named it */
     uint64_t vmid;
@@ -58,7 +59,6 @@ struct vmi_instance {
 
     access_context_t last_fault;
     util_err_t err;
-    unsigned int api_depth;    /* public calls in progress (core_api_enter) */
 };
 
 /* vcpu.c: fail with "the <driver> driver (<what it accepts>) cannot <what>". */
@@ -87,6 +87,11 @@ status_t core_access(vmi_instance_t vmi, const access_context_t *ctx, void *buf,
 #define CORE_CTX_VA(c, a, p) \
     ACCESS_CONTEXT(c, .tm = VMI_TM_PROCESS_PID, .addr = (a), .pid = (p))
 #define CORE_CTX_KSYM(c, s) ACCESS_CONTEXT(c, .tm = VMI_TM_KERNEL_SYMBOL, .ksym = (s))
+
+/* resolve.c: the OS answers behind vmi_translate_ksym2v and vmi_pid_to_dtb,
+ * cached; for the core's own use (no public entry/exit). */
+status_t core_ksym2v(vmi_instance_t vmi, const char *symbol, addr_t *vaddr);
+status_t core_pid_to_dtb(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb);
 
 /* translate.c */
 status_t core_translate(vmi_instance_t vmi, addr_t dtb, addr_t va, addr_t *pa);

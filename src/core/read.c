@@ -93,6 +93,7 @@ static void *read_terminated(vmi_instance_t vmi, const access_context_t *ctx, un
         core_error(vmi, "out of memory");
         return NULL;
     }
+    core_guard_hold(NULL, s);
     for (;;) {
         uint8_t chunk[256];
         size_t n = sizeof(chunk) - ((c.addr + len) & (sizeof(chunk) - 1));
@@ -101,7 +102,7 @@ static void *read_terminated(vmi_instance_t vmi, const access_context_t *ctx, un
         at.addr = c.addr + len;
         if (at.tm == VMI_TM_KERNEL_SYMBOL) { /* resolve once, then by address */
             addr_t va;
-            if (vmi_translate_ksym2v(vmi, c.ksym, &va) != VMI_SUCCESS)
+            if (core_ksym2v(vmi, c.ksym, &va) != VMI_SUCCESS)
                 goto fail;
             c.tm = VMI_TM_PROCESS_DTB;
             c.addr = va;
@@ -128,11 +129,13 @@ static void *read_terminated(vmi_instance_t vmi, const access_context_t *ctx, un
             if (len + i + w > cap) {
                 uint8_t *t;
                 cap *= 2;
+                core_guard_hold(s, NULL); /* no guest read until held again */
                 t = realloc(s, cap + 2);
                 if (!t) {
                     core_error(vmi, "out of memory");
                     goto fail;
                 }
+                core_guard_hold(NULL, t);
                 s = t;
             }
         }
@@ -142,12 +145,14 @@ static void *read_terminated(vmi_instance_t vmi, const access_context_t *ctx, un
             break;
     }
 done:
+    core_guard_hold(s, NULL);
     s[len] = 0;
     s[len + 1] = 0;
     if (len_out)
         *len_out = len;
     return s;
 fail:
+    core_guard_hold(s, NULL);
     free(s);
     return NULL;
 }

@@ -178,7 +178,7 @@ static status_t translate_uv2p_impl(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t 
 {
     addr_t dtb;
     CORE_REQUIRE(vmi, paddr);
-    if (vmi_pid_to_dtb(vmi, pid, &dtb) != VMI_SUCCESS)
+    if (core_pid_to_dtb(vmi, pid, &dtb) != VMI_SUCCESS)
         return VMI_FAILURE;
     if (core_translate(vmi, dtb, vaddr, paddr) != VMI_SUCCESS) {
         core_error_prefix(vmi, "pid %d address 0x%llx", (int)pid, (unsigned long long)vaddr);
@@ -221,13 +221,13 @@ status_t core_resolve_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_
         return VMI_SUCCESS;
     case VMI_TM_PROCESS_PID:
         *va = ctx->addr;
-        return vmi_pid_to_dtb(vmi, ctx->pid, dtb);
+        return core_pid_to_dtb(vmi, ctx->pid, dtb);
     case VMI_TM_KERNEL_SYMBOL:
         if (!ctx->ksym) {
             core_error(vmi, "access context names no kernel symbol (ksym is NULL)");
             return VMI_FAILURE;
         }
-        if (vmi_translate_ksym2v(vmi, ctx->ksym, va) != VMI_SUCCESS)
+        if (core_ksym2v(vmi, ctx->ksym, va) != VMI_SUCCESS)
             return VMI_FAILURE;
         if (!vmi->kpgd && vmi->pmode != ARCH_X86_NONE) {
             core_error(vmi, "the kernel page table is unknown (set kpgd in the config)");
