@@ -578,7 +578,8 @@ static status_t triage_run(const triage_t *t, const char *what, uint32_t src, ui
         return VMI_SUCCESS;
     if (!inside(t, what, off, len))
         return VMI_FAILURE;
-    if (!va_fits(t, &va) || len > UINT64_MAX - va) {
+    if (!va_fits(t, &va) || len > UINT64_MAX - va ||
+        (!t->d->wide && va + len > 0x100000000ULL)) {
         util_err_set(t->d->err, "triage dump: %s at virtual 0x%" PRIx64 " (0x%" PRIx64
                      " bytes) is not an address range of a %s kernel", what, va, len,
                      t->d->wide ? "64-bit" : "32-bit");
