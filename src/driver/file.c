@@ -383,6 +383,7 @@ typedef struct range_tab {
     size_t n;
     _Atomic size_t *last;
     const char *space;          /* "guest-physical" / "virtual" */
+    bool virt;                  /* the runs held by virtual address */
 } range_tab_t;
 
 /* The index of the range holding a, or SIZE_MAX for a hole; then *above is
@@ -423,13 +424,13 @@ static void tab_hole_err(const file_state_t *s, const range_tab_t *t, addr_t a, 
 
     if (n == 0) {
         util_err_set(err, "%s 0x%" PRIx64 " is not in the image: %s holds no memory by %s "
-                     "address%s", t->space, a, what, t->r == s->layout.vranges ? "virtual" :
-                     "physical", t->r != s->layout.vranges && s->layout.nvranges ?
+                     "address%s", t->space, a, what, t->virt ? "virtual" :
+                     "physical", !t->virt && s->layout.nvranges ?
                      " (it holds copies of some memory by virtual address: read those "
                      "through a virtual address)" : "");
         return;
     }
-    const char *word = t->r == s->layout.vranges ? "run" : "range";
+    const char *word = t->virt ? "run" : "range";
     if (above == 0)
         snprintf(near, sizeof(near), "below its first %s, 0x%" PRIx64 "-0x%" PRIx64, word,
                  r[0].start, r[0].start + r[0].len - 1);
@@ -441,7 +442,7 @@ static void tab_hole_err(const file_state_t *s, const range_tab_t *t, addr_t a, 
                  PRIx64 "-0x%" PRIx64, word, r[above - 1].start,
                  r[above - 1].start + r[above - 1].len - 1, r[above].start,
                  r[above].start + r[above].len - 1);
-    if (t->r == s->layout.vranges)
+    if (t->virt)
         util_err_set(err, "virtual 0x%" PRIx64 " is not held by %s, which keeps copies of "
                      "%zu runs of memory only (%s)", a, what, n, near);
     else
@@ -450,7 +451,7 @@ static void tab_hole_err(const file_state_t *s, const range_tab_t *t, addr_t a, 
 
 static range_tab_t phys_tab(file_state_t *s)
 {
-    return (range_tab_t){ s->layout.ranges, s->layout.nranges, &s->last, "guest-physical" };
+    return (range_tab_t){ s->layout.ranges, s->layout.nranges, &s->last, "guest-physical", false };
 }
 
 static const void *file_map(void *state, addr_t pa, size_t len, util_err_t *err)
@@ -526,7 +527,7 @@ static status_t file_read_va(void *state, addr_t va, void *buf, size_t len,
                              size_t *done, util_err_t *err)
 {
     file_state_t *s = state;
-    range_tab_t t = { s->layout.vranges, s->layout.nvranges, &s->vlast, "virtual" };
+    range_tab_t t = { s->layout.vranges, s->layout.nvranges, &s->vlast, "virtual", true };
     return tab_read(s, &t, va, buf, len, done, err);
 }
 
