@@ -354,7 +354,8 @@ status_t file_layout_finish(file_layout_t *layout, uint64_t filesize,
         check_bounds(layout->vranges, layout->nvranges, filesize, unit, "virtual", err) !=
             VMI_SUCCESS)
         return VMI_FAILURE;
-    qsort(r, n, sizeof(*r), range_cmp);
+    if (n)
+        qsort(r, n, sizeof(*r), range_cmp);
     for (size_t i = 1; i < n; i++) {
         if (r[i].start < r[i - 1].start + r[i - 1].len) {
             util_err_set(err, "%s %" PRIu32 " (guest-physical 0x%" PRIx64
