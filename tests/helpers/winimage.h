@@ -173,6 +173,14 @@ typedef struct wi_image {
 #define WI_MEMSIZE (16ULL << 20)
 #define WI_POOL_PAGES 64u
 
+/* tests/data/windows beside the test file src (its __FILE__), in buf. */
+WI_FN void wi_datadir(char *buf, size_t size, const char *src)
+{
+    const char *slash = strrchr(src, '/');
+    snprintf(buf, size, "%.*s/../data/windows", slash ? (int)(slash - src) : 1,
+             slash ? src : ".");
+}
+
 WI_FN void wi_die(const char *what)
 {
     fprintf(stderr, "winimage: %s\n", what);

@@ -188,14 +188,24 @@ static blob_t windump_full64(void)
     return b;
 }
 
+/* The start of a crash dump header: signature, DirectoryTableBase,
+ * MachineImageType and DumpType for its width. */
+static void windump_head(uint8_t *d, bool wide, uint32_t type, uint64_t dtb)
+{
+    memcpy(d, wide ? "PAGEDU64" : "PAGEDUMP", 8);
+    if (wide)
+        p64(d + 0x10, dtb);
+    else
+        p32(d + 0x10, (uint32_t)dtb);
+    p32(d + (wide ? 0x30 : 0x20), wide ? 0x8664 : 0x14c);
+    p32(d + (wide ? 0xf98 : 0xf88), type);
+}
+
 static blob_t windump_bitmap64(void)
 {
     blob_t b = blob_new(0x3000 + 2 * 0x1000);
     uint8_t *d = b.d;
-    memcpy(d, "PAGEDU64", 8);
-    p64(d + 0x10, 0x187000);
-    p32(d + 0x30, 0x8664);
-    p32(d + 0xf98, 5);
+    windump_head(d, true, 5, 0x187000);
     memcpy(d + 0x2000, "SDMPDUMP", 8);
     p64(d + 0x2020, 0x3000);
     p64(d + 0x2028, 2);
@@ -240,14 +250,11 @@ static blob_t windump_triage64(void)
 {
     blob_t b = blob_new(0x2400);
     uint8_t *d = b.d, *t = d + 0x2000;
-    memcpy(d, "PAGEDU64", 8);
     for (size_t i = 8; i < 0x2000; i += 4)
         memcpy(d + i, "PAGE", 4);
+    windump_head(d, true, 4, 0x1ad000);
     p32(d + 0x08, 0xf);
     p32(d + 0x0c, 19041);
-    p64(d + 0x10, 0x1ad000);
-    p32(d + 0x30, 0x8664);
-    p32(d + 0xf98, 4);
     p32(t + 0x04, 0x2400);            /* SizeOfDump */
     p32(t + 0x08, 0x23fc);            /* ValidOffset */
     memcpy(d + 0x23fc, "TRGD", 4);
@@ -282,13 +289,10 @@ static blob_t windump_triage32(void)
 {
     blob_t b = blob_new(0x1200);
     uint8_t *d = b.d, *t = d + 0x1000;
-    memcpy(d, "PAGEDUMP", 8);
+    windump_head(d, false, 4, 0x39000);
     p32(d + 0x08, 0xf);
     p32(d + 0x0c, 2600);
-    p32(d + 0x10, 0x39000);
-    p32(d + 0x20, 0x14c);
     p32(d + 0x60, 0x80545ce0);
-    p32(d + 0xf88, 4);
     p32(t + 0x04, 0x1200);
     p32(t + 0x08, 0x11fc);
     memcpy(d + 0x11fc, "TRGD", 4);
@@ -317,10 +321,7 @@ static blob_t windump_summary32(void)
 {
     blob_t b = blob_new(0x2000 + 2 * 0x1000);
     uint8_t *d = b.d;
-    memcpy(d, "PAGEDUMP", 8);
-    p32(d + 0x10, 0x39000);
-    p32(d + 0x20, 0x14c);
-    p32(d + 0xf88, 2);
+    windump_head(d, false, 2, 0x39000);
     memcpy(d + 0x1000, "SDMPDUMP", 8);
     p32(d + 0x100c, 0x2000);
     p32(d + 0x1010, 16);

@@ -486,10 +486,7 @@ static void test_triage_hostile(void)
 
 int main(void)
 {
-    const char *src = __FILE__;
-    const char *slash = strrchr(src, '/');
-    snprintf(datadir, sizeof(datadir), "%.*s/../data/windows",
-             slash ? (int)(slash - src) : 1, slash ? src : ".");
+    wi_datadir(datadir, sizeof(datadir), __FILE__);
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
         return 1;

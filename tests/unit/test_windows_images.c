@@ -1052,11 +1052,7 @@ static void test_profile_mismatch(void)
 
 int main(void)
 {
-    /* The data directory, from where this file was compiled. */
-    const char *src = __FILE__;
-    const char *slash = strrchr(src, '/');
-    snprintf(datadir, sizeof(datadir), "%.*s/../data/windows",
-             slash ? (int)(slash - src) : 1, slash ? src : ".");
+    wi_datadir(datadir, sizeof(datadir), __FILE__);
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
         return 1;
