@@ -329,6 +329,14 @@ status_t win_find_kernel(vmi_instance_t vmi, win_state_t *st)
         take_stated(vmi, st, stated, stated_src);
         goto found;
     }
+    if (vmi_get_memsize(vmi) == 0) {
+        /* Nothing to scan: a triage or header-only crash dump. */
+        core_error(vmi, "no Windows kernel named by the target, which holds no physical "
+                        "memory to search (a crash dump's header or triage data must name "
+                        "it)%s%s%s%s", st->note_kdbg[0] ? "; " : "", st->note_kdbg,
+                   st->note_loaded[0] ? "; " : "", st->note_loaded);
+        return VMI_FAILURE;
+    }
     if (from_registers(vmi, st))
         goto found;
 
