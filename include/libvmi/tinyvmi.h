@@ -54,6 +54,25 @@ const char *tvmi_get_config(vmi_instance_t vmi, const char *key);
  * VMI_FAILURE past the last.  Holes between runs are not RAM. */
 status_t tvmi_get_memory_range(vmi_instance_t vmi, size_t i, uint64_t *start, uint64_t *end);
 
+/* ---- Facts the target states about its guest ----
+ * A crash dump's header names the kernel's list heads, the bug check, the
+ * build, the time; a triage dump lists the loaded modules.  Keys are
+ * namespaced ("win.BugCheckCode", "win.Comment", "win.Triage.Module.0.Name";
+ * docs/windows.md lists them).  They are the target's word, unchecked. */
+typedef struct tvmi_fact {
+    const char *key;
+    const char *text;   /* UTF-8 text, or NULL when the fact is a number */
+    uint64_t value;     /* the number (0 for text) */
+} tvmi_fact_t;
+
+/* The i-th fact, in the target's fixed order (0, 1, ... until it fails);
+ * the strings stay valid until vmi_destroy.  VMI_FAILURE past the last, or
+ * when the target states none, with the reason. */
+status_t tvmi_get_fact(vmi_instance_t vmi, size_t i, tvmi_fact_t *fact);
+/* The fact named key; VMI_FAILURE with the reason when the target does not
+ * state it. */
+status_t tvmi_get_fact_by_key(vmi_instance_t vmi, const char *key, tvmi_fact_t *fact);
+
 /* ---- Processes and modules, as the OS layer sees them ---- */
 #define TVMI_NAME_MAX 256
 

@@ -4,6 +4,13 @@
  * (each page translated on its own, since neighbours in virtual memory need
  * not be neighbours in physical memory).  vmi_read and vmi_write are thin
  * wrappers around core_access.
+ *
+ * A page the page tables do not translate may still be held by the target
+ * by virtual address (driver.h's read_va: a Windows triage dump keeps
+ * copies of kernel memory without page tables).  Such a read's reason is
+ * the target's ("not held by ... triage dump") when the target holds no
+ * physical memory, where no translation can ever succeed; otherwise the
+ * page tables' reason stands.
  */
 #include "core/core.h"
 #include "core/instance.h"
@@ -43,6 +50,18 @@ status_t core_access(vmi_instance_t vmi, const access_context_t *ctx, void *buf,
         if (n > count - done)
             n = count - done;
         if (core_translate_ctx(vmi, ctx, dtb, cur, &pa) != VMI_SUCCESS) {
+            if (!write && vmi->drv->read_va) {
+                util_err_t verr;
+                util_err_clear(&verr);
+                if (vmi->drv->read_va(vmi->drv_state, cur, p + done, n, &got, &verr) ==
+                    VMI_SUCCESS) {
+                    done += n;
+                    continue;
+                }
+                done += got;
+                if (vmi->drv->memsize(vmi->drv_state) == 0)
+                    core_error(vmi, "%s", verr.msg);
+            }
             core_error_prefix(vmi, "%s: 0x%llx via page table 0x%llx", what,
                               (unsigned long long)cur, (unsigned long long)dtb);
             rc = VMI_FAILURE;

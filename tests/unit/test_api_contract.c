@@ -88,6 +88,7 @@ typedef struct scratch {
     bool b;
     vmi_mode_t mode;
     vmi_event_t ev;
+    tvmi_fact_t fact;
 } scratch_t;
 
 static int no_proc(void *ctx, const tvmi_process_t *p) { return 0; }
@@ -200,6 +201,8 @@ static int no_mod(void *ctx, const tvmi_module_t *m) { return 0; }
     X(vmi_get_os_profile_path, "rekall_profile is not set", vmi_get_os_profile_path(vmi) == NULL) \
     X(tvmi_get_config, "nosuchkey is not set", tvmi_get_config(vmi, "nosuchkey") == NULL) \
     X(tvmi_get_memory_range, "fewer", tvmi_get_memory_range(vmi, 99, &S->u64, &S->u64) == VMI_FAILURE) \
+    X(tvmi_get_fact, "states no facts", tvmi_get_fact(vmi, 0, &S->fact) == VMI_FAILURE) \
+    X(tvmi_get_fact_by_key, "does not state win.Comment", tvmi_get_fact_by_key(vmi, "win.Comment", &S->fact) == VMI_FAILURE) \
     X(tvmi_get_cache_stats, "required argument", (tvmi_get_cache_stats(vmi, NULL), 1))    \
     X(vmi_get_access_mode, "out-parameter is NULL", vmi_get_access_mode(vmi, NULL, 0, NULL, NULL) == VMI_FAILURE) \
     X(vmi_init_os, "no such OS layer", vmi_init_os(vmi, VMI_CONFIG_STRING, "ostype = Plan9;", NULL) == VMI_OS_UNKNOWN) \
