@@ -233,3 +233,10 @@ def scan(src):
 def scan_file(path):
     with open(path, encoding="utf-8") as f:
         return scan(f.read())
+
+
+def file_comment(path):
+    """The text of the first comment in the file (what the file is for)."""
+    with open(path, encoding="utf-8") as f:
+        _, comments = _lex(f.read())
+    return comments[0][2] if comments else ""

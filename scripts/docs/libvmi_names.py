@@ -2,10 +2,10 @@
 """libvmi_names.py - writes the list of LibVMI's public functions (header and
 name, and whether LibVMI marks it deprecated) from a LibVMI source checkout,
 for the porting page.  Run once per LibVMI release we compare against; its
-output is committed as site/data/libvmi-functions.tsv.  Only names are
+output is committed as scripts/docs/libvmi-functions.tsv.  Only names are
 taken: no LibVMI text is copied.
 
-usage: libvmi_names.py LIBVMI_CHECKOUT > site/data/libvmi-functions.tsv
+usage: libvmi_names.py LIBVMI_CHECKOUT > scripts/docs/libvmi-functions.tsv
 """
 import os
 import re
