@@ -83,7 +83,7 @@ def rewrite_links(body, page_rel, docs, stage, problems):
 
 def one_link(m, page_rel, docs, stage, problems):
     bang, text, dest = m.group(1), m.group(2), m.group(3)
-    if re.match(r"^[a-z][a-z0-9+.-]*:", dest, re.I) or dest.startswith("#") or "{{" in dest:
+    if re.match(r"^[a-z][a-z0-9+.-]*:", dest, re.I) or dest.startswith(("#", "/")) or "{{" in dest:
         return m.group(0)
     path, _, frag = dest.partition("#")
     target = os.path.normpath(os.path.join(os.path.dirname(page_rel), path))
