@@ -728,7 +728,8 @@ status_t vmi_pagetable_lookup_extended(vmi_instance_t vmi, addr_t pt, addr_t vad
  * page table npt (mode npm).  Only npm == VMI_PM_NONE works: the guest
  * walk alone, with *naddr (if given) set to 0.  Fails for any nested mode
  * ("nested (EPT) translation is not supported yet"), for a pm that is not
- * an x86 mode, and when the walk fails. */
+ * an x86 mode, and when the walk fails.
+ * LibVMI: also walks the nested (EPT) table. */
 status_t vmi_nested_pagetable_lookup(vmi_instance_t vmi, addr_t npt, page_mode_t npm,
                                      addr_t pt, page_mode_t pm, addr_t vaddr,
                                      addr_t *paddr, addr_t *naddr) NOEXCEPT;
@@ -866,7 +867,9 @@ uint16_t *vmi_read_wstr_pa(vmi_instance_t vmi, addr_t paddr) NOEXCEPT;
  * mirror of vmi_read; cached copies of the pages written are dropped.
  * *bytes_written (if given) tells how many were written, even on failure.
  * Fails on a target that cannot be written (every memory image: "the file
- * target is read-only"), and as vmi_read does for the address. */
+ * target is read-only"), and as vmi_read does for the address.
+ * LibVMI: writes to live Xen and KVM guests; TinyVMI has no writable
+ * target yet (LibVMI's file mode cannot write either). */
 status_t vmi_write(vmi_instance_t vmi, const access_context_t *ctx, size_t count,
                    void *buf, size_t *bytes_written) NOEXCEPT;
 
@@ -988,7 +991,8 @@ status_t vmi_get_offset(vmi_instance_t vmi, const char *offset_name, addr_t *off
 status_t vmi_get_kernel_struct_offset(vmi_instance_t vmi, const char *struct_name,
                                       const char *member, addr_t *addr) NOEXCEPT;
 
-/* Always fails with a reason: no driver reads the XSAVE area yet. */
+/* Always fails with a reason: no driver reads the XSAVE area yet.
+ * LibVMI: supported on Xen; TinyVMI has no driver that can do it yet. */
 status_t vmi_get_xsave_info(vmi_instance_t vmi, unsigned long vcpu,
                             xsave_area_t *xsave_info) NOEXCEPT;
 
@@ -1015,7 +1019,8 @@ unsigned int vmi_get_num_vcpus(vmi_instance_t vmi) NOEXCEPT;
 
 /* These fail, always, with a reason naming the driver: no target here can
  * inject page faults, report TSC information or MTRRs, or allocate and free
- * guest frames. */
+ * guest frames.
+ * LibVMI: supported on Xen; TinyVMI has no driver that can do it yet. */
 status_t vmi_request_page_fault(vmi_instance_t vmi, unsigned long vcpu,
                                 uint64_t virtual_address, uint32_t error_code) NOEXCEPT;
 status_t vmi_get_tsc_info(vmi_instance_t vmi, uint32_t *tsc_mode, uint64_t *elapsed_nsec,
@@ -1026,7 +1031,9 @@ status_t vmi_get_vcpumtrr(vmi_instance_t vmi, mtrr_regs_t *hwMtrr, unsigned long
  * ...): from an ELF core's notes, or what a crash dump's header implies
  * (CR3 from DirectoryTableBase, CR0, CR4 and EFER from its flags).  Fails
  * when the target holds no registers (raw and LiME images), no such vCPU,
- * or not that register. */
+ * or not that register.
+ * LibVMI: in file mode answers CR3 only (its kpgd); TinyVMI gives what the
+ * image records. */
 status_t vmi_get_vcpureg(vmi_instance_t vmi, uint64_t *value, reg_t reg,
                          unsigned long vcpu) NOEXCEPT;
 
@@ -1035,12 +1042,14 @@ status_t vmi_get_vcpureg(vmi_instance_t vmi, uint64_t *value, reg_t reg,
  * not exist). */
 status_t vmi_get_vcpuregs(vmi_instance_t vmi, registers_t *regs, unsigned long vcpu) NOEXCEPT;
 
-/* Fail, always, with a reason: no driver can set registers yet. */
+/* Fail, always, with a reason: no driver can set registers yet.
+ * LibVMI: supported on Xen; TinyVMI has no driver that can do it yet. */
 status_t vmi_set_vcpureg(vmi_instance_t vmi, uint64_t value, reg_t reg,
                          unsigned long vcpu) NOEXCEPT;
 status_t vmi_set_vcpuregs(vmi_instance_t vmi, registers_t *regs, unsigned long vcpu) NOEXCEPT;
 
-/* Fail, always, with a reason (see vmi_request_page_fault). */
+/* Fail, always, with a reason (see vmi_request_page_fault).
+ * LibVMI: supported on Xen; TinyVMI has no driver that can do it yet. */
 status_t vmi_alloc_gfn(vmi_instance_t vmi, uint64_t gfn) NOEXCEPT;
 status_t vmi_free_gfn(vmi_instance_t vmi, uint64_t gfn) NOEXCEPT;
 
@@ -1118,7 +1127,8 @@ const char *vmi_get_os_profile_path(vmi_instance_t vmi) NOEXCEPT;
 /* ==== Guest disks and domain state ==== */
 
 /* Fail, always, with a reason: no driver reads guest disks.
- * vmi_get_disks returns NULL and sets *num to 0. */
+ * vmi_get_disks returns NULL and sets *num to 0.
+ * LibVMI: supported on Xen; TinyVMI has no driver that can do it yet. */
 status_t vmi_read_disk(vmi_instance_t vmi, const char *device_id, uint64_t offset,
                        uint64_t count, void *buffer) NOEXCEPT;
 char **vmi_get_disks(vmi_instance_t vmi, unsigned int *num) NOEXCEPT;
@@ -1127,7 +1137,8 @@ status_t vmi_disk_is_bootable(vmi_instance_t vmi, const char *device_id,
 
 /* The guest's state: a memory image is always paused (only `paused` is
  * set).  Fails for other targets (not supported yet) and when an argument
- * is NULL. */
+ * is NULL.
+ * LibVMI: asks Xen for the domain's state; fails in file mode. */
 status_t vmi_get_domain_status(vmi_instance_t vmi, domain_status_t *domain_status);
 
 #pragma GCC visibility pop
