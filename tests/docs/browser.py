@@ -81,7 +81,9 @@ def browser(profile):
 
 
 def console_errors(d):
-    return [e["message"] for e in d.get_log("browser") if e.get("level") == "SEVERE"]
+    # the browser's own guess at /favicon.ico is not a request of the page's
+    return [e["message"] for e in d.get_log("browser")
+            if e.get("level") == "SEVERE" and "/favicon.ico " not in e["message"]]
 
 
 def main():
