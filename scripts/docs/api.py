@@ -119,6 +119,10 @@ class Linker:
         lead, core, trail = m.groups()
         if not core:
             return esc(w)
+        if re.fullmatch(r"`[^`]+`", core):   # the comment's own code span
+            core = core[1:-1]
+            if core not in self.where:
+                return "%s`%s`%s" % (esc(lead), core, esc(trail))
         fn = core[:-2] if core.endswith("()") else core
         if fn in self.where:
             return "%s[`%s`](%s)%s" % (esc(lead), core, self.ref(fn), esc(trail))
@@ -230,7 +234,7 @@ def write_pages(out_dir, frag_dir):
         with open(os.path.join(out_dir, h.stem + ".md"), "w", encoding="utf-8") as f:
             f.write(header_page(h, link, in_libvmi, 10 + i))
     total = sum(len(h.decls) for h in hs)
-    idx = {"title": "API reference", "group": "Reference", "weight": 10,
+    idx = {"title": "API reference", "group": "Reference", "weight": 10, "nochildren": True,
            "description": "every public function, from the headers' own comments"}
     rows = ["| header | functions | what it is |", "|---|---:|---|"]
     for h in hs:

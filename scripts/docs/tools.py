@@ -65,12 +65,12 @@ def main():
         usage, desc, opts, other = parse_help(r.stdout)
         body = ["# %s" % name, "", esc(desc), "", "## Usage", "", "```text", usage, "```", ""]
         if opts:
-            body += ["## Arguments and options", "", "| | |", "|---|---|"]
+            body += ["## Arguments and options", "", "| argument or option | meaning |", "|---|---|"]
             body += ["| `%s` | %s |" % (o.replace("|", "\\|"), esc(m)) for o, m in opts]
             body.append("")
         if other:
             body += [esc(" ".join(other)), ""]
-        body += ["## The whole --help text", "",
+        body += ["## The whole `--help` text", "",
                  "The man page (`man %s` after `make install`) is made from this same text "
                  "by `scripts/mkman.sh`." % name, "", "```text", r.stdout.rstrip("\n"), "```", ""]
         meta = {"title": name, "description": summary(desc), "weight": 10 + w,
@@ -86,9 +86,11 @@ def main():
             "(statically linked by `make static`). Each page is generated from the tool's "
             "`--help`.", ""]
     if common.strip():
-        text += [esc(" ".join(p.split())) + "\n" for p in common.split("\n\n")]
+        # the header's comment writes code in backticks: keep them
+        text += [re.sub(r"([\\*_\[\]<>|])", r"\\\1", " ".join(p.split())) + "\n"
+                 for p in common.split("\n\n")]
     text += ["| tool | what it does |", "|---|---|"] + rows + [""]
-    meta = {"title": "Tools", "group": "Reference", "weight": 20,
+    meta = {"title": "Tools", "group": "Reference", "weight": 20, "nochildren": True,
             "description": "one page per tool, from its --help"}
     with open(os.path.join(out_dir, "_index.md"), "w", encoding="utf-8") as f:
         f.write(json.dumps(meta, indent=1) + "\n\n" + "\n".join(text))
