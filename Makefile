@@ -9,6 +9,8 @@
 #   make install PREFIX=/usr/local
 #   make SAN=1 ...       build with AddressSanitizer + UBSan
 #   make CC=clang ...    any C11 compiler
+#   make docs            the documentation site in build/site (docs/ + generated pages)
+#   make check-docs      the documentation test: API comments, quick starts, browser
 #   make fuzz            libFuzzer harnesses (tests/fuzz/, clang) in build-fuzz/fuzz;
 #                        run one as build-fuzz/fuzz/fuzz_elf CORPUS_DIR
 
@@ -65,7 +67,7 @@ STATIC_LIB := $(O)/lib/libtinyvmi.a
 SHARED_LIB := $(O)/lib/libtinyvmi.so
 
 .PHONY: all lib tools tests bench check check-unit check-integration static \
-        install clean guests fuzz fuzz-bin
+        install clean guests fuzz fuzz-bin docs check-docs
 all: lib tools tests $(BENCH_BIN)
 
 lib: $(STATIC_LIB) $(SHARED_LIB)
@@ -150,6 +152,14 @@ static:
 
 bench: all
 	@sh bench/run.sh $(O)
+
+# The site needs the library (for the architecture diagram's symbols) and
+# the tools (their --help); figures come from the last `make bench`.
+docs: lib tools
+	@sh scripts/docs/build.sh $(O)
+
+check-docs: lib tools
+	@sh tests/docs/run.sh $(O)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/tinyvmi/libvmi $(DESTDIR)$(PREFIX)/lib/pkgconfig \

@@ -6,6 +6,8 @@
 #   build:   gcc, make, clang (second compiler), pkg-config
 #   guests:  qemu-system-x86 (TCG), busybox-static (amd64 and i386), cpio,
 #            gcc-multilib (static i386 helper run inside the guest), zstd
+#   docs:    hugo (the site), chromium + chromium-driver + python3-selenium
+#            (the site's browser test), all Debian's
 #   the i386 guests' kernels and busybox come as :i386 packages, so the
 #   i386 architecture is added (nothing of it is installed, only downloaded).
 set -eu
@@ -14,7 +16,8 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
 PACKAGES="build-essential clang pkg-config qemu-system-x86 busybox-static cpio gzip
-    gcc-multilib zstd xz-utils valgrind file dwarves"
+    gcc-multilib zstd xz-utils valgrind file dwarves
+    hugo chromium chromium-driver python3-selenium"
 
 missing=""
 for p in $PACKAGES; do

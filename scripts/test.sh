@@ -2,14 +2,15 @@
 # Every test TinyVMI has: a warning-free build with gcc (-Werror) and clang,
 # unit tests, unit tests under ASan/UBSan, the statically linked tools, and
 # the integration tests on the four real guest images (built on first use,
-# cached in ~/.cache/tinyvmi/guests).  The last line is the total.
+# cached in ~/.cache/tinyvmi/guests), then the documentation test (after the
+# benchmarks, whose figures the site draws).  The last line is the total.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 JOBS=${JOBS:-2}
 total_pass=0; total_fail=0
 tally() { # log file of a stage
-    l=$(grep -E '^(unit|integration): [0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+    l=$(grep -E '^(unit|integration|docs): [0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
     p=$(echo "$l" | sed -nE 's/^[a-z]+: ([0-9]+) passed.*/\1/p')
     f=$(echo "$l" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
     total_pass=$((total_pass + ${p:-0})); total_fail=$((total_fail + ${f:-0}))
@@ -47,5 +48,7 @@ if static_check; then total_pass=$((total_pass + 1)); echo "ok   static vmi-map-
 else total_fail=$((total_fail + 1)); status=1; echo "FAIL static vmi-map-addr"; fi
 echo "== benchmarks (figures, not tests)"
 sh bench/run.sh build || true
+echo "== documentation (API comments, quick starts, the site in Chromium)"
+stage docs sh tests/docs/run.sh build
 echo "total: $total_pass passed, $total_fail failed"
 exit $status
