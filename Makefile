@@ -13,6 +13,7 @@
 #   make check-docs      the documentation test: API comments, quick starts, browser
 #   make fuzz            libFuzzer harnesses (tests/fuzz/, clang) in build-fuzz/fuzz;
 #                        run one as build-fuzz/fuzz/fuzz_elf CORPUS_DIR
+#   make fuzz-run SECONDS=N  every harness N s from real seeds, edges printed
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -67,7 +68,7 @@ STATIC_LIB := $(O)/lib/libtinyvmi.a
 SHARED_LIB := $(O)/lib/libtinyvmi.so
 
 .PHONY: all lib tools tests bench check check-unit check-integration static \
-        install clean guests fuzz fuzz-bin docs check-docs
+        install clean guests fuzz fuzz-bin fuzz-run docs check-docs
 all: lib tools tests $(BENCH_BIN)
 
 lib: $(STATIC_LIB) $(SHARED_LIB)
@@ -129,6 +130,10 @@ $(O)/bench/%: bench/%.c $(STATIC_LIB)
 fuzz:
 	$(MAKE) FUZZ=1 fuzz-bin
 fuzz-bin: $(FUZZ_BIN)
+
+SECONDS ?= 10
+fuzz-run: all fuzz
+	@sh tests/fuzz/run.sh $(SECONDS) $(O)
 
 $(O)/fuzz/%: tests/fuzz/%.c tests/unit/hostile.h $(STATIC_LIB)
 	@mkdir -p $(dir $@)

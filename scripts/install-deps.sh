@@ -4,6 +4,8 @@
 # (or sudo); does nothing else to the system.
 #
 #   build:   gcc, make, clang (second compiler), pkg-config
+#   fuzz:    libclang-rt-14-dev (libFuzzer and the sanitizer runtimes; clang
+#            only recommends it, and recommends are not installed here)
 #   guests:  qemu-system-x86 (TCG), busybox-static (amd64 and i386), cpio,
 #            gcc-multilib (static i386 helper run inside the guest), zstd
 #   docs:    hugo (the site), chromium + chromium-driver + python3-selenium
@@ -15,7 +17,7 @@ set -eu
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
-PACKAGES="build-essential clang pkg-config qemu-system-x86 busybox-static cpio gzip
+PACKAGES="build-essential clang libclang-rt-14-dev pkg-config qemu-system-x86 busybox-static cpio gzip
     gcc-multilib zstd xz-utils valgrind file dwarves
     hugo chromium chromium-driver python3-selenium"
 

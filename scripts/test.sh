@@ -46,6 +46,10 @@ static_check() {
 }
 if static_check; then total_pass=$((total_pass + 1)); echo "ok   static vmi-map-addr shows the banner"
 else total_fail=$((total_fail + 1)); status=1; echo "FAIL static vmi-map-addr"; fi
+echo "== fuzzing: every harness ${FUZZ_SECONDS:-5} s from real seeds (edges are figures)"
+if make fuzz-run SECONDS="${FUZZ_SECONDS:-5}"; then
+    total_pass=$((total_pass + 1)); echo "ok   every fuzz harness ran without a finding"
+else total_fail=$((total_fail + 1)); status=1; echo "FAIL a fuzz harness found a crash (see above)"; fi
 echo "== benchmarks (figures, not tests)"
 sh bench/run.sh build || true
 echo "== documentation (API comments, quick starts, the site in Chromium)"
