@@ -4,6 +4,7 @@
 # (or sudo); does nothing else to the system.
 #
 #   build:   gcc, make, clang (second compiler), pkg-config
+#   static:  musl-tools (small static tools: make static)
 #   fuzz:    libclang-rt-14-dev (libFuzzer and the sanitizer runtimes; clang
 #            only recommends it, and recommends are not installed here)
 #   guests:  qemu-system-x86 (TCG), busybox-static (amd64 and i386), cpio,
@@ -17,7 +18,7 @@ set -eu
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
-PACKAGES="build-essential clang libclang-rt-14-dev pkg-config qemu-system-x86 busybox-static cpio gzip
+PACKAGES="build-essential clang libclang-rt-14-dev musl-tools pkg-config qemu-system-x86 busybox-static cpio gzip
     gcc-multilib zstd xz-utils valgrind file dwarves
     hugo chromium chromium-driver python3-selenium"
 

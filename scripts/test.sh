@@ -34,18 +34,27 @@ echo "== integration tests on real guests"
 stage integ make check-integration
 echo "== integration tests under ASan + UBSan"
 stage integ-san make -j"$JOBS" SAN=1 check-integration
-echo "== statically linked tools on a real guest"
+echo "== statically linked tools (musl when there) on a real guest"
 static_check() {
-    make static >/dev/null || return 1
+    make static || return 1
     G=${TINYVMI_GUEST_CACHE:-$HOME/.cache/tinyvmi/guests}/amd64
     banner=$(sed -n 's/^\([0-9a-f]*\) [A-Za-z] linux_banner$/\1/p' "$G/truth/kallsyms.txt")
     if ldd build-static/bin/vmi-map-addr >/dev/null 2>&1; then
         echo "build-static/bin/vmi-map-addr is dynamically linked"; return 1
     fi
-    build-static/bin/vmi-map-addr "$G/core.elf" "0x$banner" | grep '|Linux version'
+    build-static/bin/vmi-map-addr "$G/core.elf" "0x$banner" | grep '|Linux version' || return 1
+    # The guest's own user processes (pid, name), all in the static tool's list.
+    build-static/bin/vmi-process-list "$G/ram.raw" > /tmp/tinyvmi-static-ps.txt || return 1
+    awk '$3 == "u" { print $1, substr($4, 1, 15) }' "$G/truth/ps.txt" | sort > /tmp/tinyvmi-static-a
+    awk 'NR > 1 { print $1, $2 }' /tmp/tinyvmi-static-ps.txt | sort > /tmp/tinyvmi-static-b
+    missing=$(comm -23 /tmp/tinyvmi-static-a /tmp/tinyvmi-static-b)
+    [ -z "$missing" ] || { echo "static vmi-process-list lacks: $missing"; return 1; }
+    echo "static vmi-process-list: all $(wc -l < /tmp/tinyvmi-static-a) user processes of the guest"
+    size=$(stat -c %s build-static/bin/vmi-process-list)
+    [ "$size" -le 204800 ] || { echo "static vmi-process-list is $size bytes (> 200 KiB)"; return 1; }
 }
-if static_check; then total_pass=$((total_pass + 1)); echo "ok   static vmi-map-addr shows the banner"
-else total_fail=$((total_fail + 1)); status=1; echo "FAIL static vmi-map-addr"; fi
+if static_check; then total_pass=$((total_pass + 1)); echo "ok   static tools (banner, process list, size)"
+else total_fail=$((total_fail + 1)); status=1; echo "FAIL static tools"; fi
 echo "== fuzzing: every harness ${FUZZ_SECONDS:-5} s from real seeds (edges are figures)"
 if make fuzz-run SECONDS="${FUZZ_SECONDS:-5}"; then
     total_pass=$((total_pass + 1)); echo "ok   every fuzz harness ran without a finding"
