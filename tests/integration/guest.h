@@ -20,8 +20,15 @@
 
 #include <libvmi/libvmi.h>
 
-static const char *const guest_names[] = { "amd64", "amd64-la57", "i386", "i386-pae" };
-#define GUEST_COUNT 4
+/* The guests of tests/guests/build-guests.sh (ALL_GUESTS there): the four
+ * paging modes on Debian 12's kernel, then the kernel matrix, one amd64
+ * guest per Debian suite (5.10 .. the newest). */
+static const char *const guest_names[] = {
+    "amd64", "amd64-la57", "i386", "i386-pae",
+    "amd64-bullseye", "amd64-bookworm-backports", "amd64-trixie", "amd64-trixie-backports",
+    "amd64-sid",
+};
+#define GUEST_COUNT (sizeof(guest_names) / sizeof(guest_names[0]))
 
 static inline const char *guest_cache_dir(void)
 {

@@ -241,8 +241,8 @@ int main(void)
         { "ram.raw", TELL_NOTHING, " (zero configuration: scanned)" },
         { "ram.lime", TELL_NOTHING, " (zero configuration: scanned)" },
     };
-    int present = 0;
-    for (int g = 0; g < GUEST_COUNT; g++) {
+    size_t present = 0;
+    for (size_t g = 0; g < GUEST_COUNT; g++) {
         guest = guest_names[g];
         if (!guest_exists(guest)) {
             printf("missing guest image %s (run tests/guests/build-guests.sh)\n", guest);

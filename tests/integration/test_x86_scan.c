@@ -164,7 +164,7 @@ int main(void)
     (void)guest_iomem_ram;
     (void)guest_kallsyms;
 
-    for (int i = 0; i < GUEST_COUNT; i++) {
+    for (size_t i = 0; i < GUEST_COUNT; i++) {
         guest = guest_names[i];
         if (!guest_exists(guest)) {
             TEST_SKIP(test_guest, "guest image not built");
