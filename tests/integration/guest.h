@@ -228,6 +228,23 @@ static inline size_t guest_kcore_peeks(const char *guest, guest_peek_t **out)
     return n;
 }
 
+/* Does a peek's memory keep its bytes between the guest's read and the
+ * snapshot?  Text and read-only data do, writable data moves on.  Inside
+ * the kernel image the kernel's own section bounds decide (data starts at
+ * _sdata; 7.x's kallsyms types its whole .data 'T', so the nm letter is
+ * not enough); elsewhere (modules, or kallsyms without those symbols) the
+ * letter does. */
+static inline bool guest_peek_stable(const char *guest, const guest_peek_t *p)
+{
+    uint64_t text = guest_kallsyms(guest, "_text"), sdata = guest_kallsyms(guest, "_sdata");
+    uint64_t end = guest_kallsyms(guest, "_end");
+    char type = 0;
+    if (text && sdata && end && p->addr >= text && p->addr < end)
+        return p->addr < sdata;
+    guest_kallsyms_typed(guest, p->name, &type);
+    return type && strchr("TtRr", type) != NULL;
+}
+
 /* ---- what TinyVMI listed, collected for comparison ---- */
 
 typedef struct guest_procs {
