@@ -311,7 +311,7 @@ bool printk_logbuf_decode(const uint8_t *buf, size_t len, const printk_logbuf_t 
 {
     static const size_t hdrs[2] = { 16, 20 }, aligns[2] = { 4, 8 };
     size_t best = 0, bh = 16, ba = 4;
-    bool best_complete = false;
+    bool best_complete = false, have = false;
     char w1[160] = "";
     out->r = NULL;
     out->n = 0;
@@ -325,7 +325,9 @@ bool printk_logbuf_decode(const uint8_t *buf, size_t len, const printk_logbuf_t 
             char w2[160] = "";
             size_t n = logbuf_walk(buf, len, v, hdrs[i], aligns[j], NULL, &complete, w2,
                                    sizeof(w2));
-            if ((complete && !best_complete) || (complete == best_complete && n > best)) {
+            if (!have || (complete && !best_complete) ||
+                (complete == best_complete && n > best)) {
+                have = true;
                 best = n;
                 best_complete = complete;
                 bh = hdrs[i];

@@ -445,38 +445,38 @@ static int addresses_after(const uint8_t *buf, size_t len, lx_kallsyms_t *k)
 {
     size_t w = k->width, n = k->count, m = n < KS_SEQS_CHECKED ? n : KS_SEQS_CHECKED;
     size_t need = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t j = 0; j < 2; j++) {
-            size_t offs = align_up(k->token_index + 512, j ? w : 4);
-            if (j && offs == align_up(k->token_index + 512, 4))
-                continue;
-            size_t rb_at = align_up(offs + 4 * n, w), seqs = rb_at + w;
-            size_t place_seqs = offs + 4 * n, abs_seqs = align_up(offs, w) + w * n;
-            if (pass == 0) { /* how much must be there to look at all of them */
-                size_t e = seqs + 3 * m;
-                e = place_seqs + 3 * m > e ? place_seqs + 3 * m : e;
-                e = abs_seqs + 3 * m > e ? abs_seqs + 3 * m : e;
-                need = e > need ? e : need;
-                continue;
-            }
-            if (relative_ok(buf, offs, rb_at, k) && seqs_ok(buf, seqs, k->count)) {
-                k->seqs = seqs;
-                return 1;
-            }
-            if (place_ok(buf, offs, k) && seqs_ok(buf, place_seqs, k->count)) {
-                k->seqs = place_seqs;
-                return 1;
-            }
-            k->place_relative = false;
-            if (absolute_ok(buf, align_up(offs, w), k) && seqs_ok(buf, abs_seqs, k->count)) {
-                k->seqs = abs_seqs;
-                return 1;
-            }
+    for (size_t j = 0; j < 2; j++) {
+        size_t offs = align_up(k->token_index + 512, j ? w : 4);
+        if (j && offs == align_up(k->token_index + 512, 4))
+            continue;
+        /* Each variant is looked at only when the copy holds all of it;
+         * the longest that does not fit says how long the copy must be. */
+        size_t rb_at = align_up(offs + 4 * n, w), seqs = rb_at + w;
+        if (seqs + 3 * m > len)
+            need = seqs + 3 * m > need ? seqs + 3 * m : need;
+        else if (relative_ok(buf, offs, rb_at, k) && seqs_ok(buf, seqs, k->count)) {
+            k->seqs = seqs;
+            return 1;
         }
-        if (pass == 0 && need > len) {
-            k->need = need;
-            return -1;
+        size_t place_seqs = offs + 4 * n;
+        if (place_seqs + 3 * m > len)
+            need = place_seqs + 3 * m > need ? place_seqs + 3 * m : need;
+        else if (place_ok(buf, offs, k) && seqs_ok(buf, place_seqs, k->count)) {
+            k->seqs = place_seqs;
+            return 1;
         }
+        k->place_relative = false;
+        size_t at = align_up(offs, w), abs_seqs = at + w * n;
+        if (abs_seqs + 3 * m > len)
+            need = abs_seqs + 3 * m > need ? abs_seqs + 3 * m : need;
+        else if (absolute_ok(buf, at, k) && seqs_ok(buf, abs_seqs, k->count)) {
+            k->seqs = abs_seqs;
+            return 1;
+        }
+    }
+    if (need > len) {
+        k->need = need;
+        return -1;
     }
     return 0;
 }
