@@ -319,6 +319,12 @@ bool printk_logbuf_decode(const uint8_t *buf, size_t len, const printk_logbuf_t 
         say(why, whylen, "log_first_idx or log_next_idx lies outside log_buf");
         return false;
     }
+    /* Sequence numbers count records from boot: they never come near
+     * wrapping, so a first_seq that would is not one. */
+    if (v->first_seq > UINT64_MAX - (len / 16 + 2)) {
+        say(why, whylen, "log_first_seq is implausible (it would wrap)");
+        return false;
+    }
     for (size_t i = 0; i < 2; i++) {
         for (size_t j = 0; j < 2; j++) {
             bool complete;
