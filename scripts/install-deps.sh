@@ -5,7 +5,9 @@
 #
 #   build:   gcc, make, clang (second compiler), pkg-config
 #   guests:  qemu-system-x86 (TCG), busybox-static (amd64 and i386), cpio,
-#            gcc-multilib (static i386 helper run inside the guest), zstd
+#            gcc-multilib (static i386 helper run inside the guest), zstd,
+#            debian-archive-keyring (the kernel matrix's suites are checked
+#            against it)
 #   the i386 guests' kernels and busybox come as :i386 packages, so the
 #   i386 architecture is added (nothing of it is installed, only downloaded).
 set -eu
@@ -14,7 +16,7 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
 PACKAGES="build-essential clang pkg-config qemu-system-x86 busybox-static cpio gzip
-    gcc-multilib zstd xz-utils valgrind file dwarves"
+    gcc-multilib zstd xz-utils valgrind file dwarves debian-archive-keyring"
 
 missing=""
 for p in $PACKAGES; do

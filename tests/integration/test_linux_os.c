@@ -166,8 +166,9 @@ static void load_truth_syms(void)
     qsort(by_name, ntruth, sizeof(*by_name), cmp_name);
 }
 
-/* The guest's address for the first symbol of that name; false if none. */
-static bool truth_addr(const char *name, uint64_t *addr)
+/* The index in by_name of the first symbol of that name (or where it would
+ * be). */
+static size_t truth_first(const char *name)
 {
     size_t lo = 0, hi = ntruth;
     while (lo < hi) {
@@ -177,8 +178,15 @@ static bool truth_addr(const char *name, uint64_t *addr)
         else
             hi = mid;
     }
-    if (lo < ntruth && strcmp(by_name[lo]->name, name) == 0) {
-        *addr = by_name[lo]->addr;
+    return lo;
+}
+
+/* The guest's address for the first symbol of that name; false if none. */
+static bool truth_addr(const char *name, uint64_t *addr)
+{
+    size_t i = truth_first(name);
+    if (i < ntruth && strcmp(by_name[i]->name, name) == 0) {
+        *addr = by_name[i]->addr;
         return true;
     }
     return false;
@@ -187,16 +195,8 @@ static bool truth_addr(const char *name, uint64_t *addr)
 /* Does the guest list a symbol of this name at this address? */
 static bool truth_has(const char *name, uint64_t addr)
 {
-    size_t lo = 0, hi = ntruth;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (strcmp(by_name[mid]->name, name) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (; lo < ntruth && strcmp(by_name[lo]->name, name) == 0; lo++)
-        if (by_name[lo]->addr == addr)
+    for (size_t i = truth_first(name); i < ntruth && strcmp(by_name[i]->name, name) == 0; i++)
+        if (by_name[i]->addr == addr)
             return true;
     return false;
 }
@@ -503,13 +503,17 @@ int main(void)
         unlink(map_runtime);
         unlink(map_link);
     }
-    /* The headline: the amd64 image with no configuration at all. */
-    guest = "amd64";
-    if (guest_exists(guest)) {
+    /* The headline: every raw image with no configuration at all (the
+     * paging mode, the kernel and its offsets all discovered), as a new
+     * user would run vmi-process-list on it. */
+    for (size_t g = 0; g < GUEST_COUNT; g++) {
         char path[4096];
         vmi_init_error_t ierr;
+        guest = guest_names[g];
+        if (!guest_exists(guest))
+            continue;
         how = "no configuration at all";
-        printf("-- amd64/ram.raw, %s\n", how);
+        printf("-- %s/ram.raw, %s\n", guest, how);
         if (vmi_init_complete(&vmi, guest_path(guest, "ram.raw", path, sizeof(path)),
                               VMI_INIT_DOMAINNAME, NULL, VMI_CONFIG_STRING, "", &ierr) ==
             VMI_SUCCESS) {

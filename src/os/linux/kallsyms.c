@@ -23,13 +23,20 @@
  * That is the order up to 6.3.  Since 6.4 the tables start at
  * kallsyms_num_syms and the addresses come last: num_syms, names, markers,
  * token_table, token_index, offsets (or addresses), relative_base,
- * seqs_of_names.  Both orders are read.
+ * seqs_of_names.  Newer kernels (seen on Debian's 7.2 and 7.3) drop
+ * kallsyms_relative_base, make the offsets place-relative and align each
+ * table to its own element size instead of the pointer size (the names
+ * follow the count at once, the token index is only 2-aligned).  All of
+ * these are read.
  *
  * Symbols are sorted by address.  Address i is kallsyms_addresses[i], or for
  * base-relative tables relative_base + (u32)offsets[i]; x86-64 SMP kernels
  * with CONFIG_KALLSYMS_ABSOLUTE_PERCPU (up to 6.14) store per-CPU symbols as
  * non-negative absolute values and every other symbol as relative_base - 1 -
- * offset.
+ * offset.  Place-relative offsets give the distance from offsets[i]'s own
+ * address: address i = &offsets[i] + offsets[i], so the caller must say
+ * where the array is in virtual memory (locate.c finds it through the page
+ * table).
  *
  * A token is the expansion of a byte value, and nothing promises that every
  * byte value has one: the compressor gives each byte that occurs in some name
@@ -46,9 +53,10 @@
  * also says where the table starts, which the walk back alone cannot: the
  * bytes before the table need not be zero and tokens may be empty).  Then
  * kallsyms_num_syms is searched backwards from the token table: a candidate
- * count N must be followed by N well-formed names (every first token a type
- * letter), then by markers that agree with those names, all ending before
- * the token table.  Finally the address array, before the count (up to 6.3)
+ * count N must leave room for plausible markers before the token table (a
+ * look of constant cost), be followed by N well-formed names (every first
+ * token a type letter), then by markers that agree with those names, all
+ * ending before the token table.  Finally the address array, before the count (up to 6.3)
  * or after the token index (6.4+), must be sorted, as the kernel sorts it;
  * after the token index, kallsyms_seqs_of_names must also start with symbol
  * numbers below N.  Anything that fails a check is not a kallsyms table, so
