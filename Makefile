@@ -103,7 +103,9 @@ $(O)/bin/%: tools/%.c $(TOOL_COMMON_OBJ) $(STATIC_LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $(@D)/.$(@F).d -Itools $(LDFLAGS) -o $@ $< $(TOOL_COMMON_OBJ) $(STATIC_LIB) $(LDLIBS) $(TOOL_LDFLAGS)
 
-# Unit tests and fuzzers also see the tools' pure parsers (tools/common).
+# Unit tests and fuzzers also see the tools' pure parsers (tools/common);
+# their objects are kept, not removed as intermediates.
+.SECONDARY: $(TOOL_COMMON_OBJ)
 $(O)/tests/unit/%: tests/unit/%.c tests/unit/test.h $(TOOL_COMMON_OBJ) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
