@@ -11,6 +11,7 @@
 #ifndef TINYVMI_CORE_H
 #define TINYVMI_CORE_H
 
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,18 +35,124 @@
  * makes sure a reason exists and puts the public function's name in front
  * of it; on success it clears whatever inner calls left behind.  Public
  * calls made from inside another (an OS layer reading through vmi_read_*,
- * a callback during vmi_events_listen) clear at entry too but add their
- * name only when they are the outermost.  With vmi NULL the reason goes to
+ * a callback during vmi_events_listen) neither clear nor add their name:
+ * only the outermost call does, so an inner call cannot wipe a reason its
+ * caller recorded.  With vmi NULL the reason goes to
  * a per-thread buffer that tvmi_errmsg(NULL) returns.  Readers of the
  * reason (tvmi_errmsg, tvmi_init_errmsg, tvmi_init_error_str) do not go
  * through here. */
-void core_api_enter(vmi_instance_t vmi);
-status_t core_api_exit(vmi_instance_t vmi, const char *fn, status_t st);
+/* What the entry and exit need of an instance, kept as its first member so
+ * they can be inline (they run on every read): the number of public calls
+ * in progress, whether calls need a fault guard, and the reason buffer. */
+typedef struct core_api_state {
+    unsigned int depth;
+    bool guarded;       /* the driver maps guest memory (fault.c) */
+    /* A target that runs: cached translations and page copies are dropped
+     * at every outermost call, since the guest may have changed its page
+     * tables meanwhile (config live_cache = event keeps them until the
+     * next event or resume; live.c). */
+    bool live_flush;
+    char *reason;       /* the instance's util_err_t text */
+} core_api_state_t;
+#define CORE_API_STATE(vmi) ((core_api_state_t *)(void *)(vmi))
+
+void core_api_enter_null(void);
+status_t core_api_fail(vmi_instance_t vmi, const char *fn, status_t st);
+/* Forget cached translations and page copies that a running guest may
+ * have changed behind our back (live.c; also the events layer, when the
+ * guest has run). */
+void core_live_invalidate(vmi_instance_t vmi);
+
+static inline void core_api_enter(vmi_instance_t vmi)
+{
+    core_api_state_t *a = CORE_API_STATE(vmi);
+    if (!vmi)
+        core_api_enter_null();
+    else if (a->depth++ == 0) {
+        a->reason[0] = '\0';
+        if (a->live_flush)
+            core_live_invalidate(vmi);
+    }
+}
+
+static inline status_t core_api_exit(vmi_instance_t vmi, const char *fn, status_t st)
+{
+    core_api_state_t *a = CORE_API_STATE(vmi);
+    if (st != VMI_SUCCESS || !vmi)
+        return core_api_fail(vmi, fn, st);
+    if (a->depth && --a->depth == 0)
+        a->reason[0] = '\0';
+    return st;
+}
+
 void core_api_exit_void(vmi_instance_t vmi, const char *fn);
+/* Leave without judging success (the caller keeps the reason as it is). */
+void core_api_leave(vmi_instance_t vmi);
 /* Record a reason for a call made with a NULL instance. */
 void core_api_no_instance(const char *fn, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* A guard against guest memory vanishing under a call (fault.c): armed at
+ * the outermost call on an instance whose driver maps memory. */
+#define CORE_GUARD_HELD 4
+typedef struct core_guard {
+    sigjmp_buf env;
+    bool armed;
+    void *held[CORE_GUARD_HELD]; /* freed if the call is cut short */
+} core_guard_t;
+/* A malloc'd buffer the current call would leak if its guest memory
+ * vanished mid-read: the guard frees it then.  Replace old by p (old NULL:
+ * a new one; p NULL: no longer held).  No-op outside an armed guard. */
+void core_guard_hold(void *old, void *p);
+bool core_guard_arm_slow(vmi_instance_t vmi, core_guard_t *g);
+void core_guard_disarm_slow(core_guard_t *g);
+
+static inline bool core_guard_arm(vmi_instance_t vmi, core_guard_t *g)
+{
+    core_api_state_t *a = CORE_API_STATE(vmi);
+    g->armed = false;
+    return vmi && a->guarded && a->depth == 1 && core_guard_arm_slow(vmi, g);
+}
+
+static inline void core_guard_disarm(core_guard_t *g)
+{
+    if (g->armed)
+        core_guard_disarm_slow(g);
+}
+void core_guard_faulted(vmi_instance_t vmi, core_guard_t *g, const char *fn);
+void core_fault_install(void);
+
+/* Calls that read guest memory: guarded; failval is what a call that lost
+ * its memory returns. */
+#define CORE_API_GUARDED(vmi, T, expr, ok, failval)                      \
+    do {                                                                 \
+        core_guard_t g_;                                                 \
+        core_api_enter(vmi);                                             \
+        if (core_guard_arm((vmi), &g_) && sigsetjmp(g_.env, 0)) {        \
+            core_guard_faulted((vmi), &g_, __func__);                         \
+            return (failval);                                            \
+        }                                                                \
+        T r_ = (expr);                                                   \
+        core_guard_disarm(&g_);                                          \
+        core_api_exit((vmi), __func__, (ok) ? VMI_SUCCESS : VMI_FAILURE); \
+        return r_;                                                       \
+    } while (0)
+/* Run stmt under a guard outside a public call (init stages): on a fault
+ * the enclosing function returns failval. */
+#define CORE_API_GUARD_ONLY(vmi, name, stmt, failval)                    \
+    do {                                                                 \
+        core_guard_t g_;                                                 \
+        core_api_enter(vmi);                                             \
+        if (core_guard_arm((vmi), &g_) && sigsetjmp(g_.env, 0)) {        \
+            core_guard_faulted((vmi), &g_, (name));                           \
+            return (failval);                                            \
+        }                                                                \
+        stmt;                                                            \
+        core_guard_disarm(&g_);                                          \
+        core_api_leave(vmi);                                             \
+    } while (0)
+
+/* Calls that touch no guest memory (a size, a mode, a configuration value). */
 #define CORE_API_RET(vmi, T, expr, ok)                                   \
     do {                                                                 \
         core_api_enter(vmi);                                             \
@@ -53,9 +160,10 @@ void core_api_no_instance(const char *fn, const char *fmt, ...)
         core_api_exit((vmi), __func__, (ok) ? VMI_SUCCESS : VMI_FAILURE); \
         return r_;                                                       \
     } while (0)
-#define CORE_API(vmi, expr) CORE_API_RET(vmi, status_t, expr, r_ == VMI_SUCCESS)
+#define CORE_API(vmi, expr) CORE_API_GUARDED(vmi, status_t, expr, r_ == VMI_SUCCESS, VMI_FAILURE)
 /* For results where NULL means failure (strings, lists). */
-#define CORE_API_PTR(vmi, T, expr) CORE_API_RET(vmi, T, expr, r_ != NULL)
+#define CORE_API_PTR(vmi, T, expr) CORE_API_GUARDED(vmi, T, expr, r_ != NULL, NULL)
+
 /* Inside an implementation: fail unless vmi and the arguments in cond are
  * set ("a required argument is NULL (sym && out)"). */
 #define CORE_REQUIRE(vmi, cond)                                                  \
@@ -72,8 +180,14 @@ void core_api_no_instance(const char *fn, const char *fmt, ...)
  * reason stays for tvmi_errmsg); none, a success. */
 #define CORE_API_VOID(vmi, stmt)                                         \
     do {                                                                 \
+        core_guard_t g_;                                                 \
         core_api_enter(vmi);                                             \
+        if (core_guard_arm((vmi), &g_) && sigsetjmp(g_.env, 0)) {        \
+            core_guard_faulted((vmi), &g_, __func__);                         \
+            return;                                                      \
+        }                                                                \
         stmt;                                                            \
+        core_guard_disarm(&g_);                                          \
         core_api_exit_void((vmi), __func__);                             \
     } while (0)
 
@@ -181,9 +295,4 @@ status_t core_driver_listen(vmi_instance_t vmi, uint32_t timeout_ms, driver_deli
 int core_driver_pending(vmi_instance_t vmi);
 /* VMI_SUCCESS while the target is there (always for images). */
 status_t core_driver_alive(vmi_instance_t vmi);
-/* Forget cached translations and page copies that a running guest may
- * have changed behind our back (the events layer calls it when the guest
- * has run). */
-void core_live_invalidate(vmi_instance_t vmi);
-
 #endif

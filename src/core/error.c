@@ -44,16 +44,9 @@ util_err_t *core_err(vmi_instance_t vmi)
 
 /* ---- Public-call entry and exit ---- */
 
-void core_api_enter(vmi_instance_t vmi)
+void core_api_enter_null(void)
 {
-    if (!vmi) {
-        util_err_clear(&no_instance_err);
-        return;
-    }
-    if (vmi->api_depth == 0 && vmi->live_flush)
-        core_live_invalidate(vmi);
-    vmi->api_depth++;
-    util_err_clear(&vmi->err);
+    util_err_clear(&no_instance_err);
 }
 
 void core_api_no_instance(const char *fn, const char *fmt, ...)
@@ -66,7 +59,8 @@ void core_api_no_instance(const char *fn, const char *fmt, ...)
     util_err_set(&no_instance_err, "%s: %s", fn, why);
 }
 
-status_t core_api_exit(vmi_instance_t vmi, const char *fn, status_t st)
+/* core_api_exit's slow path: a failure, or no instance. */
+status_t core_api_fail(vmi_instance_t vmi, const char *fn, status_t st)
 {
     bool outermost;
 
@@ -75,14 +69,9 @@ status_t core_api_exit(vmi_instance_t vmi, const char *fn, status_t st)
             util_err_set(&no_instance_err, "%s: no instance (the vmi handle is NULL)", fn);
         return st;
     }
-    outermost = vmi->api_depth <= 1;
-    if (vmi->api_depth)
-        vmi->api_depth--;
-    if (st == VMI_SUCCESS) {
-        if (outermost)
-            util_err_clear(&vmi->err);
-        return st;
-    }
+    outermost = vmi->api.depth <= 1;
+    if (vmi->api.depth)
+        vmi->api.depth--;
     if (!vmi->err.msg[0])
         util_err_set(&vmi->err, "failed without recording why (a TinyVMI defect: please "
                                 "report it)");
@@ -94,6 +83,12 @@ status_t core_api_exit(vmi_instance_t vmi, const char *fn, status_t st)
             util_err_prefix(&vmi->err, "%s", fn);
     }
     return st;
+}
+
+void core_api_leave(vmi_instance_t vmi)
+{
+    if (vmi && vmi->api.depth)
+        vmi->api.depth--;
 }
 
 void core_api_exit_void(vmi_instance_t vmi, const char *fn)

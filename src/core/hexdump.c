@@ -42,7 +42,9 @@ static void print_ctx(vmi_instance_t vmi, const access_context_t *ctx, size_t le
         core_error(vmi, "out of memory for %zu bytes", length);
         return;
     }
+    core_guard_hold(NULL, buf);
     vmi_read(vmi, ctx, length, buf, &got);
+    core_guard_hold(buf, NULL);
     vmi_print_hex(buf, got);
     free(buf);
 }

@@ -215,7 +215,7 @@ static status_t setup_paging(vmi_instance_t vmi)
     return VMI_SUCCESS;
 }
 
-page_mode_t vmi_init_paging(vmi_instance_t vmi, uint64_t flags)
+static page_mode_t init_paging_impl(vmi_instance_t vmi, uint64_t flags)
 {
     if (!vmi)
         return VMI_PM_UNKNOWN;
@@ -223,6 +223,12 @@ page_mode_t vmi_init_paging(vmi_instance_t vmi, uint64_t flags)
         return VMI_PM_UNKNOWN;
     vmi_v2pcache_flush(vmi, ~0ULL);
     return arch_x86_page_mode(vmi->pmode);
+}
+
+page_mode_t vmi_init_paging(vmi_instance_t vmi, uint64_t flags)
+{
+    CORE_API_GUARDED(vmi, page_mode_t, init_paging_impl(vmi, flags), r_ != VMI_PM_UNKNOWN,
+                     VMI_PM_UNKNOWN);
 }
 
 status_t vmi_destroy(vmi_instance_t vmi)
@@ -256,6 +262,7 @@ static vmi_instance_t new_instance(const void *domain, uint64_t flags, vmi_init_
         core_init_reason(*stage, "out of memory");
         return NULL;
     }
+    vmi->api.reason = vmi->err.msg;
     vmi->vmid = VMI_INVALID_DOMID;
     if (flags & VMI_INIT_DOMAINID) {
         vmi->vmid = *(const uint64_t *)domain;
@@ -358,9 +365,27 @@ static status_t choose_read_path(vmi_instance_t vmi, vmi_init_error_t *stage)
             *stage = VMI_INIT_ERROR_DRIVER;
             return VMI_FAILURE;
         }
-        vmi->live_flush = !lc || strcmp(lc, "call") == 0;
+        vmi->api.live_flush = !lc || strcmp(lc, "call") == 0;
     }
     return VMI_SUCCESS;
+}
+
+/* Paging setup reads guest memory (a scan, maybe all of it): under the same
+ * guard as a public call (fault.c), since init is not one. */
+static status_t guarded_paging(vmi_instance_t vmi)
+{
+    core_guard_t g;
+    status_t st;
+
+    vmi->api.depth = 1;
+    if (core_guard_arm(vmi, &g) && sigsetjmp(g.env, 0)) {
+        core_guard_faulted(vmi, &g, "vmi_init");
+        return VMI_FAILURE;
+    }
+    st = setup_paging(vmi);
+    core_guard_disarm(&g);
+    vmi->api.depth = 0;
+    return st;
 }
 
 void core_open_failed(vmi_instance_t vmi, vmi_init_error_t stage)
@@ -402,7 +427,11 @@ status_t core_open(vmi_instance_t *out, bool detect, vmi_mode_t mode, const void
     if (open_driver(vmi, &t, stage) != VMI_SUCCESS ||
         choose_read_path(vmi, stage) != VMI_SUCCESS)
         goto fail;
-    if (setup_paging(vmi) != VMI_SUCCESS) {
+    if (vmi->drv->map) {
+        core_fault_install();
+        vmi->api.guarded = true;
+    }
+    if (guarded_paging(vmi) != VMI_SUCCESS) {
         *stage = VMI_INIT_ERROR_PAGING;
         goto fail;
     }
@@ -427,7 +456,7 @@ status_t vmi_init(vmi_instance_t *vmi, vmi_mode_t mode, const void *domain,
     return st;
 }
 
-status_t vmi_get_access_mode(vmi_instance_t vmi, const void *domain, uint64_t init_flags,
+static status_t get_access_mode_impl(vmi_instance_t vmi, const void *domain, uint64_t init_flags,
                              vmi_init_data_t *init_data, vmi_mode_t *mode)
 {
     const driver_ops_t *d;
@@ -436,9 +465,9 @@ status_t vmi_get_access_mode(vmi_instance_t vmi, const void *domain, uint64_t in
 
     if (!mode) {
         if (vmi)
-            core_error(vmi, "vmi_get_access_mode: the mode out-parameter is NULL");
+            core_error(vmi, "the mode out-parameter is NULL");
         else
-            core_api_no_instance(__func__, "the mode out-parameter is NULL");
+            core_api_no_instance("vmi_get_access_mode", "the mode out-parameter is NULL");
         return VMI_FAILURE;
     }
     if (vmi) {
@@ -446,7 +475,8 @@ status_t vmi_get_access_mode(vmi_instance_t vmi, const void *domain, uint64_t in
         return VMI_SUCCESS;
     }
     if (!domain) {
-        core_api_no_instance(__func__, "no instance and no domain to detect a driver for");
+        core_api_no_instance("vmi_get_access_mode",
+                             "no instance and no domain to detect a driver for");
         return VMI_FAILURE;
     }
     t.name = (init_flags & VMI_INIT_DOMAINID) ? NULL : domain;
@@ -456,11 +486,18 @@ status_t vmi_get_access_mode(vmi_instance_t vmi, const void *domain, uint64_t in
     d = driver_detect(&t);
     if (!d) {
         driver_describe_all(built, sizeof(built));
-        core_api_no_instance(__func__, "no driver recognises the target; built in: %s", built);
+        core_api_no_instance("vmi_get_access_mode",
+                             "no driver recognises the target; built in: %s", built);
         return VMI_FAILURE;
     }
     *mode = d->mode;
     return VMI_SUCCESS;
+}
+
+status_t vmi_get_access_mode(vmi_instance_t vmi, const void *domain, uint64_t init_flags,
+                             vmi_init_data_t *init_data, vmi_mode_t *mode)
+{
+    CORE_API(vmi, get_access_mode_impl(vmi, domain, init_flags, init_data, mode));
 }
 vmi_arch_t vmi_get_library_arch(void)
 {

@@ -24,6 +24,7 @@
 #define CORE_SYM_CACHE_DEFAULT  4096
 
 struct vmi_instance {
+    core_api_state_t api;      /* first: core.h's inline entry/exit reach it */
     vmi_mode_t mode;
     char *name;                /* the target as the caller named it */
     uint64_t vmid;
@@ -45,11 +46,6 @@ struct vmi_instance {
      * drivers, with config page_cache = 1). */
     util_lru_t *pages;
     bool via_page_cache;
-    /* A target that runs (its driver can tell whether it is still there):
-     * translations and page copies are dropped at every outermost public
-     * call, since the guest may have changed its page tables meanwhile;
-     * config live_cache = event keeps them until the next event or resume. */
-    bool live_flush;
     uint64_t page_hits, page_misses;
     util_lru_t *pidcache;      /* pid -> dtb */
     util_hash_t *symcache;     /* "base:pid:name" -> addr_t */
@@ -63,7 +59,6 @@ struct vmi_instance {
 
     access_context_t last_fault;
     util_err_t err;
-    unsigned int api_depth;    /* public calls in progress (core_api_enter) */
 };
 
 /* vcpu.c: fail with "the <driver> driver (<what it accepts>) cannot <what>". */
@@ -93,12 +88,20 @@ status_t core_access(vmi_instance_t vmi, const access_context_t *ctx, void *buf,
     ACCESS_CONTEXT(c, .tm = VMI_TM_PROCESS_PID, .addr = (a), .pid = (p))
 #define CORE_CTX_KSYM(c, s) ACCESS_CONTEXT(c, .tm = VMI_TM_KERNEL_SYMBOL, .ksym = (s))
 
+/* resolve.c: the OS answers behind vmi_translate_ksym2v and vmi_pid_to_dtb,
+ * cached; for the core's own use (no public entry/exit). */
+status_t core_ksym2v(vmi_instance_t vmi, const char *symbol, addr_t *vaddr);
+status_t core_pid_to_dtb(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb);
+
 /* translate.c */
 status_t core_translate(vmi_instance_t vmi, addr_t dtb, addr_t va, addr_t *pa);
 /* Resolve an access context to (dtb, va); dtb is ~0 for physical access. */
 status_t core_resolve_ctx(vmi_instance_t vmi, const access_context_t *ctx,
                           addr_t *dtb, addr_t *va);
 #define CORE_PHYSICAL ((addr_t)~0ULL)
+/* Translate for a context that may name its own paging mode (ctx->pm). */
+status_t core_translate_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_t dtb,
+                            addr_t va, addr_t *pa);
 
 /* v2p cache key for a page-table root: the mode lives in the low bits of the
  * root, which are never address bits (PAE roots are 32-byte aligned). */
@@ -108,7 +111,9 @@ static inline uint64_t core_v2p_key(arch_x86_mode_t mode, addr_t dtb)
     return arch_x86_dtb_base(mode, dtb) | (uint64_t)mode;
 }
 
-/* cache.c */
+/* cache.c; the symbol cache's key "base:pid:name" (malloc'd, NULL when out
+ * of memory). */
+char *core_symcache_key(addr_t base, vmi_pid_t pid, const char *sym);
 status_t core_caches_create(vmi_instance_t vmi);
 void core_caches_destroy(vmi_instance_t vmi);
 

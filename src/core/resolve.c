@@ -10,8 +10,6 @@
 #include "core/core.h"
 #include "core/instance.h"
 
-char *core_symcache_key(addr_t base, vmi_pid_t pid, const char *sym);
-
 static const char *os_missing(vmi_instance_t vmi)
 {
     return "needs an OS layer, and none is running (set ostype in the config, or see why "
@@ -40,7 +38,7 @@ static void symcache_put(vmi_instance_t vmi, const char *symbol, addr_t va)
     free(v);
 }
 
-static status_t ksym2v(vmi_instance_t vmi, const char *symbol, addr_t *vaddr)
+status_t core_ksym2v(vmi_instance_t vmi, const char *symbol, addr_t *vaddr)
 {
     char *key;
     addr_t *hit;
@@ -68,10 +66,10 @@ static status_t ksym2v(vmi_instance_t vmi, const char *symbol, addr_t *vaddr)
 
 status_t vmi_translate_ksym2v(vmi_instance_t vmi, const char *symbol, addr_t *vaddr)
 {
-    CORE_API(vmi, ksym2v(vmi, symbol, vaddr));
+    CORE_API(vmi, core_ksym2v(vmi, symbol, vaddr));
 }
 
-static status_t pid_to_dtb(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb)
+status_t core_pid_to_dtb(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb)
 {
     uint64_t v;
 
@@ -103,7 +101,7 @@ static status_t pid_to_dtb(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb)
 
 status_t vmi_pid_to_dtb(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb)
 {
-    CORE_API(vmi, pid_to_dtb(vmi, pid, dtb));
+    CORE_API(vmi, core_pid_to_dtb(vmi, pid, dtb));
 }
 
 bool core_pidcache_get(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb)

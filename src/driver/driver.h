@@ -48,6 +48,13 @@ typedef struct driver_target {
 /* A target named by path or name alone (for tests and direct driver use). */
 #define DRIVER_TARGET_NAMED(n) (&(const driver_target_t){ (n), VMI_INVALID_DOMID, 0, NULL })
 
+/* One fact the target states (hint, fact): a number, or text. */
+typedef struct driver_fact {
+    const char *key;        /* "win.BugCheckCode" */
+    const char *text;       /* UTF-8, NULL when the fact is a number */
+    uint64_t value;         /* the number (0 for text) */
+} driver_fact_t;
+
 /* One contiguous run of guest-physical memory [start, end). */
 typedef struct driver_range {
     addr_t start;
@@ -187,7 +194,19 @@ typedef struct driver_ops {
     status_t (*write)(void *state, addr_t pa, const void *buf, size_t len,
                       size_t *done, util_err_t *err);
 
-    /* Bytes of guest RAM (sum of ranges) and the first address past the last. */
+    /* Bytes the target holds by guest-virtual address, for a target that
+     * keeps copies of virtual memory without the page tables that would map
+     * them (a Windows kernel triage dump: copies of a few kernel structures
+     * and pages, by address).  The core asks only for an address the page
+     * tables do not translate, whatever the table (such copies are of
+     * kernel memory).  Fails with a reason for bytes the target does not
+     * hold; *done as for read.  NULL: the target holds memory by physical
+     * address only. */
+    status_t (*read_va)(void *state, addr_t va, void *buf, size_t len, size_t *done,
+                        util_err_t *err);
+
+    /* Bytes of guest RAM (sum of ranges) and the first address past the last;
+     * both 0 for a target that holds no physical memory (see read_va). */
     uint64_t (*memsize)(void *state);
     addr_t (*max_pa)(void *state);
     /* The i-th range in ascending order; false past the last. */
@@ -254,6 +273,12 @@ typedef struct driver_ops {
      * it.  Fails with a reason when the target states no such fact.  NULL:
      * the target states none. */
     status_t (*hint)(void *state, const char *key, uint64_t *value, util_err_t *err);
+
+    /* Every fact the target states, numbers (those hint answers) and text
+     * (a crash dump's comment), the i-th in a fixed order; false past the
+     * last.  The strings stay valid until close.  NULL: the target states
+     * none. */
+    bool (*fact)(void *state, size_t i, driver_fact_t *out);
 
     /* ---- Events (see above); all NULL for targets without events ---- */
 

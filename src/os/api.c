@@ -14,6 +14,11 @@
 const os_ops_t *os_running(vmi_instance_t vmi, void **state)
 {
     /* The core_os_t the core holds is the first member of our table. */
+    if (!vmi) {
+        if (state)
+            *state = NULL;
+        return NULL;
+    }
     return (const os_ops_t *)core_get_os(vmi, state);
 }
 
@@ -239,7 +244,7 @@ static bool build_info(vmi_instance_t vmi, win_build_info_t *info)
 
 bool vmi_get_windows_build_info(vmi_instance_t vmi, win_build_info_t *info)
 {
-    CORE_API_RET(vmi, bool, build_info(vmi, info), r_);
+    CORE_API_GUARDED(vmi, bool, build_info(vmi, info), r_, false);
 }
 
 static win_ver_t winver(vmi_instance_t vmi)
@@ -255,7 +260,8 @@ static win_ver_t winver(vmi_instance_t vmi)
  * failure; VMI_OS_WINDOWS_UNKNOWN comes with its reason. */
 win_ver_t vmi_get_winver(vmi_instance_t vmi)
 {
-    CORE_API_RET(vmi, win_ver_t, winver(vmi), vmi && r_ != VMI_OS_WINDOWS_UNKNOWN);
+    CORE_API_GUARDED(vmi, win_ver_t, winver(vmi), vmi && r_ != VMI_OS_WINDOWS_UNKNOWN,
+                     VMI_OS_WINDOWS_UNKNOWN);
 }
 
 static uint16_t buildnumber(vmi_instance_t vmi)
@@ -266,7 +272,7 @@ static uint16_t buildnumber(vmi_instance_t vmi)
 
 uint16_t vmi_get_win_buildnumber(vmi_instance_t vmi)
 {
-    CORE_API_RET(vmi, uint16_t, buildnumber(vmi), r_ != 0);
+    CORE_API_GUARDED(vmi, uint16_t, buildnumber(vmi), r_ != 0, 0);
 }
 
 static const char *winver_name(win_ver_t v)
@@ -287,7 +293,8 @@ static const char *winver_name(win_ver_t v)
 
 const char *vmi_get_winver_str(vmi_instance_t vmi)
 {
-    CORE_API_RET(vmi, const char *, winver_name(winver(vmi)), vmi != NULL);
+    CORE_API_GUARDED(vmi, const char *, winver_name(winver(vmi)), vmi != NULL,
+                     "VMI_OS_WINDOWS_UNKNOWN");
 }
 
 /* LibVMI reads the version from a KDBG block the caller located; TinyVMI

@@ -79,6 +79,15 @@ static status_t start_os(vmi_instance_t vmi)
     return VMI_SUCCESS;
 }
 
+/* vmi_init_complete is not a CORE_API call, but the OS layer reads guest
+ * memory: the same guard against it vanishing (core/fault.c). */
+static status_t guarded_start_os(vmi_instance_t vmi)
+{
+    status_t st;
+    CORE_API_GUARD_ONLY(vmi, "vmi_init_complete", st = start_os(vmi), VMI_FAILURE);
+    return st;
+}
+
 status_t vmi_init_complete(vmi_instance_t *vmi, const void *domain, uint64_t init_flags,
                            vmi_init_data_t *init_data, vmi_config_t config_mode,
                            void *config, vmi_init_error_t *error)
@@ -92,7 +101,7 @@ status_t vmi_init_complete(vmi_instance_t *vmi, const void *domain, uint64_t ini
             *error = stage;
         return VMI_FAILURE;
     }
-    if (start_os(*vmi) != VMI_SUCCESS) {
+    if (guarded_start_os(*vmi) != VMI_SUCCESS) {
         core_open_failed(*vmi, VMI_INIT_ERROR_OS);
         *vmi = NULL;
         if (error)
@@ -138,6 +147,7 @@ os_t vmi_init_os(vmi_instance_t vmi, vmi_config_t config_mode, void *config,
 {
     /* VMI_OS_UNKNOWN is also the answer for a guest no layer recognises,
      * which is not a failure: only a recorded reason makes it one. */
-    CORE_API_RET(vmi, os_t, init_os(vmi, config_mode, config, error),
-                 vmi && (r_ != VMI_OS_UNKNOWN || !util_err_msg(core_err(vmi))[0]));
+    CORE_API_GUARDED(vmi, os_t, init_os(vmi, config_mode, config, error),
+                     vmi && (r_ != VMI_OS_UNKNOWN || !util_err_msg(core_err(vmi))[0]),
+                     VMI_OS_UNKNOWN);
 }

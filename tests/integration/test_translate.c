@@ -82,9 +82,7 @@ static void test_kcore_bytes(void)
     for (size_t i = 0; i < n; i++) {
         unsigned char buf[64];
         size_t got = 0;
-        char type = '?';
-        guest_kallsyms_typed(guest, peeks[i].name, &type);
-        if (strchr("dDbB", type)) { /* writable: changes after the guest read it */
+        if (!guest_peek_stable(guest, &peeks[i])) { /* writable: changed after the read */
             same++;
             continue;
         }
@@ -108,9 +106,9 @@ static void test_banner(void)
 {
     uint64_t banner = guest_kallsyms(guest, "linux_banner");
     char *version = guest_slurp(guest, "truth/version.txt"), *s;
-    if (!banner) { /* i386 kallsyms hold text symbols only */
+    if (!banner) {
         free(version);
-        return;
+        SKIP("this guest's kallsyms hold text symbols only (no linux_banner)");
     }
     CHECK(version != NULL);
     s = vmi_read_str_va(vmi, banner, 0);
@@ -169,10 +167,13 @@ static void test_banner_physical(void)
     uint64_t banner = guest_kallsyms(guest, "linux_banner");
     char *version = guest_slurp(guest, "truth/version.txt");
     addr_t pa;
-    if (!banner || !version) {
+    if (!banner) {
         free(version);
-        return;
+        SKIP("this guest's kallsyms hold text symbols only (no linux_banner)");
     }
+    CHECK(version != NULL);
+    if (!version)
+        return;
     CHECK(vmi_translate_kv2p(vmi, banner, &pa) == VMI_SUCCESS);
     char buf[256] = "";
     size_t len = strlen(version) < sizeof(buf) - 1 ? strlen(version) : sizeof(buf) - 1;
@@ -241,8 +242,8 @@ int main(void)
         { "ram.raw", TELL_NOTHING, " (zero configuration: scanned)" },
         { "ram.lime", TELL_NOTHING, " (zero configuration: scanned)" },
     };
-    int present = 0;
-    for (int g = 0; g < GUEST_COUNT; g++) {
+    size_t present = 0;
+    for (size_t g = 0; g < GUEST_COUNT; g++) {
         guest = guest_names[g];
         if (!guest_exists(guest)) {
             printf("missing guest image %s (run tests/guests/build-guests.sh)\n", guest);

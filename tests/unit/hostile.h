@@ -2,9 +2,10 @@
  * hostile.h - one entry point per parser of untrusted input, taking nothing
  * but bytes: a memory image, JSON or ISF text, a PE image, a BTF blob, a
  * copy of guest memory holding kallsyms, System.map text, libvmi.conf text,
- * guest-physical memory holding page tables, what QEMU's gdbstub sends
- * (packets, stop replies, register descriptions) or QEMU's monitor texts
- * (the memory map, the register dump).
+ * guest-physical memory holding page tables, the kernel log (both printk
+ * formats, tools/common/printk.c), copies of struct module, what QEMU's
+ * gdbstub sends (packets, stop replies, register descriptions) or QEMU's
+ * monitor texts (the memory map, the register dump).
  *
  * Shared by test_hostile_inputs.c (fixed crashers and a deterministic
  * mutation loop) and the libFuzzer harnesses in tests/fuzz/, so the fuzzers
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "arch/x86.h"
+#include "common/printk.h"
 #include "core/config.h"
 #include "driver/driver.h"
 #include "driver/file_format.h"
@@ -57,6 +59,8 @@ static inline int hostile_fold(int rc, bool ok, util_err_t *err)
             fprintf(stderr, "hostile: a call failed without a reason\n");
         return HOSTILE_NO_REASON;
     }
+    if (getenv("HOSTILE_VERBOSE"))
+        fprintf(stderr, "hostile: refused: %s\n", util_err_msg(err));
     util_err_clear(err);
     return rc;
 }
@@ -138,6 +142,23 @@ static inline int hostile_image_driver(const char *format, const uint8_t *d, siz
     uint64_t val;
     rc = hostile_fold(rc, driver_file_ops.hint(st, "win.PsActiveProcessHead", &val, &err)
                               == VMI_SUCCESS, &err);
+    /* Every fact has a key, and text facts are terminated strings; every
+     * numeric fact answers hint() (text ones fail with a reason). */
+    driver_fact_t f;
+    for (size_t i = 0; driver_file_ops.fact(st, i, &f); i++) {
+        if (!f.key || !f.key[0] || (f.text && strlen(f.text) >= FILE_FACT_TEXT_MAX))
+            hostile_die("file driver: a fact without a key or with an unbounded text");
+        if (i < 64)
+            rc = hostile_fold(rc, driver_file_ops.hint(st, f.key, &val, &err) == VMI_SUCCESS,
+                              &err);
+    }
+    /* Memory by virtual address: somewhere low, high, and where the
+     * kernel's data usually is; each read succeeds or says why. */
+    static const uint64_t vas[] = { 0, 0x80000000ULL, 0xfffff80000000000ULL,
+                                    UINT64_MAX - 3 };
+    for (size_t i = 0; i < sizeof(vas) / sizeof(vas[0]); i++)
+        rc = hostile_fold(rc, driver_file_ops.read_va(st, vas[i], b, 8, &done, &err) ==
+                                  VMI_SUCCESS, &err);
     driver_file_ops.close(st);
     close(fd);
     return rc;
@@ -158,18 +179,26 @@ static inline int hostile_image(const file_format_t *f, const uint8_t *d, size_t
     if (st == VMI_SUCCESS) {
         /* The driver's promise to its readers: sorted, disjoint, inside the
          * file, never wrapping. */
-        for (size_t i = 0; i < l.mem.nranges; i++) {
-            const file_range_t *r = &l.mem.ranges[i];
+        for (size_t i = 0; i < l.nranges; i++) {
+            const file_range_t *r = &l.ranges[i];
             if (r->len == 0 || r->offset > n || r->len > n - r->offset ||
                 r->start + r->len < r->start ||
-                (i && r->start < l.mem.ranges[i - 1].start + l.mem.ranges[i - 1].len))
+                (i && r->start < l.ranges[i - 1].start + l.ranges[i - 1].len))
                 hostile_die("file layout: a validated range breaks the rules");
             volatile uint8_t x = d[r->offset];
             x = d[r->offset + r->len - 1];
             (void)x;
         }
-        if (l.nvcpus > l.cap_vcpus || l.nhints > FILE_MAX_HINTS)
+        if (l.nvcpus > l.cap_vcpus || l.nfacts > FILE_MAX_FACTS || l.nfacts > l.cap_facts)
             hostile_die("file layout: counts past their tables");
+        /* Virtual runs: sorted, disjoint, inside the file, never wrapping. */
+        for (size_t i = 0; i < l.nvranges; i++) {
+            const file_range_t *r = &l.vranges[i];
+            if (r->len == 0 || r->offset > n || r->len > n - r->offset ||
+                r->start + r->len < r->start ||
+                (i && r->start < l.vranges[i - 1].start + l.vranges[i - 1].len))
+                hostile_die("file layout: a validated virtual run breaks the rules");
+        }
     }
     file_layout_free(&l);
     int rc = hostile_fold(st == VMI_SUCCESS ? HOSTILE_OK : HOSTILE_REJECTED, st == VMI_SUCCESS, &err);
@@ -203,14 +232,12 @@ static inline void hostile_json_walk(const util_json_t *v)
     size_t n = util_json_count(v), kl, sl;
     uint64_t u;
     int64_t i64;
-    double dd;
     bool b;
 
     (void)util_json_type_name(util_json_type(v));
     (void)util_json_str(v, &sl);
     (void)util_json_u64(v, &u);
     (void)util_json_i64(v, &i64);
-    (void)util_json_double(v, &dd);
     (void)util_json_bool(v, &b);
     (void)util_json_is_null(v);
     for (size_t i = 0; i < n; i++) {
@@ -460,10 +487,14 @@ static inline int hostile_kallsyms(const uint8_t *d, size_t n)
         for (unsigned w = 4; w <= 8; w += 4) {
             lx_kallsyms_t k;
             if (lx_kallsyms_locate(d, n, at, w, &k, &err) != VMI_SUCCESS) {
+                if (k.need && k.need <= n)
+                    hostile_die("kallsyms: asked for a copy no longer than the one it had");
                 if (hostile_fold(HOSTILE_REJECTED, false, &err) == HOSTILE_NO_REASON)
                     return HOSTILE_NO_REASON;
                 continue;
             }
+            if (k.place_relative) /* as locate.c would: where the copy is in the guest */
+                k.addrs_va = 0xffffffff82000000ULL + k.addrs;
             lx_symtab_t *t = lx_symtab_new();
             if (!t)
                 hostile_die("out of memory");
@@ -503,6 +534,107 @@ static inline int hostile_sysmap(const uint8_t *d, size_t n)
     }
     lx_symtab_free(t);
     return rc;
+}
+
+/* ---- Linux: copies of struct module, for the base/size guess ---- */
+
+/* The first 24 bytes: three module addresses; the rest: three equal
+ * copies of struct module.  A guess is a guess (false needs no reason);
+ * one that is made must point inside the copies. */
+static inline int hostile_modlayout(const uint8_t *d, size_t n)
+{
+    if (n < 24 + 3 * 0x40)
+        return HOSTILE_OK;
+    size_t len = (n - 24) / 3;
+    const uint8_t *m[3] = { d + 24, d + 24 + len, d + 24 + 2 * len };
+    uint64_t addr[3] = { util_le64(d), util_le64(d + 8), util_le64(d + 16) };
+    for (unsigned w = 4; w <= 8; w += 4) {
+        lx_mod_layout_t l;
+        if (lx_module_layout_guess(m, addr, 3, len, 3 * w + 64 - w, w, &l) &&
+            (l.base + w > len || l.size + 4 > len ||
+             (l.mem_count && l.base + (l.mem_count - 1) * l.mem_stride + w > len)))
+            hostile_die("modlayout: a guess outside the copies");
+    }
+    return HOSTILE_OK;
+}
+
+/* ---- The kernel log (tools/common/printk.c) ---- */
+
+static inline int hostile_printk_fail(util_err_t *err, const char *why)
+{
+    if (why[0])
+        util_err_set(err, "%s", why);
+    return hostile_fold(HOSTILE_REJECTED, false, err);
+}
+
+static inline void hostile_printk_records(const printk_log_t *log)
+{
+    for (size_t i = 0; i < log->n; i++)
+        if (!log->r[i].text || strlen(log->r[i].text) > PRINTK_RECORD_MAX ||
+            (i && log->r[i].seq < log->r[i - 1].seq))
+            hostile_die("printk: a record breaks the promises");
+}
+
+/* The first 16 bytes: log_first_idx, log_next_idx (u32), log_first_seq
+ * (u64); the rest: log_buf. */
+static inline int hostile_printk_logbuf(const uint8_t *d, size_t n)
+{
+    util_err_t err;
+    char why[200] = "";
+    printk_log_t log;
+    util_err_clear(&err);
+    if (n < 16)
+        return HOSTILE_REJECTED;
+    printk_logbuf_t v = { util_le32(d), util_le32(d + 4), util_le64(d + 8) };
+    if (!printk_logbuf_decode(d + 16, n - 16, &v, &log, why, sizeof(why)))
+        return hostile_printk_fail(&err, why);
+    hostile_printk_records(&log);
+    printk_log_free(&log);
+    return HOSTILE_OK;
+}
+
+/* The first PRINTK_RB_HDR_MAX bytes: struct printk_ringbuffer (64-bit,
+ * 6.1 layout unless the header says 5.10's); then the descriptors, the
+ * infos and the text, as many bytes as the header asks for. */
+static inline int hostile_printk_ring(const uint8_t *d, size_t n)
+{
+    util_err_t err;
+    char why[200] = "";
+    printk_rb_layout_t l;
+    printk_rb_hdr_t h;
+    printk_log_t log;
+    util_err_clear(&err);
+    if (n < PRINTK_RB_HDR_MAX)
+        return HOSTILE_REJECTED;
+    printk_rb_default_layout(&l, 8);
+    if (!printk_rb_header(&l, d, PRINTK_RB_HDR_MAX, &h, why, sizeof(why)))
+        return hostile_printk_fail(&err, why);
+    size_t count = (size_t)1 << h.count_bits, size = (size_t)1 << h.size_bits;
+    size_t rest = n - PRINTK_RB_HDR_MAX;
+    const uint8_t *descs = d + PRINTK_RB_HDR_MAX;
+    if (count > rest / l.desc_size)
+        return hostile_printk_fail(&err, "the descriptors are cut off");
+    const uint8_t *infos = descs + count * l.desc_size;
+    rest -= count * l.desc_size;
+    size_t s = printk_rb_info_stride(&l, &h, descs, infos, rest);
+    if (!s)
+        return hostile_printk_fail(&err, "no info size fits");
+    l.info_size = s;
+    if (count > rest / s || rest - count * s < size)
+        return hostile_printk_fail(&err, "the infos or the text are cut off");
+    if (!printk_rb_decode(&l, &h, descs, infos, infos + count * s, &log, why, sizeof(why)))
+        return hostile_printk_fail(&err, why);
+    hostile_printk_records(&log);
+    printk_log_free(&log);
+    return HOSTILE_OK;
+}
+
+static inline int hostile_printk(const uint8_t *d, size_t n)
+{
+    int a = hostile_printk_ring(d, n), b = hostile_printk_logbuf(d, n);
+    if (a == HOSTILE_NO_REASON || b == HOSTILE_NO_REASON)
+        return HOSTILE_NO_REASON;
+    return a == HOSTILE_OK || b == HOSTILE_OK ? HOSTILE_OK : HOSTILE_REJECTED;
 }
 
 /* ---- libvmi.conf ---- */
@@ -770,7 +902,8 @@ static const hostile_target_t hostile_targets[] __attribute__((unused)) = {
     { "isf", hostile_isf },         { "pe", hostile_pe },
     { "btf", hostile_btf },         { "kallsyms", hostile_kallsyms },
     { "sysmap", hostile_sysmap },   { "config", hostile_config },
-    { "x86", hostile_x86 },         { "gdb", hostile_gdb },
+    { "x86", hostile_x86 },         { "printk", hostile_printk },
+    { "modlayout", hostile_modlayout }, { "gdb", hostile_gdb },
     { "mtree", hostile_mtree },
 };
 
