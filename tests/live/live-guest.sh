@@ -56,12 +56,20 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-kernel=$(ls -d "$CACHE"/kernels/linux-image-*-amd64_*_amd64 2>/dev/null | tail -n 1)
+# The amd64 guest's own kernel (the one linux-image-amd64 depends on when the
+# cache was built; its meta.env names the package and version).
+amd64_kernel() {
+    pkg=$(sed -n 's/^KERNEL_PKG=//p' "$CACHE/amd64/meta.env" 2>/dev/null)
+    ver=$(sed -n 's/^KERNEL_PKG_VERSION=//p' "$CACHE/amd64/meta.env" 2>/dev/null)
+    [ -n "$pkg" ] && [ -n "$ver" ] && echo "$CACHE/kernels/${pkg}_${ver}_amd64"
+}
+kernel=$(amd64_kernel)
 deb=$(ls "$CACHE"/debs/busybox-static_*_amd64.deb 2>/dev/null | tail -n 1)
 if [ -z "$kernel" ] || [ ! -f "$kernel/done" ] || [ -z "$deb" ]; then
     sh "$HERE/../guests/build-guests.sh" --only amd64 >&2 || die "cannot build the amd64 guest cache"
-    kernel=$(ls -d "$CACHE"/kernels/linux-image-*-amd64_*_amd64 | tail -n 1)
+    kernel=$(amd64_kernel)
     deb=$(ls "$CACHE"/debs/busybox-static_*_amd64.deb | tail -n 1)
+    [ -n "$kernel" ] && [ -f "$kernel/done" ] || die "no kernel for the amd64 guest in $CACHE"
 fi
 mkdir -p "$DIR"
 stop "$DIR"
@@ -70,7 +78,7 @@ rm -rf "$root" "$DIR/console.log" "$DIR/qmp.sock"
 mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/lib/modules"
 # Two modules of the guest's own kernel package (build-guests.sh unpacked
 # them), so module lists have something to show.
-for m in crc7 michael_mic; do
+for m in ts_kmp ts_bm; do
     [ -f "$kernel/modules/$m.ko" ] && cp "$kernel/modules/$m.ko" "$root/lib/modules/"
 done
 dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$root" ./bin/busybox || die "no busybox in $deb"
