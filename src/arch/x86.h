@@ -13,7 +13,8 @@
  *
  * Files: x86.c (dispatch, modes, failure text), x86_entry.h (entry
  * formats), x86_legacy.c, x86_pae.c, x86_ia32e.c (the walks), x86_scan.c
- * (finding a root in an image without registers).
+ * (finding a root in an image without registers), x86_leaves.c (every
+ * mapping of a table).
  */
 #ifndef TINYVMI_ARCH_X86_H
 #define TINYVMI_ARCH_X86_H
@@ -140,6 +141,14 @@ status_t arch_x86_scan_dtb_accept(const arch_x86_walker_t *w, addr_t max_pa,
                                   arch_x86_accept_fn accept, void *ctx,
                                   arch_x86_mode_t *mode, addr_t *dtb,
                                   util_err_t *err);
+
+/* Every present leaf (va, pa, size) of the page table at dtb whose range
+ * meets [lo, hi); fn returns false to stop.  At most budget entries are
+ * read (then a failure with a reason): tables are hostile input. */
+typedef bool (*arch_x86_leaf_fn)(void *ctx, addr_t va, addr_t pa, uint64_t size);
+status_t arch_x86_foreach_leaf(const arch_x86_walker_t *w, arch_x86_mode_t mode, addr_t dtb,
+                               addr_t lo, addr_t hi, size_t budget, arch_x86_leaf_fn fn,
+                               void *ctx, util_err_t *err);
 
 /* The paging mode in which root (a CR3 value) is a valid kernel page-table
  * root, judged by the same checks as the scan but reading only that root

@@ -47,20 +47,32 @@
 typedef struct core_api_state {
     unsigned int depth;
     bool guarded;       /* the driver maps guest memory (fault.c) */
+    /* A target that runs: cached translations and page copies are dropped
+     * at every outermost call, since the guest may have changed its page
+     * tables meanwhile (config live_cache = event keeps them until the
+     * next event or resume; live.c). */
+    bool live_flush;
     char *reason;       /* the instance's util_err_t text */
 } core_api_state_t;
 #define CORE_API_STATE(vmi) ((core_api_state_t *)(void *)(vmi))
 
 void core_api_enter_null(void);
 status_t core_api_fail(vmi_instance_t vmi, const char *fn, status_t st);
+/* Forget cached translations and page copies that a running guest may
+ * have changed behind our back (live.c; also the events layer, when the
+ * guest has run). */
+void core_live_invalidate(vmi_instance_t vmi);
 
 static inline void core_api_enter(vmi_instance_t vmi)
 {
     core_api_state_t *a = CORE_API_STATE(vmi);
     if (!vmi)
         core_api_enter_null();
-    else if (a->depth++ == 0)
+    else if (a->depth++ == 0) {
         a->reason[0] = '\0';
+        if (a->live_flush)
+            core_live_invalidate(vmi);
+    }
 }
 
 static inline status_t core_api_exit(vmi_instance_t vmi, const char *fn, status_t st)
@@ -218,6 +230,12 @@ status_t core_read_str(vmi_instance_t vmi, const access_context_t *ctx,
                        char *buf, size_t max);
 
 
+/* The virtual pages in [lo, hi) of the page table at dtb that map frame
+ * gfn, appended to vas[*n..max) without repeats (frames.c).  Fails with a
+ * reason when the table is larger than any real one (hostile). */
+status_t core_frame_vas(vmi_instance_t vmi, addr_t dtb, addr_t lo, addr_t hi, addr_t gfn,
+                        addr_t *vas, unsigned int max, unsigned int *n);
+
 /* ---- Caches the OS answers live in (bounded; see cache.c) ---- */
 bool core_pidcache_get(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb);
 void core_pidcache_put(vmi_instance_t vmi, vmi_pid_t pid, addr_t dtb);
@@ -277,9 +295,4 @@ status_t core_driver_listen(vmi_instance_t vmi, uint32_t timeout_ms, driver_deli
 int core_driver_pending(vmi_instance_t vmi);
 /* VMI_SUCCESS while the target is there (always for images). */
 status_t core_driver_alive(vmi_instance_t vmi);
-/* Forget cached translations and page copies that a running guest may
- * have changed behind our back (the events layer calls it when the guest
- * has run). */
-void core_live_invalidate(vmi_instance_t vmi);
-
 #endif

@@ -358,6 +358,15 @@ static status_t choose_read_path(vmi_instance_t vmi, vmi_init_error_t *stage)
         return VMI_FAILURE;
     }
     vmi->via_page_cache = !vmi->drv->map || v != 0;
+    if (vmi->drv->alive) {
+        const char *lc = config_get(vmi->config, "live_cache");
+        if (lc && strcmp(lc, "event") != 0 && strcmp(lc, "call") != 0) {
+            util_err_set(&vmi->err, "config live_cache = \"%s\": expected call or event", lc);
+            *stage = VMI_INIT_ERROR_DRIVER;
+            return VMI_FAILURE;
+        }
+        vmi->api.live_flush = !lc || strcmp(lc, "call") == 0;
+    }
     return VMI_SUCCESS;
 }
 

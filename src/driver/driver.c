@@ -11,9 +11,11 @@
 #include <string.h>
 
 extern const driver_ops_t driver_file_ops;
+extern const driver_ops_t driver_qemu_ops;
 
 const driver_ops_t *const driver_table[] = {
     &driver_file_ops,
+    &driver_qemu_ops,
     NULL,
 };
 

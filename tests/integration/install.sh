@@ -40,6 +40,11 @@ cflags=$(pkg-config --cflags tinyvmi); libs=$(pkg-config --libs tinyvmi)
 if $CC -std=c11 -Wall -Werror $cflags examples/map-addr.c -o "$T/map-addr" $libs > "$T/log" 2>&1
 then ok "LibVMI-style program builds with pkg-config (shared)"
 else bad "LibVMI-style program builds with pkg-config (shared)"; cat "$T/log"; fi
+for ex in examples/cr3-events.c examples/breakpoint-recoil.c examples/mem-watch.c; do
+    if $CC -std=c11 -Wall -Werror $cflags "$ex" -o "$T/ex" $libs > "$T/log" 2>&1
+    then ok "LibVMI-style events program $ex builds with pkg-config"
+    else bad "LibVMI-style events program $ex builds with pkg-config"; cat "$T/log"; fi
+done
 if $CC -std=c11 -Wall -Werror -static $cflags examples/map-addr.c -o "$T/map-addr-static" $libs > "$T/log" 2>&1
 then ok "LibVMI-style program links statically"
 else bad "LibVMI-style program links statically"; cat "$T/log"; fi

@@ -3,7 +3,9 @@
  * but bytes: a memory image, JSON or ISF text, a PE image, a BTF blob, a
  * copy of guest memory holding kallsyms, System.map text, libvmi.conf text,
  * guest-physical memory holding page tables, the kernel log (both printk
- * formats, tools/common/printk.c) or copies of struct module.
+ * formats, tools/common/printk.c), copies of struct module, what QEMU's
+ * gdbstub sends (packets, stop replies, register descriptions) or QEMU's
+ * monitor texts (the memory map, the register dump).
  *
  * Shared by test_hostile_inputs.c (fixed crashers and a deterministic
  * mutation loop) and the libFuzzer harnesses in tests/fuzz/, so the fuzzers
@@ -32,6 +34,8 @@
 #include "core/config.h"
 #include "driver/driver.h"
 #include "driver/file_format.h"
+#include "driver/qemu_gdb.h"
+#include "driver/qemu_layout.h"
 #include "os/isf.h"
 #include "os/linux/linux.h"
 #include "os/windows/pe.h"
@@ -55,6 +59,8 @@ static inline int hostile_fold(int rc, bool ok, util_err_t *err)
             fprintf(stderr, "hostile: a call failed without a reason\n");
         return HOSTILE_NO_REASON;
     }
+    if (getenv("HOSTILE_VERBOSE"))
+        fprintf(stderr, "hostile: refused: %s\n", util_err_msg(err));
     util_err_clear(err);
     return rc;
 }
@@ -792,6 +798,104 @@ typedef struct hostile_target {
     int (*run)(const uint8_t *d, size_t n);
 } hostile_target_t;
 
+/* ---- QEMU's gdbstub: bytes as a packet, as a stop reply, and as a
+ * register description whose every include is these bytes again. */
+
+typedef struct hostile_doc {
+    const uint8_t *d;
+    size_t n;
+} hostile_doc_t;
+
+static inline status_t hostile_fetch(void *ctx, const char *annex, char **out, size_t *len,
+                                     util_err_t *err)
+{
+    const hostile_doc_t *doc = ctx;
+    (void)annex;
+    if (!(*out = malloc(doc->n + 1))) {
+        util_err_set(err, "out of memory");
+        return VMI_FAILURE;
+    }
+    memcpy(*out, doc->d, doc->n);
+    *len = doc->n;
+    return VMI_SUCCESS;
+}
+
+static inline int hostile_gdb(const uint8_t *d, size_t n)
+{
+    char out[QEMU_GDB_MAX_PACKET], *text = malloc(n + 1);
+    size_t outlen = 0, used = 0;
+    util_err_t err;
+    int rc = HOSTILE_OK, r;
+    bool ok;
+    qemu_gdb_stop_t stop;
+    static qemu_gdb_t g;
+    hostile_doc_t doc = { d, n };
+    /* What the bytes look like decides which parse is the main one. */
+    char kind = n && d[0] == '$' ? 'p' : n && d[0] == '<' ? 'x' : 's';
+
+    if (!text)
+        hostile_die("out of memory");
+    memcpy(text, d, n);
+    text[n] = '\0';
+    util_err_clear(&err);
+    r = qemu_gdb_decode((const char *)d, n, out, sizeof(out), &outlen, &used, &err);
+    if (r == 1 && (used > n || outlen >= sizeof(out) || out[outlen] != '\0'))
+        hostile_die("gdb: a decoded packet breaks its bounds");
+    if (r < 0 || (kind == 'p' && r == 0)) {
+        if (r == 0)
+            util_err_set(&err, "incomplete");
+        rc = hostile_fold(kind == 'p' ? HOSTILE_REJECTED : rc, false, &err);
+    }
+    ok = qemu_gdb_parse_stop(text, strlen(text), &stop, &err) == VMI_SUCCESS;
+    rc = hostile_fold(kind == 's' && !ok ? HOSTILE_REJECTED : rc, ok, &err);
+    memset(&g, 0, sizeof(g));
+    ok = qemu_gdb_parse_xml(&g, text, strlen(text), hostile_fetch, &doc, &err) == VMI_SUCCESS;
+    if (ok) {
+        if (g.nregs == 0 || g.nregs > QEMU_GDB_MAX_REGS)
+            hostile_die("gdb: register count out of bounds");
+        for (unsigned i = 0; i < g.nregs; i++)
+            if (g.regs[i].size == 0 || g.regs[i].size > 64 || !memchr(g.regs[i].name, 0, 16))
+                hostile_die("gdb: a register breaks its bounds");
+    }
+    rc = hostile_fold(kind == 'x' && !ok ? HOSTILE_REJECTED : rc, ok, &err);
+    free(text);
+    return rc;
+}
+
+/* ---- QEMU's monitor texts: a memory map and a register dump. */
+static inline int hostile_mtree(const uint8_t *d, size_t n)
+{
+    char *text = malloc(n + 1);
+    driver_pmap_t m;
+    x86_registers_t regs;
+    util_err_t err;
+    int rc = HOSTILE_OK;
+
+    if (!text)
+        hostile_die("out of memory");
+    memcpy(text, d, n);
+    text[n] = '\0';
+    memset(&m, 0, sizeof(m));
+    util_err_clear(&err);
+    if (qemu_layout_parse_mtree(text, "mem", &m, &err) == VMI_SUCCESS) {
+        if (driver_pmap_finish(&m, 1ull << 33, &err) == VMI_SUCCESS) {
+            for (size_t i = 0; i < m.nranges; i++)
+                if (m.ranges[i].len == 0 || m.ranges[i].offset + m.ranges[i].len > 1ull << 33)
+                    hostile_die("mtree: a validated run breaks its bounds");
+        } else {
+            rc = hostile_fold(HOSTILE_REJECTED, false, &err);
+        }
+    } else {
+        rc = hostile_fold(HOSTILE_REJECTED, false, &err);
+    }
+    driver_pmap_free(&m);
+    for (unsigned v = 0; v < 2; v++)
+        rc = hostile_fold(rc, qemu_layout_parse_registers(text, v, &regs, &err) == VMI_SUCCESS,
+                          &err);
+    free(text);
+    return rc;
+}
+
 static const hostile_target_t hostile_targets[] __attribute__((unused)) = {
     { "elf", hostile_elf },         { "lime", hostile_lime },
     { "windump", hostile_windump }, { "json", hostile_json },
@@ -799,7 +903,8 @@ static const hostile_target_t hostile_targets[] __attribute__((unused)) = {
     { "btf", hostile_btf },         { "kallsyms", hostile_kallsyms },
     { "sysmap", hostile_sysmap },   { "config", hostile_config },
     { "x86", hostile_x86 },         { "printk", hostile_printk },
-    { "modlayout", hostile_modlayout },
+    { "modlayout", hostile_modlayout }, { "gdb", hostile_gdb },
+    { "mtree", hostile_mtree },
 };
 
 #endif

@@ -270,4 +270,5 @@ const os_ops_t os_linux_ops = {
     .struct_offset = lx_struct_offset,
     .process_foreach = lx_process_foreach,
     .module_foreach = lx_module_foreach,
+    .cr3_switch = lx_cr3_switch,
 };

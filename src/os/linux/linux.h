@@ -16,6 +16,7 @@
  *   read.c       kernel reads and the bounded list walk
  *   tasks.c      processes, pid <-> page table
  *   modules.c    kernel modules
+ *   switch.c     where the kernel switches address space (CR3-write events)
  *   linux.c      the os_ops table: init, destroy and the entry points
  *
  * The parsers (symtab, sysmap, kallsyms, btf) work on byte buffers and never
@@ -283,6 +284,11 @@ status_t lx_ksymtab_find(vmi_instance_t vmi, lx_state_t *st, const char *name, a
 /* ==== symbols, for every part ==== */
 /* A symbol's runtime address (slide applied); false when unknown. */
 bool lx_sym(const lx_state_t *st, const char *name, addr_t *va);
+
+/* ==== switch.c ==== */
+/* Where this kernel switches address space (os_cr3_switch_t, os.h). */
+struct os_cr3_switch;
+status_t lx_cr3_switch(vmi_instance_t vmi, void *state, struct os_cr3_switch *out);
 
 /* ==== offsets.c ==== */
 /* Fill st->off[] from config, then BTF, then heuristics, for the offsets
