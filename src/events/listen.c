@@ -198,6 +198,10 @@ static int pending(vmi_instance_t vmi)
 {
     if (!vmi)
         return -1;
+    if (!core_driver_watch_kinds(vmi)) {
+        core_error(vmi, "the %s driver delivers no events", core_driver_name(vmi));
+        return -1;
+    }
     if (core_driver_alive(vmi) != VMI_SUCCESS)
         return -1;
     return core_driver_pending(vmi);

@@ -349,14 +349,28 @@ status_t vmi_swap_events(vmi_instance_t vmi, vmi_event_t *swap_from, vmi_event_t
     CORE_API(vmi, do_swap(vmi, swap_from, swap_to, free_routine));
 }
 
+/* The name of a register LibVMI's register events watch, for reasons. */
+static const char *watched_reg_name(reg_t reg, char *buf, size_t len)
+{
+    switch (reg) {
+    case CR0: return "CR0";
+    case CR3: return "CR3";
+    case CR4: return "CR4";
+    case XCR0: return "XCR0";
+    case MSR_ALL: return "MSR_ALL";
+    default: snprintf(buf, len, "register %" PRIu64, (uint64_t)reg); return buf;
+    }
+}
+
 static vmi_event_t *get_reg(vmi_instance_t vmi, reg_t reg)
 {
+    char name[32];
     ev_state_t *st = vmi ? core_get_events(vmi) : NULL;
     for (unsigned int i = 0; st && i < st->nreg; i++)
         if (st->reg[i]->reg_event.reg == reg)
             return st->reg[i];
     if (vmi)
-        core_error(vmi, "no register event on register %" PRIu64, (uint64_t)reg);
+        core_error(vmi, "no register event on %s", watched_reg_name(reg, name, sizeof(name)));
     return NULL;
 }
 

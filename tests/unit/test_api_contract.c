@@ -93,6 +93,7 @@ typedef struct scratch {
 
 static int no_proc(void *ctx, const tvmi_process_t *p) { return 0; }
 static int no_mod(void *ctx, const tvmi_module_t *m) { return 0; }
+static event_response_t ev_cb(vmi_instance_t vmi, vmi_event_t *e) { return VMI_EVENT_RESPONSE_NONE; }
 
 #define KPA(c, a_) ACCESS_CONTEXT(c, .tm = VMI_TM_NONE, .addr = (a_))
 #define KVA(c, a_) ACCESS_CONTEXT(c, .tm = VMI_TM_PROCESS_DTB, .addr = (a_), .dtb = PML4)
@@ -208,7 +209,20 @@ static int no_mod(void *ctx, const tvmi_module_t *m) { return 0; }
     X(vmi_init_os, "no such OS layer", vmi_init_os(vmi, VMI_CONFIG_STRING, "ostype = Plan9;", NULL) == VMI_OS_UNKNOWN) \
     X(vmi_print_hex_pa, "0x40000000", (vmi_print_hex_pa(vmi, BEYOND_PA, 16), 1))         \
     X(vmi_print_hex_va, "not present", (vmi_print_hex_va(vmi, HOLE_VA, 0, 16), 1))       \
-    X(vmi_print_hex_ksym, "needs an OS layer", (vmi_print_hex_ksym(vmi, "jiffies", 16), 1))
+    X(vmi_print_hex_ksym, "needs an OS layer", (vmi_print_hex_ksym(vmi, "jiffies", 16), 1)) \
+    X(vmi_register_event, "delivers no events", ({ SETUP_INTERRUPT_EVENT(&S->ev, ev_cb); vmi_register_event(vmi, &S->ev); }) == VMI_FAILURE) \
+    X(vmi_clear_event, "no event is registered", ({ SETUP_INTERRUPT_EVENT(&S->ev, ev_cb); vmi_clear_event(vmi, &S->ev, NULL); }) == VMI_FAILURE) \
+    X(vmi_swap_events, "no event is registered", ({ SETUP_INTERRUPT_EVENT(&S->ev, ev_cb); vmi_swap_events(vmi, &S->ev, &S->ev, NULL); }) == VMI_FAILURE) \
+    X(vmi_get_reg_event, "CR3", vmi_get_reg_event(vmi, CR3) == NULL)                      \
+    X(vmi_get_mem_event, "0x10", vmi_get_mem_event(vmi, 0x10, VMI_MEMACCESS_W) == NULL)   \
+    X(vmi_set_mem_event, "altp2m", vmi_set_mem_event(vmi, 0x10, VMI_MEMACCESS_W, 1) == VMI_FAILURE) \
+    X(vmi_set_mem_event_range, "delivers no events", vmi_set_mem_event_range(vmi, 0x10, 0x11, VMI_MEMACCESS_W, 0) == VMI_FAILURE) \
+    X(vmi_step_event, "delivers no events", vmi_step_event(vmi, &S->ev, 0, 1, NULL) == VMI_FAILURE) \
+    X(vmi_events_listen, "delivers no events", vmi_events_listen(vmi, 0) == VMI_FAILURE) \
+    X(vmi_are_events_pending, "delivers no events", vmi_are_events_pending(vmi) < 0)    \
+    X(vmi_get_singlestep_event, "vCPU 0", vmi_get_singlestep_event(vmi, 0) == NULL)      \
+    X(vmi_toggle_single_step_vcpu, "delivers no events", vmi_toggle_single_step_vcpu(vmi, &S->ev, 0, true) == VMI_FAILURE) \
+    X(vmi_stop_single_step_vcpu, "delivers no events", vmi_stop_single_step_vcpu(vmi, &S->ev, 0) == VMI_FAILURE)
 
 /* Calls that cannot fail on a working instance (a size, a mode, a cache
  * flush): only their NULL-handle failure is checked. */
@@ -238,14 +252,16 @@ static int no_mod(void *ctx, const tvmi_module_t *m) { return 0; }
     X(vmi_rvacache_add, (vmi_rvacache_add(vmi, 0, 0, 0x10, "x"), 1))                         \
     X(vmi_pidcache_flush, (vmi_pidcache_flush(vmi), 1))                                      \
     X(vmi_pidcache_add, (vmi_pidcache_add(vmi, 1, PML4), 1))                                 \
-    X(vmi_pagecache_flush, (vmi_pagecache_flush(vmi), 1))
+    X(vmi_pagecache_flush, (vmi_pagecache_flush(vmi), 1))                                 \
+    X(vmi_event_listener_required, vmi_event_listener_required(vmi, true) == VMI_FAILURE)    \
+    X(vmi_shutdown_single_step, vmi_shutdown_single_step(vmi) == VMI_FAILURE)
 
 /* Functions with their own contract, tested in their own cases below (no
  * instance to hold a reason, or the reason's reader itself). */
 static const char *const own_contract[] = {
     "vmi_init", "vmi_init_complete", "vmi_destroy", "vmi_convert_str_encoding",
     "vmi_free_unicode_str", "vmi_print_hex", "vmi_get_library_arch", "tvmi_errmsg",
-    "tvmi_init_errmsg", "tvmi_init_error_str", NULL,
+    "tvmi_init_errmsg", "tvmi_init_error_str", "vmi_events_version", NULL,
 };
 
 typedef struct api_case {
@@ -359,6 +375,7 @@ static void test_own_contracts(void)
     vmi_print_hex(NULL, 16);
     CHECK(vmi_get_library_arch() != VMI_ARCH_UNKNOWN);
     CHECK_STREQ(tvmi_init_error_str(VMI_INIT_ERROR_OS), "the OS layer failed to start");
+    CHECK(vmi_events_version() == VMI_EVENTS_VERSION);
 }
 
 /* ---- Every public function has a case ---- */
@@ -408,7 +425,8 @@ static char *read_header(const char *p)
 static void test_every_public_function_has_a_case(void)
 {
     static const char *const headers[] = { "libvmi.h", "tinyvmi.h",
-                                           "libvmi_extra.h", "peparse.h", "slat.h", "x86.h" };
+                                           "libvmi_extra.h", "peparse.h", "slat.h", "x86.h",
+                                           "events.h" };
     char p[256];
     size_t found = 0, read = 0;
 
