@@ -4,6 +4,8 @@
 # (or sudo); does nothing else to the system.
 #
 #   build:   gcc, make, clang (second compiler), pkg-config
+#   tests:   glib and json-c headers (LibVMI-style programs in examples/ are
+#            built against them; TinyVMI itself links neither)
 #   guests:  qemu-system-x86 (TCG), busybox-static (amd64 and i386), cpio,
 #            gcc-multilib (static i386 helper run inside the guest), zstd
 #   the i386 guests' kernels and busybox come as :i386 packages, so the
@@ -14,7 +16,7 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
 PACKAGES="build-essential clang pkg-config qemu-system-x86 busybox-static cpio gzip
-    gcc-multilib zstd xz-utils valgrind file dwarves"
+    gcc-multilib zstd xz-utils valgrind file dwarves libglib2.0-dev libjson-c-dev"
 
 missing=""
 for p in $PACKAGES; do

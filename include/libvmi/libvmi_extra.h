@@ -20,11 +20,9 @@
 #include <glib.h>
 #endif
 
+/* NOEXCEPT comes from <libvmi/libvmi.h>. */
 #ifdef __cplusplus
 extern "C" {
-#define NOEXCEPT noexcept
-#else
-#define NOEXCEPT
 #endif
 
 #pragma GCC visibility push(default)

@@ -24,11 +24,9 @@
 
 #include <libvmi/libvmi.h>
 
+/* NOEXCEPT comes from <libvmi/libvmi.h>. */
 #ifdef __cplusplus
 extern "C" {
-#define NOEXCEPT noexcept
-#else
-#define NOEXCEPT
 #endif
 
 #pragma GCC visibility push(default)

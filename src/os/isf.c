@@ -440,7 +440,8 @@ static const char *by_value_name(const util_json_t *desc)
 {
     const char *kind = util_json_str(util_json_get(desc, "kind"), NULL);
     const char *name = util_json_str(util_json_get(desc, "name"), NULL);
-    if (!kind || !name || (strcmp(kind, "struct") && strcmp(kind, "union") && strcmp(kind, "class")))
+    if (!kind || !name ||
+        (strcmp(kind, "struct") && strcmp(kind, "union") && strcmp(kind, "class")))
         return NULL;
     return name;
 }

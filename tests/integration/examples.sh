@@ -8,7 +8,10 @@
 #    byte for byte.  It frees the GSList as LibVMI documents
 #    (g_slist_free_full with g_free) and runs with G_SLICE=debug-blocks, so
 #    glib aborts if TinyVMI gave it list nodes glib did not allocate; once
-#    under valgrind for leaks; once linked with -static (glib too).
+#    under valgrind for leaks; once with libtinyvmi.so, once linked with
+#    -static (glib too).
+#  - a program that includes json-c's header and LIBVMI_EXTRA_JSON compiles
+#    (the json_object typedefs agree).
 #  - pe-exports reads kernel and HAL headers and exports through peparse;
 #    they must be what the image generator planted.
 # Ends with "N passed, N failed".
@@ -94,6 +97,15 @@ else
        cmp -s "$T/vg.mem" "$C/i386/truth/mem.txt"; then
         ok "i386: va-pages under valgrind: no error, nothing lost"
     else bad "i386: va-pages under valgrind"; tail -n 20 "$T/vg.err"; fi
+    # With the shared library, glib's allocators are found by the dynamic linker.
+    ln -s "$(pwd)/$O/lib/libtinyvmi.so" "$T/libtinyvmi.so.0"
+    # shellcheck disable=SC2046
+    if $CC $CFLAGS examples/va-pages.c -o "$T/va-pages-so" "$O/lib/libtinyvmi.so" \
+            $(pkg-config --cflags --libs glib-2.0) > "$T/log" 2>&1 &&
+       LD_LIBRARY_PATH="$T" G_SLICE=debug-blocks "$T/va-pages-so" "$C/i386/core.elf" \
+            "$(cr3_of i386)" 2>/dev/null | cmp -s - "$C/i386/truth/mem.txt"; then
+        ok "i386: va-pages with libtinyvmi.so: QEMU's pages, glib's allocator"
+    else bad "i386: va-pages with libtinyvmi.so"; cat "$T/log"; fi
     # shellcheck disable=SC2046
     if $CC $CFLAGS -static examples/va-pages.c -o "$T/va-pages-static" $LIB \
             $(pkg-config --static --cflags --libs glib-2.0) > "$T/log" 2>&1; then
@@ -104,6 +116,23 @@ else
             ok "i386-pae: va-pages linked -static with glib: QEMU's pages, glib's allocator"
         else bad "i386-pae: va-pages linked -static with glib"; fi
     else bad "va-pages links -static with glib"; grep -v getpw "$T/log" | head -n 5; fi
+fi
+
+# ---- json_object: LibVMI programs include json-c beside libvmi_extra.h ----
+if pkg-config --exists json-c; then
+    cat > "$T/both.c" <<'EOF_C'
+#include <json-c/json.h>
+#include <libvmi/libvmi.h>
+#define LIBVMI_EXTRA_JSON
+#include <libvmi/libvmi_extra.h>
+int main(void) { json_object *j = vmi_get_kernel_json(NULL); return j != NULL; }
+EOF_C
+    # shellcheck disable=SC2046
+    if $CC $CFLAGS -c "$T/both.c" -o "$T/both.o" $(pkg-config --cflags json-c) > "$T/log" 2>&1
+    then ok "json-c's json_object and libvmi_extra.h's compile together"
+    else bad "json-c's json_object and libvmi_extra.h's compile together"; cat "$T/log"; fi
+else
+    bad "json-c's development files are installed (libjson-c-dev: scripts/install-deps.sh)"
 fi
 
 # ---- peparse on generated Windows images ----

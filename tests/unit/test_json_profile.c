@@ -234,10 +234,7 @@ static void test_refusals(void)
 
 int main(void)
 {
-    const char *src = __FILE__;
-    const char *slash = strrchr(src, '/');
-    snprintf(datadir, sizeof(datadir), "%.*s/../data/windows",
-             slash ? (int)(slash - src) : 1, slash ? src : ".");
+    TEST_DATA_DIR(datadir, "windows");
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
         return 1;

@@ -1250,11 +1250,7 @@ static void test_va_pages_on_images(void)
 
 int main(void)
 {
-    /* The data directory, from where this file was compiled. */
-    const char *src = __FILE__;
-    const char *slash = strrchr(src, '/');
-    snprintf(datadir, sizeof(datadir), "%.*s/../data/windows",
-             slash ? (int)(slash - src) : 1, slash ? src : ".");
+    TEST_DATA_DIR(datadir, "windows");
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
         return 1;

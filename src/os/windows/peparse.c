@@ -222,34 +222,39 @@ static const struct image_data_directory *idd(const char *fn, uint32_t entry_id,
     return &dirs[entry_id];
 }
 
+/* One field of directory entry_id (its RVA, or with want_size its size),
+ * through the public call fn's entry and exit: 0 is a failure. */
+static uint32_t idd_field(const char *fn, bool want_size, uint32_t entry_id,
+                          const uint16_t *type, const void *opt,
+                          const struct optional_header_pe32 *pe32,
+                          const struct optional_header_pe32plus *pe32plus)
+{
+    const struct image_data_directory *d;
+    uint32_t v = 0;
+
+    core_api_enter(NULL);
+    d = idd(fn, entry_id, type, opt, pe32, pe32plus);
+    if (d && !(v = want_size ? d->size : d->virtual_address))
+        core_api_no_instance(fn, "data directory %u is empty (%s 0)", entry_id,
+                             want_size ? "size" : "RVA");
+    core_api_exit(NULL, fn, v ? VMI_SUCCESS : VMI_FAILURE);
+    return v;
+}
+
 addr_t peparse_get_idd_rva(uint32_t entry_id, uint16_t *optional_header_type,
                            void *optional_header, struct optional_header_pe32 *oh_pe32,
                            struct optional_header_pe32plus *oh_pe32plus)
 {
-    const struct image_data_directory *d;
-    addr_t rva = 0;
-
-    core_api_enter(NULL);
-    d = idd(__func__, entry_id, optional_header_type, optional_header, oh_pe32, oh_pe32plus);
-    if (d && !(rva = d->virtual_address))
-        core_api_no_instance(__func__, "data directory %u is empty (RVA 0)", entry_id);
-    core_api_exit(NULL, __func__, rva ? VMI_SUCCESS : VMI_FAILURE);
-    return rva;
+    return idd_field(__func__, false, entry_id, optional_header_type, optional_header, oh_pe32,
+                     oh_pe32plus);
 }
 
 size_t peparse_get_idd_size(uint32_t entry_id, uint16_t *optional_header_type,
                             void *optional_header, struct optional_header_pe32 *oh_pe32,
                             struct optional_header_pe32plus *oh_pe32plus)
 {
-    const struct image_data_directory *d;
-    size_t size = 0;
-
-    core_api_enter(NULL);
-    d = idd(__func__, entry_id, optional_header_type, optional_header, oh_pe32, oh_pe32plus);
-    if (d && !(size = d->size))
-        core_api_no_instance(__func__, "data directory %u is empty (size 0)", entry_id);
-    core_api_exit(NULL, __func__, size ? VMI_SUCCESS : VMI_FAILURE);
-    return size;
+    return idd_field(__func__, true, entry_id, optional_header_type, optional_header, oh_pe32,
+                     oh_pe32plus);
 }
 
 /* ---- The export directory of an image in the guest ---- */
