@@ -67,7 +67,9 @@ TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_HELPER_BIN := $(TEST_HELPER_SRC:tests/helpers/%.c=$(O)/tests/helpers/%)
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
-EXAMPLE_SRC := $(wildcard examples/*.c)
+# Examples that need only LibVMI's headers; those that include glib are
+# built by tests/integration/examples.sh with glib's flags.
+EXAMPLE_SRC := $(shell grep -L '<glib.h>' examples/*.c)
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(O)/examples/%)
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(O)/bench/%)

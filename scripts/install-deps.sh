@@ -7,6 +7,8 @@
 #   static:  musl-tools (small static tools: make static)
 #   fuzz:    libclang-rt-14-dev (libFuzzer and the sanitizer runtimes; clang
 #            only recommends it, and recommends are not installed here)
+#   tests:   glib and json-c headers (LibVMI-style programs in examples/ are
+#            built against them; TinyVMI itself links neither)
 #   guests:  qemu-system-x86 (TCG), busybox-static (amd64 and i386), cpio,
 #            gcc-multilib (static i386 helper run inside the guest), zstd,
 #            debian-archive-keyring (the kernel matrix's suites are checked
@@ -22,7 +24,7 @@ SUDO=
 
 PACKAGES="build-essential clang libclang-rt-14-dev musl-tools pkg-config qemu-system-x86 busybox-static cpio gzip
     gcc-multilib zstd xz-utils valgrind file dwarves debian-archive-keyring
-    hugo chromium chromium-driver python3-selenium"
+    hugo chromium chromium-driver python3-selenium libglib2.0-dev libjson-c-dev"
 
 missing=""
 for p in $PACKAGES; do

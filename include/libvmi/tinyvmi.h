@@ -81,6 +81,26 @@ status_t tvmi_get_fact(vmi_instance_t vmi, size_t i, tvmi_fact_t *fact);
  * state it. */
 status_t tvmi_get_fact_by_key(vmi_instance_t vmi, const char *key, tvmi_fact_t *fact);
 
+/* ---- The pages a page table maps, without glib ----
+ *
+ * vmi_get_va_pages (<libvmi/libvmi_extra.h>, with LIBVMI_EXTRA_GLIB)
+ * returns glib's GSList.  A tvmi_list_t has GSList's layout, and
+ * tvmi_get_va_pages returns the same list as vmi_get_va_pages for programs
+ * without glib: each node's data is a page_info_t.  See libvmi_extra.h for
+ * what the list holds and its limits. */
+typedef struct tvmi_list {
+    void *data;
+    struct tvmi_list *next;
+} tvmi_list_t;
+
+tvmi_list_t *tvmi_get_va_pages(vmi_instance_t vmi, addr_t pt);
+
+/* Free a list from vmi_get_va_pages (a GSList *) or tvmi_get_va_pages:
+ * every node and every page_info_t.  Always correct, with or without glib
+ * in the program (libvmi_extra.h says when g_slist_free_full(list, g_free)
+ * is too).  Accepts NULL. */
+void tvmi_free_va_pages(void *list);
+
 /* ---- Processes and modules, as the OS layer sees them ---- */
 #define TVMI_NAME_MAX 256
 

@@ -265,6 +265,12 @@ const core_os_t *core_get_os(vmi_instance_t vmi, void **state);
 void core_set_events(vmi_instance_t vmi, void *state, void (*destroy)(void *state));
 void *core_get_events(vmi_instance_t vmi);
 
+/* State of the JSON-profile calls (os/json_profile.c: the handle
+ * vmi_get_kernel_json returns), freed with the instance after the OS
+ * layer.  Setting it again destroys the previous state. */
+void core_set_profile(vmi_instance_t vmi, void *state, void (*destroy)(void *state));
+void *core_get_profile(vmi_instance_t vmi);
+
 /* ---- Opening an instance (init.c), for the OS layer's vmi_init_complete ---- */
 
 /* Everything vmi_init does: configuration (when with_config), caches,

@@ -13,21 +13,21 @@ typedef struct frame_vas {
     unsigned int max, n;
 } frame_vas_t;
 
-static bool leaf(void *ctx, addr_t va, addr_t pa, uint64_t size)
+static status_t on_page(void *ctx, const page_info_t *p, util_err_t *err)
 {
     frame_vas_t *f = ctx;
-    addr_t fa = f->gfn << 12;
+    addr_t fa = f->gfn << 12, va;
 
-    if (fa - pa >= size)
-        return true;
-    va += fa - pa;
+    (void)err;
+    if (fa - p->paddr >= p->size)
+        return VMI_SUCCESS;
+    va = p->vaddr + (fa - p->paddr);
     for (unsigned int i = 0; i < f->n; i++)
         if (f->vas[i] == va)
-            return true;
-    if (f->n >= f->max)
-        return false;
-    f->vas[f->n++] = va;
-    return true;
+            return VMI_SUCCESS;
+    if (f->n < f->max)
+        f->vas[f->n++] = va;
+    return VMI_SUCCESS;
 }
 
 status_t core_frame_vas(vmi_instance_t vmi, addr_t dtb, addr_t lo, addr_t hi, addr_t gfn,
@@ -40,10 +40,10 @@ status_t core_frame_vas(vmi_instance_t vmi, addr_t dtb, addr_t lo, addr_t hi, ad
             vas[(*n)++] = gfn << 12;
         return VMI_SUCCESS;
     }
-    /* 1 << 22 entries: a few seconds of reads for the largest real table,
-     * and the end of a hostile one. */
-    if (arch_x86_foreach_leaf(&vmi->walker, vmi->pmode, dtb, lo, hi, (size_t)1 << 22, leaf, &f,
-                              &vmi->err) != VMI_SUCCESS)
+    /* 1 << 22 pages and 1 << 18 tables: a few seconds of reads for the
+     * largest real table, and the end of a hostile one. */
+    if (arch_x86_enum_range(&vmi->walker, vmi->pmode, dtb, lo, hi, (uint64_t)1 << 22,
+                            (uint64_t)1 << 18, on_page, &f, NULL, &vmi->err) != VMI_SUCCESS)
         return VMI_FAILURE;
     *n = f.n;
     return VMI_SUCCESS;

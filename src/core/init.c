@@ -241,6 +241,8 @@ status_t vmi_destroy(vmi_instance_t vmi)
         vmi->events_destroy(vmi->events);
     if (vmi->os && vmi->os->destroy)
         vmi->os->destroy(vmi->os_state);
+    if (vmi->profile_destroy)
+        vmi->profile_destroy(vmi->profile);
     core_caches_destroy(vmi); /* before the driver: cached pages may be its */
     if (vmi->drv && vmi->drv_state)
         vmi->drv->close(vmi->drv_state);

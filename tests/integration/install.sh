@@ -17,6 +17,8 @@ CC=${CC:-cc}
 if make -s install O="$O" DESTDIR="$T/root" PREFIX=/usr > "$T/log" 2>&1; then ok "make install"
 else bad "make install"; cat "$T/log"; fi
 for f in usr/include/tinyvmi/libvmi/libvmi.h usr/include/tinyvmi/libvmi/tinyvmi.h \
+         usr/include/tinyvmi/libvmi/libvmi_extra.h usr/include/tinyvmi/libvmi/peparse.h \
+         usr/include/tinyvmi/libvmi/slat.h usr/include/tinyvmi/libvmi/x86.h \
          usr/lib/libtinyvmi.a usr/lib/libtinyvmi.so usr/lib/pkgconfig/tinyvmi.pc \
          usr/bin/vmi-map-addr; do
     if [ -e "$T/root/$f" ]; then ok "installed $f"; else bad "installed $f"; fi

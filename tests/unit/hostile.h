@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <libvmi/peparse.h>
 #include "arch/x86.h"
 #include "common/printk.h"
 #include "core/config.h"
@@ -364,6 +365,35 @@ static inline status_t hostile_pe_read(void *ctx, uint64_t rva, void *buf, size_
     return VMI_SUCCESS;
 }
 
+/* LibVMI's peparse on the same bytes, in a block of exactly their size (so
+ * the sanitizers see any read past them): validation, then the headers and
+ * every directory it vouched for.  Reasons are per thread. */
+static inline int hostile_peparse(const uint8_t *d, size_t n)
+{
+    uint8_t *copy = malloc(n ? n : 1);
+    struct pe_header *pe = NULL;
+    void *opt = NULL;
+    uint16_t type = 0;
+    int rc = HOSTILE_OK;
+
+    if (!copy)
+        hostile_die("out of memory");
+    memcpy(copy, d, n);
+    if (peparse_validate_pe_image(copy, n) != VMI_SUCCESS) {
+        rc = tvmi_errmsg(NULL)[0] ? HOSTILE_REJECTED : HOSTILE_NO_REASON;
+    } else {
+        peparse_assign_headers(copy, NULL, &pe, &type, &opt, NULL, NULL);
+        if (!pe || !opt)
+            hostile_die("peparse: a validated image has no headers");
+        for (uint32_t i = 0; i <= 16; i++) {
+            (void)peparse_get_idd_rva(i, &type, opt, NULL, NULL);
+            (void)peparse_get_idd_size(i, &type, opt, NULL, NULL);
+        }
+    }
+    free(copy);
+    return rc;
+}
+
 static inline int hostile_pe(const uint8_t *d, size_t n)
 {
     hostile_buf_t b = { d, n };
@@ -371,6 +401,8 @@ static inline int hostile_pe(const uint8_t *d, size_t n)
     util_err_t err;
     int rc = HOSTILE_OK;
 
+    if (hostile_peparse(d, n) == HOSTILE_NO_REASON)
+        return HOSTILE_NO_REASON;
     util_err_clear(&err);
     if (pe_open(&img, hostile_pe_read, &b, &err) != VMI_SUCCESS)
         return hostile_fold(HOSTILE_REJECTED, false, &err);
@@ -401,8 +433,12 @@ static inline int hostile_pe(const uint8_t *d, size_t n)
     }
     rc = hostile_fold(rc, pe_export_name_at(&img, 0x1020, name, 4, &err) == VMI_SUCCESS, &err);
     (void)pe_pdb_basename(cv.pdb[0] ? cv.pdb : "a\\b.pdb");
+    pe_export_dir_t x;
+    rc = hostile_fold(rc, pe_export_dir(&img, &x, &err) == VMI_SUCCESS, &err);
     return rc;
 }
+
+
 
 /* ---- Linux: BTF, kallsyms, System.map and the symbol index ---- */
 
@@ -730,6 +766,23 @@ static inline addr_t hostile_next_readable(void *ctx, addr_t pa)
     return pa < h->size ? pa : ~(addr_t)0;
 }
 
+typedef struct hostile_enum {
+    const arch_x86_walker_t *w;
+    arch_x86_mode_t mode;
+} hostile_enum_t;
+
+static inline status_t hostile_enum_page(void *ctx, const page_info_t *p, util_err_t *err)
+{
+    const hostile_enum_t *e = ctx;
+    page_info_t t;
+    util_err_t e2;
+    if (arch_x86_translate(e->w, e->mode, p->pt, p->vaddr, &t, &e2) != VMI_SUCCESS ||
+        memcmp(&t, p, sizeof(t)) != 0)
+        hostile_die("x86: a listed page is not what a translation of it gives");
+    (void)err;
+    return VMI_SUCCESS;
+}
+
 static inline int hostile_x86(const uint8_t *d, size_t n)
 {
     static const addr_t vas[] = {
@@ -782,6 +835,14 @@ static inline int hostile_x86(const uint8_t *d, size_t n)
         /* A max_pa past the memory: the unreadable pages are skipped. */
         rc = hostile_fold(rc, arch_x86_scan_dtb(&w, h.size + 0x3000, &mode, &dtb, &err)
                                   == VMI_SUCCESS, &err);
+        /* Every page of each root, bounded, each as a translation gives it. */
+        for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
+            for (size_t r = 0; r < sizeof(roots) / sizeof(roots[0]); r++) {
+                hostile_enum_t e = { &w, modes[m] };
+                rc = hostile_fold(rc, arch_x86_enum_pages(&w, modes[m], roots[r], 4096, 512,
+                                                          hostile_enum_page, &e, NULL, &err)
+                                          == VMI_SUCCESS, &err);
+            }
         /* Memory ends long before max_pa: bounded only with next_readable. */
         if (cfg)
             rc = hostile_fold(rc, arch_x86_scan_dtb(&w, 1ULL << 47, &mode, &dtb, &err)
