@@ -245,7 +245,8 @@ static int no_mod(void *ctx, const tvmi_module_t *m) { return 0; }
 static const char *const own_contract[] = {
     "vmi_init", "vmi_init_complete", "vmi_destroy", "vmi_convert_str_encoding",
     "vmi_free_unicode_str", "vmi_print_hex", "vmi_get_library_arch", "tvmi_errmsg",
-    "tvmi_init_errmsg", "tvmi_init_error_str", NULL,
+    "tvmi_init_errmsg", "tvmi_init_error_str", "tvmi_embed_register", "tvmi_embed_generate",
+    NULL,
 };
 
 typedef struct api_case {
@@ -359,6 +360,26 @@ static void test_own_contracts(void)
     vmi_print_hex(NULL, 16);
     CHECK(vmi_get_library_arch() != VMI_ARCH_UNKNOWN);
     CHECK_STREQ(tvmi_init_error_str(VMI_INIT_ERROR_OS), "the OS layer failed to start");
+
+    /* Embedded entries: no instance either; the reason names the call and
+     * the cause, and a later success clears it. */
+    static const tvmi_embedded_t bad = { 0x12345678u, TVMI_EMBED_VERSION, "x", "", NULL, 0 };
+    static const tvmi_embedded_t good = { TVMI_EMBED_MAGIC, TVMI_EMBED_VERSION,
+                                          "contract-entry", "ostype = none;", NULL, 0 };
+    CHECK(tvmi_embed_register(NULL) == VMI_FAILURE);
+    CHECK(starts_with_call(tvmi_errmsg(NULL), "tvmi_embed_register"));
+    CHECK(strstr(tvmi_errmsg(NULL), "NULL") != NULL);
+    CHECK(tvmi_embed_register(&bad) == VMI_FAILURE);
+    CHECK(starts_with_call(tvmi_errmsg(NULL), "tvmi_embed_register"));
+    CHECK(strstr(tvmi_errmsg(NULL), "magic") != NULL);
+    CHECK(tvmi_embed_register(&good) == VMI_SUCCESS);
+    CHECK(strstr(tvmi_errmsg(NULL), "tvmi_embed_register") == NULL);
+    tvmi_embed_spec_t spec = { .config = "/nonexistent/tvmi.conf", .entry = "x" };
+    CHECK(tvmi_embed_generate(NULL, stdout) == VMI_FAILURE);
+    CHECK(starts_with_call(tvmi_errmsg(NULL), "tvmi_embed_generate"));
+    CHECK(tvmi_embed_generate(&spec, stdout) == VMI_FAILURE);
+    CHECK(starts_with_call(tvmi_errmsg(NULL), "tvmi_embed_generate"));
+    CHECK(strstr(tvmi_errmsg(NULL), "/nonexistent/tvmi.conf") != NULL);
 }
 
 /* ---- Every public function has a case ---- */
