@@ -154,10 +154,18 @@ static bool check_names(const util_symz_t *z, util_err_t *err)
                                   "its block", k, b);
                 return false;
             }
+            /* A NUL or control byte: the name would be one thing to
+             * this table and another to every C-string reader of it (the
+             * built index it turns into), so it is refused as the System.map
+             * reader refuses it. */
+            for (uint32_t c = 0; c < suffix; c++)
+                if (p[c] < 0x20 || p[c] == 0x7f) {
+                    util_err_set(err, "symbol table: name %u (block %u) holds control byte "
+                                      "0x%02x", k, b, p[c]);
+                    return false;
+                }
             /* Against the old tail (the shared bytes being equal), then
-             * the new tail over it.  A control byte in a name is harmless
-             * here (such a name is never asked for): the builder refuses
-             * them, the reader need not. */
+             * the new tail over it. */
             size_t tail = len - shared;
             int cmp = memcmp(p, cur + shared, suffix < tail ? suffix : tail);
             if (!cmp)

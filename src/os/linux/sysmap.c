@@ -251,10 +251,11 @@ static void find_line(finder_t *f, const char *p, const char *le)
     size_t w = n > 19 && p[16] == ' ' ? 16 : 8;
     if (n > w + 3 && p[w] == ' ' && p[w + 2] == ' ' && sym_type(p[w + 1]) && hex_digit(p[0]) &&
         hex_digit(p[w - 1]) && !is_blank(p[w + 3])) {
-        const char *name = p + w + 3, *e = le;
-        if (e[-1] == '\r' || is_blank(e[-1]))
-            while (e > name && (e[-1] == '\r' || is_blank(e[-1])))
-                e--;
+        /* The name ends where parse_line ends it: at the first blank or CR
+         * (what follows is a module's "[name]", or junk parse_line skips). */
+        const char *name = p + w + 3, *e = name;
+        while (e < le && !is_blank(*e) && *e != '\r')
+            e++;
         f->good++;
         if (f->left && may_want(f, name, (size_t)(e - name)))
             match(f, p, le, name, (size_t)(e - name));
