@@ -209,6 +209,21 @@ bool core_config_get_u64(vmi_instance_t vmi, const char *key, uint64_t *out);
  * vmi-linux-offsets can report it.  Keeps an existing configured value. */
 void core_config_set_default(vmi_instance_t vmi, const char *key, const char *value);
 
+/* The compact symbol table of the embedded entry (tinyvmi.h) that
+ * configured this instance, already checked; NULL when the configuration
+ * came from elsewhere or the entry has no symbols.  The entry's name, or
+ * NULL. */
+struct util_symz;
+const struct util_symz *core_embedded_symbols(vmi_instance_t vmi);
+const char *core_embedded_name(vmi_instance_t vmi);
+
+/* The keys of entry `entry` of the libvmi.conf file at path (NULL: its
+ * first entry, or its bare body), in sorted order, through fn (vmi-embed's
+ * generator).  False with a reason naming the file, or the entry missing. */
+bool core_config_file_entry(const char *path, const char *entry,
+                            void (*fn)(void *ctx, const char *key, const char *value), void *ctx,
+                            util_err_t *err);
+
 /* The kernel's page table (kpgd).  The OS layer sets it once found. */
 addr_t core_kernel_dtb(vmi_instance_t vmi);
 void core_set_kernel_dtb(vmi_instance_t vmi, addr_t dtb);

@@ -33,6 +33,7 @@ struct vmi_instance {
     void *drv_state;
 
     config_t *config;          /* never NULL after init */
+    const struct core_embed *embedded; /* the entry config came from, or NULL */
 
     arch_x86_mode_t pmode;
     arch_x86_walker_t walker;

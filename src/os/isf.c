@@ -575,3 +575,21 @@ bool isf_enum_value(const isf_t *isf, const char *enm, const char *name,
     }
     return true;
 }
+
+size_t isf_symbol_count(const isf_t *isf)
+{
+    return isf ? util_json_count(isf->symbols) : 0;
+}
+
+bool isf_symbol_i(const isf_t *isf, size_t i, const char **name, size_t *len, uint64_t *address,
+                  bool *function)
+{
+    const util_json_t *sym = isf ? util_json_at(isf->symbols, i) : NULL;
+    const char *n = sym ? util_json_key_at(isf->symbols, i, len) : NULL;
+    if (!n || !util_json_u64(util_json_get(sym, "address"), address))
+        return false;
+    const char *kind = util_json_str(util_json_get(util_json_get(sym, "type"), "kind"), NULL);
+    *name = n;
+    *function = kind && strcmp(kind, "function") == 0;
+    return true;
+}

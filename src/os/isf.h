@@ -85,6 +85,13 @@ bool isf_symbol(const isf_t *isf, const char *name, uint64_t *address, util_err_
  * address index is built on first use (not thread-safe on that call). */
 const char *isf_symbol_at(isf_t *isf, uint64_t address);
 
+/* The symbols in table order: the count, and the i-th one's name (len
+ * bytes, not terminated), address and whether its type is a function.
+ * false past the end or when the entry has no unsigned address. */
+size_t isf_symbol_count(const isf_t *isf);
+bool isf_symbol_i(const isf_t *isf, size_t i, const char **name, size_t *len, uint64_t *address,
+                  bool *function);
+
 /* The size in bytes of a user type, base type or enum, looked up in that
  * order. */
 bool isf_type_size(const isf_t *isf, const char *type, uint64_t *size, util_err_t *err);

@@ -41,6 +41,7 @@
 #include "os/linux/linux.h"
 #include "os/windows/pe.h"
 #include "util/json.h"
+#include "util/symz.h"
 
 #define HOSTILE_OK 0
 #define HOSTILE_REJECTED 1
@@ -563,11 +564,36 @@ static inline int hostile_sysmap(const uint8_t *d, size_t n)
     if (!t)
         hostile_die("out of memory");
     util_err_clear(&err);
-    if (lx_sysmap_parse(t, (const char *)d, n, &err) != VMI_SUCCESS) {
+    bool built = false;
+    if (lx_sysmap_parse(t, (const char *)d, n, &err) != VMI_SUCCESS)
         rc = hostile_fold(HOSTILE_REJECTED, false, &err);
-    } else if (lx_symtab_finish(t)) {
-        hostile_symtab_queries(t);
+    else
+        built = lx_symtab_finish(t);
+    /* The lazy reader of the same text: its answers for start-up's names
+     * (and any name asked later) are the built index's.  Compared before
+     * the queries below, which relocate the index. */
+    static const char *const hints[] = { "_text", "init_task", "linux_banner", "a" };
+    lx_symtab_t *z = lx_symtab_from_sysmap(NULL, (const char *)d, n, hints, 4, &err);
+    if (!z) {
+        if (!util_err_msg(&err)[0])
+            rc = HOSTILE_NO_REASON;
+    } else if (rc == HOSTILE_OK && built) {
+        const char *nm;
+        uint64_t a, b;
+        char ta, tb;
+        for (size_t i = 0; i < 4; i++)
+            if (lx_symtab_lookup(t, hints[i], &a, &ta) != lx_symtab_lookup(z, hints[i], &b, &tb) ||
+                (lx_symtab_lookup(t, hints[i], &a, &ta) && (a != b || ta != tb)))
+                hostile_die("sysmap: the lazy reader disagrees with the index on a name");
+        for (size_t i = 0; i < 12 && lx_symtab_get(t, i * 7, &nm, &a, &ta); i++)
+            if (!lx_symtab_lookup(z, nm, &b, &tb) || !lx_symtab_lookup(t, nm, &a, &ta) ||
+                a != b || ta != tb)
+                hostile_die("sysmap: the lazy reader disagrees with the index on a name");
+        hostile_symtab_queries(z);
     }
+    if (built)
+        hostile_symtab_queries(t);
+    lx_symtab_free(z);
     lx_symtab_free(t);
     return rc;
 }
@@ -671,6 +697,38 @@ static inline int hostile_printk(const uint8_t *d, size_t n)
     if (a == HOSTILE_NO_REASON || b == HOSTILE_NO_REASON)
         return HOSTILE_NO_REASON;
     return a == HOSTILE_OK || b == HOSTILE_OK ? HOSTILE_OK : HOSTILE_REJECTED;
+}
+
+
+/* ---- The compact symbol table (util/symz.c) ---- */
+
+static inline int hostile_symz(const uint8_t *d, size_t n)
+{
+    util_err_t err;
+    util_symz_t z;
+    util_err_clear(&err);
+    if (!util_symz_open(&z, d, n, &err))
+        return hostile_fold(HOSTILE_REJECTED, false, &err);
+    /* Opened: every entry decodes, is found by its name, and lies in its
+     * place in address order. */
+    char name[UTIL_SYMZ_NAME_MAX];
+    for (uint32_t p = 0; p < z.count; p++) {
+        size_t len = util_symz_name(&z, p, name, sizeof(name));
+        uint32_t q;
+        if (len == 0 || !util_symz_find(&z, name, len, &q) ||
+            util_symz_name(&z, q, name, sizeof(name)) != len)
+            hostile_die("symz: an opened table lost a name");
+        uint64_t a = util_symz_addr(&z, p);
+        uint32_t u = util_symz_upper(&z, a);
+        if (u <= p || util_symz_addr(&z, u - 1) != a)
+            hostile_die("symz: an opened table's address order is broken");
+    }
+    lx_symtab_t *t = lx_symtab_from_symz(&z);
+    if (!t)
+        hostile_die("out of memory");
+    hostile_symtab_queries(t);
+    lx_symtab_free(t);
+    return HOSTILE_OK;
 }
 
 /* ---- libvmi.conf ---- */
@@ -966,6 +1024,7 @@ static const hostile_target_t hostile_targets[] __attribute__((unused)) = {
     { "x86", hostile_x86 },         { "printk", hostile_printk },
     { "modlayout", hostile_modlayout }, { "gdb", hostile_gdb },
     { "mtree", hostile_mtree },
+    { "symz", hostile_symz },
 };
 
 #endif

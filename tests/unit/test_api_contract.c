@@ -305,7 +305,7 @@ static const char *const own_contract[] = {
     "vmi_free_unicode_str", "vmi_print_hex", "vmi_get_library_arch", "tvmi_errmsg",
     "tvmi_init_errmsg", "tvmi_init_error_str", "vmi_events_version", "tvmi_free_va_pages",
     "peparse_validate_pe_image", "peparse_assign_headers", "peparse_get_idd_rva",
-    "peparse_get_idd_size", NULL,
+    "peparse_get_idd_size", "tvmi_embed_register", "tvmi_embed_generate", NULL,
 };
 
 typedef struct api_case {
@@ -423,6 +423,26 @@ static void test_own_contracts(void)
     CHECK_STREQ(tvmi_init_error_str(VMI_INIT_ERROR_OS), "the OS layer failed to start");
     CHECK(vmi_events_version() == VMI_EVENTS_VERSION);
     tvmi_free_va_pages(NULL);
+
+    /* Embedded entries: no instance either; the reason names the call and
+     * the cause, and a later success clears it. */
+    static const tvmi_embedded_t bad = { 0x12345678u, TVMI_EMBED_VERSION, "x", "", NULL, 0 };
+    static const tvmi_embedded_t good = { TVMI_EMBED_MAGIC, TVMI_EMBED_VERSION,
+                                          "contract-entry", "ostype = none;", NULL, 0 };
+    CHECK(tvmi_embed_register(NULL) == VMI_FAILURE);
+    CHECK(starts_with_call(tvmi_errmsg(NULL), "tvmi_embed_register"));
+    CHECK(strstr(tvmi_errmsg(NULL), "NULL") != NULL);
+    CHECK(tvmi_embed_register(&bad) == VMI_FAILURE);
+    CHECK(starts_with_call(tvmi_errmsg(NULL), "tvmi_embed_register"));
+    CHECK(strstr(tvmi_errmsg(NULL), "magic") != NULL);
+    CHECK(tvmi_embed_register(&good) == VMI_SUCCESS);
+    CHECK(strstr(tvmi_errmsg(NULL), "tvmi_embed_register") == NULL);
+    tvmi_embed_spec_t spec = { .config = "/nonexistent/tvmi.conf", .entry = "x" };
+    CHECK(tvmi_embed_generate(NULL, stdout) == VMI_FAILURE);
+    CHECK(starts_with_call(tvmi_errmsg(NULL), "tvmi_embed_generate"));
+    CHECK(tvmi_embed_generate(&spec, stdout) == VMI_FAILURE);
+    CHECK(starts_with_call(tvmi_errmsg(NULL), "tvmi_embed_generate"));
+    CHECK(strstr(tvmi_errmsg(NULL), "/nonexistent/tvmi.conf") != NULL);
 }
 
 /* The peparse calls that take no instance keep their reason per thread. */

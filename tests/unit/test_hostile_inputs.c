@@ -372,6 +372,31 @@ static const char sysmap_doc[] =
     "ffffffffc0000000 t [module]\tmod\n"
     "garbage line\n";
 
+/* A compact symbol table of sysmap_doc's symbols, as vmi-embed writes it. */
+static blob_t symz_blob(void)
+{
+    util_symz_in_t in[16];
+    size_t n = 0, len = 0;
+    util_err_t err;
+    lx_symtab_t *t = lx_symtab_new();
+    blob_t b = { NULL, 0 };
+    if (t && lx_sysmap_parse(t, sysmap_doc, strlen(sysmap_doc), &err) == VMI_SUCCESS &&
+        lx_symtab_finish(t)) {
+        size_t l;
+        for (; n < 16 && lx_symtab_get_added(t, n, &in[n].name, &l, &in[n].addr, &in[n].type);
+             n++)
+            in[n].len = (uint32_t)l;
+        uint8_t *d = util_symz_build(in, n, &len, &err);
+        if (d) {
+            b = blob_new(len);
+            memcpy(b.d, d, len);
+            free(d);
+        }
+    }
+    lx_symtab_free(t);
+    return b;
+}
+
 static const char config_doc[] =
     "# LibVMI's usual file\n"
     "guest {\n"
@@ -770,6 +795,7 @@ static void build_kinds(void)
     add_kind("gdb", 2000, gdb_packet("T05thread:p01.02;watch:00000000004a6100;"),
              gdb_packet("m}]0*\"1"), blob_text(gdb_xml));
     add_kind("mtree", 2000, blob_text(mtree_doc), none, none);
+    add_kind("symz", 2000, symz_blob(), none, none);
 }
 
 static const hostile_target_t *target(const char *name)
@@ -898,7 +924,13 @@ static const char printk_seq_wrap[] =
     "\x6d\x65\x73\x73\x61\x67\x65\x20\x34\x00\x00\x00\x00\x00\x00\x00\x00\x00"
     "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
 
+/* A field after the name: the lazy reader took the rest of the line for
+ * the name, the index the first word (found by the lazy/index comparison). */
+static const char sysmap_trailing[] = "ffffffff81000000 T _text\x8a" "ffff T more\n"
+                                      "ffffffff82000000 D init_task\n";
+
 static const crasher_t crashers[] = {
+    CRASHER("sysmap", "a field after the name", sysmap_trailing),
     CRASHER("printk", "log_first_seq about to wrap", printk_seq_wrap),
     CRASHER("btf", "self-nested anonymous members", btf_self_anon),
     CRASHER("sysmap", "NUL and control bytes in names", sysmap_nul),
