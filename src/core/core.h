@@ -237,14 +237,6 @@ arch_x86_mode_t core_paging_mode(vmi_instance_t vmi);
  * target's word: check it before use. */
 bool core_driver_hint(vmi_instance_t vmi, const char *key, uint64_t *value);
 
-/* Read a NUL-terminated string of at most max-1 bytes at a kernel or user
- * virtual address into buf (always terminated).  Stops at the first
- * unreadable byte: returns VMI_FAILURE only when not even one byte could be
- * read.  The one checked-string idiom for OS layers. */
-status_t core_read_str(vmi_instance_t vmi, const access_context_t *ctx,
-                       char *buf, size_t max);
-
-
 /* The virtual pages in [lo, hi) of the page table at dtb that map frame
  * gfn, appended to vas[*n..max) without repeats (frames.c).  Fails with a
  * reason when the table is larger than any real one (hostile). */

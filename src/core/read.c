@@ -178,22 +178,6 @@ uint16_t *vmi_read_wstr(vmi_instance_t vmi, const access_context_t *ctx)
     CORE_API_PTR(vmi, uint16_t *, read_string(vmi, ctx, 2));
 }
 
-status_t core_read_str(vmi_instance_t vmi, const access_context_t *ctx, char *buf, size_t max)
-{
-    size_t got = 0;
-    if (!max)
-        return VMI_FAILURE;
-    buf[0] = '\0';
-    /* One read of max-1 bytes may cross into unmapped memory after the NUL;
-     * what was read before the failure is still good. */
-    vmi_read(vmi, ctx, max - 1, buf, &got);
-    if (got == 0)
-        return VMI_FAILURE;
-    buf[got] = '\0';
-    buf[strnlen(buf, got)] = '\0';
-    return VMI_SUCCESS;
-}
-
 /* ---- UNICODE_STRING (Windows): { u16 Length; u16 MaximumLength; PTR Buffer } ---- */
 
 #define UNICODE_MAX 0xffff /* Length is 16 bits: this is the real bound */
