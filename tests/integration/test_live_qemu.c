@@ -146,7 +146,7 @@ typedef struct bp {
      * stack pointer and step state of each hit. */
     unsigned rehits, steps;
     bool stepping;
-    uint64_t rsp[64];
+    uint64_t rsp[64], landed[64]; /* each hit's stack; where each step landed */
     vmi_event_t ss;
 } bp_t;
 
@@ -178,6 +178,8 @@ static event_response_t bp_step(vmi_instance_t v, vmi_event_t *e)
 {
     uint8_t cc = 0xcc;
     (void)e;
+    if (B.steps < 64)
+        B.landed[B.steps] = e->x86_regs->rip;
     B.steps++;
     B.stepping = false;
     vmi_write_8_va(v, B.va, 0, &cc);
@@ -234,6 +236,9 @@ static void test_breakpoint_syscall(void)
                 B.rehits);
         for (unsigned i = 0; i < B.hits && i < 64; i++)
             fprintf(stderr, " %" PRIx64, B.rsp[i]);
+        fprintf(stderr, "\n  where each step landed (breakpoint at 0x%" PRIx64 "):", B.va);
+        for (unsigned i = 0; i < B.steps && i < 64; i++)
+            fprintf(stderr, " %" PRIx64, B.landed[i]);
         fprintf(stderr, "\n");
     }
     CHECK(B.hits == n);
