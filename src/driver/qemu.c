@@ -611,6 +611,7 @@ static status_t read_layout(qemu_state_t *s, const char *region, util_err_t *err
         return VMI_FAILURE;
     s->mem.unit = "memory-map line";
     s->mem.where = "QEMU's guest RAM";
+    s->mem.container = "mapping";
     st = qemu_layout_parse_mtree(mtree, region, &s->mem, err);
     free(mtree);
     if (st == VMI_SUCCESS && driver_pmap_finish(&s->mem, s->ram_size, err) != VMI_SUCCESS) {
