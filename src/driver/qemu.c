@@ -648,7 +648,11 @@ static status_t read_vcpus(qemu_state_t *s, util_err_t *err)
     s->stepping = calloc(s->nvcpus, sizeof(*s->stepping));
     s->graw = calloc(s->nvcpus, sizeof(*s->graw));
     s->glen = calloc(s->nvcpus, sizeof(*s->glen));
-    if (!s->regs || !s->regs_valid || !s->stepping || !s->graw || !s->glen) {
+    s->step_from = calloc(s->nvcpus, sizeof(*s->step_from));
+    s->step_from_len = calloc(s->nvcpus, sizeof(*s->step_from_len));
+    s->step_retry = calloc(s->nvcpus, sizeof(*s->step_retry));
+    if (!s->regs || !s->regs_valid || !s->stepping || !s->graw || !s->glen || !s->step_from ||
+        !s->step_from_len || !s->step_retry) {
         util_err_set(err, "out of memory for %u vCPUs", s->nvcpus);
         return VMI_FAILURE;
     }
@@ -670,6 +674,9 @@ static void qemu_close(void *state)
     free(s->regs);
     free(s->regs_valid);
     free(s->stepping);
+    free(s->step_from);
+    free(s->step_from_len);
+    free(s->step_retry);
     free(s->graw);
     free(s->glen);
     free(s->points);

@@ -121,6 +121,45 @@ static size_t find_banners(vmi_instance_t vmi, banner_scan_t *b, size_t max)
     return b->n;
 }
 
+/*
+ * The kernel image's own banner without a scan.  Both KASLR slides (the
+ * virtual and the physical one) and i386's PAGE_OFFSET move the image by
+ * multiples of 2 MiB (CONFIG_PHYSICAL_ALIGN is at least that on x86-64,
+ * and the memory splits are multiples of it), so the rodata banner of a
+ * map's linux_banner at L lies at a physical P with P = L (mod 2 MiB): one
+ * short read per 2 MiB of guest RAM (128 for 256 MiB) instead of reading
+ * all of it.  Only a first try: a 32-bit kernel may be aligned less, and
+ * callers fall back to find_banners when no candidate passes their check.
+ */
+#define IMAGE_ALIGN 0x200000ULL
+
+static size_t probe_banners(vmi_instance_t vmi, addr_t L, banner_scan_t *b)
+{
+    size_t bl = sizeof(BANNER) - 1;
+    uint64_t max = vmi_get_max_physical_address(vmi);
+    uint8_t buf[256];
+
+    memset(b, 0, sizeof(*b));
+    b->max = MAX_BANNER_HITS;
+    for (addr_t P = L & (IMAGE_ALIGN - 1); P < max && b->n < b->max; P += IMAGE_ALIGN) {
+        size_t got = 0;
+        /* Up to the end of the page at least; a hole fails (ignored). */
+        size_t want = sizeof(buf) < 4096 - (P & 0xfff) ? sizeof(buf) : 4096 - (P & 0xfff);
+        if (vmi_read_pa(vmi, P, want, buf, &got) != VMI_SUCCESS && got <= bl)
+            continue;
+        if (got > bl && memcmp(buf, BANNER, bl) == 0)
+            banner_scan_fn(b, P, buf, got);
+    }
+    return b->n;
+}
+
+/* Candidates for the banner of linux_banner at L: the probe (pass 0),
+ * then every banner in memory (pass 1). */
+static size_t banner_candidates(vmi_instance_t vmi, addr_t L, int pass, banner_scan_t *b)
+{
+    return pass == 0 ? probe_banners(vmi, L, b) : find_banners(vmi, b, MAX_BANNER_HITS);
+}
+
 status_t lx_find_banner(vmi_instance_t vmi, char *banner, size_t cap, addr_t *pa)
 {
     banner_scan_t b;
@@ -510,27 +549,32 @@ static status_t kaslr_from_banners(vmi_instance_t vmi, lx_state_t *st, addr_t te
     banner_scan_t b;
     addr_t core_dtb = core_kernel_dtb(vmi);
 
-    if (find_banners(vmi, &b, MAX_BANNER_HITS) == 0)
-        return kaslr_from_kallsyms(vmi, st, text, "no \"Linux version\" banner in memory");
-    snprintf(st->banner, sizeof(st->banner), "%s", b.text);
-    for (size_t h = 0; h < b.n; h++) {
-        addr_t P = b.hits[h];
-        addr_t cand[1 + LX_NROOTS];
-        size_t nc = 0;
-        if (core_dtb)
-            cand[nc++] = core_dtb;
-        for (size_t r = 0; r < LX_NROOTS; r++) {
-            addr_t rv;
-            if (lx_sym(st, lx_root_syms[r], &rv))
-                cand[nc++] = rv + (P - L);
+    for (int pass = 0; pass < 2; pass++) {
+        if (banner_candidates(vmi, L, pass, &b) == 0)
+            continue;
+        if (!st->banner[0])
+            snprintf(st->banner, sizeof(st->banner), "%s", b.text);
+        for (size_t h = 0; h < b.n; h++) {
+            addr_t P = b.hits[h];
+            addr_t cand[1 + LX_NROOTS];
+            size_t nc = 0;
+            if (core_dtb)
+                cand[nc++] = core_dtb;
+            for (size_t r = 0; r < LX_NROOTS; r++) {
+                addr_t rv;
+                if (lx_sym(st, lx_root_syms[r], &rv))
+                    cand[nc++] = rv + (P - L);
+            }
+            for (size_t c = 0; c < nc; c++)
+                for (uint64_t s = 0; s <= KASLR_MAX; s += KASLR_ALIGN)
+                    if (maps_to(vmi, cand[c], L + s, P)) {
+                        kaslr_found(st, text, s, L + s, P);
+                        return VMI_SUCCESS;
+                    }
         }
-        for (size_t c = 0; c < nc; c++)
-            for (uint64_t s = 0; s <= KASLR_MAX; s += KASLR_ALIGN)
-                if (maps_to(vmi, cand[c], L + s, P)) {
-                    kaslr_found(st, text, s, L + s, P);
-                    return VMI_SUCCESS;
-                }
     }
+    if (b.n == 0)
+        return kaslr_from_kallsyms(vmi, st, text, "no \"Linux version\" banner in memory");
     char why[160];
     snprintf(why, sizeof(why), "linux_banner (0x%llx in the System.map) is not mapped onto "
                                "any of the %zu banners in memory within %u MiB",
@@ -593,9 +637,9 @@ static bool find_image_delta(vmi_instance_t vmi, lx_state_t *st)
     addr_t L;
     if (st->have_image_delta)
         return true;
-    if (lx_sym(st, "linux_banner", &L)) {
+    for (int pass = 0; pass < 2 && lx_sym(st, "linux_banner", &L); pass++) {
         banner_scan_t b;
-        find_banners(vmi, &b, MAX_BANNER_HITS);
+        banner_candidates(vmi, L, pass, &b);
         for (size_t h = 0; h < b.n; h++) {
             char t[sizeof(BANNER) - 1];
             if (b.hits[h] > L || ((L - b.hits[h]) & 0xfff) != 0)
