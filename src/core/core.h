@@ -281,11 +281,26 @@ void *core_get_profile(vmi_instance_t vmi);
 /* ---- Opening an instance (init.c), for the OS layer's vmi_init_complete ---- */
 
 /* Everything vmi_init does: configuration (when with_config), caches,
- * driver, paging.  On failure *out is NULL, *stage says which stage failed,
- * and the reason is in the per-thread init buffer (tvmi_init_errmsg). */
+ * driver, paging.  With defer_scan, a scan of memory for the page-table
+ * root that neither registers nor the config can spare is left pending for
+ * the OS layer (below).  On failure *out is NULL, *stage says which stage
+ * failed, and the reason is in the per-thread init buffer. */
 status_t core_open(vmi_instance_t *out, bool detect, vmi_mode_t mode, const void *domain,
                    uint64_t flags, const vmi_init_data_t *init_data, bool with_config,
-                   vmi_config_t config_mode, void *config, vmi_init_error_t *stage);
+                   vmi_config_t config_mode, void *config, bool defer_scan,
+                   vmi_init_error_t *stage);
+/* A pending scan (core_open's defer_scan), while the OS layer starts.  The
+ * OS layer that knows where its root is offers it: core_paging_try_root
+ * adopts root (its mode judged as the scan judges a root, unless
+ * configured) when it maps one of va, va + step, ... (tries of them) onto
+ * pa: the layer's own evidence that this is the kernel's root.  Everything
+ * that needs paging before that calls core_paging_finish, which runs the
+ * scan (the reason on the instance when it fails; nothing to do when none
+ * is pending). */
+bool core_paging_pending(vmi_instance_t vmi);
+bool core_paging_try_root(vmi_instance_t vmi, addr_t root, addr_t va, uint64_t step,
+                          unsigned int tries, addr_t pa);
+status_t core_paging_finish(vmi_instance_t vmi);
 /* Load more configuration into an open instance (vmi_init_os). */
 status_t core_load_config(vmi_instance_t vmi, vmi_config_t config_mode, void *config,
                           vmi_init_error_t *stage);

@@ -11,11 +11,15 @@
 #include <string.h>
 
 extern const driver_ops_t driver_file_ops;
-extern const driver_ops_t driver_qemu_ops;
+#if TINYVMI_QEMU
+extern const driver_ops_t driver_qemu_ops; /* the Makefile's QEMU=0 leaves it out */
+#endif
 
 const driver_ops_t *const driver_table[] = {
     &driver_file_ops,
+#if TINYVMI_QEMU
     &driver_qemu_ops,
+#endif
     NULL,
 };
 

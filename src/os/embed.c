@@ -166,7 +166,7 @@ static util_symz_in_t *text_symbols(lx_symtab_t *t, const char *path, bool modul
         return NULL;
     }
     for (size_t i = 0; i < count; i++) {
-        size_t len;
+        size_t len = 0;
         lx_symtab_get_added(t, i, &in[i].name, &len, &in[i].addr, &in[i].type);
         in[i].len = (uint32_t)len;
     }

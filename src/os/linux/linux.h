@@ -296,6 +296,9 @@ status_t lx_find_banner(vmi_instance_t vmi, char *banner, size_t cap, addr_t *pa
 status_t lx_kallsyms_load(vmi_instance_t vmi, lx_state_t *st);
 /* Find the KASLR slide of System.map symbols (st->kaslr) and relocate. */
 status_t lx_find_kaslr(vmi_instance_t vmi, lx_state_t *st);
+/* Before init, on an image without a root (os_ops_t.find_root): offer the
+ * root the symbols in st place, found through the banner probe. */
+void lx_offer_root(vmi_instance_t vmi, const lx_state_t *st);
 /* Find the kernel's own page table (swapper) and tell the core. */
 status_t lx_find_kpgd(vmi_instance_t vmi, lx_state_t *st);
 /* Load BTF (once); false (with st->btf_why) when the kernel has none. */

@@ -490,6 +490,24 @@ static const char *const lx_root_syms[] = { "init_top_pgt", "init_level4_pgt",
                                             "swapper_pg_dir", "initial_page_table" };
 #define LX_NROOTS (sizeof(lx_root_syms) / sizeof(lx_root_syms[0]))
 
+void lx_offer_root(vmi_instance_t vmi, const lx_state_t *st)
+{
+    banner_scan_t b;
+    addr_t L, R;
+
+    if (!lx_sym(st, "linux_banner", &L) || probe_banners(vmi, L, &b) == 0)
+        return;
+    /* The image is contiguous in physical memory: a root symbol R lies at
+     * R + (P - L) when the banner L lies at P.  A runtime map needs slide
+     * 0; a link-time one, some multiple of the KASLR alignment. */
+    for (size_t h = 0; h < b.n; h++)
+        for (size_t r = 0; r < LX_NROOTS; r++)
+            if (lx_sym(st, lx_root_syms[r], &R) &&
+                core_paging_try_root(vmi, R + (b.hits[h] - L), L, KASLR_ALIGN,
+                                     (unsigned)(KASLR_MAX / KASLR_ALIGN) + 1, b.hits[h]))
+                return;
+}
+
 /* Take slide s: symbols move, and the image's physical place is known. */
 static void kaslr_found(lx_state_t *st, addr_t text, uint64_t s, addr_t banner_va,
                         addr_t banner_pa)
