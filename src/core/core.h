@@ -128,7 +128,7 @@ void core_fault_install(void);
     do {                                                                 \
         core_guard_t g_;                                                 \
         core_api_enter(vmi);                                             \
-        if (core_guard_arm((vmi), &g_) && UTIL_SYS_SETJMP(g_.env)) {        \
+        if (core_guard_arm((vmi), &g_) && UTIL_SYS_SETJMP(g_.env)) {     \
             core_guard_faulted((vmi), &g_, __func__);                         \
             return (failval);                                            \
         }                                                                \
@@ -143,7 +143,7 @@ void core_fault_install(void);
     do {                                                                 \
         core_guard_t g_;                                                 \
         core_api_enter(vmi);                                             \
-        if (core_guard_arm((vmi), &g_) && UTIL_SYS_SETJMP(g_.env)) {        \
+        if (core_guard_arm((vmi), &g_) && UTIL_SYS_SETJMP(g_.env)) {     \
             core_guard_faulted((vmi), &g_, (name));                           \
             return (failval);                                            \
         }                                                                \
@@ -182,7 +182,7 @@ void core_fault_install(void);
     do {                                                                 \
         core_guard_t g_;                                                 \
         core_api_enter(vmi);                                             \
-        if (core_guard_arm((vmi), &g_) && UTIL_SYS_SETJMP(g_.env)) {        \
+        if (core_guard_arm((vmi), &g_) && UTIL_SYS_SETJMP(g_.env)) {     \
             core_guard_faulted((vmi), &g_, __func__);                         \
             return;                                                      \
         }                                                                \
