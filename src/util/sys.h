@@ -98,7 +98,8 @@ typedef void (*util_sys_fault_fn)(void *addr);
 void util_sys_fault_install(util_sys_fault_fn on_fault);
 
 #ifdef TINYVMI_FREESTANDING
-/* The compiler's own jump: no C library, no signal mask to restore. */
+/* The compiler's own jump: no C library, no signal mask to restore.  The
+ * port's util_sys_longjmp is then __builtin_longjmp(env, 1). */
 typedef void *util_sys_jmp_t[5];
 #define UTIL_SYS_SETJMP(env) __builtin_setjmp(env)
 #else
