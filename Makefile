@@ -4,6 +4,8 @@
 #   make                 library (static + shared), tools, tests, benchmarks, examples
 #   make check           unit tests, then integration tests on real guest images
 #   make check-unit      unit tests only (no guest images needed)
+#   make check-seam      the core calls the host only through src/util/sys.h
+#   make check-freestanding  the core compiled with -ffreestanding against src/util/libc
 #   make static          tools linked with -static
 #   make bench           build and run the benchmarks
 #   make install PREFIX=/usr/local
@@ -86,7 +88,7 @@ STATIC_LIB := $(O)/lib/libtinyvmi.a
 SHARED_LIB := $(O)/lib/libtinyvmi.so
 
 .PHONY: all lib tools tests bench check check-unit check-integration static \
-        install clean guests fuzz fuzz-bin fuzz-run docs check-docs
+        install clean guests fuzz fuzz-bin fuzz-run docs check-docs check-seam check-freestanding
 all: lib tools tests $(BENCH_BIN) $(EXAMPLE_BIN)
 
 lib: $(STATIC_LIB) $(SHARED_LIB)
@@ -176,6 +178,27 @@ check-integration: all
 	@sh tests/run-integration.sh $(O)
 
 check: check-unit check-integration
+
+# The core's objects reference nothing of the C library beyond
+# tests/seam/allowlist: the rest goes through src/util/sys.h.
+check-seam: lib
+	@sh tests/seam/check.sh $(O)
+
+# The same core compiled with -ffreestanding -nostdinc: the compiler's own
+# headers and src/util/libc (the allowlist's declarations) only, the jump
+# of the fault guard from the compiler (util/sys.h); then the seam check
+# over those objects.
+FREE_SRC := $(filter-out src/driver/% src/util/sys_posix.c,$(LIB_SRC))
+FREE_OBJ := $(FREE_SRC:%.c=$(O)/free/%.o)
+FREE_CFLAGS := $(OPT) -std=c11 $(WARN) -Werror -fvisibility=hidden -ffreestanding -nostdinc \
+               -isystem $(shell $(CC) -print-file-name=include) -Isrc/util/libc -Iinclude -Isrc \
+               -DTINYVMI_FREESTANDING
+$(O)/free/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC-FREE,$<)
+	$(Q)$(CC) $(FREE_CFLAGS) -c $< -o $@
+check-freestanding: $(FREE_OBJ) lib
+	@sh tests/seam/check.sh $(O) $(O)/free/src
 
 guests:
 	sh tests/guests/build-guests.sh

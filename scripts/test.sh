@@ -26,6 +26,11 @@ echo "== build (gcc, -Werror)"
 make -j"$JOBS" WERROR=1 all
 echo "== build (clang, -Werror)"
 make -j"$JOBS" CC=clang WERROR=1 O=build-clang all
+echo "== the core's host calls: only src/util/sys.h and tests/seam/allowlist (gcc, clang; hosted and -ffreestanding)"
+if sh tests/seam/check.sh build && sh tests/seam/check.sh build-clang &&
+   make -j"$JOBS" check-freestanding && make -j"$JOBS" CC=clang O=build-clang check-freestanding; then
+    total_pass=$((total_pass + 1)); echo "ok   seam (nm -u of the core objects, hosted and freestanding)"
+else total_fail=$((total_fail + 1)); status=1; echo "FAIL seam"; fi
 echo "== unit tests"
 stage unit make check-unit
 echo "== unit tests under ASan + UBSan"

@@ -11,7 +11,6 @@
 #ifndef TINYVMI_CORE_H
 #define TINYVMI_CORE_H
 
-#include <setjmp.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -20,6 +19,7 @@
 #include "arch/x86.h"
 #include "driver/driver.h"
 #include "util/err.h"
+#include "util/sys.h"
 
 /* ---- The one entry and exit of every public call ----
  *
@@ -96,7 +96,7 @@ void core_api_no_instance(const char *fn, const char *fmt, ...)
  * the outermost call on an instance whose driver maps memory. */
 #define CORE_GUARD_HELD 4
 typedef struct core_guard {
-    sigjmp_buf env;
+    util_sys_jmp_t env;
     bool armed;
     void *held[CORE_GUARD_HELD]; /* freed if the call is cut short */
 } core_guard_t;
@@ -128,7 +128,7 @@ void core_fault_install(void);
     do {                                                                 \
         core_guard_t g_;                                                 \
         core_api_enter(vmi);                                             \
-        if (core_guard_arm((vmi), &g_) && sigsetjmp(g_.env, 0)) {        \
+        if (core_guard_arm((vmi), &g_) && UTIL_SYS_SETJMP(g_.env)) {     \
             core_guard_faulted((vmi), &g_, __func__);                         \
             return (failval);                                            \
         }                                                                \
@@ -143,7 +143,7 @@ void core_fault_install(void);
     do {                                                                 \
         core_guard_t g_;                                                 \
         core_api_enter(vmi);                                             \
-        if (core_guard_arm((vmi), &g_) && sigsetjmp(g_.env, 0)) {        \
+        if (core_guard_arm((vmi), &g_) && UTIL_SYS_SETJMP(g_.env)) {     \
             core_guard_faulted((vmi), &g_, (name));                           \
             return (failval);                                            \
         }                                                                \
@@ -182,7 +182,7 @@ void core_fault_install(void);
     do {                                                                 \
         core_guard_t g_;                                                 \
         core_api_enter(vmi);                                             \
-        if (core_guard_arm((vmi), &g_) && sigsetjmp(g_.env, 0)) {        \
+        if (core_guard_arm((vmi), &g_) && UTIL_SYS_SETJMP(g_.env)) {     \
             core_guard_faulted((vmi), &g_, __func__);                         \
             return;                                                      \
         }                                                                \

@@ -10,21 +10,19 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/core.h"
 #include "core/embed.h"
 #include "core/instance.h"
 #include "util/strutil.h"
+#include "util/sys.h"
 
 /* Where LibVMI programs expect the global config file, in order. */
 static const char *config_file_candidates(size_t i, char *buf, size_t len)
 {
-    const char *home = getenv("HOME");
+    const char *home = util_sys_getenv("HOME");
     switch (i) {
-    case 0: return getenv("TINYVMI_CONF");
+    case 0: return util_sys_getenv("TINYVMI_CONF");
     case 1:
         if (!home)
             return NULL;
@@ -94,9 +92,8 @@ status_t core_load_config(vmi_instance_t vmi, vmi_config_t config_mode, void *co
             return VMI_SUCCESS;
         }
         for (size_t i = 0; i < 4; i++) {
-            struct stat st;
             path = config_file_candidates(i, buf, sizeof(buf));
-            if (!path || stat(path, &st) != 0)
+            if (!path || !util_sys_exists(path))
                 continue;
             if (!config_parse_file(vmi->config, path, vmi->name, &found, err)) {
                 *stage = VMI_INIT_ERROR_NO_CONFIG;
@@ -460,7 +457,7 @@ static status_t guarded_paging(vmi_instance_t vmi, bool may_defer)
     status_t st;
 
     vmi->api.depth = 1;
-    if (core_guard_arm(vmi, &g) && sigsetjmp(g.env, 0)) {
+    if (core_guard_arm(vmi, &g) && UTIL_SYS_SETJMP(g.env)) {
         core_guard_faulted(vmi, &g, "vmi_init");
         return VMI_FAILURE;
     }

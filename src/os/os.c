@@ -9,7 +9,8 @@
 #include "os/os.h"
 
 #include <stdlib.h>
-#include <strings.h>
+
+#include "util/strutil.h"
 
 extern const os_ops_t os_linux_ops;   /* os/linux/linux.c */
 extern const os_ops_t os_windows_ops; /* os/windows/windows.c */
@@ -28,7 +29,7 @@ const os_ops_t *os_by_name(const char *ostype)
     if (!ostype)
         return NULL;
     for (size_t i = 0; os_table[i]; i++)
-        if (strcasecmp(os_table[i]->core.name, ostype) == 0)
+        if (util_streq_nocase(os_table[i]->core.name, ostype))
             return os_table[i];
     return NULL;
 }
@@ -41,7 +42,7 @@ static status_t choose_os(vmi_instance_t vmi, const os_ops_t **os)
     const char *ostype = core_config_get(vmi, "ostype");
 
     *os = NULL;
-    if (ostype && strcasecmp(ostype, "none") == 0)
+    if (ostype && util_streq_nocase(ostype, "none"))
         return VMI_SUCCESS;
     if (ostype) {
         if (!(*os = os_by_name(ostype))) {
