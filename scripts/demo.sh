@@ -53,7 +53,7 @@ stop_guest() {
     rm -rf "$D"
 }
 trap stop_guest EXIT
-trap 'exit 130' INT TERM HUP
+trap 'echo "demo: interrupted; stopping the guest" >&2; exit 130' INT TERM HUP
 # QEMU cannot outlive the demo even if this shell is killed outright.
 TINYVMI_LIVE_LIFETIME=${TINYVMI_LIVE_LIFETIME:-600}
 export TINYVMI_LIVE_LIFETIME
