@@ -52,6 +52,8 @@ static live_guest_t G;
 static addr_t hot_pa, spin_pa, getppid_va;
 static uint64_t n_events;
 
+static void check_alive(const char *before);
+
 static void set_spin(uint64_t v)
 {
     /* Straight into the RAM file: no instance needed, no QMP. */
@@ -134,6 +136,9 @@ static event_response_t count_cb(vmi_instance_t vmi, vmi_event_t *e)
 
 static uint8_t bp_orig;
 static vmi_event_t bp_ss;
+/* While set, the step after a hit puts the INT3 back; cleared before the
+ * teardown drains the last events, so that no INT3 is left in the guest. */
+static bool bp_armed;
 
 static event_response_t bp_cb(vmi_instance_t vmi, vmi_event_t *e)
 {
@@ -151,19 +156,21 @@ static event_response_t bp_step_cb(vmi_instance_t vmi, vmi_event_t *e)
 {
     uint8_t cc = 0xcc;
     (void)e;
-    vmi_write_8_va(vmi, getppid_va, 0, &cc);
+    if (bp_armed)
+        vmi_write_8_va(vmi, getppid_va, 0, &cc);
     return VMI_EVENT_RESPONSE_TOGGLE_SINGLESTEP;
 }
 
 /* Events per second of ev (and for INT3 the single-step helper). */
 static rate_t tinyvmi_rate(const char *what, vmi_event_t *ev, bool int3)
 {
-    vmi_instance_t vmi = open_vmi();
+    vmi_instance_t vmi;
     window_t w;
     rate_t r = { 0, 0 };
     uint8_t cc = 0xcc;
 
-    if (!vmi)
+    check_alive(what);
+    if (!(vmi = open_vmi()))
         return r;
     n_events = 0;
     if (int3) {
@@ -177,8 +184,10 @@ static rate_t tinyvmi_rate(const char *what, vmi_event_t *ev, bool int3)
         vmi_destroy(vmi);
         return r;
     }
-    if (int3)
+    if (int3) {
+        bp_armed = true;
         vmi_write_8_va(vmi, getppid_va, 0, &cc);
+    }
     set_spin(1);
     win_start(&w);
     while (live_now() - w.t0 < SECS)
@@ -188,11 +197,16 @@ static rate_t tinyvmi_rate(const char *what, vmi_event_t *ev, bool int3)
         }
     r = win_end(&w, n_events);
     set_spin(0);
+    bp_armed = false;
     vmi_pause_vm(vmi);
     if (int3)
         vmi_write_8_va(vmi, getppid_va, 0, &bp_orig);
     while (vmi_are_events_pending(vmi) > 0)
         vmi_events_listen(vmi, 0);
+    /* A hit drained above stepped on with the byte restored: still the
+     * original, but write it once more in case the guest raced us. */
+    if (int3)
+        vmi_write_8_va(vmi, getppid_va, 0, &bp_orig);
     vmi_clear_event(vmi, ev, NULL);
     if (int3)
         vmi_clear_event(vmi, &bp_ss, NULL);
@@ -238,6 +252,7 @@ static rate_t raw_rate(unsigned type, addr_t va, uint64_t len, bool step_only, b
     rate_t r = { 0, 0 };
     uint64_t n = 0;
 
+    check_alive("a ceiling run");
     snprintf(path, sizeof(path), "unix:%s/raw.sock,server=on,wait=off", G.dir);
     if (!start_gdbserver(path))
         return r;
@@ -316,6 +331,7 @@ static rate_t gdb_rate(const char *setup, const char *body, unsigned want)
     FILE *f;
     int rc, port = gdb_port();
 
+    check_alive("a gdb run");
     if (system("command -v gdb >/dev/null 2>&1") != 0) {
         r.per_s = -1;
         return r;
@@ -395,7 +411,7 @@ static void bench_reads(void)
     const uint8_t *ram;
     uint8_t *buf = malloc(4096);
     addr_t pob = 0, base = 16u << 20;
-    double t0, t_memcpy = 1e9, t_pa = 1e9, t_va = 1e9, t;
+    double t0, t_memcpy = 1e9, t_pa = 1e9, t_va = 1e9, t_vaw = 1e9, t;
     char *out = NULL;
     unsigned xp_pages = 0;
 
@@ -405,7 +421,8 @@ static void bench_reads(void)
     if (ram == MAP_FAILED)
         return;
     vmi_read_addr_ksym(vmi, "page_offset_base", &pob);
-    for (int r = 0; r < 3; r++) {
+    /* Best of 9, interleaved: a busy machine gives each its quiet moment. */
+    for (int r = 0; r < 9; r++) {
         t0 = live_now();
         for (size_t off = 0; off < READ_BYTES; off += 4096)
             memcpy(buf, ram + base + off, 4096);
@@ -423,6 +440,12 @@ static void bench_reads(void)
             vmi_read_va(vmi, pob + base + off, 0, 4096, buf, NULL);
         if ((t = live_now() - t0) < t_va)
             t_va = t;
+        /* Again, translations cached (the v2p cache holds them now). */
+        t0 = live_now();
+        for (size_t off = 0; pob && off < READ_BYTES; off += 4096)
+            vmi_read_va(vmi, pob + base + off, 0, 4096, buf, NULL);
+        if ((t = live_now() - t0) < t_vaw)
+            t_vaw = t;
     }
     vmi_destroy(vmi);
     /* QMP: xp prints 512 quadwords (one page) as text per command. */
@@ -454,6 +477,8 @@ static void bench_reads(void)
                    mbps(READ_BYTES, t_pa), t_pa / t_memcpy);
             printf("  %-34s %10.0f MB/s   (%.2fx memcpy)\n", "TinyVMI vmi_read_va (cold walks)",
                    mbps(READ_BYTES, t_va), t_va / t_memcpy);
+            printf("  %-34s %10.0f MB/s   (%.2fx memcpy)\n", "TinyVMI vmi_read_va (cached walks)",
+                   mbps(READ_BYTES, t_vaw), t_vaw / t_memcpy);
             printf("  %-34s %10.1f MB/s   (%u pages in %.1f s)\n", "QMP human-monitor xp /512gx",
                    mbps((double)xp_pages * 4096, t), xp_pages, t);
             printf("  %-34s %10.0f MB/s   (64 MiB to a file)\n", "QMP pmemsave", mbps(READ_BYTES, tp));
@@ -499,6 +524,21 @@ static void load(const char *when)
         printf("  load average %s: %s (%ld cores)\n", when, buf, sysconf(_SC_NPROCESSORS_ONLN));
 }
 
+/* Ends the run when QEMU has gone: what it said last, and no figures from
+ * a dead guest. */
+static void check_alive(const char *before)
+{
+    char cmd[300];
+    if (G.qemu <= 0 || kill(G.qemu, 0) == 0)
+        return;
+    fprintf(stderr, "bench_live: QEMU has gone (before %s); its last words and the guest's:\n",
+            before);
+    snprintf(cmd, sizeof(cmd), "tail -n 5 %s/qemu.log >&2; tail -n 25 %s >&2", G.dir, G.console);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_live: (no logs)\n");
+    exit(1);
+}
+
 static double ratio(double a, double b)
 {
     return a > 0 && b > 0 ? a / b : 0;
@@ -514,6 +554,26 @@ static bool want(const char *section)
         if (strcmp(sections[i], section) == 0)
             return true;
     return n_sections == 0;
+}
+
+/* The rates, or the CPU per event, with TinyVMI's speed over each other
+ * way's (for the CPU: the other's cost over TinyVMI's). */
+static void print_table(const kind_t *k, int n, bool cpu)
+{
+    printf("  %-27s %9s %9s %9s %9s %8s %8s %7s\n", cpu ? "CPU us per event" : "events per second",
+           "TinyVMI", "ceiling", "+regs", "gdb", "vs ceil", "vs +regs", "vs gdb");
+    for (int i = 0; i < n; i++) {
+        double v[N_WAYS], sp[N_WAYS];
+        if (!want(k[i].section))
+            continue;
+        for (int w = 0; w < N_WAYS; w++) {
+            v[w] = cpu ? k[i].way[w].cpu_us : k[i].way[w].per_s;
+            v[w] = v[w] < 0 ? 0 : v[w];
+            sp[w] = cpu ? ratio(v[w], v[W_TV]) : ratio(v[W_TV], v[w]);
+        }
+        printf("  %-27s %9.0f %9.0f %9.0f %9.0f %7.0f%% %7.0f%% %6.1fx\n", k[i].name, v[W_TV],
+               v[W_CEIL], v[W_REGS], v[W_GDB], 100 * sp[W_CEIL], 100 * sp[W_REGS], sp[W_GDB]);
+    }
 }
 
 int main(int argc, char **argv)
@@ -566,9 +626,14 @@ int main(int argc, char **argv)
         bench_reads();
     }
 
+    if (!want("watch") && !want("int3") && !want("step")) {
+        load("at the end");
+        return 0;
+    }
     printf("== events per second (the guest writes `hot` and calls getppid() in a tight "
            "loop; %.1f s each, every way in turn, best of %d rounds)\n", SECS, rounds);
     for (int round = 0; round < rounds; round++) {
+        check_alive("the write watch");
         if (want("watch")) {
             memset(&ev, 0, sizeof(ev));
             SETUP_MEM_EVENT(&ev, hot_pa >> 12, VMI_MEMACCESS_W, count_cb, 0);
@@ -578,6 +643,7 @@ int main(int argc, char **argv)
             snprintf(point, sizeof(point), "watch *(long *)0x%" PRIx64, G.hot_va);
             keep(&k[0], W_GDB, gdb_point_rate(point, GDB_WATCHES));
         }
+        check_alive("the breakpoints");
         if (want("int3")) {
             memset(&ev, 0, sizeof(ev));
             SETUP_INTERRUPT_EVENT(&ev, bp_cb);
@@ -587,6 +653,7 @@ int main(int argc, char **argv)
             snprintf(point, sizeof(point), "break *0x%" PRIx64, getppid_va);
             keep(&k[1], W_GDB, gdb_point_rate(point, GDB_BREAKS));
         }
+        check_alive("the single steps");
         if (want("step")) {
             memset(&ev, 0, sizeof(ev));
             SETUP_SINGLESTEP_EVENT(&ev, 1, count_cb, 1);
@@ -598,29 +665,9 @@ int main(int argc, char **argv)
     }
     if (system("command -v gdb >/dev/null 2>&1") != 0)
         printf("  (no gdb on this machine: its columns are empty)\n");
-    printf("  %-27s %9s %9s %9s %9s %8s %8s %7s\n", "events per second", "TinyVMI", "ceiling",
-           "+regs", "gdb", "vs ceil", "vs +regs", "vs gdb");
-    for (int i = 0; i < 3; i++) {
-        const rate_t *w = k[i].way;
-        if (!want(k[i].section))
-            continue;
-        printf("  %-27s %9.0f %9.0f %9.0f %9.0f %7.0f%% %7.0f%% %6.1fx\n", k[i].name,
-               w[W_TV].per_s, w[W_CEIL].per_s, w[W_REGS].per_s,
-               w[W_GDB].per_s < 0 ? 0 : w[W_GDB].per_s, 100 * ratio(w[W_TV].per_s, w[W_CEIL].per_s),
-               100 * ratio(w[W_TV].per_s, w[W_REGS].per_s), ratio(w[W_TV].per_s, w[W_GDB].per_s));
-    }
-    printf("  %-27s %9s %9s %9s %9s %8s %8s %7s\n", "CPU us per event", "TinyVMI", "ceiling",
-           "+regs", "gdb", "vs ceil", "vs +regs", "vs gdb");
-    for (int i = 0; i < 3; i++) {
-        const rate_t *w = k[i].way;
-        if (!want(k[i].section))
-            continue;
-        /* As a speed, like the rates: the ceiling's cost over ours. */
-        printf("  %-27s %9.0f %9.0f %9.0f %9.0f %7.0f%% %7.0f%% %6.1fx\n", k[i].name,
-               w[W_TV].cpu_us, w[W_CEIL].cpu_us, w[W_REGS].cpu_us, w[W_GDB].cpu_us,
-               100 * ratio(w[W_CEIL].cpu_us, w[W_TV].cpu_us),
-               100 * ratio(w[W_REGS].cpu_us, w[W_TV].cpu_us), ratio(w[W_GDB].cpu_us, w[W_TV].cpu_us));
-    }
+    check_alive("the tables");
+    print_table(k, 3, false);
+    print_table(k, 3, true);
     printf("  ceiling: a minimal client of the same gdbstub doing no work per stop (continue,\n"
            "  read the stop reply; off a breakpoint: remove, step, insert, as every client\n"
            "  must).  +regs: the same plus one register read ('g') per stop, which every\n"
