@@ -625,16 +625,24 @@ static status_t read_vcpus(qemu_state_t *s, util_err_t *err)
 {
     util_json_doc_t *doc;
     const util_json_t *ret;
-    const char *target;
+    const char *t;
+    char buf[32];
+    const char *target = NULL;
+    bool array;
 
     if (qemu_qmp_exec(&s->qmp, "query-cpus-fast", NULL, &doc, &ret, err) != VMI_SUCCESS)
         return VMI_FAILURE;
+    /* Everything wanted from the reply before it is freed. */
     s->nvcpus = (unsigned)util_json_count(ret);
-    target = util_json_str(util_json_get(util_json_at(ret, 0), "target"), NULL);
-    s->x86_64 = target && strcmp(target, "x86_64") == 0;
+    array = util_json_type(ret) == UTIL_JSON_ARRAY;
+    t = util_json_str(util_json_get(util_json_at(ret, 0), "target"), NULL);
+    if (t) {
+        util_strlcpy(buf, t, sizeof(buf));
+        target = buf;
+    }
     util_json_free(doc);
-    if (s->nvcpus == 0 || s->nvcpus > QEMU_MAX_VCPUS ||
-        util_json_type(ret) != UTIL_JSON_ARRAY) {
+    s->x86_64 = target && strcmp(target, "x86_64") == 0;
+    if (s->nvcpus == 0 || s->nvcpus > QEMU_MAX_VCPUS || !array) {
         util_err_set(err, "QEMU reports %u vCPUs (TinyVMI handles 1 to %u)", s->nvcpus,
                      QEMU_MAX_VCPUS);
         return VMI_FAILURE;
