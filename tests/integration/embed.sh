@@ -9,6 +9,10 @@
 # with -Wall -Wextra -Werror), linked statically, shared, and statically
 # with musl when musl-gcc is there.  Ends with "N passed, N failed".
 O=${1:-build}
+# Static links are the point here, and the sanitizers cannot link
+# statically: the sanitizer run skips this test (the embedded-entry code
+# runs under the sanitizers in the unit tests).
+if [ "$O" != build ]; then echo "0 passed, 0 failed, 1 skipped"; exit 0; fi
 B=$O/bin
 C=${TINYVMI_GUEST_CACHE:-$HOME/.cache/tinyvmi/guests}
 CC=${CC:-cc}
