@@ -6,6 +6,8 @@
 #   build:   gcc, make, clang (second compiler), pkg-config
 #   guests:  qemu-system-x86 (TCG), busybox-static (amd64 and i386), cpio,
 #            gcc-multilib (static i386 helper run inside the guest), zstd
+#   xen:     libxen-dev (Xen's headers and static libraries: the Xen driver
+#            and the static tools that run in the Xen test dom0)
 #   the i386 guests' kernels and busybox come as :i386 packages, so the
 #   i386 architecture is added (nothing of it is installed, only downloaded).
 set -eu
@@ -14,7 +16,7 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
 PACKAGES="build-essential clang pkg-config qemu-system-x86 busybox-static cpio gzip
-    gcc-multilib zstd xz-utils valgrind file dwarves"
+    gcc-multilib zstd xz-utils valgrind file dwarves libxen-dev"
 
 missing=""
 for p in $PACKAGES; do
