@@ -9,8 +9,11 @@
 #   make install PREFIX=/usr/local
 #   make SAN=1 ...       build with AddressSanitizer + UBSan
 #   make CC=clang ...    any C11 compiler
+#   make docs            the documentation site in build/site (docs/ + generated pages)
+#   make check-docs      the documentation test: API comments, quick starts, browser
 #   make fuzz            libFuzzer harnesses (tests/fuzz/, clang) in build-fuzz/fuzz;
 #                        run one as build-fuzz/fuzz/fuzz_elf CORPUS_DIR
+#   make fuzz-run SECONDS=N  every harness N s from real seeds, edges printed
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -19,26 +22,32 @@ O       ?= build
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wformat=2 -Wvla
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Iinclude -Isrc
+# OPT is the optimisation; CFLAGS given on the command line add to the
+# flags the build needs instead of replacing them.
+OPT     ?= -O2 -g
+CFLAGS  ?=
+PIC     ?= -fPIC
+# Hidden by default: only what the public headers mark (visibility push
+# default) leaves the library; tinyvmi.map says the same to the linker.
+override CFLAGS += $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) $(PIC) -fvisibility=hidden -Iinclude -Isrc
 LDFLAGS ?=
 LDLIBS  ?=
 
 ifeq ($(SAN),1)
-  CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
   LDFLAGS += -fsanitize=address,undefined
   O       := build-san
 endif
 # The fuzzing build: the library instrumented for libFuzzer, ASan and UBSan.
 ifeq ($(FUZZ),1)
   CC      := clang
-  CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+  override CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=all
   LDFLAGS += -fsanitize=fuzzer,address,undefined
   O       := build-fuzz
 endif
 ifeq ($(WERROR),1)
-  CFLAGS  += -Werror
+  override CFLAGS += -Werror
 endif
 
 # Optional drivers are found at build time (see mk/detect.mk once they exist).
@@ -65,7 +74,7 @@ STATIC_LIB := $(O)/lib/libtinyvmi.a
 SHARED_LIB := $(O)/lib/libtinyvmi.so
 
 .PHONY: all lib tools tests bench check check-unit check-integration static \
-        install clean guests fuzz fuzz-bin
+        install clean guests fuzz fuzz-bin fuzz-run docs check-docs
 all: lib tools tests $(BENCH_BIN)
 
 lib: $(STATIC_LIB) $(SHARED_LIB)
@@ -92,10 +101,11 @@ $(STATIC_LIB): $(LIB_OBJ)
 	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-$(SHARED_LIB): $(LIB_OBJ)
+$(SHARED_LIB): $(LIB_OBJ) tinyvmi.map
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
-	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-soname,libtinyvmi.so.0 -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-soname,libtinyvmi.so.0 -Wl,--version-script=tinyvmi.map \
+	    -o $@ $(LIB_OBJ) $(LDLIBS)
 
 # Tools and tests link the static library: no runtime dependency beyond libc.
 $(O)/bin/%: tools/%.c $(TOOL_COMMON_OBJ) $(STATIC_LIB)
@@ -128,6 +138,10 @@ fuzz:
 	$(MAKE) FUZZ=1 fuzz-bin
 fuzz-bin: $(FUZZ_BIN)
 
+SECONDS ?= 10
+fuzz-run: all fuzz
+	@sh tests/fuzz/run.sh $(SECONDS) $(O)
+
 $(O)/fuzz/%: tests/fuzz/%.c tests/unit/hostile.h $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
@@ -145,11 +159,30 @@ check: check-unit check-integration
 guests:
 	sh tests/guests/build-guests.sh
 
+# Static tools: with musl when musl-gcc is there (small, no glibc static-link
+# caveats), with the default compiler and glibc otherwise.  Built for size:
+# -Os, sections collected, no unwind tables, stripped.  The sizes are printed.
+MUSL_GCC := $(shell command -v musl-gcc 2>/dev/null)
+STATIC_CC := $(if $(MUSL_GCC),musl-gcc,$(CC))
+STATIC_OPT := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
+              -fno-unwind-tables -fvisibility=hidden -fno-stack-protector
+STATIC_LD := -static -no-pie -Wl,--gc-sections -s -Wl,--build-id=none -Wl,-z,norelro
 static:
-	$(MAKE) tools O=build-static TOOL_LDFLAGS=-static
+	$(MAKE) tools O=build-static CC=$(STATIC_CC) PIC=-fno-pic OPT="$(STATIC_OPT)" \
+	        TOOL_LDFLAGS="$(STATIC_LD)"
+	@echo "static tools ($(if $(MUSL_GCC),musl,glibc), stripped):"; \
+	 for t in build-static/bin/vmi-*; do printf '  %-24s %7s bytes\n' $${t##*/} $$(stat -c %s $$t); done
 
 bench: all
 	@sh bench/run.sh $(O)
+
+# The site needs the library (for the architecture diagram's symbols) and
+# the tools (their --help); figures come from the last `make bench`.
+docs: lib tools
+	@sh scripts/docs/build.sh $(O)
+
+check-docs: lib tools
+	@sh tests/docs/run.sh $(O)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/tinyvmi/libvmi $(DESTDIR)$(PREFIX)/lib/pkgconfig \

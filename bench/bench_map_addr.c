@@ -25,6 +25,8 @@
 
 #include <libvmi/libvmi.h>
 
+#include "bench_out.h"
+
 static double now_us(void)
 {
     struct timespec ts;
@@ -124,6 +126,11 @@ int main(int argc, char **argv)
            cold / n, warm / n, mc / n);
     printf("translate  walk %10.0f /s        cached %10.0f /s\n", n / walk * 1e6, n / hit * 1e6);
     printf("same bytes %s\n", memcmp(copy, buf, pages * 4096) == 0 ? "yes" : "NO");
+    bench_record(argv[1], "read_cold", cold / n, "us/page");
+    bench_record(argv[1], "read_warm", warm / n, "us/page");
+    bench_record(argv[1], "memcpy_limit", mc / n, "us/page");
+    bench_record(argv[1], "translate_walk", n / walk, "M/s");
+    bench_record(argv[1], "translate_cached", n / hit, "M/s");
     free(buf);
     free(copy);
     free(pas);

@@ -4,10 +4,15 @@
 # (or sudo); does nothing else to the system.
 #
 #   build:   gcc, make, clang (second compiler), pkg-config
+#   static:  musl-tools (small static tools: make static)
+#   fuzz:    libclang-rt-14-dev (libFuzzer and the sanitizer runtimes; clang
+#            only recommends it, and recommends are not installed here)
 #   guests:  qemu-system-x86 (TCG), busybox-static (amd64 and i386), cpio,
 #            gcc-multilib (static i386 helper run inside the guest), zstd
 #   xen:     libxen-dev (Xen's headers and static libraries: the Xen driver
 #            and the static tools that run in the Xen test dom0)
+#   docs:    hugo (the site), chromium + chromium-driver + python3-selenium
+#            (the site's browser test), all Debian's
 #   the i386 guests' kernels and busybox come as :i386 packages, so the
 #   i386 architecture is added (nothing of it is installed, only downloaded).
 set -eu
@@ -15,8 +20,9 @@ set -eu
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
-PACKAGES="build-essential clang pkg-config qemu-system-x86 busybox-static cpio gzip
-    gcc-multilib zstd xz-utils valgrind file dwarves libxen-dev"
+PACKAGES="build-essential clang libclang-rt-14-dev musl-tools pkg-config qemu-system-x86 busybox-static cpio gzip
+    gcc-multilib zstd xz-utils valgrind file dwarves libxen-dev
+    hugo chromium chromium-driver python3-selenium"
 
 missing=""
 for p in $PACKAGES; do

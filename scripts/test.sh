@@ -2,14 +2,15 @@
 # Every test TinyVMI has: a warning-free build with gcc (-Werror) and clang,
 # unit tests, unit tests under ASan/UBSan, the statically linked tools, and
 # the integration tests on the four real guest images (built on first use,
-# cached in ~/.cache/tinyvmi/guests).  The last line is the total.
+# cached in ~/.cache/tinyvmi/guests), then the documentation test (after the
+# benchmarks, whose figures the site draws).  The last line is the total.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 JOBS=${JOBS:-2}
 total_pass=0; total_fail=0
 tally() { # log file of a stage
-    l=$(grep -E '^(unit|integration): [0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+    l=$(grep -E '^(unit|integration|docs): [0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
     p=$(echo "$l" | sed -nE 's/^[a-z]+: ([0-9]+) passed.*/\1/p')
     f=$(echo "$l" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
     total_pass=$((total_pass + ${p:-0})); total_fail=$((total_fail + ${f:-0}))
@@ -33,19 +34,34 @@ echo "== integration tests on real guests"
 stage integ make check-integration
 echo "== integration tests under ASan + UBSan"
 stage integ-san make -j"$JOBS" SAN=1 check-integration
-echo "== statically linked tools on a real guest"
+echo "== statically linked tools (musl when there) on a real guest"
 static_check() {
-    make static >/dev/null || return 1
+    make static || return 1
     G=${TINYVMI_GUEST_CACHE:-$HOME/.cache/tinyvmi/guests}/amd64
     banner=$(sed -n 's/^\([0-9a-f]*\) [A-Za-z] linux_banner$/\1/p' "$G/truth/kallsyms.txt")
     if ldd build-static/bin/vmi-map-addr >/dev/null 2>&1; then
         echo "build-static/bin/vmi-map-addr is dynamically linked"; return 1
     fi
-    build-static/bin/vmi-map-addr "$G/core.elf" "0x$banner" | grep '|Linux version'
+    build-static/bin/vmi-map-addr "$G/core.elf" "0x$banner" | grep '|Linux version' || return 1
+    # The guest's own user processes (pid, name), all in the static tool's list.
+    build-static/bin/vmi-process-list "$G/ram.raw" > /tmp/tinyvmi-static-ps.txt || return 1
+    awk '$3 == "u" { print $1, substr($4, 1, 15) }' "$G/truth/ps.txt" | sort > /tmp/tinyvmi-static-a
+    awk 'NR > 1 { print $1, $2 }' /tmp/tinyvmi-static-ps.txt | sort > /tmp/tinyvmi-static-b
+    missing=$(comm -23 /tmp/tinyvmi-static-a /tmp/tinyvmi-static-b)
+    [ -z "$missing" ] || { echo "static vmi-process-list lacks: $missing"; return 1; }
+    echo "static vmi-process-list: all $(wc -l < /tmp/tinyvmi-static-a) user processes of the guest"
+    size=$(stat -c %s build-static/bin/vmi-process-list)
+    [ "$size" -le 204800 ] || { echo "static vmi-process-list is $size bytes (> 200 KiB)"; return 1; }
 }
-if static_check; then total_pass=$((total_pass + 1)); echo "ok   static vmi-map-addr shows the banner"
-else total_fail=$((total_fail + 1)); status=1; echo "FAIL static vmi-map-addr"; fi
+if static_check; then total_pass=$((total_pass + 1)); echo "ok   static tools (banner, process list, size)"
+else total_fail=$((total_fail + 1)); status=1; echo "FAIL static tools"; fi
+echo "== fuzzing: every harness ${FUZZ_SECONDS:-5} s from real seeds (edges are figures)"
+if make fuzz-run SECONDS="${FUZZ_SECONDS:-5}"; then
+    total_pass=$((total_pass + 1)); echo "ok   every fuzz harness ran without a finding"
+else total_fail=$((total_fail + 1)); status=1; echo "FAIL a fuzz harness found a crash (see above)"; fi
 echo "== benchmarks (figures, not tests)"
 sh bench/run.sh build || true
+echo "== documentation (API comments, quick starts, the site in Chromium)"
+stage docs sh tests/docs/run.sh build
 echo "total: $total_pass passed, $total_fail failed"
 exit $status

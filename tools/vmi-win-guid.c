@@ -7,6 +7,12 @@
  * (vmi_get_offset "win_ntoskrnl_va"); this tool then reads the kernel's PE
  * headers and CodeView record itself, through the public read calls only,
  * checking every offset it reads from the guest.
+ *
+ * A crash dump's header facts (tvmi_get_fact: bug check, times, build,
+ * summary and triage data) follow.  A triage dump rarely holds the kernel's
+ * PE headers; its driver list still gives ntoskrnl's TimeDateStamp and
+ * SizeOfImage, the key under which symbol servers keep the image (whose
+ * CodeView record then names the PDB): printed as "image key".
  */
 #include <inttypes.h>
 
@@ -15,7 +21,9 @@
 static const char usage[] =
     "usage: vmi-win-guid TARGET [options]\n"
     "Find the Windows kernel (ntoskrnl) in TARGET and print its base address, the\n"
-    "PDB name, GUID and age from its CodeView record, and its version.\n"
+    "PDB name, GUID and age from its CodeView record, and its version; then what a\n"
+    "crash dump's header states.  When the kernel's image is not in the target (a\n"
+    "triage dump), the symbol-server image key from the dump's driver list.\n"
     "\n"
     "  -c CONFIG    a config file, or 'key = value; ...' (libvmi.conf syntax); a\n"
     "               profile given as volatility_ist is checked against the GUID\n"
@@ -33,7 +41,57 @@ typedef struct kernel {
     uint32_t age;
     char pdb_path[256];
     const char *pdb;    /* the file part of pdb_path */
+    char why[512];
 } kernel_t;
+
+/* Print the target's facts: text, "  KEY  VALUE" lines (a triage dump's
+ * modules counted, not listed: vmi-module-list lists them), or JSON
+ * members ("facts": {...}).  Returns how many there are. */
+static size_t print_facts(vmi_instance_t vmi, bool json)
+{
+    tvmi_fact_t f;
+    size_t n = 0, mods = 0;
+    for (size_t i = 0; tvmi_get_fact(vmi, i, &f) == VMI_SUCCESS; i++, n++) {
+        bool mod = !strncmp(f.key, "win.Triage.Module.", 18);
+        if (mod && !strcmp(f.key + strlen(f.key) - 5, ".Name"))
+            mods++;
+        if (json) {
+            printf("%s", n ? "," : ",\"facts\":{");
+            tool_json_str(stdout, f.key);
+            putchar(':');
+            if (f.text)
+                tool_json_str(stdout, f.text);
+            else
+                printf("\"0x%" PRIx64 "\"", f.value);
+        } else if (!mod) {
+            if (!n)
+                printf("dump header and triage facts:\n");
+            if (f.text)
+                printf("  %-40s \"%s\"\n", f.key, f.text);
+            else
+                printf("  %-40s 0x%" PRIx64 "\n", f.key, f.value);
+        }
+    }
+    if (json && n)
+        putchar('}');
+    if (!json && mods)
+        printf("  %-40s %zu (vmi-module-list lists them)\n", "modules in the driver list", mods);
+    return n;
+}
+
+/* The symbol-server key of ntoskrnl's image from a triage dump's driver
+ * list (NAME/TIMESTAMPSIZEOFIMAGE), or false. */
+static bool image_key(vmi_instance_t vmi, char *buf, size_t size)
+{
+    tvmi_fact_t name, stamp, sz;
+    if (tvmi_get_fact_by_key(vmi, "win.Triage.Module.0.Name", &name) != VMI_SUCCESS ||
+        tvmi_get_fact_by_key(vmi, "win.Triage.Module.0.TimeDateStamp", &stamp) != VMI_SUCCESS ||
+        tvmi_get_fact_by_key(vmi, "win.Triage.Module.0.SizeOfImage", &sz) != VMI_SUCCESS ||
+        !name.text || stamp.text || sz.text)
+        return false;
+    snprintf(buf, size, "%s/%08" PRIX64 "%" PRIx64, name.text, stamp.value, sz.value);
+    return true;
+}
 
 static uint32_t le16(const uint8_t *p)
 {
@@ -57,8 +115,10 @@ static const char *read_kernel(vmi_instance_t vmi, kernel_t *k)
 {
     uint8_t h[0x400];
     k->size_of_image = sizeof(h);
-    if (!rd(vmi, k, 0, h, sizeof(h)))
-        return "the PE headers are unreadable";
+    if (!rd(vmi, k, 0, h, sizeof(h))) {
+        snprintf(k->why, sizeof(k->why), "the PE headers are unreadable: %s", tvmi_errmsg(vmi));
+        return k->why;
+    }
     uint32_t nt = le32(h + 0x3c);
     if (h[0] != 'M' || h[1] != 'Z' || nt < 4 || nt > sizeof(h) - 24 - 112 - 16 * 8 ||
         memcmp(h + nt, "PE\0\0", 4) != 0)
@@ -133,33 +193,42 @@ int main(int argc, char **argv)
     if ((arg = tool_args(argc, argv, usage, 1, &o, &c)) < 0)
         return c;
     const char *target = argv[arg];
-    if (!tool_open(prog, target, &o, true, &vmi))
+    if (!tool_open(prog, target, &o, false, &vmi))
         return 1;
-    if (vmi_get_ostype(vmi) != VMI_OS_WINDOWS) {
-        tool_fail(prog, "%s: the guest is not running Windows", target);
-        vmi_destroy(vmi);
-        return 1;
-    }
 
     kernel_t k;
     memset(&k, 0, sizeof(k));
-    if (vmi_get_offset(vmi, "win_ntoskrnl_va", &k.base) != VMI_SUCCESS) {
-        tool_fail(prog, "%s: the kernel base is unknown: %s", target, tvmi_errmsg(vmi));
-        vmi_destroy(vmi);
-        return 1;
+    const char *why = NULL;
+    char key[320];
+    if (vmi_get_ostype(vmi) != VMI_OS_WINDOWS) {
+        snprintf(k.why, sizeof(k.why), "the guest is not running Windows%s%s",
+                 tvmi_errmsg(vmi)[0] ? ": " : "", tvmi_errmsg(vmi));
+        why = k.why;
+    } else if (vmi_get_offset(vmi, "win_ntoskrnl_va", &k.base) != VMI_SUCCESS) {
+        snprintf(k.why, sizeof(k.why), "the kernel base is unknown: %s", tvmi_errmsg(vmi));
+        why = k.why;
     }
-    vmi_get_offset(vmi, "win_ntoskrnl", &k.base_pa);
-    const char *why = read_kernel(vmi, &k);
+    bool have_base = !why, have_pa = false;
+    if (have_base) {
+        have_pa = vmi_get_offset(vmi, "win_ntoskrnl", &k.base_pa) == VMI_SUCCESS;
+        why = read_kernel(vmi, &k);
+    }
+    bool have_pe = have_base && (!why || k.machine);
+    bool have_key = image_key(vmi, key, sizeof(key));
     uint16_t build = vmi_get_win_buildnumber(vmi);
     const char *ver = vmi_get_winver_str(vmi);
     const char *machine = k.machine == 0x8664 ? "x64" : k.machine == 0x14c ? "x86" : "?";
 
     if (o.json) {
-        printf("{\"kernel_base\":\"0x%" PRIx64 "\",\"kernel_base_pa\":\"0x%" PRIx64 "\","
-               "\"machine\":\"%s\",\"timestamp\":%" PRIu32 ",\"size_of_image\":%" PRIu32 ","
-               "\"os_version\":\"%u.%u\",\"build\":%u,\"winver\":\"%s\"",
-               k.base, k.base_pa, machine, k.timestamp, k.size_of_image, k.os_major,
-               k.os_minor, build, ver);
+        printf("{");
+        if (have_base)
+            printf("\"kernel_base\":\"0x%" PRIx64 "\",\"kernel_base_pa\":\"0x%" PRIx64 "\",",
+                   k.base, k.base_pa);
+        if (have_pe)
+            printf("\"machine\":\"%s\",\"timestamp\":%" PRIu32 ",\"size_of_image\":%" PRIu32
+                   ",\"os_version\":\"%u.%u\",", machine, k.timestamp, k.size_of_image,
+                   k.os_major, k.os_minor);
+        printf("\"build\":%u,\"winver\":\"%s\"", build, ver);
         if (!why) {
             printf(",\"pdb\":");
             tool_json_str(stdout, k.pdb);
@@ -167,30 +236,59 @@ int main(int argc, char **argv)
             tool_json_str(stdout, k.pdb_path);
             printf(",\"format\":\"%s\",\"guid\":\"%s\",\"age\":%" PRIu32 ",\"symbol_key\":",
                    k.format, k.guid, k.age);
-            char key[320];
-            snprintf(key, sizeof(key), "%s/%s%" PRIX32, k.pdb, k.guid, k.age);
-            tool_json_str(stdout, key);
+            char sym[320];
+            snprintf(sym, sizeof(sym), "%s/%s%" PRIX32, k.pdb, k.guid, k.age);
+            tool_json_str(stdout, sym);
         } else {
             printf(",\"error\":");
             tool_json_str(stdout, why);
         }
+        if (have_key) {
+            printf(",\"image_key\":");
+            tool_json_str(stdout, key);
+        }
+        print_facts(vmi, true);
         printf("}\n");
     } else {
-        printf("kernel base      0x%" PRIx64 " (physical 0x%" PRIx64 ")\n", k.base, k.base_pa);
-        printf("machine          %s (0x%x), %s\n", machine, k.machine,
-               k.pe32plus ? "PE32+" : "PE32");
-        printf("version          %u.%u, build %u (%s)\n", k.os_major, k.os_minor, build, ver);
-        printf("timestamp        0x%08" PRIx32 ", SizeOfImage 0x%" PRIx32 "\n", k.timestamp,
-               k.size_of_image);
+        if (have_base) {
+            if (have_pa)
+                printf("kernel base      0x%" PRIx64 " (physical 0x%" PRIx64 ")\n", k.base,
+                       k.base_pa);
+            else
+                printf("kernel base      0x%" PRIx64 " (no physical address: the target "
+                       "does not map it)\n", k.base);
+        }
+        if (have_pe) {
+            printf("machine          %s (0x%x), %s\n", machine, k.machine,
+                   k.pe32plus ? "PE32+" : "PE32");
+            printf("version          %u.%u, build %u (%s)\n", k.os_major, k.os_minor, build,
+                   ver);
+            printf("timestamp        0x%08" PRIx32 ", SizeOfImage 0x%" PRIx32 "\n", k.timestamp,
+                   k.size_of_image);
+        } else if (build) {
+            printf("version          build %u (%s)\n", build, ver);
+        }
         if (!why) {
             printf("PDB              %s (%s record: %s)\n", k.pdb, k.format, k.pdb_path);
             printf("GUID             %s\n", k.guid);
             printf("age              %" PRIu32 "\n", k.age);
             printf("symbol key       %s/%s%" PRIX32 "\n", k.pdb, k.guid, k.age);
+        } else if (have_base) {
+            printf("PE image         unreadable (%s)\n", why);
         }
+        if (have_key)
+            printf("image key        %s (ntoskrnl's image on a symbol server; its CodeView "
+                   "record names the PDB)\n", key);
+        print_facts(vmi, false);
     }
-    if (why)
-        tool_fail(prog, "%s: kernel at 0x%" PRIx64 ": %s", target, k.base, why);
+    /* Success: the PDB's key, or at least the image's (a triage dump). */
+    bool ok = !why || (have_base && have_key);
+    if (!ok) {
+        if (have_base)
+            tool_fail(prog, "%s: kernel at 0x%" PRIx64 ": %s", target, k.base, why);
+        else
+            tool_fail(prog, "%s: %s", target, why);
+    }
     vmi_destroy(vmi);
-    return why ? 1 : 0;
+    return ok ? 0 : 1;
 }

@@ -76,7 +76,7 @@ static bool v2p_match_pt(void *ctx, uint64_t k1, uint64_t k2, uint64_t val)
     return (k1 & ~CORE_V2P_MODE_MASK) == *(const uint64_t *)ctx;
 }
 
-void vmi_v2pcache_flush(vmi_instance_t vmi, addr_t pt)
+static void v2pcache_flush_impl(vmi_instance_t vmi, addr_t pt)
 {
     uint64_t base;
     if (!vmi || !vmi->v2p)
@@ -90,7 +90,12 @@ void vmi_v2pcache_flush(vmi_instance_t vmi, addr_t pt)
     util_lru_remove_if(vmi->v2p, v2p_match_pt, &base);
 }
 
-void vmi_v2pcache_add(vmi_instance_t vmi, addr_t va, addr_t pt, addr_t pa)
+void vmi_v2pcache_flush(vmi_instance_t vmi, addr_t pt)
+{
+    CORE_API_VOID(vmi, v2pcache_flush_impl(vmi, pt));
+}
+
+static void v2pcache_add_impl(vmi_instance_t vmi, addr_t va, addr_t pt, addr_t pa)
 {
     if (!vmi || !vmi->v2p)
         return;
@@ -98,43 +103,83 @@ void vmi_v2pcache_add(vmi_instance_t vmi, addr_t va, addr_t pt, addr_t pa)
                  pa & ~0xfffULL);
 }
 
-void vmi_v2pcache_nested_flush(vmi_instance_t vmi, addr_t pt, addr_t npt)
+void vmi_v2pcache_add(vmi_instance_t vmi, addr_t va, addr_t pt, addr_t pa)
+{
+    CORE_API_VOID(vmi, v2pcache_add_impl(vmi, va, pt, pa));
+}
+
+static void v2pcache_nested_flush_impl(vmi_instance_t vmi, addr_t pt, addr_t npt)
 {
     /* No nested translations are cached (none are supported yet). */
 }
 
-void vmi_v2pcache_nested_add(vmi_instance_t vmi, addr_t va, addr_t pt, addr_t npt, addr_t pa)
+void vmi_v2pcache_nested_flush(vmi_instance_t vmi, addr_t pt, addr_t npt)
+{
+    CORE_API_VOID(vmi, v2pcache_nested_flush_impl(vmi, pt, npt));
+}
+
+static void v2pcache_nested_add_impl(vmi_instance_t vmi, addr_t va, addr_t pt, addr_t npt, addr_t pa)
 {
 }
 
-void vmi_pagecache_flush(vmi_instance_t vmi)
+void vmi_v2pcache_nested_add(vmi_instance_t vmi, addr_t va, addr_t pt, addr_t npt, addr_t pa)
+{
+    CORE_API_VOID(vmi, v2pcache_nested_add_impl(vmi, va, pt, npt, pa));
+}
+
+static void pagecache_flush_impl(vmi_instance_t vmi)
 {
     if (vmi && vmi->pages)
         util_lru_clear(vmi->pages);
 }
 
-void vmi_pidcache_flush(vmi_instance_t vmi)
+void vmi_pagecache_flush(vmi_instance_t vmi)
+{
+    CORE_API_VOID(vmi, pagecache_flush_impl(vmi));
+}
+
+static void pidcache_flush_impl(vmi_instance_t vmi)
 {
     if (vmi && vmi->pidcache)
         util_lru_clear(vmi->pidcache);
 }
 
-void vmi_pidcache_add(vmi_instance_t vmi, vmi_pid_t pid, addr_t dtb)
+void vmi_pidcache_flush(vmi_instance_t vmi)
+{
+    CORE_API_VOID(vmi, pidcache_flush_impl(vmi));
+}
+
+static void pidcache_add_impl(vmi_instance_t vmi, vmi_pid_t pid, addr_t dtb)
 {
     if (vmi && vmi->pidcache)
         util_lru_put(vmi->pidcache, (uint32_t)pid, 0, dtb);
 }
 
-void vmi_symcache_flush(vmi_instance_t vmi)
+void vmi_pidcache_add(vmi_instance_t vmi, vmi_pid_t pid, addr_t dtb)
+{
+    CORE_API_VOID(vmi, pidcache_add_impl(vmi, pid, dtb));
+}
+
+static void symcache_flush_impl(vmi_instance_t vmi)
 {
     if (vmi && vmi->symcache)
         util_hash_clear(vmi->symcache);
 }
 
-void vmi_rvacache_flush(vmi_instance_t vmi)
+void vmi_symcache_flush(vmi_instance_t vmi)
+{
+    CORE_API_VOID(vmi, symcache_flush_impl(vmi));
+}
+
+static void rvacache_flush_impl(vmi_instance_t vmi)
 {
     if (vmi && vmi->rvacache)
         util_hash_clear(vmi->rvacache);
+}
+
+void vmi_rvacache_flush(vmi_instance_t vmi)
+{
+    CORE_API_VOID(vmi, rvacache_flush_impl(vmi));
 }
 
 /* Bounded by count: when full, start over (simple, and lookups are cheap to
@@ -149,7 +194,6 @@ static void bounded_insert(util_hash_t *h, size_t max, char *key, void *val)
     }
 }
 
-char *core_symcache_key(addr_t base, vmi_pid_t pid, const char *sym);
 char *core_symcache_key(addr_t base, vmi_pid_t pid, const char *sym)
 {
     size_t n = strlen(sym) + 48;
@@ -159,7 +203,7 @@ char *core_symcache_key(addr_t base, vmi_pid_t pid, const char *sym)
     return k;
 }
 
-void vmi_symcache_add(vmi_instance_t vmi, addr_t base_addr, vmi_pid_t pid, char *sym, addr_t va)
+static void symcache_add_impl(vmi_instance_t vmi, addr_t base_addr, vmi_pid_t pid, char *sym, addr_t va)
 {
     char *k;
     addr_t *v;
@@ -176,7 +220,12 @@ void vmi_symcache_add(vmi_instance_t vmi, addr_t base_addr, vmi_pid_t pid, char 
     bounded_insert(vmi->symcache, vmi->symcache_max, k, v);
 }
 
-void vmi_rvacache_add(vmi_instance_t vmi, addr_t base_addr, vmi_pid_t pid, addr_t rva, char *sym)
+void vmi_symcache_add(vmi_instance_t vmi, addr_t base_addr, vmi_pid_t pid, char *sym, addr_t va)
+{
+    CORE_API_VOID(vmi, symcache_add_impl(vmi, base_addr, pid, sym, va));
+}
+
+static void rvacache_add_impl(vmi_instance_t vmi, addr_t base_addr, vmi_pid_t pid, addr_t rva, char *sym)
 {
     char buf[64], *k, *v;
     if (!vmi || !vmi->rvacache || !sym)
@@ -193,10 +242,19 @@ void vmi_rvacache_add(vmi_instance_t vmi, addr_t base_addr, vmi_pid_t pid, addr_
     bounded_insert(vmi->rvacache, vmi->symcache_max, k, v);
 }
 
-void tvmi_get_cache_stats(vmi_instance_t vmi, tvmi_cache_stats_t *s)
+void vmi_rvacache_add(vmi_instance_t vmi, addr_t base_addr, vmi_pid_t pid, addr_t rva, char *sym)
 {
-    if (!vmi || !s)
+    CORE_API_VOID(vmi, rvacache_add_impl(vmi, base_addr, pid, rva, sym));
+}
+
+static void get_cache_stats_impl(vmi_instance_t vmi, tvmi_cache_stats_t *s)
+{
+    if (!vmi)
         return;
+    if (!s) {
+        core_error(vmi, "a required argument is NULL (stats)");
+        return;
+    }
     s->v2p_hits = vmi->v2p_hits;
     s->v2p_misses = vmi->v2p_misses;
     s->v2p_entries = util_lru_count(vmi->v2p);
@@ -205,4 +263,9 @@ void tvmi_get_cache_stats(vmi_instance_t vmi, tvmi_cache_stats_t *s)
     s->page_misses = vmi->page_misses;
     s->page_entries = util_lru_count(vmi->pages);
     s->page_capacity = util_lru_capacity(vmi->pages);
+}
+
+void tvmi_get_cache_stats(vmi_instance_t vmi, tvmi_cache_stats_t *s)
+{
+    CORE_API_VOID(vmi, get_cache_stats_impl(vmi, s));
 }

@@ -1,10 +1,12 @@
 /*
  * init.c - creating and destroying a vmi_instance.
  *
- * Order of work: configuration -> caches -> driver -> paging -> OS layer.
- * Each stage that fails says why (core_error) and the whole instance is torn
- * down, so a failed init leaks nothing; the reason survives in a per-thread
- * buffer (tvmi_init_errmsg).
+ * Order of work: configuration -> caches -> driver -> paging.  The OS layer
+ * starts above the core (os/os.c: vmi_init_complete, vmi_init_os) and
+ * attaches itself with core_set_os; the core never chooses one.  Each stage
+ * that fails says why and the whole instance is torn down, so a failed
+ * init leaks nothing; the reason survives in a per-thread buffer
+ * (tvmi_init_errmsg).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +17,6 @@
 #include "core/core.h"
 #include "core/instance.h"
 #include "util/strutil.h"
-
-util_err_t *core_init_err(void);
 
 /* Where LibVMI programs expect the global config file, in order. */
 static const char *config_file_candidates(size_t i, char *buf, size_t len)
@@ -35,8 +35,8 @@ static const char *config_file_candidates(size_t i, char *buf, size_t len)
     }
 }
 
-static status_t load_config(vmi_instance_t vmi, vmi_config_t config_mode, void *config,
-                            vmi_init_error_t *stage)
+status_t core_load_config(vmi_instance_t vmi, vmi_config_t config_mode, void *config,
+                          vmi_init_error_t *stage)
 {
     util_err_t *err = &vmi->err;
     bool found = false;
@@ -114,22 +114,6 @@ static status_t load_config(vmi_instance_t vmi, vmi_config_t config_mode, void *
 static const char *settings_lookup(void *ctx, const char *key)
 {
     return config_get(((vmi_instance_t)ctx)->config, key);
-}
-
-static status_t open_driver(vmi_instance_t vmi, vmi_init_error_t *stage)
-{
-    driver_settings_t settings = { settings_lookup, vmi };
-
-    if (!vmi->drv->open) {
-        util_err_set(&vmi->err, "driver %s cannot open targets", vmi->drv->name);
-        *stage = VMI_INIT_ERROR_DRIVER;
-        return VMI_FAILURE;
-    }
-    if (vmi->drv->open(&vmi->drv_state, vmi->name, &settings, &vmi->err) != VMI_SUCCESS) {
-        *stage = VMI_INIT_ERROR_DRIVER;
-        return VMI_FAILURE;
-    }
-    return VMI_SUCCESS;
 }
 
 /* What the paging scan must find: any mode, or the configured one. */
@@ -231,7 +215,7 @@ static status_t setup_paging(vmi_instance_t vmi)
     return VMI_SUCCESS;
 }
 
-page_mode_t vmi_init_paging(vmi_instance_t vmi, uint64_t flags)
+static page_mode_t init_paging_impl(vmi_instance_t vmi, uint64_t flags)
 {
     if (!vmi)
         return VMI_PM_UNKNOWN;
@@ -241,77 +225,20 @@ page_mode_t vmi_init_paging(vmi_instance_t vmi, uint64_t flags)
     return arch_x86_page_mode(vmi->pmode);
 }
 
-static status_t start_os(vmi_instance_t vmi, vmi_init_error_t *stage)
+page_mode_t vmi_init_paging(vmi_instance_t vmi, uint64_t flags)
 {
-    const char *ostype = config_get(vmi->config, "ostype");
-    const os_ops_t *os = NULL;
-
-    /* "none": memory and translation only, no OS layer (TinyVMI extension). */
-    if (ostype && strcasecmp(ostype, "none") == 0)
-        return VMI_SUCCESS;
-    if (ostype) {
-        os = os_by_name(ostype);
-        if (!os) {
-            util_err_set(&vmi->err, "config ostype = \"%s\": no such OS layer is built in "
-                                    "(try Linux or Windows)", ostype);
-            *stage = VMI_INIT_ERROR_OS;
-            return VMI_FAILURE;
-        }
-    } else {
-        for (size_t i = 0; os_table[i] && !os; i++)
-            if (os_table[i]->detect && os_table[i]->detect(vmi))
-                os = os_table[i];
-        if (!os) {
-            /* Not an error: memory and translation still work.  OS calls
-             * will fail, saying that no OS was recognised. */
-            util_err_clear(&vmi->err);
-            return VMI_SUCCESS;
-        }
-    }
-    util_err_clear(&vmi->err);
-    if (os->init(vmi, &vmi->os_state) != VMI_SUCCESS) {
-        if (!vmi->err.msg[0])
-            util_err_set(&vmi->err, "the %s layer failed without a reason", os->name);
-        util_err_prefix(&vmi->err, "%s", os->name);
-        vmi->os_state = NULL;
-        *stage = VMI_INIT_ERROR_OS;
-        return VMI_FAILURE;
-    }
-    vmi->os = os;
-    return VMI_SUCCESS;
-}
-
-os_t vmi_init_os(vmi_instance_t vmi, vmi_config_t config_mode, void *config,
-                 vmi_init_error_t *error)
-{
-    vmi_init_error_t stage = VMI_INIT_ERROR_NONE;
-
-    if (!vmi)
-        return VMI_OS_UNKNOWN;
-    if (vmi->os) {
-        vmi->os->destroy(vmi->os_state);
-        vmi->os = NULL;
-        vmi->os_state = NULL;
-    }
-    if (config && load_config(vmi, config_mode, config, &stage) != VMI_SUCCESS) {
-        if (error)
-            *error = stage;
-        return VMI_OS_UNKNOWN;
-    }
-    if (start_os(vmi, &stage) != VMI_SUCCESS) {
-        if (error)
-            *error = stage;
-        return VMI_OS_UNKNOWN;
-    }
-    if (error)
-        *error = VMI_INIT_ERROR_NONE;
-    return vmi->os ? vmi->os->type : VMI_OS_UNKNOWN;
+    CORE_API_GUARDED(vmi, page_mode_t, init_paging_impl(vmi, flags), r_ != VMI_PM_UNKNOWN,
+                     VMI_PM_UNKNOWN);
 }
 
 status_t vmi_destroy(vmi_instance_t vmi)
 {
     if (!vmi)
         return VMI_SUCCESS;
+    /* Top down: events first (they may still switch watches off through the
+     * driver), then the OS layer, then the caches and the driver. */
+    if (vmi->events_destroy)
+        vmi->events_destroy(vmi->events);
     if (vmi->os && vmi->os->destroy)
         vmi->os->destroy(vmi->os_state);
     core_caches_destroy(vmi); /* before the driver: cached pages may be its */
@@ -323,154 +250,246 @@ status_t vmi_destroy(vmi_instance_t vmi)
     return VMI_SUCCESS;
 }
 
-/* The whole of vmi_init and vmi_init_complete. */
-static status_t init_common(vmi_instance_t *out, bool detect, vmi_mode_t mode,
-                            const void *domain, uint64_t flags, vmi_config_t config_mode,
-                            void *config, bool with_config, bool with_os,
-                            vmi_init_error_t *error)
+/* A new, empty instance naming its target; NULL with the init reason set. */
+static vmi_instance_t new_instance(const void *domain, uint64_t flags, vmi_init_error_t *stage)
 {
-    vmi_init_error_t stage = VMI_INIT_ERROR_NONE;
-    util_err_t *ierr = core_init_err();
-    vmi_instance_t vmi;
+    vmi_instance_t vmi = calloc(1, sizeof(*vmi));
+    char idbuf[32];
 
-    util_err_clear(ierr);
-    if (!out) {
-        util_err_set(ierr, "vmi_init: the vmi out-parameter is NULL");
-        if (error)
-            *error = VMI_INIT_ERROR_DRIVER;
-        return VMI_FAILURE;
-    }
-    *out = NULL;
-    vmi = calloc(1, sizeof(*vmi));
     if (!vmi || !(vmi->config = config_new())) {
         free(vmi);
-        util_err_set(ierr, "vmi_init: out of memory");
-        if (error)
-            *error = VMI_INIT_ERROR_DRIVER;
-        return VMI_FAILURE;
+        *stage = VMI_INIT_ERROR_DRIVER;
+        core_init_reason(*stage, "out of memory");
+        return NULL;
     }
-
-    if (!domain) {
-        util_err_set(&vmi->err, "no target given (domain is NULL)");
-        stage = VMI_INIT_ERROR_VM_NOT_FOUND;
-        goto fail;
-    }
+    vmi->api.reason = vmi->err.msg;
+    vmi->vmid = VMI_INVALID_DOMID;
     if (flags & VMI_INIT_DOMAINID) {
         vmi->vmid = *(const uint64_t *)domain;
-        char idbuf[32];
         snprintf(idbuf, sizeof(idbuf), "%llu", (unsigned long long)vmi->vmid);
         vmi->name = util_strdup(idbuf);
     } else {
-        vmi->vmid = VMI_INVALID_DOMID;
         vmi->name = util_strdup(domain);
     }
     if (!vmi->name) {
-        util_err_set(&vmi->err, "out of memory");
-        stage = VMI_INIT_ERROR_DRIVER;
-        goto fail;
+        config_free(vmi->config);
+        free(vmi);
+        *stage = VMI_INIT_ERROR_DRIVER;
+        core_init_reason(*stage, "out of memory");
+        return NULL;
     }
+    return vmi;
+}
 
-    if (detect) {
-        vmi->drv = driver_detect(vmi->name);
-        if (!vmi->drv) {
-            util_err_set(&vmi->err, "no driver recognises \"%s\": not a readable file%s",
-                         vmi->name, "; live targets (QEMU, Xen) are not built in yet");
-            stage = VMI_INIT_ERROR_DRIVER_NOT_DETECTED;
-            goto fail;
-        }
-    } else {
-        vmi->drv = driver_for_mode(mode);
-        if (!vmi->drv) {
-            util_err_set(&vmi->err, "access mode %d is not built into this TinyVMI "
-                                    "(built in: file)", (int)mode);
-            stage = VMI_INIT_ERROR_DRIVER_NOT_DETECTED;
-            goto fail;
-        }
-    }
-    vmi->mode = vmi->drv->mode;
-    if ((flags & VMI_INIT_DOMAINID) && vmi->mode == VMI_FILE) {
-        util_err_set(&vmi->err, "file mode names its target by path, not by domain id");
-        stage = VMI_INIT_ERROR_VM_NOT_FOUND;
-        goto fail;
-    }
-    if (flags & VMI_INIT_EVENTS) {
-        util_err_set(&vmi->err, "events were requested but the %s driver has none",
-                     vmi->drv->name);
-        stage = VMI_INIT_ERROR_EVENTS;
-        goto fail;
-    }
+static driver_target_t target_of(vmi_instance_t vmi, uint64_t flags,
+                                 const vmi_init_data_t *init_data)
+{
+    driver_target_t t = { (flags & VMI_INIT_DOMAINID) ? NULL : vmi->name, vmi->vmid, flags,
+                          init_data };
+    return t;
+}
 
-    if (with_config && load_config(vmi, config_mode, config, &stage) != VMI_SUCCESS)
+/* The driver: the one for mode, or the first that recognises the target. */
+static status_t choose_driver(vmi_instance_t vmi, bool detect, vmi_mode_t mode,
+                              const driver_target_t *t, vmi_init_error_t *stage)
+{
+    char built[512];
+
+    vmi->drv = detect ? driver_detect(t) : driver_for_mode(mode);
+    if (vmi->drv) {
+        vmi->mode = vmi->drv->mode;
+        return VMI_SUCCESS;
+    }
+    driver_describe_all(built, sizeof(built));
+    *stage = VMI_INIT_ERROR_DRIVER_NOT_DETECTED;
+    if (detect)
+        core_error(vmi, "no driver recognises \"%s\"; built in: %s", vmi->name, built);
+    else
+        core_error(vmi, "access mode %s is not built into this TinyVMI; built in: %s",
+                   driver_mode_name(mode), built);
+    return VMI_FAILURE;
+}
+
+static status_t open_driver(vmi_instance_t vmi, const driver_target_t *t,
+                            vmi_init_error_t *stage)
+{
+    driver_settings_t settings = { settings_lookup, vmi };
+    const char *name;
+
+    if (vmi->drv->open(&vmi->drv_state, t, &settings, &vmi->err) != VMI_SUCCESS) {
+        vmi->drv_state = NULL;
+        *stage = VMI_INIT_ERROR_DRIVER;
+        return VMI_FAILURE;
+    }
+    /* The target's own name and id win over what the caller gave (a Xen
+     * domain opened by id has a name). */
+    if (vmi->drv->get_id)
+        vmi->vmid = vmi->drv->get_id(vmi->drv_state);
+    if (vmi->drv->get_name && (name = vmi->drv->get_name(vmi->drv_state))) {
+        char *copy = util_strdup(name);
+        if (copy) {
+            free(vmi->name);
+            vmi->name = copy;
+        }
+    }
+    return VMI_SUCCESS;
+}
+
+/* Events asked for at init need a driver that has them; the events layer
+ * itself starts at the first registration. */
+static status_t check_events(vmi_instance_t vmi, uint64_t flags, vmi_init_error_t *stage)
+{
+    if (!(flags & VMI_INIT_EVENTS) || vmi->drv->watch_kinds)
+        return VMI_SUCCESS;
+    core_error(vmi, "events were requested (VMI_INIT_EVENTS) but the %s driver delivers none",
+               vmi->drv->name);
+    *stage = VMI_INIT_ERROR_EVENTS;
+    return VMI_FAILURE;
+}
+
+/* Targets that cannot be mapped always read through the page cache; config
+ * page_cache = 1 sends mapped ones through it too. */
+static status_t choose_read_path(vmi_instance_t vmi, vmi_init_error_t *stage)
+{
+    uint64_t v = 0;
+    if (config_get(vmi->config, "page_cache") &&
+        !config_get_u64(vmi->config, "page_cache", &v, &vmi->err)) {
+        *stage = VMI_INIT_ERROR_DRIVER;
+        return VMI_FAILURE;
+    }
+    vmi->via_page_cache = !vmi->drv->map || v != 0;
+    return VMI_SUCCESS;
+}
+
+/* Paging setup reads guest memory (a scan, maybe all of it): under the same
+ * guard as a public call (fault.c), since init is not one. */
+static status_t guarded_paging(vmi_instance_t vmi)
+{
+    core_guard_t g;
+    status_t st;
+
+    vmi->api.depth = 1;
+    if (core_guard_arm(vmi, &g) && sigsetjmp(g.env, 0)) {
+        core_guard_faulted(vmi, &g, "vmi_init");
+        return VMI_FAILURE;
+    }
+    st = setup_paging(vmi);
+    core_guard_disarm(&g);
+    vmi->api.depth = 0;
+    return st;
+}
+
+void core_open_failed(vmi_instance_t vmi, vmi_init_error_t stage)
+{
+    core_init_reason(stage, "%s", vmi->err.msg[0] ? vmi->err.msg : "no reason recorded");
+    vmi_destroy(vmi);
+}
+
+status_t core_open(vmi_instance_t *out, bool detect, vmi_mode_t mode, const void *domain,
+                   uint64_t flags, const vmi_init_data_t *init_data, bool with_config,
+                   vmi_config_t config_mode, void *config, vmi_init_error_t *stage)
+{
+    vmi_instance_t vmi;
+    driver_target_t t;
+
+    *stage = VMI_INIT_ERROR_NONE;
+    if (!out) {
+        *stage = VMI_INIT_ERROR_DRIVER;
+        core_init_reason(*stage, "the vmi out-parameter is NULL");
+        return VMI_FAILURE;
+    }
+    *out = NULL;
+    if (!domain) {
+        *stage = VMI_INIT_ERROR_VM_NOT_FOUND;
+        core_init_reason(*stage, "no target given (domain is NULL)");
+        return VMI_FAILURE;
+    }
+    if (!(vmi = new_instance(domain, flags, stage)))
+        return VMI_FAILURE;
+    t = target_of(vmi, flags, init_data);
+    if (choose_driver(vmi, detect, mode, &t, stage) != VMI_SUCCESS ||
+        check_events(vmi, flags, stage) != VMI_SUCCESS ||
+        (with_config && core_load_config(vmi, config_mode, config, stage) != VMI_SUCCESS))
         goto fail;
     if (core_caches_create(vmi) != VMI_SUCCESS) {
-        stage = VMI_INIT_ERROR_DRIVER;
+        *stage = VMI_INIT_ERROR_DRIVER;
         goto fail;
     }
-    if (open_driver(vmi, &stage) != VMI_SUCCESS)
+    if (open_driver(vmi, &t, stage) != VMI_SUCCESS ||
+        choose_read_path(vmi, stage) != VMI_SUCCESS)
         goto fail;
-    {
-        uint64_t v = 0;
-        if (config_get(vmi->config, "page_cache") &&
-            !config_get_u64(vmi->config, "page_cache", &v, &vmi->err)) {
-            stage = VMI_INIT_ERROR_DRIVER;
-            goto fail;
-        }
-        vmi->via_page_cache = !vmi->drv->map || v != 0;
+    if (vmi->drv->map) {
+        core_fault_install();
+        vmi->api.guarded = true;
     }
-    if (setup_paging(vmi) != VMI_SUCCESS) {
-        stage = VMI_INIT_ERROR_PAGING;
+    if (guarded_paging(vmi) != VMI_SUCCESS) {
+        *stage = VMI_INIT_ERROR_PAGING;
         goto fail;
     }
-    if (with_os && start_os(vmi, &stage) != VMI_SUCCESS)
-        goto fail;
-
-    if (error)
-        *error = VMI_INIT_ERROR_NONE;
     *out = vmi;
     return VMI_SUCCESS;
-
 fail:
-    util_err_set(ierr, "%s: %s", tvmi_init_error_str(stage), vmi->err.msg);
-    if (!vmi->drv_state)
-        vmi->drv = NULL;
-    vmi_destroy(vmi);
-    if (error)
-        *error = stage;
+    core_open_failed(vmi, *stage);
     return VMI_FAILURE;
 }
 
 status_t vmi_init(vmi_instance_t *vmi, vmi_mode_t mode, const void *domain,
                   uint64_t init_flags, vmi_init_data_t *init_data, vmi_init_error_t *error)
 {
-    return init_common(vmi, false, mode, domain, init_flags, VMI_CONFIG_STRING, NULL,
-                       false, false, error);
+    vmi_init_error_t stage;
+    status_t st;
+
+    core_init_reason_clear();
+    st = core_open(vmi, false, mode, domain, init_flags, init_data, false,
+                   VMI_CONFIG_STRING, NULL, &stage);
+    if (error)
+        *error = stage;
+    return st;
 }
 
-status_t vmi_init_complete(vmi_instance_t *vmi, const void *domain, uint64_t init_flags,
-                           vmi_init_data_t *init_data, vmi_config_t config_mode,
-                           void *config, vmi_init_error_t *error)
+static status_t get_access_mode_impl(vmi_instance_t vmi, const void *domain, uint64_t init_flags,
+                             vmi_init_data_t *init_data, vmi_mode_t *mode)
 {
-    return init_common(vmi, true, VMI_FILE, domain, init_flags, config_mode, config, true,
-                       true, error);
+    const driver_ops_t *d;
+    driver_target_t t;
+    char built[512];
+
+    if (!mode) {
+        if (vmi)
+            core_error(vmi, "the mode out-parameter is NULL");
+        else
+            core_api_no_instance("vmi_get_access_mode", "the mode out-parameter is NULL");
+        return VMI_FAILURE;
+    }
+    if (vmi) {
+        *mode = vmi->mode;
+        return VMI_SUCCESS;
+    }
+    if (!domain) {
+        core_api_no_instance("vmi_get_access_mode",
+                             "no instance and no domain to detect a driver for");
+        return VMI_FAILURE;
+    }
+    t.name = (init_flags & VMI_INIT_DOMAINID) ? NULL : domain;
+    t.id = (init_flags & VMI_INIT_DOMAINID) ? *(const uint64_t *)domain : VMI_INVALID_DOMID;
+    t.flags = init_flags;
+    t.init_data = init_data;
+    d = driver_detect(&t);
+    if (!d) {
+        driver_describe_all(built, sizeof(built));
+        core_api_no_instance("vmi_get_access_mode",
+                             "no driver recognises the target; built in: %s", built);
+        return VMI_FAILURE;
+    }
+    *mode = d->mode;
+    return VMI_SUCCESS;
 }
 
 status_t vmi_get_access_mode(vmi_instance_t vmi, const void *domain, uint64_t init_flags,
                              vmi_init_data_t *init_data, vmi_mode_t *mode)
 {
-    const driver_ops_t *d;
-    if (vmi) {
-        *mode = vmi->mode;
-        return VMI_SUCCESS;
-    }
-    if (!domain || (init_flags & VMI_INIT_DOMAINID))
-        return VMI_FAILURE;
-    d = driver_detect(domain);
-    if (!d)
-        return VMI_FAILURE;
-    *mode = d->mode;
-    return VMI_SUCCESS;
+    CORE_API(vmi, get_access_mode_impl(vmi, domain, init_flags, init_data, mode));
 }
-
 vmi_arch_t vmi_get_library_arch(void)
 {
 #if defined(__x86_64__)

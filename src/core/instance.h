@@ -11,8 +11,8 @@
 #include <libvmi/libvmi.h>
 #include "arch/x86.h"
 #include "core/config.h"
+#include "core/core.h"
 #include "driver/driver.h"
-#include "os/os.h"
 #include "util/err.h"
 #include "util/hash.h"
 #include "util/lru.h"
@@ -24,6 +24,7 @@
 #define CORE_SYM_CACHE_DEFAULT  4096
 
 struct vmi_instance {
+    core_api_state_t api;      /* first: core.h's inline entry/exit reach it */
     vmi_mode_t mode;
     char *name;                /* the target as the caller named it */
     uint64_t vmid;
@@ -51,24 +52,17 @@ struct vmi_instance {
     size_t symcache_max;
     util_hash_t *rvacache;     /* "base:pid:rva" -> name */
 
-    const os_ops_t *os;
+    const core_os_t *os;       /* attached by the OS layer (core_set_os) */
     void *os_state;
+    void *events;              /* the events layer's state (core_set_events) */
+    void (*events_destroy)(void *events);
 
     access_context_t last_fault;
     util_err_t err;
 };
 
-/* Fail the calling public function unless cond holds (its pointer arguments
- * are set); a live instance records the reason. */
-#define CORE_REQUIRE(vmi, cond)                                                  \
-    do {                                                                         \
-        if (!(vmi))                                                              \
-            return VMI_FAILURE;                                                  \
-        if (!(cond)) {                                                           \
-            core_error((vmi), "%s: a required argument is NULL", __func__);     \
-            return VMI_FAILURE;                                                  \
-        }                                                                        \
-    } while (0)
+/* vcpu.c: fail with "the <driver> driver (<what it accepts>) cannot <what>". */
+status_t core_driver_lacks(vmi_instance_t vmi, const char *what);
 
 /* memory.c: guest-physical reads below every other read. */
 status_t core_read_pa(vmi_instance_t vmi, addr_t pa, void *buf, size_t len, size_t *done);
@@ -94,12 +88,20 @@ status_t core_access(vmi_instance_t vmi, const access_context_t *ctx, void *buf,
     ACCESS_CONTEXT(c, .tm = VMI_TM_PROCESS_PID, .addr = (a), .pid = (p))
 #define CORE_CTX_KSYM(c, s) ACCESS_CONTEXT(c, .tm = VMI_TM_KERNEL_SYMBOL, .ksym = (s))
 
+/* resolve.c: the OS answers behind vmi_translate_ksym2v and vmi_pid_to_dtb,
+ * cached; for the core's own use (no public entry/exit). */
+status_t core_ksym2v(vmi_instance_t vmi, const char *symbol, addr_t *vaddr);
+status_t core_pid_to_dtb(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb);
+
 /* translate.c */
 status_t core_translate(vmi_instance_t vmi, addr_t dtb, addr_t va, addr_t *pa);
 /* Resolve an access context to (dtb, va); dtb is ~0 for physical access. */
 status_t core_resolve_ctx(vmi_instance_t vmi, const access_context_t *ctx,
                           addr_t *dtb, addr_t *va);
 #define CORE_PHYSICAL ((addr_t)~0ULL)
+/* Translate for a context that may name its own paging mode (ctx->pm). */
+status_t core_translate_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_t dtb,
+                            addr_t va, addr_t *pa);
 
 /* v2p cache key for a page-table root: the mode lives in the low bits of the
  * root, which are never address bits (PAE roots are 32-byte aligned). */
@@ -109,7 +111,9 @@ static inline uint64_t core_v2p_key(arch_x86_mode_t mode, addr_t dtb)
     return arch_x86_dtb_base(mode, dtb) | (uint64_t)mode;
 }
 
-/* cache.c */
+/* cache.c; the symbol cache's key "base:pid:name" (malloc'd, NULL when out
+ * of memory). */
+char *core_symcache_key(addr_t base, vmi_pid_t pid, const char *sym);
 status_t core_caches_create(vmi_instance_t vmi);
 void core_caches_destroy(vmi_instance_t vmi);
 

@@ -5,6 +5,7 @@
  * Reasons name the address that failed and the translation involved, e.g.
  * "vmi_read: 0xffffffff81e00000 via page table 0x1a0a000: PDE ... not present".
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,8 +17,8 @@
 /* The longest string vmi_read_str* returns: guest strings are hostile. */
 #define CORE_STR_MAX 65536
 
-status_t vmi_read(vmi_instance_t vmi, const access_context_t *ctx, size_t count, void *buf,
-                  size_t *bytes_read)
+static status_t read_ctx(vmi_instance_t vmi, const access_context_t *ctx, size_t count,
+                         void *buf, size_t *bytes_read)
 {
     if (bytes_read)
         *bytes_read = 0;
@@ -26,42 +27,57 @@ status_t vmi_read(vmi_instance_t vmi, const access_context_t *ctx, size_t count,
     return core_access(vmi, ctx, buf, count, bytes_read, false);
 }
 
+status_t vmi_read(vmi_instance_t vmi, const access_context_t *ctx, size_t count, void *buf,
+                  size_t *bytes_read)
+{
+    CORE_API(vmi, read_ctx(vmi, ctx, count, buf, bytes_read));
+}
+
 static status_t read_exact(vmi_instance_t vmi, const access_context_t *ctx, size_t n, void *out)
 {
-    return vmi_read(vmi, ctx, n, out, NULL);
+    if (vmi && !out) {
+        core_error(vmi, "a required argument is NULL (value)");
+        return VMI_FAILURE;
+    }
+    return read_ctx(vmi, ctx, n, out, NULL);
 }
 
 status_t vmi_read_8(vmi_instance_t vmi, const access_context_t *ctx, uint8_t *value)
 {
-    return read_exact(vmi, ctx, 1, value);
+    CORE_API(vmi, read_exact(vmi, ctx, 1, value));
 }
 
 status_t vmi_read_16(vmi_instance_t vmi, const access_context_t *ctx, uint16_t *value)
 {
-    return read_exact(vmi, ctx, 2, value);
+    CORE_API(vmi, read_exact(vmi, ctx, 2, value));
 }
 
 status_t vmi_read_32(vmi_instance_t vmi, const access_context_t *ctx, uint32_t *value)
 {
-    return read_exact(vmi, ctx, 4, value);
+    CORE_API(vmi, read_exact(vmi, ctx, 4, value));
 }
 
 status_t vmi_read_64(vmi_instance_t vmi, const access_context_t *ctx, uint64_t *value)
 {
-    return read_exact(vmi, ctx, 8, value);
+    CORE_API(vmi, read_exact(vmi, ctx, 8, value));
+}
+
+/* A guest pointer: as wide as the guest's addresses. */
+static status_t read_addr(vmi_instance_t vmi, const access_context_t *ctx, addr_t *value)
+{
+    uint32_t v;
+    CORE_REQUIRE(vmi, value);
+    if (vmi->addr_width != 4)
+        return read_exact(vmi, ctx, 8, value);
+    if (read_exact(vmi, ctx, 4, &v) != VMI_SUCCESS)
+        return VMI_FAILURE;
+    *value = v;
+    return VMI_SUCCESS;
 }
 
 status_t vmi_read_addr(vmi_instance_t vmi, const access_context_t *ctx, addr_t *value)
 {
-    CORE_REQUIRE(vmi, value);
-    if (vmi->addr_width == 4) {
-        uint32_t v;
-        if (read_exact(vmi, ctx, 4, &v) != VMI_SUCCESS)
-            return VMI_FAILURE;
-        *value = v;
-        return VMI_SUCCESS;
-    }
-    return read_exact(vmi, ctx, 8, value);
+    CORE_API(vmi, read_addr(vmi, ctx, value));
 }
 
 /* Read up to max bytes ending at the first NUL of width w (1 or 2 bytes),
@@ -77,6 +93,7 @@ static void *read_terminated(vmi_instance_t vmi, const access_context_t *ctx, un
         core_error(vmi, "out of memory");
         return NULL;
     }
+    core_guard_hold(NULL, s);
     for (;;) {
         uint8_t chunk[256];
         size_t n = sizeof(chunk) - ((c.addr + len) & (sizeof(chunk) - 1));
@@ -85,7 +102,7 @@ static void *read_terminated(vmi_instance_t vmi, const access_context_t *ctx, un
         at.addr = c.addr + len;
         if (at.tm == VMI_TM_KERNEL_SYMBOL) { /* resolve once, then by address */
             addr_t va;
-            if (vmi_translate_ksym2v(vmi, c.ksym, &va) != VMI_SUCCESS)
+            if (core_ksym2v(vmi, c.ksym, &va) != VMI_SUCCESS)
                 goto fail;
             c.tm = VMI_TM_PROCESS_DTB;
             c.addr = va;
@@ -96,7 +113,7 @@ static void *read_terminated(vmi_instance_t vmi, const access_context_t *ctx, un
             n = CORE_STR_MAX - len;
         if (n == 0)
             break; /* cut at the bound */
-        if (vmi_read(vmi, &at, n, chunk, &got) != VMI_SUCCESS && got == 0) {
+        if (read_ctx(vmi, &at, n, chunk, &got) != VMI_SUCCESS && got == 0) {
             if (len == 0)
                 goto fail;
             break; /* unterminated before unreadable memory: keep what we have */
@@ -112,11 +129,13 @@ static void *read_terminated(vmi_instance_t vmi, const access_context_t *ctx, un
             if (len + i + w > cap) {
                 uint8_t *t;
                 cap *= 2;
+                core_guard_hold(s, NULL); /* no guest read until held again */
                 t = realloc(s, cap + 2);
                 if (!t) {
                     core_error(vmi, "out of memory");
                     goto fail;
                 }
+                core_guard_hold(NULL, t);
                 s = t;
             }
         }
@@ -126,36 +145,37 @@ static void *read_terminated(vmi_instance_t vmi, const access_context_t *ctx, un
             break;
     }
 done:
+    core_guard_hold(s, NULL);
     s[len] = 0;
     s[len + 1] = 0;
     if (len_out)
         *len_out = len;
     return s;
 fail:
+    core_guard_hold(s, NULL);
     free(s);
     return NULL;
 }
 
-char *vmi_read_str(vmi_instance_t vmi, const access_context_t *ctx)
+static void *read_string(vmi_instance_t vmi, const access_context_t *ctx, unsigned width)
 {
     if (!vmi)
         return NULL;
     if (!ctx) {
-        core_error(vmi, "%s: the access context is NULL", __func__);
+        core_error(vmi, "the access context is NULL");
         return NULL;
     }
-    return read_terminated(vmi, ctx, 1, NULL);
+    return read_terminated(vmi, ctx, width, NULL);
+}
+
+char *vmi_read_str(vmi_instance_t vmi, const access_context_t *ctx)
+{
+    CORE_API_PTR(vmi, char *, read_string(vmi, ctx, 1));
 }
 
 uint16_t *vmi_read_wstr(vmi_instance_t vmi, const access_context_t *ctx)
 {
-    if (!vmi)
-        return NULL;
-    if (!ctx) {
-        core_error(vmi, "%s: the access context is NULL", __func__);
-        return NULL;
-    }
-    return read_terminated(vmi, ctx, 2, NULL);
+    CORE_API_PTR(vmi, uint16_t *, read_string(vmi, ctx, 2));
 }
 
 status_t core_read_str(vmi_instance_t vmi, const access_context_t *ctx, char *buf, size_t max)
@@ -178,8 +198,8 @@ status_t core_read_str(vmi_instance_t vmi, const access_context_t *ctx, char *bu
 
 #define UNICODE_MAX 0xffff /* Length is 16 bits: this is the real bound */
 
-unicode_string_t *vmi_read_unicode_str_pm(vmi_instance_t vmi, const access_context_t *ctx,
-                                          page_mode_t mode)
+static unicode_string_t *read_unicode(vmi_instance_t vmi, const access_context_t *ctx,
+                                      page_mode_t mode)
 {
     access_context_t c;
     uint16_t length;
@@ -190,7 +210,7 @@ unicode_string_t *vmi_read_unicode_str_pm(vmi_instance_t vmi, const access_conte
     if (!vmi)
         return NULL;
     if (!ctx) {
-        core_error(vmi, "%s: the access context is NULL", __func__);
+        core_error(vmi, "the access context is NULL");
         return NULL;
     }
     c = *ctx;
@@ -222,11 +242,16 @@ unicode_string_t *vmi_read_unicode_str_pm(vmi_instance_t vmi, const access_conte
     return us;
 }
 
+unicode_string_t *vmi_read_unicode_str_pm(vmi_instance_t vmi, const access_context_t *ctx,
+                                          page_mode_t mode)
+{
+    CORE_API_PTR(vmi, unicode_string_t *, read_unicode(vmi, ctx, mode));
+}
+
 unicode_string_t *vmi_read_unicode_str(vmi_instance_t vmi, const access_context_t *ctx)
 {
-    if (!vmi)
-        return NULL;
-    return vmi_read_unicode_str_pm(vmi, ctx, arch_x86_page_mode(vmi->pmode));
+    CORE_API_PTR(vmi, unicode_string_t *,
+                 vmi ? read_unicode(vmi, ctx, arch_x86_page_mode(vmi->pmode)) : NULL);
 }
 
 void vmi_free_unicode_str(unicode_string_t *p)
@@ -238,159 +263,202 @@ void vmi_free_unicode_str(unicode_string_t *p)
 }
 
 /* UTF-16LE -> UTF-8 is the conversion VMI users need (Windows names); it is
- * done here rather than through iconv so static builds need no gconv files. */
-status_t vmi_convert_str_encoding(const unicode_string_t *in, unicode_string_t *out,
-                                  const char *outencoding)
+ * done here rather than through iconv so static builds need no gconv files.
+ * With no instance to hold it, a failure's reason is tvmi_errmsg(NULL). */
+static status_t convert_encoding(const unicode_string_t *in, unicode_string_t *out,
+                                 const char *outencoding)
 {
-    size_t n, o = 0;
+    static const char fn[] = "vmi_convert_str_encoding";
+    size_t n, o;
     uint8_t *dst;
 
-    if (!in || !out || !outencoding || !in->contents)
+    if (!in || !out || !outencoding) {
+        core_api_no_instance(fn, "a required argument is NULL (in, out, outencoding)");
         return VMI_FAILURE;
-    if (strcasecmp(outencoding, "UTF-8") != 0 && strcasecmp(outencoding, "UTF8") != 0)
+    }
+    if (!in->contents && in->length) {
+        core_api_no_instance(fn, "the input string has %zu bytes but no contents",
+                             in->length);
         return VMI_FAILURE;
-    if (in->encoding && strncasecmp(in->encoding, "UTF-16", 6) != 0)
+    }
+    if (strcasecmp(outencoding, "UTF-8") != 0 && strcasecmp(outencoding, "UTF8") != 0) {
+        core_api_no_instance(fn, "output encoding \"%s\" is not supported (only UTF-8: "
+                                 "TinyVMI has no iconv)", outencoding);
         return VMI_FAILURE;
+    }
+    if (in->encoding && strncasecmp(in->encoding, "UTF-16", 6) != 0) {
+        core_api_no_instance(fn, "input encoding \"%s\" is not supported (only UTF-16, "
+                                 "as Windows strings are)", in->encoding);
+        return VMI_FAILURE;
+    }
     n = in->length / 2;
-    dst = malloc(n * 3 + 1);
-    if (!dst)
+    if (!(dst = malloc(n * 3 + 1))) {
+        core_api_no_instance(fn, "out of memory for %zu bytes", n * 3 + 1);
         return VMI_FAILURE;
-    o = util_utf16le_to_utf8(in->contents, in->length, (char *)dst, n * 3 + 1);
+    }
+    o = in->contents ? util_utf16le_to_utf8(in->contents, in->length, (char *)dst, n * 3 + 1)
+                     : 0;
+    dst[o] = 0;
     out->contents = dst;
     out->length = o;
     out->encoding = "UTF-8";
     return VMI_SUCCESS;
 }
 
-/* ---- the _pa, _va and _ksym families: contexts built for the caller ---- */
+status_t vmi_convert_str_encoding(const unicode_string_t *in, unicode_string_t *out,
+                                  const char *outencoding)
+{
+    CORE_API(NULL, convert_encoding(in, out, outencoding));
+}
 
+/* ---- the _pa, _va and _ksym families: contexts built for the caller ---- */
 
 status_t vmi_read_pa(vmi_instance_t vmi, addr_t paddr, size_t count, void *buf, size_t *bytes_read)
 {
     CORE_CTX_PA(c, paddr);
-    return vmi_read(vmi, &c, count, buf, bytes_read);
+    CORE_API(vmi, read_ctx(vmi, &c, count, buf, bytes_read));
 }
 
 status_t vmi_read_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, size_t count, void *buf,
                      size_t *bytes_read)
 {
     CORE_CTX_VA(c, vaddr, pid);
-    return vmi_read(vmi, &c, count, buf, bytes_read);
+    CORE_API(vmi, read_ctx(vmi, &c, count, buf, bytes_read));
 }
 
 status_t vmi_read_ksym(vmi_instance_t vmi, const char *sym, size_t count, void *buf,
                        size_t *bytes_read)
 {
     CORE_CTX_KSYM(c, sym);
-    return vmi_read(vmi, &c, count, buf, bytes_read);
+    CORE_API(vmi, read_ctx(vmi, &c, count, buf, bytes_read));
 }
 
-#define READ_FAMILY(bits, type)                                                            \
+#define READ_FAMILY(bits, type, impl)                                                      \
     status_t vmi_read_##bits##_pa(vmi_instance_t vmi, addr_t paddr, type *value)            \
     {                                                                                      \
-        CORE_CTX_PA(c, paddr);                                                                  \
-        return vmi_read_##bits(vmi, &c, value);                                            \
+        CORE_CTX_PA(c, paddr);                                                             \
+        CORE_API(vmi, impl);                                                               \
     }                                                                                      \
     status_t vmi_read_##bits##_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid,         \
                                   type *value)                                             \
     {                                                                                      \
-        CORE_CTX_VA(c, vaddr, pid);                                                             \
-        return vmi_read_##bits(vmi, &c, value);                                            \
+        CORE_CTX_VA(c, vaddr, pid);                                                        \
+        CORE_API(vmi, impl);                                                               \
     }                                                                                      \
     status_t vmi_read_##bits##_ksym(vmi_instance_t vmi, const char *sym, type *value)      \
     {                                                                                      \
-        CORE_CTX_KSYM(c, sym);                                                                  \
-        return vmi_read_##bits(vmi, &c, value);                                            \
+        CORE_CTX_KSYM(c, sym);                                                             \
+        CORE_API(vmi, impl);                                                               \
     }
 
-READ_FAMILY(8, uint8_t)
-READ_FAMILY(16, uint16_t)
-READ_FAMILY(32, uint32_t)
-READ_FAMILY(64, uint64_t)
-READ_FAMILY(addr, addr_t)
+READ_FAMILY(8, uint8_t, read_exact(vmi, &c, 1, value))
+READ_FAMILY(16, uint16_t, read_exact(vmi, &c, 2, value))
+READ_FAMILY(32, uint32_t, read_exact(vmi, &c, 4, value))
+READ_FAMILY(64, uint64_t, read_exact(vmi, &c, 8, value))
+READ_FAMILY(addr, addr_t, read_addr(vmi, &c, value))
 
 char *vmi_read_str_pa(vmi_instance_t vmi, addr_t paddr)
 {
     CORE_CTX_PA(c, paddr);
-    return vmi_read_str(vmi, &c);
+    CORE_API_PTR(vmi, char *, read_string(vmi, &c, 1));
 }
 
 char *vmi_read_str_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid)
 {
     CORE_CTX_VA(c, vaddr, pid);
-    return vmi_read_str(vmi, &c);
+    CORE_API_PTR(vmi, char *, read_string(vmi, &c, 1));
 }
 
 char *vmi_read_str_ksym(vmi_instance_t vmi, const char *sym)
 {
     CORE_CTX_KSYM(c, sym);
-    return vmi_read_str(vmi, &c);
+    CORE_API_PTR(vmi, char *, read_string(vmi, &c, 1));
 }
 
 uint16_t *vmi_read_wstr_pa(vmi_instance_t vmi, addr_t paddr)
 {
     CORE_CTX_PA(c, paddr);
-    return vmi_read_wstr(vmi, &c);
+    CORE_API_PTR(vmi, uint16_t *, read_string(vmi, &c, 2));
 }
 
 uint16_t *vmi_read_wstr_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid)
 {
     CORE_CTX_VA(c, vaddr, pid);
-    return vmi_read_wstr(vmi, &c);
+    CORE_API_PTR(vmi, uint16_t *, read_string(vmi, &c, 2));
 }
 
 unicode_string_t *vmi_read_unicode_str_va(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid)
 {
     CORE_CTX_VA(c, vaddr, pid);
-    return vmi_read_unicode_str(vmi, &c);
+    CORE_API_PTR(vmi, unicode_string_t *,
+                 vmi ? read_unicode(vmi, &c, arch_x86_page_mode(vmi->pmode)) : NULL);
 }
 
 /* Copies, not views: a caller munmap()s what it gets, and must not be able to
  * unmap the image under us. */
-status_t vmi_mmap_guest(vmi_instance_t vmi, const access_context_t *ctx, size_t num_pages,
-                        int prot, void **access_ptrs)
+static status_t mmap_guest(vmi_instance_t vmi, const access_context_t *ctx, size_t num_pages,
+                           int prot, void **access_ptrs)
 {
     CORE_REQUIRE(vmi, ctx && access_ptrs);
     if (prot & PROT_WRITE) {
-        core_error(vmi, "vmi_mmap_guest: writable mappings are not supported");
+        core_error(vmi, "writable mappings are not supported (the pages are copies; write "
+                        "with vmi_write_* instead)");
         return VMI_FAILURE;
     }
     for (size_t i = 0; i < num_pages; i++) {
         access_context_t c = *ctx;
         void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         c.addr = (ctx->addr & ~0xfffULL) + i * 4096;
-        if (p == MAP_FAILED || vmi_read(vmi, &c, 4096, p, NULL) != VMI_SUCCESS) {
-            if (p != MAP_FAILED)
-                munmap(p, 4096);
-            for (size_t j = 0; j < i; j++)
-                munmap(access_ptrs[j], 4096);
-            return VMI_FAILURE;
+        if (p == MAP_FAILED)
+            core_error(vmi, "page %zu of %zu: cannot map a page for the copy: %s", i,
+                       num_pages, strerror(errno));
+        else if (read_ctx(vmi, &c, 4096, p, NULL) != VMI_SUCCESS)
+            core_error_prefix(vmi, "page %zu of %zu", i, num_pages);
+        else {
+            mprotect(p, 4096, PROT_READ);
+            access_ptrs[i] = p;
+            continue;
         }
-        mprotect(p, 4096, PROT_READ);
-        access_ptrs[i] = p;
+        if (p != MAP_FAILED)
+            munmap(p, 4096);
+        for (size_t j = 0; j < i; j++)
+            munmap(access_ptrs[j], 4096);
+        return VMI_FAILURE;
     }
     return VMI_SUCCESS;
+}
+
+status_t vmi_mmap_guest(vmi_instance_t vmi, const access_context_t *ctx, size_t num_pages,
+                        int prot, void **access_ptrs)
+{
+    CORE_API(vmi, mmap_guest(vmi, ctx, num_pages, prot, access_ptrs));
 }
 
 status_t vmi_mmap_guest_pa(vmi_instance_t vmi, addr_t paddr, size_t num_pages, int prot,
                            void **access_ptrs)
 {
     CORE_CTX_PA(c, paddr);
-    return vmi_mmap_guest(vmi, &c, num_pages, prot, access_ptrs);
+    CORE_API(vmi, mmap_guest(vmi, &c, num_pages, prot, access_ptrs));
 }
 
-status_t vmi_mmap_guest_pfns(vmi_instance_t vmi, unsigned long *pfns, size_t num_pages, int prot,
-                             void **access_ptrs)
+static status_t mmap_pfns(vmi_instance_t vmi, unsigned long *pfns, size_t num_pages, int prot,
+                          void **access_ptrs)
 {
-    if (!pfns)
-        return VMI_FAILURE;
+    CORE_REQUIRE(vmi, pfns && access_ptrs);
     for (size_t i = 0; i < num_pages; i++) {
-        if (vmi_mmap_guest_pa(vmi, (addr_t)pfns[i] << 12, 1, prot, &access_ptrs[i]) !=
-            VMI_SUCCESS) {
+        CORE_CTX_PA(c, (addr_t)pfns[i] << 12);
+        if (mmap_guest(vmi, &c, 1, prot, &access_ptrs[i]) != VMI_SUCCESS) {
+            core_error_prefix(vmi, "pfn 0x%lx (entry %zu)", pfns[i], i);
             for (size_t j = 0; j < i; j++)
                 munmap(access_ptrs[j], 4096);
             return VMI_FAILURE;
         }
     }
     return VMI_SUCCESS;
+}
+
+status_t vmi_mmap_guest_pfns(vmi_instance_t vmi, unsigned long *pfns, size_t num_pages, int prot,
+                             void **access_ptrs)
+{
+    CORE_API(vmi, mmap_pfns(vmi, pfns, num_pages, prot, access_ptrs));
 }

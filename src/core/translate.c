@@ -7,8 +7,6 @@
 #include "core/core.h"
 #include "core/instance.h"
 
-char *core_symcache_key(addr_t base, vmi_pid_t pid, const char *sym);
-
 static status_t walk(vmi_instance_t vmi, arch_x86_mode_t mode, addr_t dtb, addr_t va,
                      page_info_t *info)
 {
@@ -67,7 +65,7 @@ static bool mode_from_pm(vmi_instance_t vmi, page_mode_t pm, arch_x86_mode_t *mo
     }
 }
 
-status_t vmi_pagetable_lookup_extended(vmi_instance_t vmi, addr_t pt, addr_t vaddr,
+static status_t pagetable_lookup_extended_impl(vmi_instance_t vmi, addr_t pt, addr_t vaddr,
                                        page_info_t *info)
 {
     CORE_REQUIRE(vmi, info);
@@ -87,7 +85,13 @@ status_t vmi_pagetable_lookup_extended(vmi_instance_t vmi, addr_t pt, addr_t vad
     return VMI_SUCCESS;
 }
 
-status_t vmi_pagetable_lookup(vmi_instance_t vmi, addr_t pt, addr_t vaddr, addr_t *paddr)
+status_t vmi_pagetable_lookup_extended(vmi_instance_t vmi, addr_t pt, addr_t vaddr,
+                                       page_info_t *info)
+{
+    CORE_API(vmi, pagetable_lookup_extended_impl(vmi, pt, vaddr, info));
+}
+
+static status_t pagetable_lookup_impl(vmi_instance_t vmi, addr_t pt, addr_t vaddr, addr_t *paddr)
 {
     addr_t pa;
     CORE_REQUIRE(vmi, paddr);
@@ -100,7 +104,12 @@ status_t vmi_pagetable_lookup(vmi_instance_t vmi, addr_t pt, addr_t vaddr, addr_
     return VMI_SUCCESS;
 }
 
-status_t vmi_nested_pagetable_lookup(vmi_instance_t vmi, addr_t npt, page_mode_t npm,
+status_t vmi_pagetable_lookup(vmi_instance_t vmi, addr_t pt, addr_t vaddr, addr_t *paddr)
+{
+    CORE_API(vmi, pagetable_lookup_impl(vmi, pt, vaddr, paddr));
+}
+
+static status_t nested_pagetable_lookup_impl(vmi_instance_t vmi, addr_t npt, page_mode_t npm,
                                      addr_t pt, page_mode_t pm, addr_t vaddr, addr_t *paddr,
                                      addr_t *naddr)
 {
@@ -116,7 +125,14 @@ status_t vmi_nested_pagetable_lookup(vmi_instance_t vmi, addr_t npt, page_mode_t
     return VMI_FAILURE;
 }
 
-status_t vmi_nested_pagetable_lookup_extended(vmi_instance_t vmi, addr_t npt, page_mode_t npm,
+status_t vmi_nested_pagetable_lookup(vmi_instance_t vmi, addr_t npt, page_mode_t npm,
+                                     addr_t pt, page_mode_t pm, addr_t vaddr, addr_t *paddr,
+                                     addr_t *naddr)
+{
+    CORE_API(vmi, nested_pagetable_lookup_impl(vmi, npt, npm, pt, pm, vaddr, paddr, naddr));
+}
+
+static status_t nested_pagetable_lookup_extended_impl(vmi_instance_t vmi, addr_t npt, page_mode_t npm,
                                               addr_t pt, page_mode_t pm, addr_t vaddr,
                                               page_info_t *info)
 {
@@ -132,7 +148,14 @@ status_t vmi_nested_pagetable_lookup_extended(vmi_instance_t vmi, addr_t npt, pa
     return walk(vmi, mode, pt, vaddr, info);
 }
 
-status_t vmi_translate_kv2p(vmi_instance_t vmi, addr_t vaddr, addr_t *paddr)
+status_t vmi_nested_pagetable_lookup_extended(vmi_instance_t vmi, addr_t npt, page_mode_t npm,
+                                              addr_t pt, page_mode_t pm, addr_t vaddr,
+                                              page_info_t *info)
+{
+    CORE_API(vmi, nested_pagetable_lookup_extended_impl(vmi, npt, npm, pt, pm, vaddr, info));
+}
+
+static status_t translate_kv2p_impl(vmi_instance_t vmi, addr_t vaddr, addr_t *paddr)
 {
     CORE_REQUIRE(vmi, paddr);
     if (!vmi->kpgd && vmi->pmode != ARCH_X86_NONE) {
@@ -146,17 +169,27 @@ status_t vmi_translate_kv2p(vmi_instance_t vmi, addr_t vaddr, addr_t *paddr)
     return VMI_SUCCESS;
 }
 
-status_t vmi_translate_uv2p(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, addr_t *paddr)
+status_t vmi_translate_kv2p(vmi_instance_t vmi, addr_t vaddr, addr_t *paddr)
+{
+    CORE_API(vmi, translate_kv2p_impl(vmi, vaddr, paddr));
+}
+
+static status_t translate_uv2p_impl(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, addr_t *paddr)
 {
     addr_t dtb;
     CORE_REQUIRE(vmi, paddr);
-    if (vmi_pid_to_dtb(vmi, pid, &dtb) != VMI_SUCCESS)
+    if (core_pid_to_dtb(vmi, pid, &dtb) != VMI_SUCCESS)
         return VMI_FAILURE;
     if (core_translate(vmi, dtb, vaddr, paddr) != VMI_SUCCESS) {
         core_error_prefix(vmi, "pid %d address 0x%llx", (int)pid, (unsigned long long)vaddr);
         return VMI_FAILURE;
     }
     return VMI_SUCCESS;
+}
+
+status_t vmi_translate_uv2p(vmi_instance_t vmi, addr_t vaddr, vmi_pid_t pid, addr_t *paddr)
+{
+    CORE_API(vmi, translate_uv2p_impl(vmi, vaddr, pid, paddr));
 }
 
 status_t core_resolve_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_t *dtb,
@@ -188,13 +221,13 @@ status_t core_resolve_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_
         return VMI_SUCCESS;
     case VMI_TM_PROCESS_PID:
         *va = ctx->addr;
-        return vmi_pid_to_dtb(vmi, ctx->pid, dtb);
+        return core_pid_to_dtb(vmi, ctx->pid, dtb);
     case VMI_TM_KERNEL_SYMBOL:
         if (!ctx->ksym) {
             core_error(vmi, "access context names no kernel symbol (ksym is NULL)");
             return VMI_FAILURE;
         }
-        if (vmi_translate_ksym2v(vmi, ctx->ksym, va) != VMI_SUCCESS)
+        if (core_ksym2v(vmi, ctx->ksym, va) != VMI_SUCCESS)
             return VMI_FAILURE;
         if (!vmi->kpgd && vmi->pmode != ARCH_X86_NONE) {
             core_error(vmi, "the kernel page table is unknown (set kpgd in the config)");
@@ -208,9 +241,6 @@ status_t core_resolve_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_
     }
 }
 
-/* Translate for a context that may request its own paging mode. */
-status_t core_translate_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_t dtb,
-                            addr_t va, addr_t *pa);
 status_t core_translate_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_t dtb,
                             addr_t va, addr_t *pa)
 {

@@ -8,7 +8,9 @@
  * read is a binary search (after a one-entry cache of the last range hit)
  * and a memcpy; map() hands out pointers straight into the mapping.
  * Addresses outside every range are holes: reading one fails with a reason,
- * it never yields zeros.  Images are read-only and cannot be paused.  What
+ * it never yields zeros.  An image may instead (or also) hold copies of
+ * memory by virtual address (a Windows triage dump: read_va), kept in a
+ * second table the same way.  Images are read-only and cannot be paused.  What
  * a format found beyond memory (vCPU registers, facts such as a crash
  * dump's list heads) is handed out as parsed, unchecked: it is the guest's
  * word, and the layers above judge it.
@@ -44,10 +46,8 @@ typedef struct file_state {
     const file_format_t *format;
     file_layout_t layout;       /* ranges sorted, validated, merged */
     uint64_t memsize;
-    /* Index of the range the last lookup hit: reads cluster, so this spares
-     * most binary searches.  Only a hint, hence relaxed atomics (no lock,
-     * and no data race if two threads read one image). */
-    _Atomic size_t last;
+    /* The last physical and virtual range a lookup hit (range_tab_t). */
+    _Atomic size_t last, vlast;
 } file_state_t;
 
 #define FILE_FORMAT_ENTRY(n) &file_format_##n,
@@ -59,23 +59,38 @@ static const file_format_t *const file_formats[] = {
 
 /* ---- Building and checking the layout (used by the formats) ---- */
 
+/* Append to a table of ranges, doubling it as needed. */
+static status_t push_range(file_range_t **tab, size_t *n, size_t *cap, file_range_t r,
+                           const char *what, util_err_t *err)
+{
+    if (r.len == 0)
+        return VMI_SUCCESS;
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        file_range_t *t = realloc(*tab, ncap * sizeof(*t));
+        if (!t) {
+            util_err_set(err, "out of memory for %zu %s", ncap, what);
+            return VMI_FAILURE;
+        }
+        *tab = t;
+        *cap = ncap;
+    }
+    (*tab)[(*n)++] = r;
+    return VMI_SUCCESS;
+}
+
 status_t file_layout_add_range(file_layout_t *out, addr_t start, uint64_t len,
                                uint64_t offset, uint32_t src, util_err_t *err)
 {
-    if (len == 0)
-        return VMI_SUCCESS;
-    if (out->nranges == out->cap_ranges) {
-        size_t cap = out->cap_ranges ? out->cap_ranges * 2 : 16;
-        file_range_t *r = realloc(out->ranges, cap * sizeof(*r));
-        if (!r) {
-            util_err_set(err, "out of memory for %zu image ranges", cap);
-            return VMI_FAILURE;
-        }
-        out->ranges = r;
-        out->cap_ranges = cap;
-    }
-    out->ranges[out->nranges++] = (file_range_t){ start, len, offset, src };
-    return VMI_SUCCESS;
+    return push_range(&out->ranges, &out->nranges, &out->cap_ranges,
+                      (file_range_t){ start, len, offset, src }, "image ranges", err);
+}
+
+status_t file_layout_add_vrange(file_layout_t *out, addr_t va, uint64_t len,
+                                uint64_t offset, uint32_t src, util_err_t *err)
+{
+    return push_range(&out->vranges, &out->nvranges, &out->cap_vranges,
+                      (file_range_t){ va, len, offset, src }, "virtual runs", err);
 }
 
 file_vcpu_t *file_layout_add_vcpu(file_layout_t *out, util_err_t *err)
@@ -100,35 +115,73 @@ file_vcpu_t *file_layout_add_vcpu(file_layout_t *out, util_err_t *err)
     return v;
 }
 
-status_t file_layout_add_hint(file_layout_t *out, const char *key, uint64_t value,
-                              util_err_t *err)
+/* A new fact with its key checked, or NULL with a reason. */
+static file_fact_t *new_fact(file_layout_t *out, const char *key, util_err_t *err)
 {
     size_t len = key ? strlen(key) : 0;
 
-    if (len == 0 || len >= FILE_HINT_KEY_MAX) {
-        util_err_set(err, "image hint key \"%s\" is empty or longer than %d bytes",
-                     key ? key : "", FILE_HINT_KEY_MAX - 1);
-        return VMI_FAILURE;
+    if (len == 0 || len >= FILE_FACT_KEY_MAX) {
+        util_err_set(err, "image fact key \"%s\" is empty or longer than %d bytes",
+                     key ? key : "", FILE_FACT_KEY_MAX - 1);
+        return NULL;
     }
-    for (unsigned int i = 0; i < out->nhints; i++) {
-        if (strcmp(out->hints[i].key, key) == 0) {
-            out->hints[i].value = value;
-            return VMI_SUCCESS;
+    if (out->nfacts >= FILE_MAX_FACTS) {
+        util_err_set(err, "the image states more than %u facts (adding %s); refusing it "
+                     "as corrupt", FILE_MAX_FACTS, key);
+        return NULL;
+    }
+    if (out->nfacts == out->cap_facts) {
+        size_t cap = out->cap_facts ? out->cap_facts * 2 : 32;
+        file_fact_t *f = realloc(out->facts, cap * sizeof(*f));
+        if (!f) {
+            util_err_set(err, "out of memory for %zu image facts", cap);
+            return NULL;
         }
+        out->facts = f;
+        out->cap_facts = cap;
     }
-    if (out->nhints >= FILE_MAX_HINTS) {
-        util_err_set(err, "more than %d image hints (adding %s)", FILE_MAX_HINTS, key);
+    file_fact_t *f = &out->facts[out->nfacts];
+    memset(f, 0, sizeof(*f));
+    memcpy(f->key, key, len + 1);
+    return f;
+}
+
+status_t file_layout_add_hint(file_layout_t *out, const char *key, uint64_t value,
+                              util_err_t *err)
+{
+    file_fact_t *f = new_fact(out, key, err);
+    if (!f)
+        return VMI_FAILURE;
+    f->value = value;
+    out->nfacts++;
+    return VMI_SUCCESS;
+}
+
+status_t file_layout_add_text(file_layout_t *out, const char *key, const char *text,
+                              util_err_t *err)
+{
+    file_fact_t *f = new_fact(out, key, err);
+    size_t len = strnlen(text ? text : "", FILE_FACT_TEXT_MAX - 1);
+    if (!f)
+        return VMI_FAILURE;
+    f->text = malloc(len + 1);
+    if (!f->text) {
+        util_err_set(err, "out of memory for the image fact %s", key);
         return VMI_FAILURE;
     }
-    memcpy(out->hints[out->nhints].key, key, len + 1);
-    out->hints[out->nhints].value = value;
-    out->nhints++;
+    memcpy(f->text, text ? text : "", len);
+    f->text[len] = '\0';
+    out->nfacts++;
     return VMI_SUCCESS;
 }
 
 void file_layout_free(file_layout_t *layout)
 {
+    for (size_t i = 0; i < layout->nfacts; i++)
+        free(layout->facts[i].text);
+    free(layout->facts);
     free(layout->ranges);
+    free(layout->vranges);
     free(layout->vcpus);
     memset(layout, 0, sizeof(*layout));
 }
@@ -141,35 +194,168 @@ static int range_cmp(const void *a, const void *b)
     return x->src < y->src ? -1 : x->src > y->src;
 }
 
-status_t file_layout_finish(file_layout_t *layout, uint64_t filesize,
-                            util_err_t *err)
+/* Every range inside the file and not wrapping at the top of its address
+ * space ("guest-physical" or "virtual"). */
+static status_t check_bounds(const file_range_t *r, size_t n, uint64_t filesize,
+                             const char *unit, const char *space, util_err_t *err)
 {
-    file_range_t *r = layout->ranges;
-    size_t n = layout->nranges, m;
-    const char *unit = layout->unit ? layout->unit : "range";
-
-    if (n == 0) {
-        util_err_set(err, "the image holds no guest memory (no ranges)");
-        return VMI_FAILURE;
-    }
     for (size_t i = 0; i < n; i++) {
         if (r[i].len > UINT64_MAX - r[i].start) {
-            util_err_set(err, "%s %" PRIu32 " (guest-physical 0x%" PRIx64
-                         ", length 0x%" PRIx64 ") wraps past the top of the"
-                         " address space", unit, r[i].src, r[i].start, r[i].len);
+            util_err_set(err, "%s %" PRIu32 " (%s 0x%" PRIx64 ", length 0x%" PRIx64
+                         ") wraps past the top of the address space", unit, r[i].src,
+                         space, r[i].start, r[i].len);
             return VMI_FAILURE;
         }
         if (r[i].offset > filesize || r[i].len > filesize - r[i].offset) {
-            util_err_set(err, "%s %" PRIu32 " (guest-physical 0x%" PRIx64
-                         "-0x%" PRIx64 ") lies beyond the end of the file (file"
-                         " offset 0x%" PRIx64 ", length 0x%" PRIx64 ", file size"
-                         " 0x%" PRIx64 ")", unit, r[i].src, r[i].start,
-                         r[i].start + r[i].len - 1, r[i].offset, r[i].len,
+            util_err_set(err, "%s %" PRIu32 " (%s 0x%" PRIx64 "-0x%" PRIx64 ") lies "
+                         "beyond the end of the file (file offset 0x%" PRIx64 ", length 0x%"
+                         PRIx64 ", file size 0x%" PRIx64 ")", unit, r[i].src, space,
+                         r[i].start, r[i].start + r[i].len - 1, r[i].offset, r[i].len,
                          filesize);
             return VMI_FAILURE;
         }
     }
-    qsort(r, n, sizeof(*r), range_cmp);
+    return VMI_SUCCESS;
+}
+
+/* Neighbours contiguous in memory and in the file become one range, so
+ * map() can hand out one pointer across them; returns the new count. */
+static size_t merge_ranges(file_range_t *r, size_t n)
+{
+    size_t m = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (r[i].start == r[m].start + r[m].len &&
+            r[i].offset == r[m].offset + r[m].len)
+            r[m].len += r[i].len;
+        else
+            r[++m] = r[i];
+    }
+    return n ? m + 1 : 0;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A virtual run's start and its place in the order added, sorted by start
+ * (equal starts in the order added). */
+typedef struct vkey {
+    uint64_t start;
+    size_t idx;
+} vkey_t;
+
+static int vkey_cmp(const void *a, const void *b)
+{
+    const vkey_t *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* A min-heap of run indices: the smallest index (the run added first) on top. */
+static void heap_push(size_t *h, size_t *n, size_t v)
+{
+    size_t i = (*n)++;
+    h[i] = v;
+    while (i > 0 && h[(i - 1) / 2] > h[i]) {
+        size_t p = (i - 1) / 2, t = h[p];
+        h[p] = h[i];
+        h[i] = t;
+        i = p;
+    }
+}
+
+static void heap_pop(size_t *h, size_t *n)
+{
+    size_t i = 0;
+    h[0] = h[--(*n)];
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < *n && h[l] < h[m])
+            m = l;
+        if (r < *n && h[r] < h[m])
+            m = r;
+        if (m == i)
+            break;
+        size_t t = h[m];
+        h[m] = h[i];
+        h[i] = t;
+        i = m;
+    }
+}
+
+/* Cut the virtual runs where they overlap, so each byte comes from the run
+ * added first: a sweep over the runs' ends with a heap of the runs open at
+ * each point, O(n log n) whatever a hostile image lists.  Leaves the runs
+ * sorted, disjoint and merged. */
+static status_t cut_vranges(file_layout_t *l, util_err_t *err)
+{
+    size_t n = l->nvranges, np = 0, nh = 0, nout = 0, next = 0;
+    const file_range_t *r = l->vranges;
+    uint64_t *pts = malloc(2 * n * sizeof(*pts));
+    vkey_t *order = malloc(n * sizeof(*order));
+    size_t *heap = malloc(n * sizeof(*heap));
+    file_range_t *out = malloc(2 * n * sizeof(*out));
+
+    if (!pts || !order || !heap || !out) {
+        free(pts);
+        free(order);
+        free(heap);
+        free(out);
+        util_err_set(err, "out of memory for %zu virtual runs", n);
+        return VMI_FAILURE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        order[i] = (vkey_t){ r[i].start, i };
+        pts[np++] = r[i].start;
+        pts[np++] = r[i].start + r[i].len;
+    }
+    qsort(pts, np, sizeof(*pts), u64_cmp);
+    qsort(order, n, sizeof(*order), vkey_cmp);
+    for (size_t k = 0; k + 1 < np; k++) {
+        uint64_t p = pts[k], q = pts[k + 1];
+        if (p == q)
+            continue;
+        while (next < n && order[next].start <= p)
+            heap_push(heap, &nh, order[next++].idx);
+        while (nh && r[heap[0]].start + r[heap[0]].len <= p)
+            heap_pop(heap, &nh);
+        if (!nh)
+            continue;
+        /* The first-added open run covers [p, q): q is the next point, and
+         * its end is one of the points. */
+        const file_range_t *t = &r[heap[0]];
+        out[nout++] = (file_range_t){ p, q - p, t->offset + (p - t->start), t->src };
+    }
+    free(pts);
+    free(order);
+    free(heap);
+    free(l->vranges);
+    l->vranges = out;
+    l->cap_vranges = 2 * n;
+    l->nvranges = merge_ranges(out, nout);
+    return VMI_SUCCESS;
+}
+
+status_t file_layout_finish(file_layout_t *layout, uint64_t filesize,
+                            util_err_t *err)
+{
+    file_range_t *r = layout->ranges;
+    size_t n = layout->nranges;
+    const char *unit = layout->unit ? layout->unit : "range";
+
+    if (n == 0 && layout->nvranges == 0 && !layout->memoryless) {
+        util_err_set(err, "the image holds no guest memory (no ranges)");
+        return VMI_FAILURE;
+    }
+    if (check_bounds(r, n, filesize, unit, "guest-physical", err) != VMI_SUCCESS ||
+        check_bounds(layout->vranges, layout->nvranges, filesize, unit, "virtual", err) !=
+            VMI_SUCCESS)
+        return VMI_FAILURE;
+    if (n)
+        qsort(r, n, sizeof(*r), range_cmp);
     for (size_t i = 1; i < n; i++) {
         if (r[i].start < r[i - 1].start + r[i - 1].len) {
             util_err_set(err, "%s %" PRIu32 " (guest-physical 0x%" PRIx64
@@ -180,83 +366,107 @@ status_t file_layout_finish(file_layout_t *layout, uint64_t filesize,
             return VMI_FAILURE;
         }
     }
-    /* Neighbours contiguous in memory and in the file become one range, so
-     * map() can hand out one pointer across them. */
-    m = 0;
-    for (size_t i = 1; i < n; i++) {
-        if (r[i].start == r[m].start + r[m].len &&
-            r[i].offset == r[m].offset + r[m].len)
-            r[m].len += r[i].len;
-        else
-            r[++m] = r[i];
-    }
-    layout->nranges = m + 1;
+    layout->nranges = merge_ranges(r, n);
+    if (layout->nvranges && cut_vranges(layout, err) != VMI_SUCCESS)
+        return VMI_FAILURE;
     return VMI_SUCCESS;
 }
 
 /* ---- Looking addresses up ---- */
 
-/* The index of the range holding pa, or SIZE_MAX for a hole; then *above is
- * the index of the first range starting above pa (the hole lies between
+/* One sorted table of disjoint ranges: the physical ranges, or the runs
+ * held by virtual address.  last is the index the previous lookup hit:
+ * reads cluster, so this spares most binary searches.  Only a hint, hence
+ * relaxed atomics (no lock, and no data race if two threads read one
+ * image). */
+typedef struct range_tab {
+    const file_range_t *r;
+    size_t n;
+    _Atomic size_t *last;
+    const char *space;          /* "guest-physical" / "virtual" */
+    bool virt;                  /* the runs held by virtual address */
+} range_tab_t;
+
+/* The index of the range holding a, or SIZE_MAX for a hole; then *above is
+ * the index of the first range starting above a (the hole lies between
  * ranges *above - 1 and *above). */
-static size_t file_lookup(file_state_t *s, addr_t pa, size_t *above)
+static size_t tab_lookup(const range_tab_t *t, addr_t a, size_t *above)
 {
-    const file_range_t *r = s->layout.ranges;
-    size_t n = s->layout.nranges;
-    size_t i = atomic_load_explicit(&s->last, memory_order_relaxed);
+    const file_range_t *r = t->r;
+    size_t n = t->n;
+    size_t i = atomic_load_explicit(t->last, memory_order_relaxed);
     size_t lo = 0, hi = n;
 
-    /* Unsigned wrap makes this one compare: start <= pa < start + len. */
-    if (i < n && pa - r[i].start < r[i].len)
+    /* Unsigned wrap makes this one compare: start <= a < start + len. */
+    if (i < n && a - r[i].start < r[i].len)
         return i;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (r[mid].start <= pa)
+        if (r[mid].start <= a)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo > 0 && pa - r[lo - 1].start < r[lo - 1].len) {
-        atomic_store_explicit(&s->last, lo - 1, memory_order_relaxed);
+    if (lo > 0 && a - r[lo - 1].start < r[lo - 1].len) {
+        atomic_store_explicit(t->last, lo - 1, memory_order_relaxed);
         return lo - 1;
     }
     *above = lo;
     return SIZE_MAX;
 }
 
-static void file_hole_err(const file_state_t *s, addr_t pa, size_t above,
-                          util_err_t *err)
+static void tab_hole_err(const file_state_t *s, const range_tab_t *t, addr_t a, size_t above,
+                         util_err_t *err)
 {
-    const file_range_t *r = s->layout.ranges;
-    size_t n = s->layout.nranges;
+    const file_range_t *r = t->r;
+    size_t n = t->n;
+    const char *what = s->layout.memoryless ? s->layout.memoryless : "the image";
+    char near[160] = "";
 
+    if (n == 0) {
+        util_err_set(err, "%s 0x%" PRIx64 " is not in the image: %s holds no memory by %s "
+                     "address%s", t->space, a, what, t->virt ? "virtual" :
+                     "physical", !t->virt && s->layout.nvranges ?
+                     " (it holds copies of some memory by virtual address: read those "
+                     "through a virtual address)" : "");
+        return;
+    }
+    const char *word = t->virt ? "run" : "range";
     if (above == 0)
-        util_err_set(err, "guest-physical 0x%" PRIx64 " is not in the image"
-                     " (below its first range, 0x%" PRIx64 "-0x%" PRIx64 ")",
-                     pa, r[0].start, r[0].start + r[0].len - 1);
+        snprintf(near, sizeof(near), "below its first %s, 0x%" PRIx64 "-0x%" PRIx64, word,
+                 r[0].start, r[0].start + r[0].len - 1);
     else if (above >= n)
-        util_err_set(err, "guest-physical 0x%" PRIx64 " is not in the image"
-                     " (past its last range, 0x%" PRIx64 "-0x%" PRIx64 ")",
-                     pa, r[n - 1].start, r[n - 1].start + r[n - 1].len - 1);
+        snprintf(near, sizeof(near), "past its last %s, 0x%" PRIx64 "-0x%" PRIx64, word,
+                 r[n - 1].start, r[n - 1].start + r[n - 1].len - 1);
     else
-        util_err_set(err, "guest-physical 0x%" PRIx64 " is not in the image"
-                     " (hole between ranges 0x%" PRIx64 "-0x%" PRIx64
-                     " and 0x%" PRIx64 "-0x%" PRIx64 ")", pa,
-                     r[above - 1].start, r[above - 1].start + r[above - 1].len - 1,
-                     r[above].start, r[above].start + r[above].len - 1);
+        snprintf(near, sizeof(near), "hole between %ss 0x%" PRIx64 "-0x%" PRIx64 " and 0x%"
+                 PRIx64 "-0x%" PRIx64, word, r[above - 1].start,
+                 r[above - 1].start + r[above - 1].len - 1, r[above].start,
+                 r[above].start + r[above].len - 1);
+    if (t->virt)
+        util_err_set(err, "virtual 0x%" PRIx64 " is not held by %s, which keeps copies of "
+                     "%zu runs of memory only (%s)", a, what, n, near);
+    else
+        util_err_set(err, "guest-physical 0x%" PRIx64 " is not in the image (%s)", a, near);
+}
+
+static range_tab_t phys_tab(file_state_t *s)
+{
+    return (range_tab_t){ s->layout.ranges, s->layout.nranges, &s->last, "guest-physical", false };
 }
 
 static const void *file_map(void *state, addr_t pa, size_t len, util_err_t *err)
 {
     file_state_t *s = state;
-    size_t above = 0, i = file_lookup(s, pa, &above);
+    range_tab_t t = phys_tab(s);
+    size_t above = 0, i = tab_lookup(&t, pa, &above);
     const file_range_t *r;
 
     if (i == SIZE_MAX) {
-        file_hole_err(s, pa, above, err);
+        tab_hole_err(s, &t, pa, above, err);
         return NULL;
     }
-    r = &s->layout.ranges[i];
+    r = &t.r[i];
     if (len > r->start + r->len - pa) {
         util_err_set(err, "guest-physical 0x%" PRIx64 "-0x%" PRIx64 " is not"
                      " stored contiguously in the image: its range ends at"
@@ -267,42 +477,59 @@ static const void *file_map(void *state, addr_t pa, size_t len, util_err_t *err)
     return s->map + r->offset + (pa - r->start);
 }
 
-static status_t file_read(void *state, addr_t pa, void *buf, size_t len,
-                          size_t *done, util_err_t *err)
+/* Copy len bytes at a from the table's ranges, across neighbours that
+ * touch; holes fail with a reason after *done bytes. */
+static status_t tab_read(file_state_t *s, const range_tab_t *t, addr_t a, void *buf,
+                         size_t len, size_t *done, util_err_t *err)
 {
-    file_state_t *s = state;
-    const file_range_t *r = s->layout.ranges;
+    const file_range_t *r = t->r;
     size_t above = 0, copied = 0, i;
 
     if (done)
         *done = 0;
     if (len == 0)
         return VMI_SUCCESS;
-    i = file_lookup(s, pa, &above);
+    i = tab_lookup(t, a, &above);
     if (i == SIZE_MAX) {
-        file_hole_err(s, pa, above, err);
+        tab_hole_err(s, t, a, above, err);
         return VMI_FAILURE;
     }
     for (;;) {
-        uint64_t avail = r[i].start + r[i].len - pa;
+        uint64_t avail = r[i].start + r[i].len - a;
         size_t n = len - copied < avail ? len - copied : (size_t)avail;
 
-        memcpy((uint8_t *)buf + copied, s->map + r[i].offset + (pa - r[i].start), n);
+        memcpy((uint8_t *)buf + copied, s->map + r[i].offset + (a - r[i].start), n);
         copied += n;
         if (done)
             *done = copied;
         if (copied == len)
             break;
-        pa += n;  /* the end of range i, which never wraps (validated) */
-        if (i + 1 >= s->layout.nranges || r[i + 1].start != pa) {
-            file_hole_err(s, pa, i + 1, err);
+        a += n;  /* the end of range i, which never wraps (validated) */
+        if (i + 1 >= t->n || r[i + 1].start != a) {
+            tab_hole_err(s, t, a, i + 1, err);
             return VMI_FAILURE;
         }
         i++;
     }
-    if (i != atomic_load_explicit(&s->last, memory_order_relaxed))
-        atomic_store_explicit(&s->last, i, memory_order_relaxed);
+    if (i != atomic_load_explicit(t->last, memory_order_relaxed))
+        atomic_store_explicit(t->last, i, memory_order_relaxed);
     return VMI_SUCCESS;
+}
+
+static status_t file_read(void *state, addr_t pa, void *buf, size_t len,
+                          size_t *done, util_err_t *err)
+{
+    file_state_t *s = state;
+    range_tab_t t = phys_tab(s);
+    return tab_read(s, &t, pa, buf, len, done, err);
+}
+
+static status_t file_read_va(void *state, addr_t va, void *buf, size_t len,
+                             size_t *done, util_err_t *err)
+{
+    file_state_t *s = state;
+    range_tab_t t = { s->layout.vranges, s->layout.nvranges, &s->vlast, "virtual", true };
+    return tab_read(s, &t, va, buf, len, done, err);
 }
 
 static uint64_t file_memsize(void *state)
@@ -313,6 +540,8 @@ static uint64_t file_memsize(void *state)
 static addr_t file_max_pa(void *state)
 {
     const file_layout_t *l = &((file_state_t *)state)->layout;
+    if (l->nranges == 0)
+        return 0;
     return l->ranges[l->nranges - 1].start + l->ranges[l->nranges - 1].len;
 }
 
@@ -411,13 +640,18 @@ static status_t file_hint(void *state, const char *key, uint64_t *value, util_er
     const file_state_t *s = state;
     const file_layout_t *l = &s->layout;
 
-    for (unsigned int i = 0; key && i < l->nhints; i++) {
-        if (strcmp(l->hints[i].key, key) == 0) {
-            *value = l->hints[i].value;
-            return VMI_SUCCESS;
+    for (size_t i = 0; key && i < l->nfacts; i++) {
+        if (strcmp(l->facts[i].key, key) != 0)
+            continue;
+        if (l->facts[i].text) {
+            util_err_set(err, "%s: the %s image states %s as text, not a number", s->path,
+                         s->format->name, key);
+            return VMI_FAILURE;
         }
+        *value = l->facts[i].value;
+        return VMI_SUCCESS;
     }
-    if (l->nhints == 0)
+    if (l->nfacts == 0)
         util_err_set(err, "%s: a %s image states nothing about its guest beyond memory%s"
                      " (asked for %s)", s->path, s->format->name,
                      l->nvcpus ? " and registers" : "", key ? key : "(no key)");
@@ -427,12 +661,24 @@ static status_t file_hint(void *state, const char *key, uint64_t *value, util_er
     return VMI_FAILURE;
 }
 
+static bool file_fact(void *state, size_t i, driver_fact_t *out)
+{
+    const file_layout_t *l = &((const file_state_t *)state)->layout;
+
+    if (i >= l->nfacts)
+        return false;
+    out->key = l->facts[i].key;
+    out->text = l->facts[i].text;
+    out->value = l->facts[i].text ? 0 : l->facts[i].value;
+    return true;
+}
+
 /* ---- Opening ---- */
 
-static bool file_probe(const char *target)
+static bool file_probe(const driver_target_t *target)
 {
     struct stat st;
-    return target && stat(target, &st) == 0 && S_ISREG(st.st_mode);
+    return target->name && stat(target->name, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static const file_format_t *format_by_name(const char *name)
@@ -521,13 +767,18 @@ static status_t map_image(file_state_t *s, const char *path, util_err_t *err)
     return VMI_SUCCESS;
 }
 
-static status_t file_open(void **state, const char *target,
+static status_t file_open(void **state, const driver_target_t *t,
                           const driver_settings_t *settings, util_err_t *err)
 {
-    const char *forced = NULL;
+    const char *forced = NULL, *target = t->name;
     file_state_t *s;
 
     *state = NULL;
+    if (t->flags & VMI_INIT_DOMAINID) {
+        util_err_set(err, "a memory image is named by its path, not by a domain id "
+                          "(%llu)", (unsigned long long)t->id);
+        return VMI_FAILURE;
+    }
     if (!target || !*target) {
         util_err_set(err, "no memory image path given");
         return VMI_FAILURE;
@@ -572,6 +823,7 @@ static status_t file_open(void **state, const char *target,
     for (size_t i = 0; i < s->layout.nranges; i++)
         s->memsize += s->layout.ranges[i].len;
     atomic_init(&s->last, 0);
+    atomic_init(&s->vlast, 0);
     *state = s;
     return VMI_SUCCESS;
 fail:
@@ -579,21 +831,23 @@ fail:
     return VMI_FAILURE;
 }
 
+/* A memory image: read-only, never running, no events.  Every slot not
+ * named here is NULL on purpose (see driver.h for what that means). */
 const driver_ops_t driver_file_ops = {
     .name = "file",
     .mode = VMI_FILE,
+    .accepts = "a memory image file: raw, QEMU ELF core, LiME or Windows crash dump",
     .probe = file_probe,
     .open = file_open,
     .close = file_close,
     .map = file_map,
     .read = file_read,
-    .write = NULL,
     .memsize = file_memsize,
     .max_pa = file_max_pa,
     .range = file_range,
     .num_vcpus = file_num_vcpus,
     .get_vcpureg = file_get_vcpureg,
-    .pause = NULL,
-    .resume = NULL,
     .hint = file_hint,
+    .fact = file_fact,
+    .read_va = file_read_va,
 };

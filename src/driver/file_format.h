@@ -56,16 +56,20 @@ typedef struct file_vcpu {
 } file_vcpu_t;
 
 /* Facts an image states about its guest beyond memory and registers (the
- * driver's hint()): a key such as "win.PsLoadedModuleList" and its value.
- * Few formats state any, and those state a handful, so the table is fixed:
- * no format can make it grow. */
-#define FILE_MAX_HINTS 16
-#define FILE_HINT_KEY_MAX 40
+ * driver's hint() and fact()): a key such as "win.PsLoadedModuleList" and
+ * a number, or a text ("win.Comment").  A crash dump states a few dozen, a
+ * triage dump a few per module it lists, so the table grows; the bound
+ * keeps a hostile file from making it grow without end.  Keys are unique:
+ * a format adds each at most once (a lookup finds the first). */
+#define FILE_MAX_FACTS 65536u
+#define FILE_FACT_KEY_MAX 64
+#define FILE_FACT_TEXT_MAX 1024
 
-typedef struct file_hint {
-    char key[FILE_HINT_KEY_MAX];
+typedef struct file_fact {
+    char key[FILE_FACT_KEY_MAX];
     uint64_t value;
-} file_hint_t;
+    char *text;          /* owned; NULL for a number */
+} file_fact_t;
 
 typedef struct file_layout {
     file_range_t *ranges;
@@ -75,8 +79,21 @@ typedef struct file_layout {
     const char *unit;
     file_vcpu_t *vcpus;
     unsigned int nvcpus, cap_vcpus;
-    file_hint_t hints[FILE_MAX_HINTS];
-    unsigned int nhints;
+    file_fact_t *facts;
+    size_t nfacts, cap_facts;
+    /* Memory the image holds by guest-virtual address, for an image that
+     * keeps copies of virtual memory without the page tables that map them
+     * (a Windows triage dump; the driver's read_va).  start is the virtual
+     * address.  Unlike physical ranges these may overlap as the format adds
+     * them: where they do, the one added first wins (file_layout_finish
+     * cuts the others), so a format adds its most trustworthy copies first. */
+    file_range_t *vranges;
+    size_t nvranges, cap_vranges;
+    /* Set by a format whose image may hold no physical memory at all (a
+     * triage or header-only crash dump): what the image is, for the reason
+     * a read gets ("a Windows kernel triage dump (a mini dump)").  NULL: an
+     * image without a physical range is refused. */
+    const char *memoryless;
 } file_layout_t;
 
 typedef struct file_format {
@@ -107,11 +124,19 @@ status_t file_layout_add_range(file_layout_t *out, addr_t start, uint64_t len,
  * out or the image claims an absurd number of vCPUs. */
 file_vcpu_t *file_layout_add_vcpu(file_layout_t *out, util_err_t *err);
 
-/* Record a fact the image states (a second value for a key replaces the
- * first).  Fails when the key is empty or longer than FILE_HINT_KEY_MAX - 1
- * bytes, or the table is full: a format's mistake, reported as such. */
+/* Record a fact the image states: a number, or text (UTF-8, cut at
+ * FILE_FACT_TEXT_MAX - 1 bytes).  Fails when the key is empty or longer
+ * than FILE_FACT_KEY_MAX - 1 bytes (a format's mistake, reported as such),
+ * past FILE_MAX_FACTS facts, or when memory runs out. */
 status_t file_layout_add_hint(file_layout_t *out, const char *key, uint64_t value,
                               util_err_t *err);
+status_t file_layout_add_text(file_layout_t *out, const char *key, const char *text,
+                              util_err_t *err);
+
+/* Append a run of memory held by virtual address (see vranges); a zero
+ * length adds nothing. */
+status_t file_layout_add_vrange(file_layout_t *out, addr_t va, uint64_t len,
+                                uint64_t offset, uint32_t src, util_err_t *err);
 
 static inline void file_vcpu_set(file_vcpu_t *v, reg_t reg, uint64_t value)
 {
@@ -122,7 +147,8 @@ static inline void file_vcpu_set(file_vcpu_t *v, reg_t reg, uint64_t value)
 }
 
 /* Sort the ranges, check them against each other and the file size, and
- * merge neighbours that are contiguous both in memory and in the file. */
+ * merge neighbours that are contiguous both in memory and in the file; the
+ * same for the virtual runs, whose overlaps are cut (first added wins). */
 status_t file_layout_finish(file_layout_t *layout, uint64_t filesize,
                             util_err_t *err);
 

@@ -17,27 +17,27 @@
 
 #include <stdbool.h>
 #include <libvmi/libvmi.h>
+#include "core/core.h"
 
 /* The most entries any walk over a guest list may visit.  Real kernels have
  * far fewer processes or modules; a longer list is corrupt or cyclic. */
 #define OS_WALK_LIMIT 100000
 
 typedef struct os_ops {
-    const char *name; /* "Linux", "Windows": the ostype config value */
-    os_t type;
+    /* What the core itself calls (name = the ostype config value, type,
+     * symbol -> address, pid -> page table, destroy); first, so that the
+     * core_os_t the core holds is this table (os_of in api.c). */
+    core_os_t core;
 
     /* Cheap check whether the guest runs this OS, for ostype-less init. */
     bool (*detect)(vmi_instance_t vmi);
     /* Start: find symbols, offsets and the kernel page table.  On failure
      * the reason is on the instance (core_error) and state is freed. */
     status_t (*init)(vmi_instance_t vmi, void **state);
-    void (*destroy)(void *state);
 
-    /* Each of these may be NULL when the layer cannot answer; the core then
-     * fails the call with a reason naming the OS. */
-    status_t (*ksym2v)(vmi_instance_t vmi, void *state, const char *sym, addr_t *va);
+    /* Each of these may be NULL when the layer cannot answer; the public
+     * call then fails with a reason naming the OS. */
     const char *(*v2ksym)(vmi_instance_t vmi, void *state, addr_t va);
-    status_t (*pid_to_dtb)(vmi_instance_t vmi, void *state, vmi_pid_t pid, addr_t *dtb);
     status_t (*dtb_to_pid)(vmi_instance_t vmi, void *state, addr_t dtb, vmi_pid_t *pid);
     status_t (*get_offset)(vmi_instance_t vmi, void *state, const char *name, addr_t *off);
     status_t (*struct_offset)(vmi_instance_t vmi, void *state, const char *strct,
@@ -60,5 +60,7 @@ typedef struct os_ops {
 extern const os_ops_t *const os_table[];
 /* The layer whose name matches ostype (case-insensitive), or NULL. */
 const os_ops_t *os_by_name(const char *ostype);
+/* The running layer's table and state, or NULL (api.c). */
+const os_ops_t *os_running(vmi_instance_t vmi, void **state);
 
 #endif

@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +28,10 @@
 #define JSON_LINEAR_MAX 8u
 #define ARENA_BLOCK ((size_t)64 << 10)
 
-enum { NUM_U64, NUM_I64, NUM_DOUBLE };
+/* ISF needs integers only, so a number is kept as one of these; fractions,
+ * exponents and integers beyond 64 bits are checked for syntax and kept
+ * without a value (NUM_OTHER: the integer accessors refuse them). */
+enum { NUM_U64, NUM_I64, NUM_OTHER };
 
 struct util_json {
     uint8_t type;    /* util_json_type_t */
@@ -39,7 +41,6 @@ struct util_json {
     union {
         uint64_t u;
         int64_t i;
-        double d;
         const char *s;
         struct util_json *items;
         struct json_member *members;
@@ -416,31 +417,8 @@ static bool parse_number(parser_t *ps, struct util_json *v)
             v->v.i = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
             return true;
         }
-        /* Too big for 64 bits: keep it as an approximate double. */
     }
-
-    /* strtod follows the locale's decimal point; JSON always uses '.'. */
-    char buf[512];
-    size_t n = (size_t)(p - start);
-    if (n >= sizeof(buf)) {
-        fail_at(ps, start, "number too long (%zu characters)", n);
-        return false;
-    }
-    memcpy(buf, start, n);
-    buf[n] = '\0';
-    const char *dp = localeconv()->decimal_point;
-    if (dp && dp[0] && dp[0] != '.' && !dp[1]) {
-        char *dot = strchr(buf, '.');
-        if (dot)
-            *dot = dp[0];
-    }
-    errno = 0;
-    v->sub = NUM_DOUBLE;
-    v->v.d = strtod(buf, NULL);
-    if (errno == ERANGE && (v->v.d > 1.0 || v->v.d < -1.0)) {
-        fail_at(ps, start, "number out of range");
-        return false;
-    }
+    v->sub = NUM_OTHER;
     return true;
 }
 
@@ -932,18 +910,6 @@ bool util_json_i64(const util_json_t *v, int64_t *out)
         return true;
     }
     return false;
-}
-
-bool util_json_double(const util_json_t *v, double *out)
-{
-    if (!v || v->type != UTIL_JSON_NUMBER)
-        return false;
-    switch (v->sub) {
-    case NUM_U64: *out = (double)v->v.u; break;
-    case NUM_I64: *out = (double)v->v.i; break;
-    default: *out = v->v.d; break;
-    }
-    return true;
 }
 
 bool util_json_bool(const util_json_t *v, bool *out)

@@ -86,12 +86,12 @@ const char *util_json_key_at(const util_json_t *v, size_t i, size_t *keylen);
  * so len tells the true length).  NULL when v is not a string. */
 const char *util_json_str(const util_json_t *v, size_t *len);
 
-/* Numbers.  Integers written without fraction or exponent are kept exactly;
- * u64 / i64 succeed only for those, and only when the value fits.  double
- * succeeds for any number (integers may round). */
+/* Numbers.  Only integers are kept (symbol tables hold nothing else):
+ * u64 / i64 succeed for an integer written without fraction or exponent
+ * that fits.  Any other number is valid JSON, accepted by the parser, and
+ * has no value here. */
 bool util_json_u64(const util_json_t *v, uint64_t *out);
 bool util_json_i64(const util_json_t *v, int64_t *out);
-bool util_json_double(const util_json_t *v, double *out);
 bool util_json_bool(const util_json_t *v, bool *out);
 bool util_json_is_null(const util_json_t *v); /* a JSON null (not absence) */
 

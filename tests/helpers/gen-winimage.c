@@ -13,27 +13,47 @@
 #include "../helpers/winimage.h"
 
 static const char usage[] =
-    "usage: gen-winimage [--format raw|dump|bitmap]\n"
+    "usage: gen-winimage [--format FORMAT]\n"
     "                    [--hostile cycle|bad-pe|wrong-guid|decoy]\n"
+    "                    [--triage-hostile CHANGE]\n"
     "                    LAYOUT OUTPUT\n"
     "LAYOUT is one of: xp-sp3-x86, xp-sp3-x86-pae, win7-sp1-x64, win10-x64.\n"
-    "Writes 16 MiB of guest-physical memory (raw), or a Windows crash dump\n"
-    "(full, or bitmap with the non-zero pages), and prints the ground truth.\n";
+    "FORMAT: raw (16 MiB of guest-physical memory), or a Windows crash dump:\n"
+    "  dump (full, DumpType 1), bitmap (5 on x64, 2 on x86), kernel (2),\n"
+    "  bitmap-kernel (6), summary-old64 (2, ntiodump.h's 32-bit fields),\n"
+    "  header (3), triage (4), triage-kpe (4, with ntoskrnl's headers).\n"
+    "CHANGE damages a triage dump: truncated, no-valid, valid-past-end,\n"
+    "  blocks-huge, block-past-end, block-wraps, drivers-huge, name-outside,\n"
+    "  name-unterminated, stride, overlap.\n"
+    "Prints the ground truth.\n";
 
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "format", required_argument, NULL, 'f' },
         { "hostile", required_argument, NULL, 'x' },
+        { "triage-hostile", required_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *format = "raw";
     wi_hostile_t hostile = WI_SANE;
+    wi_triage_hostile_t th = WI_TRIAGE_SANE;
     int c;
-    while ((c = getopt_long(argc, argv, "f:x:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:x:t:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'f': format = optarg; break;
+        case 't': {
+            int k = 0;
+            while (k < WI_TRIAGE_NHOSTILE && strcmp(optarg, wi_triage_hostile_names[k]))
+                k++;
+            if (k == WI_TRIAGE_NHOSTILE) {
+                fputs(usage, stderr);
+                return 2;
+            }
+            th = (wi_triage_hostile_t)k;
+            break;
+        }
         case 'x':
             if (!strcmp(optarg, "cycle"))
                 hostile = WI_CYCLE;
@@ -64,14 +84,21 @@ int main(int argc, char **argv)
     const char *out = argv[optind + 1];
     wi_image_t w;
     wi_build(&w, L, hostile);
-    bool ok;
-    if (!strcmp(format, "raw"))
+    static const char *const kinds[WI_DUMP_NKINDS] = {
+        "dump", "bitmap", "kernel", "bitmap-kernel", "summary-old64", "header", "triage",
+        "triage-kpe",
+    };
+    bool ok = false, known = !strcmp(format, "raw");
+    wi_dump_truth_t truth;
+    memset(&truth, 0, sizeof(truth));
+    if (known)
         ok = wi_write_raw(&w, out);
-    else if (!strcmp(format, "dump"))
-        ok = wi_write_dump(&w, out, WI_DUMP_FULL);
-    else if (!strcmp(format, "bitmap"))
-        ok = wi_write_dump(&w, out, WI_DUMP_BITMAP);
-    else {
+    for (int k = 0; k < WI_DUMP_NKINDS && !known; k++)
+        if (!strcmp(format, kinds[k])) {
+            known = true;
+            ok = wi_write_dump_x(&w, out, (wi_dump_kind_t)k, th, &truth);
+        }
+    if (!known) {
         fputs(usage, stderr);
         wi_free(&w);
         return 2;
@@ -95,6 +122,12 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < WI_NMODS; i++)
         printf("module %-14s base 0x%" PRIx64 " size 0x%" PRIx64 "\n", w.mods[i].name,
                w.mods[i].base, w.mods[i].size);
+    if (truth.type)
+        printf("dump type %u, bug check 0x%" PRIx64 ", RequiredDumpSpace 0x%" PRIx64 "\n",
+               truth.type, truth.bugcheck, truth.required);
+    for (unsigned i = 0; i < truth.nvruns; i++)
+        printf("holds %s: virtual 0x%" PRIx64 "-0x%" PRIx64 "\n", truth.vruns[i].what,
+               truth.vruns[i].va, truth.vruns[i].va + truth.vruns[i].len - 1);
     wi_free(&w);
     return 0;
 }

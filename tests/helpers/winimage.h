@@ -167,10 +167,19 @@ typedef struct wi_image {
     wi_proc_t procs[WI_NPROCS];
     wi_mod_t mods[WI_NMODS];
     uint64_t ps_active, ps_loaded, kdbg;
+    uint8_t kdbg_plain[0x400];  /* the KDBG before encoding (a triage dump's copy) */
 } wi_image_t;
 
 #define WI_MEMSIZE (16ULL << 20)
 #define WI_POOL_PAGES 64u
+
+/* tests/data/windows beside the test file src (its __FILE__), in buf. */
+WI_FN void wi_datadir(char *buf, size_t size, const char *src)
+{
+    const char *slash = strrchr(src, '/');
+    snprintf(buf, size, "%.*s/../data/windows", slash ? (int)(slash - src) : 1,
+             slash ? src : ".");
+}
 
 WI_FN void wi_die(const char *what)
 {
@@ -805,6 +814,12 @@ WI_FN void wi_build(wi_image_t *w, const wi_layout_t *L, wi_hostile_t hostile)
     wi_w64(w, w->kdbg + 0x18, wi_sx(w, L->kbase));
     wi_w64(w, w->kdbg + 0x48, wi_sx(w, w->ps_loaded));
     wi_w64(w, w->kdbg + 0x50, wi_sx(w, w->ps_active));
+    for (uint32_t off = 0; off < L->kdbg_size && off < sizeof(w->kdbg_plain); off++) {
+        uint64_t pa;
+        if (!wi_v2p(w, w->sys_root, w->kdbg + off, &pa))
+            wi_die("KDBG unmapped");
+        w->kdbg_plain[off] = w->mem[pa];
+    }
     if (L->kdbg_encoded) {
         /* Boot-random keys in the real kernel; fixed here.  KiWaitNever's
          * low six bits (the rotation) are 0x33 & 63 = 51. */
@@ -862,114 +877,533 @@ WI_FN bool wi_write_raw(const wi_image_t *w, const char *path)
     return wi_write_file(path, w->mem, w->memsize);
 }
 
-typedef enum wi_dump_kind { WI_DUMP_FULL, WI_DUMP_BITMAP } wi_dump_kind_t;
+/* ---- Crash dumps ----
+ *
+ * Written from Microsoft's layouts (DUMP_HEADER32/64 in the SDK's
+ * mindumpdef.h; SUMMARY_DUMP, TRIAGE_DUMP, TRIAGE_DATA_BLOCK,
+ * DUMP_DRIVER_ENTRY, DUMP_STRING in ntiodump.h; CONTEXT and
+ * EXCEPTION_RECORD in winnt.h), independently of src/driver/file_windump.c,
+ * so that a test compares two readings of the documents.  Every header
+ * field is set to a value the tests know (wi_dump_truth_t); fields Windows
+ * leaves unset keep the "PAGE" filler. */
 
-/* A crash dump: header, then the runs (full) or the bitmap and the pages
- * that are not all zero (bitmap).  Physical page 0 and the legacy VGA hole
- * (0xa0000-0xfffff) are left out, as real dumps do. */
-WI_FN bool wi_write_dump(const wi_image_t *w, const char *path, wi_dump_kind_t kind)
+typedef enum wi_dump_kind {
+    WI_DUMP_FULL,          /* DumpType 1: the runs' pages */
+    WI_DUMP_BITMAP,        /* as Windows writes a bitmap dump of this width:
+                              x64 DumpType 5 "FDMP" (64-bit fields),
+                              x86 DumpType 2 "SDMP" (SUMMARY_DUMP32) */
+    WI_DUMP_KERNEL,        /* DumpType 2 "SDMP": x64 64-bit fields, x86 SUMMARY_DUMP32 */
+    WI_DUMP_BITMAP_KERNEL, /* DumpType 6 "SDMP", 64-bit fields, either width */
+    WI_DUMP_SUMMARY_OLD64, /* DumpType 2 with ntiodump.h's SUMMARY_DUMP64 (32-bit fields) */
+    WI_DUMP_HEADER,        /* DumpType 3: the header alone */
+    WI_DUMP_TRIAGE,        /* DumpType 4: a kernel mini dump */
+    WI_DUMP_TRIAGE_KPE,    /* a triage dump whose data blocks hold ntoskrnl's PE
+                              headers and CodeView record too */
+    WI_DUMP_NKINDS
+} wi_dump_kind_t;
+
+/* One run a triage dump holds by virtual address. */
+typedef struct wi_vrun {
+    const char *what;
+    uint64_t va, len, off;      /* off: where in the file */
+} wi_vrun_t;
+
+#define WI_MAX_VRUNS 8
+
+/* What a dump's header and triage data say: the tests' ground truth. */
+typedef struct wi_dump_truth {
+    uint32_t type;
+    uint64_t bugcheck, param[4];
+    uint64_t systime, uptime, required;
+    uint32_t nproc, product, suite, boot_id, kd_secondary, minidump_fields;
+    const char *comment, *version_user;
+    uint64_t exc_code, exc_flags, exc_address, exc_info[2];
+    uint64_t ctx_flags, rip, rsp, rax, rbx;
+    /* bitmap dumps */
+    uint64_t first_page, bitmap_bits, pages_stored;
+    /* triage dumps */
+    uint64_t size, valid_off, list_off, pool_off, pool_size, prcb_off, process_off,
+        thread_off, mm_off, unloaded_off, broken_off, stride;
+    wi_vrun_t vruns[WI_MAX_VRUNS];
+    unsigned nvruns;
+    uint32_t checksum[WI_NMODS], timestamp[WI_NMODS];
+    char path[WI_NMODS][96];
+} wi_dump_truth_t;
+
+/* Hostile changes to a triage dump, one each. */
+typedef enum wi_triage_hostile {
+    WI_TRIAGE_SANE = 0,
+    WI_TRIAGE_TRUNCATED,       /* the file ends before SizeOfDump */
+    WI_TRIAGE_NO_VALID,        /* the 'DGRT' mark is missing */
+    WI_TRIAGE_VALID_PAST_END,  /* ValidOffset past SizeOfDump */
+    WI_TRIAGE_BLOCKS_HUGE,     /* DataBlocksCount absurd */
+    WI_TRIAGE_BLOCK_PAST_END,  /* a data block's bytes lie past SizeOfDump */
+    WI_TRIAGE_BLOCK_WRAPS,     /* a data block wraps past the top of memory */
+    WI_TRIAGE_DRIVERS_HUGE,    /* DriverCount absurd */
+    WI_TRIAGE_NAME_OUTSIDE,    /* a driver's name lies outside the string pool */
+    WI_TRIAGE_NAME_UNTERMINATED, /* a DUMP_STRING's length runs past the pool */
+    WI_TRIAGE_STRIDE,          /* the pool does not follow the list */
+    WI_TRIAGE_OVERLAP,         /* a data block overlaps another, with other bytes */
+    WI_TRIAGE_NHOSTILE
+} wi_triage_hostile_t;
+
+/* The hostile change by name (gen-winimage --triage-hostile). */
+static const char *const wi_triage_hostile_names[WI_TRIAGE_NHOSTILE] = {
+    "sane", "truncated", "no-valid", "valid-past-end", "blocks-huge", "block-past-end",
+    "block-wraps", "drivers-huge", "name-outside", "name-unterminated", "stride",
+    "overlap",
+};
+
+typedef struct wi_buf {
+    uint8_t *d;
+    size_t n;
+} wi_buf_t;
+
+WI_FN void wi_b_put(wi_buf_t *b, size_t off, uint64_t v, unsigned size)
+{
+    if (off + size > b->n)
+        wi_die("dump write out of range");
+    for (unsigned i = 0; i < size; i++)
+        b->d[off + i] = (uint8_t)(v >> (8 * i));
+}
+
+WI_FN void wi_b_bytes(wi_buf_t *b, size_t off, const void *p, size_t len)
+{
+    if (off + len > b->n)
+        wi_die("dump write out of range");
+    memcpy(b->d + off, p, len);
+}
+
+/* len bytes of kernel virtual memory, through System's tables. */
+WI_FN void wi_read_va(wi_image_t *w, uint64_t va, void *out, size_t len)
+{
+    uint8_t *o = out;
+    for (size_t i = 0; i < len; i++) {
+        uint64_t pa;
+        if (!wi_v2p(w, w->sys_root, va + i, &pa))
+            wi_die("read of an unmapped kernel address");
+        o[i] = w->mem[pa];
+    }
+}
+
+/* A DUMP_STRING: ULONG length in characters, UTF-16 text, NUL; returns the
+ * bytes taken. */
+WI_FN size_t wi_dump_string(wi_buf_t *b, size_t off, const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; n++) {
+        uint32_t cp = *p++;
+        if (cp >= 0xc0 && cp < 0xe0 && *p)
+            cp = (cp & 0x1f) << 6 | (*p++ & 0x3f);
+        wi_b_put(b, off + 4 + 2 * n, cp, 2);
+    }
+    wi_b_put(b, off + 4 + 2 * n, 0, 2);
+    wi_b_put(b, off, n, 4);
+    return 4 + 2 * n + 2;
+}
+
+#define WI_ALIGN8(x) (((x) + 7) & ~(uint64_t)7)
+
+/* The dump header: every field set, or left as the filler. */
+WI_FN void wi_dump_header(const wi_image_t *w, wi_buf_t *b, wi_dump_kind_t kind,
+                          wi_dump_truth_t *t)
+{
+    const wi_layout_t *L = w->L;
+    bool wide = L->ptr == 8;
+    size_t pw = wide ? 8 : 4;
+    static const uint32_t types[WI_DUMP_NKINDS] = { 1, 0, 2, 6, 2, 3, 4, 4 };
+    t->type = kind == WI_DUMP_BITMAP ? (wide ? 5u : 2u) : types[kind];
+    t->bugcheck = t->type == 4 ? 0xd1 : 0xe2;
+    t->param[0] = 0x1234;
+    t->param[1] = 2;
+    t->param[2] = 0;
+    t->param[3] = L->kbase + WI_TEXT + 0x200;
+    t->systime = 0x01d6f1c2a3b4c5d6ULL;
+    t->uptime = 0x2540be400ULL;
+    t->nproc = 2;
+    t->product = 1;
+    t->suite = 0x100;
+    t->boot_id = 7;
+    t->kd_secondary = 0x41;
+    t->comment = "TinyVMI generated dump";
+    t->version_user = "tinyvmi-gen";
+    t->exc_code = 0x80000003;
+    t->exc_flags = 1;
+    t->exc_address = L->kbase + WI_TEXT + 0x200;
+    t->exc_info[0] = 0x11;
+    t->exc_info[1] = 0x22;
+    t->ctx_flags = wide ? 0x100007 : 0x10007;
+    t->rip = L->kbase + WI_TEXT + 0x200;
+    t->rsp = L->pool + 0x1000ULL * 40 + 0x100;
+    t->rax = 0x1111;
+    t->rbx = 0x2222;
+
+    memcpy(b->d, "PAGE", 4);
+    memcpy(b->d + 4, wide ? "DU64" : "DUMP", 4);
+    wi_b_put(b, 0x08, 0xf, 4);
+    wi_b_put(b, 0x0c, L->build, 4);
+    wi_b_put(b, 0x10, w->sys_root, pw);
+    wi_b_put(b, wide ? 0x18 : 0x14, wide ? 0xfffffa8000000000ULL : 0x81000000ULL, pw);
+    wi_b_put(b, wide ? 0x20 : 0x18, w->ps_loaded, pw);
+    wi_b_put(b, wide ? 0x28 : 0x1c, w->ps_active, pw);
+    wi_b_put(b, wide ? 0x30 : 0x20, wide ? 0x8664 : 0x14c, 4);
+    wi_b_put(b, wide ? 0x34 : 0x24, t->nproc, 4);
+    wi_b_put(b, wide ? 0x38 : 0x28, t->bugcheck, 4);
+    for (int i = 0; i < 4; i++)
+        wi_b_put(b, (wide ? 0x40 : 0x2c) + pw * (size_t)i, t->param[i], (unsigned)pw);
+    memset(b->d + (wide ? 0x60 : 0x3c), 0, 32);
+    memcpy(b->d + (wide ? 0x60 : 0x3c), t->version_user, strlen(t->version_user));
+    if (!wide) {
+        b->d[0x5c] = L->mode == WI_PAE;
+        b->d[0x5d] = (uint8_t)t->kd_secondary;
+        b->d[0x5e] = b->d[0x5f] = 0;
+    } else {
+        wi_b_put(b, 0x104c, (uint64_t)t->kd_secondary << 8, 4);
+    }
+    wi_b_put(b, wide ? 0x80 : 0x60, w->kdbg, pw);
+    /* The context record: control, integer and segment registers. */
+    size_t c = wide ? 0x348 : 0x320;
+    memset(b->d + c, 0, wide ? 0x4d0 : 0x2cc);
+    if (wide) {
+        wi_b_put(b, c + 0x30, t->ctx_flags, 4);
+        wi_b_put(b, c + 0x38, 0x10, 2);   /* SegCs */
+        wi_b_put(b, c + 0x42, 0x18, 2);   /* SegSs */
+        wi_b_put(b, c + 0x44, 0x246, 4);  /* EFlags */
+        wi_b_put(b, c + 0x78, t->rax, 8);
+        wi_b_put(b, c + 0x90, t->rbx, 8);
+        wi_b_put(b, c + 0x98, t->rsp, 8);
+        wi_b_put(b, c + 0xf8, t->rip, 8);
+    } else {
+        wi_b_put(b, c, t->ctx_flags, 4);
+        wi_b_put(b, c + 0xa4, t->rbx, 4);
+        wi_b_put(b, c + 0xb0, t->rax, 4);
+        wi_b_put(b, c + 0xb8, t->rip, 4);
+        wi_b_put(b, c + 0xbc, 0x8, 4);
+        wi_b_put(b, c + 0xc0, 0x246, 4);
+        wi_b_put(b, c + 0xc4, t->rsp, 4);
+        wi_b_put(b, c + 0xc8, 0x10, 4);
+    }
+    /* EXCEPTION_RECORD32 / 64 */
+    size_t e = wide ? 0xf00 : 0x7d0;
+    memset(b->d + e, 0, wide ? 0x98 : 0x50);
+    wi_b_put(b, e, t->exc_code, 4);
+    wi_b_put(b, e + 4, t->exc_flags, 4);
+    wi_b_put(b, e + 8 + pw, t->exc_address, (unsigned)pw);
+    wi_b_put(b, e + 8 + 2 * pw, 2, 4);
+    wi_b_put(b, e + (wide ? 0x20 : 0x14), t->exc_info[0], (unsigned)pw);
+    wi_b_put(b, e + (wide ? 0x20 : 0x14) + pw, t->exc_info[1], (unsigned)pw);
+    size_t cm = wide ? 0xfb0 : 0x820;
+    memset(b->d + cm, 0, 128);
+    memcpy(b->d + cm, t->comment, strlen(t->comment));
+    wi_b_put(b, wide ? 0xf98 : 0xf88, t->type, 4);
+    wi_b_put(b, wide ? 0x103c : 0xf90, 0, 4);           /* SecondaryDataState */
+    wi_b_put(b, wide ? 0x1040 : 0xf94, t->product, 4);
+    wi_b_put(b, wide ? 0x1044 : 0xf98, t->suite, 4);
+    wi_b_put(b, wide ? 0x1048 : 0xf9c, 0, 4);           /* WriterStatus */
+    wi_b_put(b, wide ? 0x1050 : 0x8a0, 0, 4);           /* Attributes */
+    wi_b_put(b, wide ? 0x1054 : 0x8a4, t->boot_id, 4);
+    wi_b_put(b, wide ? 0x1030 : 0xfb8, t->uptime, 8);
+    wi_b_put(b, wide ? 0xfa8 : 0xfc0, t->systime, 8);
+    if (t->type == 4) {
+        t->minidump_fields = 0xfff;
+        wi_b_put(b, wide ? 0x1038 : 0xf8c, t->minidump_fields, 4);
+    }
+}
+
+/* PhysicalMemoryBlock: pages 1..0x9f and 0x100..end, as real dumps leave
+ * page 0 and the legacy VGA hole out. */
+WI_FN void wi_dump_runs(const wi_image_t *w, wi_buf_t *b, uint64_t runs[2][2])
+{
+    bool wide = w->L->ptr == 8;
+    uint64_t npages = w->memsize / 0x1000;
+    size_t pmd = wide ? 0x88 : 0x64;
+    runs[0][0] = 1;
+    runs[0][1] = 0x9f;
+    runs[1][0] = 0x100;
+    runs[1][1] = npages - 0x100;
+    wi_b_put(b, pmd, 2, 4);
+    if (wide) {
+        wi_b_put(b, pmd + 4, 0, 4);
+        wi_b_put(b, pmd + 8, runs[0][1] + runs[1][1], 8);
+        for (int i = 0; i < 2; i++) {
+            wi_b_put(b, pmd + 16 + 16 * (size_t)i, runs[i][0], 8);
+            wi_b_put(b, pmd + 24 + 16 * (size_t)i, runs[i][1], 8);
+        }
+    } else {
+        wi_b_put(b, pmd + 4, runs[0][1] + runs[1][1], 4);
+        for (int i = 0; i < 2; i++) {
+            wi_b_put(b, pmd + 8 + 8 * (size_t)i, runs[i][0], 4);
+            wi_b_put(b, pmd + 12 + 8 * (size_t)i, runs[i][1], 4);
+        }
+    }
+}
+
+/* The triage data after the header: TRIAGE_DUMP, Mm information, unloaded
+ * drivers, KPRCB / EPROCESS / ETHREAD copies, the stack, the driver list,
+ * the string pool, the data page, the KDBG copy, the data blocks, and the
+ * 'DGRT' mark. */
+WI_FN void wi_dump_triage(wi_image_t *w, wi_buf_t *b, bool with_kpe, wi_triage_hostile_t x,
+                          wi_dump_truth_t *t)
+{
+    const wi_layout_t *L = w->L;
+    bool wide = L->ptr == 8;
+    size_t hdr = wide ? 0x2000 : 0x1000, td = hdr, pw = wide ? 8 : 4;
+    uint64_t at = hdr + (wide ? 0x80 : 0x68);
+#define TF(off32, off64, v) wi_b_put(b, td + (wide ? (off64) : (off32)), (v), 4)
+    at = WI_ALIGN8(at);
+    t->mm_off = at;
+    memset(b->d + at, 0, 0x40);
+    wi_b_put(b, at, 1, 4);                  /* DUMP_MM_STORAGE Version */
+    wi_b_put(b, at + 4, 0x40, 4);           /* Size */
+    at += 0x40;
+    t->unloaded_off = at;
+    wi_b_put(b, at, 0, 8);                  /* no unloaded drivers */
+    at += 8;
+    t->prcb_off = at;
+    memset(b->d + at, 0, 0x100);
+    wi_b_put(b, at + pw, L->pool + 0x1000ULL * 41, (unsigned)pw); /* CurrentThread */
+    at += 0x100;
+    t->process_off = at;
+    wi_read_va(w, w->procs[0].eprocess, b->d + at, L->ep_size);
+    at = WI_ALIGN8(at + L->ep_size);
+    t->thread_off = at;
+    memset(b->d + at, 0x54, 0x200);
+    at += 0x200;
+
+    /* The stack: from the saved stack pointer up. */
+    unsigned nv = 0;
+    t->vruns[nv++] = (wi_vrun_t){ "the call stack", t->rsp, 0x800, at };
+    wi_read_va(w, t->rsp, b->d + at, 0x800);
+    uint64_t stack_off = at;
+    at += 0x800;
+
+    /* The driver list: each entry a ULONG name offset (padded to 8 on x64)
+     * and a copy of the module's LDR entry; then the names. */
+    uint64_t lo = wide ? 8 : 4, stride = lo + L->ldr_size, n = WI_NMODS;
+    t->stride = stride;
+    t->list_off = at;
+    uint64_t pool = WI_ALIGN8(at + n * stride);
+    if (x == WI_TRIAGE_STRIDE)
+        pool += 0x40;   /* something else between the list and the pool */
+    t->pool_off = pool;
+    uint64_t pa = pool;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t e = at + i * stride;
+        snprintf(t->path[i], sizeof(t->path[i]), "\\SystemRoot\\system32\\%s%s",
+                 i >= 2 ? "drivers\\" : "", wi_mods[i].name);
+        t->checksum[i] = 0x1000u + 0x111u * (uint32_t)i;
+        t->timestamp[i] = 0x5f000000u + (uint32_t)i;
+        memset(b->d + e, 0, stride);
+        wi_read_va(w, w->mods[i].entry, b->d + e + lo, L->ldr_size);
+        wi_b_put(b, e + lo + (wide ? 0x78 : 0x40), t->checksum[i], 4);
+        if (wide)
+            wi_b_put(b, e + lo + 0x9c, t->timestamp[i], 4);
+        wi_b_put(b, e, pa, 4);
+        pa = WI_ALIGN8(pa + wi_dump_string(b, pa, t->path[i]));
+    }
+    t->pool_size = pa - pool;
+    t->broken_off = at + 3 * stride;
+    if (x == WI_TRIAGE_NAME_OUTSIDE)
+        wi_b_put(b, at + stride, pool + t->pool_size + 0x10, 4);
+    if (x == WI_TRIAGE_NAME_UNTERMINATED)
+        wi_b_put(b, pool, 0x7fff0, 4);
+    at = pa;
+
+    /* The data page: one page of pool. */
+    uint64_t page_va = L->pool + 0x1000ULL * 50;
+    t->vruns[nv++] = (wi_vrun_t){ "the data page", page_va, 0x1000, at };
+    wi_read_va(w, page_va, b->d + at, 0x1000);
+    uint64_t page_off = at;
+    at += 0x1000;
+
+    /* The KDBG, as the kernel copies it for the debugger: decoded. */
+    t->vruns[nv++] = (wi_vrun_t){ "the debugger data", w->kdbg, L->kdbg_size, at };
+    wi_b_bytes(b, at, w->kdbg_plain, L->kdbg_size);
+    uint64_t kdbg_off = at;
+    at = WI_ALIGN8(at + L->kdbg_size);
+
+    /* Data blocks: the .data holding the list heads and NtBuildNumber, the
+     * System EPROCESS, and (with_kpe) ntoskrnl's headers and .rdata start. */
+    struct { uint64_t va, len; } blocks[4];
+    unsigned nb = 0;
+    blocks[nb].va = L->kbase + WI_DATA;
+    blocks[nb++].len = 0x40;
+    blocks[nb].va = w->procs[0].eprocess;
+    blocks[nb++].len = L->ep_size;
+    if (with_kpe) {
+        blocks[nb].va = L->kbase;
+        blocks[nb++].len = 0x1000;
+        blocks[nb].va = L->kbase + WI_RDATA;
+        blocks[nb++].len = 0x200;
+    }
+    uint64_t table = at;
+    at = WI_ALIGN8(at + 16 * (uint64_t)(nb + (x == WI_TRIAGE_OVERLAP)));
+    for (unsigned i = 0; i < nb; i++) {
+        wi_read_va(w, blocks[i].va, b->d + at, blocks[i].len);
+        wi_b_put(b, table + 16 * i, blocks[i].va, 8);
+        wi_b_put(b, table + 16 * i + 8, at, 4);
+        wi_b_put(b, table + 16 * i + 12, blocks[i].len, 4);
+        t->vruns[nv++] = (wi_vrun_t){ "a data block", blocks[i].va, blocks[i].len, at };
+        at = WI_ALIGN8(at + blocks[i].len);
+    }
+    if (x == WI_TRIAGE_OVERLAP) {
+        /* Over the second half of the .data block, other bytes: the block
+         * listed first must win. */
+        memset(b->d + at, 0xee, 0x40);
+        wi_b_put(b, table + 16 * nb, blocks[0].va + 0x20, 8);
+        wi_b_put(b, table + 16 * nb + 8, at, 4);
+        wi_b_put(b, table + 16 * nb + 12, 0x40, 4);
+        at += 0x40;
+        nb++;
+    }
+    if (x == WI_TRIAGE_BLOCK_PAST_END)
+        wi_b_put(b, table + 16 + 8, b->n, 4);
+    if (x == WI_TRIAGE_BLOCK_WRAPS)
+        wi_b_put(b, table + 16, wide ? 0xfffffffffffff800ULL : 0xfffffff0ULL, 8);
+    t->nvruns = nv;
+
+    /* The mark, and the size of it all. */
+    t->valid_off = at;
+    memcpy(b->d + at, "TRGD", 4);
+    at += 4;
+    t->size = at;
+    if (x == WI_TRIAGE_NO_VALID)
+        memcpy(b->d + t->valid_off, "XXXX", 4);
+
+    wi_b_put(b, td + 0x00, 0x100 * 1, 4);                /* ServicePackBuild */
+    wi_b_put(b, td + 0x04, t->size, 4);                  /* SizeOfDump */
+    wi_b_put(b, td + 0x08, x == WI_TRIAGE_VALID_PAST_END ? t->size : t->valid_off, 4);
+    wi_b_put(b, td + 0x0c, wide ? 0x348 : 0x320, 4);     /* ContextOffset */
+    wi_b_put(b, td + 0x10, wide ? 0xf00 : 0x7d0, 4);     /* ExceptionOffset */
+    wi_b_put(b, td + 0x14, t->mm_off, 4);
+    wi_b_put(b, td + 0x18, t->unloaded_off, 4);
+    wi_b_put(b, td + 0x1c, t->prcb_off, 4);
+    wi_b_put(b, td + 0x20, t->process_off, 4);
+    wi_b_put(b, td + 0x24, t->thread_off, 4);
+    wi_b_put(b, td + 0x28, stack_off, 4);
+    wi_b_put(b, td + 0x2c, 0x800, 4);
+    wi_b_put(b, td + 0x30, t->list_off, 4);
+    wi_b_put(b, td + 0x34, x == WI_TRIAGE_DRIVERS_HUGE ? 0x40000000u : n, 4);
+    wi_b_put(b, td + 0x38, t->pool_off, 4);
+    wi_b_put(b, td + 0x3c, t->pool_size, 4);
+    wi_b_put(b, td + 0x40, t->broken_off, 4);
+    wi_b_put(b, td + 0x44, 0x5a5, 4);                    /* TriageOptions */
+    wi_b_put(b, td + 0x48, t->rsp, (unsigned)pw);        /* TopOfStack */
+    TF(0x4c, 0x60, 0);
+    wi_b_put(b, td + (wide ? 0x60 : 0x4c), page_va, (unsigned)pw);
+    TF(0x50, 0x68, page_off);
+    TF(0x54, 0x6c, 0x1000);
+    TF(0x58, 0x70, kdbg_off);
+    TF(0x5c, 0x74, L->kdbg_size);
+    TF(0x60, 0x78, table);
+    TF(0x64, 0x7c, x == WI_TRIAGE_BLOCKS_HUGE ? 0x10000000u : nb);
+#undef TF
+}
+
+/* A crash dump of the image: header, then the runs (full), the bitmap and
+ * the pages that are not all zero (bitmap kinds), the triage data, or
+ * nothing (header only).  t (may be NULL) receives the ground truth. */
+WI_FN bool wi_write_dump_x(wi_image_t *w, const char *path, wi_dump_kind_t kind,
+                           wi_triage_hostile_t x, wi_dump_truth_t *t)
 {
     const wi_layout_t *L = w->L;
     bool wide = L->ptr == 8;
     size_t hdr = wide ? 0x2000 : 0x1000;
     uint64_t npages = w->memsize / 0x1000;
-    uint8_t *h = malloc(hdr);
-    if (!h)
+    wi_dump_truth_t scratch;
+    if (!t)
+        t = &scratch;
+    memset(t, 0, sizeof(*t));
+    bool triage = kind == WI_DUMP_TRIAGE || kind == WI_DUMP_TRIAGE_KPE;
+    wi_buf_t b = { NULL, hdr + (triage ? 0x40000 : 0) };
+    b.d = malloc(b.n);
+    if (!b.d)
         return false;
-    for (size_t i = 0; i < hdr; i += 4)
-        memcpy(h + i, "PAGE", 4);
-#define H32(off, v) do { uint32_t v_ = (uint32_t)(v); for (int k_ = 0; k_ < 4; k_++) h[(off) + k_] = (uint8_t)(v_ >> (8 * k_)); } while (0)
-#define H64(off, v) do { uint64_t v_ = (uint64_t)(v); for (int k_ = 0; k_ < 8; k_++) h[(off) + k_] = (uint8_t)(v_ >> (8 * k_)); } while (0)
-    memcpy(h + 4, wide ? "DU64" : "DUMP", 4);
-    H32(0x08, 0xf);               /* MajorVersion: free build */
-    H32(0x0c, L->build);          /* MinorVersion: the build number */
-    if (wide) {
-        H64(0x10, w->sys_root);
-        H64(0x18, 0xfffffa8000000000ULL);
-        H64(0x20, w->ps_loaded);
-        H64(0x28, w->ps_active);
-        H32(0x30, 0x8664);
-        H32(0x34, 1);
-        H32(0x38, 0xe2);          /* MANUALLY_INITIATED_CRASH */
-        H64(0x80, w->kdbg);
-        H32(0xf98, kind == WI_DUMP_FULL ? 1 : 5);
-    } else {
-        H32(0x10, w->sys_root);
-        H32(0x14, 0x81000000u);
-        H32(0x18, w->ps_loaded);
-        H32(0x1c, w->ps_active);
-        H32(0x20, 0x14c);
-        H32(0x24, 1);
-        H32(0x28, 0xe2);
-        h[0x5c] = L->mode == WI_PAE;
-        H32(0x60, w->kdbg);
-        H32(0xf88, kind == WI_DUMP_FULL ? 1 : 2);
+    for (size_t i = 0; i + 4 <= b.n; i += 4)
+        memcpy(b.d + i, "PAGE", 4);
+    wi_dump_header(w, &b, kind, t);
+    uint64_t runs[2][2];
+    wi_dump_runs(w, &b, runs);
+    if (triage) {
+        wi_dump_triage(w, &b, kind == WI_DUMP_TRIAGE_KPE, x, t);
+        b.n = x == WI_TRIAGE_TRUNCATED ? t->size - 0x100 : t->size;
     }
     FILE *f = fopen(path, "wb");
     if (!f) {
-        free(h);
+        free(b.d);
         return false;
     }
     bool ok = true;
     if (kind == WI_DUMP_FULL) {
-        /* Runs: pages 1..0x9f and 0x100..end. */
-        uint64_t runs[2][2] = { { 1, 0x9f }, { 0x100, npages - 0x100 } };
-        size_t pmd = wide ? 0x88 : 0x64;
-        H32(pmd, 2);
-        if (wide) {
-            H32(pmd + 4, 0);
-            H64(pmd + 8, runs[0][1] + runs[1][1]);
-            for (int i = 0; i < 2; i++) {
-                H64(pmd + 16 + 16 * i, runs[i][0]);
-                H64(pmd + 24 + 16 * i, runs[i][1]);
-            }
-        } else {
-            H32(pmd + 4, runs[0][1] + runs[1][1]);
-            for (int i = 0; i < 2; i++) {
-                H32(pmd + 8 + 8 * i, runs[i][0]);
-                H32(pmd + 12 + 8 * i, runs[i][1]);
-            }
-        }
-        ok = fwrite(h, 1, hdr, f) == hdr;
+        t->required = hdr + (runs[0][1] + runs[1][1]) * 0x1000;
+        wi_b_put(&b, 0xfa0, t->required, 8);
+        ok = fwrite(b.d, 1, hdr, f) == hdr;
         for (int i = 0; i < 2 && ok; i++)
             ok = fwrite(w->mem + runs[i][0] * 0x1000, 1, runs[i][1] * 0x1000, f) ==
                  runs[i][1] * 0x1000;
+    } else if (kind == WI_DUMP_HEADER || triage) {
+        t->required = b.n;
+        wi_b_put(&b, 0xfa0, t->required, 8);
+        ok = fwrite(b.d, 1, b.n, f) == b.n;
     } else {
         static const uint8_t zero[0x1000];
+        /* 64-bit fields (bits at 0x38), or ntiodump's 32-bit ones (bits at
+         * 0x20 in a 32-bit dump, 0x28 in a 64-bit one). */
+        bool wide_fields = kind == WI_DUMP_BITMAP_KERNEL || kind == WI_DUMP_SUMMARY_OLD64 ?
+                               kind == WI_DUMP_BITMAP_KERNEL : wide;
+        size_t bits_at = wide_fields ? 0x38 : wide ? 0x28 : 0x20;
         size_t bmbytes = (size_t)(npages + 7) / 8;
-        uint8_t *sum = calloc(1, 0x38 + bmbytes);
+        uint8_t *sum = malloc(bits_at + bmbytes);
         uint64_t present = 0;
         if (!sum) {
-            free(h);
+            free(b.d);
             fclose(f);
             return false;
         }
+        for (size_t i = 0; i + 4 <= bits_at; i += 4)
+            memcpy(sum + i, "PAGE", 4);
+        memset(sum + bits_at, 0, bmbytes);
         for (uint64_t p = 1; p < npages; p++) {
             if ((p >= 0xa0 && p < 0x100) || !memcmp(w->mem + p * 0x1000, zero, 0x1000))
                 continue;
-            sum[0x38 + p / 8] |= (uint8_t)(1u << (p % 8));
+            sum[bits_at + p / 8] |= (uint8_t)(1u << (p % 8));
             present++;
         }
-        uint64_t first = (hdr + 0x38 + bmbytes + 0xfff) & ~0xfffULL;
-        memcpy(sum, wide ? "FDMP" : "SDMP", 4);
+        uint64_t first = (hdr + bits_at + bmbytes + 0xfff) & ~0xfffULL;
+        memcpy(sum, t->type == 5 ? "FDMP" : "SDMP", 4);
         memcpy(sum + 4, "DUMP", 4);
-        for (int k = 0; k < 8; k++) {
-            sum[0x20 + k] = (uint8_t)(first >> (8 * k));
-            sum[0x28 + k] = (uint8_t)(present >> (8 * k));
-            sum[0x30 + k] = (uint8_t)(npages >> (8 * k));
+        wi_buf_t sb = { sum, bits_at + bmbytes };
+        wi_b_put(&sb, 8, 1, 4);                       /* DumpOptions: kernel VA */
+        if (wide_fields) {
+            wi_b_put(&sb, 0x20, first, 8);
+            wi_b_put(&sb, 0x28, present, 8);
+            wi_b_put(&sb, 0x30, npages, 8);
+        } else {
+            wi_b_put(&sb, 0x0c, first, 4);
+            wi_b_put(&sb, 0x10, npages, 4);
+            wi_b_put(&sb, 0x14, present, 4);
+            wi_b_put(&sb, 0x18, npages, 4);             /* RTL_BITMAP.SizeOfBitMap */
         }
-        ok = fwrite(h, 1, hdr, f) == hdr && fwrite(sum, 1, 0x38 + bmbytes, f) == 0x38 + bmbytes;
-        for (uint64_t at = hdr + 0x38 + bmbytes; ok && at < first; at++)
+        t->first_page = first;
+        t->bitmap_bits = npages;
+        t->pages_stored = present;
+        t->required = first + present * 0x1000;
+        wi_b_put(&b, 0xfa0, t->required, 8);
+        ok = fwrite(b.d, 1, hdr, f) == hdr && fwrite(sum, 1, sb.n, f) == sb.n;
+        for (uint64_t a = hdr + sb.n; ok && a < first; a++)
             ok = fputc(0, f) != EOF;
         for (uint64_t p = 1; ok && p < npages; p++)
-            if (sum[0x38 + p / 8] >> (p % 8) & 1)
+            if (sum[bits_at + p / 8] >> (p % 8) & 1)
                 ok = fwrite(w->mem + p * 0x1000, 1, 0x1000, f) == 0x1000;
         free(sum);
     }
-#undef H32
-#undef H64
-    free(h);
+    free(b.d);
     return fclose(f) == 0 && ok;
+}
+
+WI_FN bool wi_write_dump(wi_image_t *w, const char *path, wi_dump_kind_t kind)
+{
+    return wi_write_dump_x(w, path, kind, WI_TRIAGE_SANE, NULL);
 }
 
 #endif

@@ -22,6 +22,18 @@ for f in usr/include/tinyvmi/libvmi/libvmi.h usr/include/tinyvmi/libvmi/tinyvmi.
     if [ -e "$T/root/$f" ]; then ok "installed $f"; else bad "installed $f"; fi
 done
 
+# Only the public API leaves the shared library (tinyvmi.map), under its SONAME.
+so=$T/root/usr/lib/libtinyvmi.so.0
+if [ -f "$so" ]; then
+    soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+    if [ "$soname" = libtinyvmi.so.0 ]; then ok "SONAME libtinyvmi.so.0"; else bad "SONAME is '$soname'"; fi
+    leaked=$(nm -D --defined-only "$so" | awk '$2 != "A" { print $3 }' |
+             grep -vE '^(vmi_|tvmi_|peparse_)' | head -n 10)
+    nexp=$(nm -D --defined-only "$so" | awk '$2 != "A"' | wc -l)
+    if [ -z "$leaked" ] && [ "$nexp" -gt 100 ]; then ok "the shared library exports only vmi_/tvmi_/peparse_ ($nexp symbols)"
+    else bad "the shared library exports internals: $leaked"; fi
+fi
+
 export PKG_CONFIG_PATH="$T/root/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$T/root"
 if ! command -v pkg-config >/dev/null; then bad "pkg-config is installed"; echo "$pass passed, $fail failed"; exit 1; fi
 cflags=$(pkg-config --cflags tinyvmi); libs=$(pkg-config --libs tinyvmi)

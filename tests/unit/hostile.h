@@ -93,7 +93,7 @@ static inline int hostile_image_driver(const char *format, const uint8_t *d, siz
     hostile_forced = format;
     driver_settings_t set = { hostile_lookup, NULL };
     util_err_clear(&err);
-    if (driver_file_ops.open(&st, path, &set, &err) != VMI_SUCCESS) {
+    if (driver_file_ops.open(&st, DRIVER_TARGET_NAMED(path), &set, &err) != VMI_SUCCESS) {
         close(fd);
         return hostile_fold(HOSTILE_REJECTED, false, &err);
     }
@@ -134,6 +134,23 @@ static inline int hostile_image_driver(const char *format, const uint8_t *d, siz
     uint64_t val;
     rc = hostile_fold(rc, driver_file_ops.hint(st, "win.PsActiveProcessHead", &val, &err)
                               == VMI_SUCCESS, &err);
+    /* Every fact has a key, and text facts are terminated strings; every
+     * numeric fact answers hint() (text ones fail with a reason). */
+    driver_fact_t f;
+    for (size_t i = 0; driver_file_ops.fact(st, i, &f); i++) {
+        if (!f.key || !f.key[0] || (f.text && strlen(f.text) >= FILE_FACT_TEXT_MAX))
+            hostile_die("file driver: a fact without a key or with an unbounded text");
+        if (i < 64)
+            rc = hostile_fold(rc, driver_file_ops.hint(st, f.key, &val, &err) == VMI_SUCCESS,
+                              &err);
+    }
+    /* Memory by virtual address: somewhere low, high, and where the
+     * kernel's data usually is; each read succeeds or says why. */
+    static const uint64_t vas[] = { 0, 0x80000000ULL, 0xfffff80000000000ULL,
+                                    UINT64_MAX - 3 };
+    for (size_t i = 0; i < sizeof(vas) / sizeof(vas[0]); i++)
+        rc = hostile_fold(rc, driver_file_ops.read_va(st, vas[i], b, 8, &done, &err) ==
+                                  VMI_SUCCESS, &err);
     driver_file_ops.close(st);
     close(fd);
     return rc;
@@ -164,8 +181,16 @@ static inline int hostile_image(const file_format_t *f, const uint8_t *d, size_t
             x = d[r->offset + r->len - 1];
             (void)x;
         }
-        if (l.nvcpus > l.cap_vcpus || l.nhints > FILE_MAX_HINTS)
+        if (l.nvcpus > l.cap_vcpus || l.nfacts > FILE_MAX_FACTS || l.nfacts > l.cap_facts)
             hostile_die("file layout: counts past their tables");
+        /* Virtual runs: sorted, disjoint, inside the file, never wrapping. */
+        for (size_t i = 0; i < l.nvranges; i++) {
+            const file_range_t *r = &l.vranges[i];
+            if (r->len == 0 || r->offset > n || r->len > n - r->offset ||
+                r->start + r->len < r->start ||
+                (i && r->start < l.vranges[i - 1].start + l.vranges[i - 1].len))
+                hostile_die("file layout: a validated virtual run breaks the rules");
+        }
     }
     file_layout_free(&l);
     int rc = hostile_fold(st == VMI_SUCCESS ? HOSTILE_OK : HOSTILE_REJECTED, st == VMI_SUCCESS, &err);
@@ -199,14 +224,12 @@ static inline void hostile_json_walk(const util_json_t *v)
     size_t n = util_json_count(v), kl, sl;
     uint64_t u;
     int64_t i64;
-    double dd;
     bool b;
 
     (void)util_json_type_name(util_json_type(v));
     (void)util_json_str(v, &sl);
     (void)util_json_u64(v, &u);
     (void)util_json_i64(v, &i64);
-    (void)util_json_double(v, &dd);
     (void)util_json_bool(v, &b);
     (void)util_json_is_null(v);
     for (size_t i = 0; i < n; i++) {

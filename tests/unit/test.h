@@ -15,11 +15,22 @@
 #include <string.h>
 
 static int test_failed_checks;
+static int test_checks_made; /* every CHECK counts, passing or not */
+static const char *test_skip_why; /* set by SKIP() inside a test */
+static int test_skipped;
+/* Inside a test: this guest or machine lacks what the test needs; say why
+ * and count the test as skipped (checks made before still count). */
+#define SKIP(why)              \
+    do {                       \
+        test_skip_why = (why); \
+        return;                \
+    } while (0)
 static int test_passed, test_failed;
 static const char *test_current = "";
 
 #define CHECK(cond)                                                        \
     do {                                                                   \
+        test_checks_made++;                                               \
         if (!(cond)) {                                                     \
             fprintf(stderr, "  FAIL %s:%d in %s: %s\n", __FILE__, __LINE__, \
                     test_current, #cond);                                  \
@@ -29,6 +40,7 @@ static const char *test_current = "";
 
 #define CHECK_EQ_U64(a, b)                                                  \
     do {                                                                    \
+        test_checks_made++;                                               \
         uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                    \
         if (a_ != b_) {                                                     \
             fprintf(stderr, "  FAIL %s:%d in %s: %s == %s (0x%" PRIx64      \
@@ -40,6 +52,7 @@ static const char *test_current = "";
 
 #define CHECK_STREQ(a, b)                                                   \
     do {                                                                    \
+        test_checks_made++;                                               \
         const char *a_ = (a), *b_ = (b);                                    \
         if (!a_ || !b_ || strcmp(a_, b_) != 0) {                            \
             fprintf(stderr, "  FAIL %s:%d in %s: %s == %s (\"%s\" != \"%s\")\n", \
@@ -49,11 +62,27 @@ static const char *test_current = "";
         }                                                                   \
     } while (0)
 
+/* For helpers that report their own failure message: count one check and,
+ * when ok is false, one failure. */
+#define CHECK_QUIET(ok) (test_checks_made++, (ok) ? 1 : (test_failed_checks++, 0))
+
+/* A test that made no check at all has tested nothing: it fails. */
 #define TEST_RUN(fn)                                       \
     do {                                                   \
         int before_ = test_failed_checks;                  \
+        int made_ = test_checks_made;                      \
         test_current = #fn;                                \
+        test_skip_why = NULL;                              \
         fn();                                              \
+        if (test_skip_why && test_failed_checks == before_) { \
+            test_skipped++;                                \
+            printf("skip %s: %s\n", #fn, test_skip_why);  \
+            break;                                         \
+        }                                                  \
+        if (test_checks_made == made_) {                   \
+            fprintf(stderr, "  FAIL %s: made no checks\n", #fn); \
+            test_failed_checks++;                          \
+        }                                                  \
         if (test_failed_checks == before_) {               \
             test_passed++;                                 \
             printf("ok   %s\n", #fn);                      \
@@ -64,7 +93,6 @@ static const char *test_current = "";
     } while (0)
 
 /* A test that cannot run here says so and why; it counts as skipped. */
-static int test_skipped;
 #define TEST_SKIP(fn, why)                                 \
     do {                                                   \
         test_skipped++;                                    \

@@ -188,14 +188,24 @@ static blob_t windump_full64(void)
     return b;
 }
 
+/* The start of a crash dump header: signature, DirectoryTableBase,
+ * MachineImageType and DumpType for its width. */
+static void windump_head(uint8_t *d, bool wide, uint32_t type, uint64_t dtb)
+{
+    memcpy(d, wide ? "PAGEDU64" : "PAGEDUMP", 8);
+    if (wide)
+        p64(d + 0x10, dtb);
+    else
+        p32(d + 0x10, (uint32_t)dtb);
+    p32(d + (wide ? 0x30 : 0x20), wide ? 0x8664 : 0x14c);
+    p32(d + (wide ? 0xf98 : 0xf88), type);
+}
+
 static blob_t windump_bitmap64(void)
 {
     blob_t b = blob_new(0x3000 + 2 * 0x1000);
     uint8_t *d = b.d;
-    memcpy(d, "PAGEDU64", 8);
-    p64(d + 0x10, 0x187000);
-    p32(d + 0x30, 0x8664);
-    p32(d + 0xf98, 5);
+    windump_head(d, true, 5, 0x187000);
     memcpy(d + 0x2000, "SDMPDUMP", 8);
     p64(d + 0x2020, 0x3000);
     p64(d + 0x2028, 2);
@@ -222,6 +232,102 @@ static blob_t windump_full32(void)
     p32(d + 0x6c, 0x10);
     p32(d + 0x70, 2);
     p32(d + 0xf88, 1);
+    return b;
+}
+
+/* A DUMP_STRING (length in characters, UTF-16, NUL) of ASCII s at d. */
+static size_t dump_string(uint8_t *d, const char *s)
+{
+    size_t n = strlen(s);
+    p32(d, (uint32_t)n);
+    for (size_t i = 0; i < n; i++)
+        p16(d + 4 + 2 * i, (uint8_t)s[i]);
+    return 4 + 2 * n + 2;
+}
+
+/* A 64-bit triage dump: two drivers, two overlapping data blocks, a stack. */
+static blob_t windump_triage64(void)
+{
+    blob_t b = blob_new(0x2400);
+    uint8_t *d = b.d, *t = d + 0x2000;
+    for (size_t i = 8; i < 0x2000; i += 4)
+        memcpy(d + i, "PAGE", 4);
+    windump_head(d, true, 4, 0x1ad000);
+    p32(d + 0x08, 0xf);
+    p32(d + 0x0c, 19041);
+    p32(t + 0x04, 0x2400);            /* SizeOfDump */
+    p32(t + 0x08, 0x23fc);            /* ValidOffset */
+    memcpy(d + 0x23fc, "TRGD", 4);
+    p32(t + 0x28, 0x23c0);            /* the stack */
+    p32(t + 0x2c, 0x30);
+    p64(t + 0x48, 0xfffff88000010000ULL);
+    p32(t + 0x30, 0x2100);            /* two drivers of 0xa8 bytes */
+    p32(t + 0x34, 2);
+    p32(t + 0x38, 0x2250);            /* the pool right after */
+    p32(t + 0x3c, 0x60);
+    p32(d + 0x2100, 0x2250);
+    p32(d + 0x2100 + 0xa8, 0x2250 + 0x30);
+    p64(d + 0x2108 + 0x30, 0xfffff80002a52000ULL);
+    p32(d + 0x2108 + 0x40, 0x5e3000);
+    p64(d + 0x21b0 + 0x30, 0xfffff80002a09000ULL);
+    p32(d + 0x21b0 + 0x40, 0x49000);
+    dump_string(d + 0x2250, "ntoskrnl.exe");
+    dump_string(d + 0x2280, "hal.dll");
+    p32(t + 0x78, 0x2300);            /* two data blocks, overlapping */
+    p32(t + 0x7c, 2);
+    p64(d + 0x2300, 0xfffff80002c00000ULL);
+    p32(d + 0x2308, 0x2340);
+    p32(d + 0x230c, 0x40);
+    p64(d + 0x2310, 0xfffff80002c00020ULL);
+    p32(d + 0x2318, 0x2380);
+    p32(d + 0x231c, 0x40);
+    return b;
+}
+
+/* A 32-bit triage dump: two drivers, one data block. */
+static blob_t windump_triage32(void)
+{
+    blob_t b = blob_new(0x1200);
+    uint8_t *d = b.d, *t = d + 0x1000;
+    windump_head(d, false, 4, 0x39000);
+    p32(d + 0x08, 0xf);
+    p32(d + 0x0c, 2600);
+    p32(d + 0x60, 0x80545ce0);
+    p32(t + 0x04, 0x1200);
+    p32(t + 0x08, 0x11fc);
+    memcpy(d + 0x11fc, "TRGD", 4);
+    p32(t + 0x30, 0x1080);            /* two drivers of 0x54 bytes */
+    p32(t + 0x34, 2);
+    p32(t + 0x38, 0x1128);
+    p32(t + 0x3c, 0x60);
+    p32(d + 0x1080, 0x1128);
+    p32(d + 0x1080 + 0x54, 0x1128 + 0x28);
+    p32(d + 0x1084 + 0x18, 0x804d7000);
+    p32(d + 0x1084 + 0x20, 0x1f8000);
+    dump_string(d + 0x1128, "ntoskrnl.exe");
+    dump_string(d + 0x1150, "hal.dll");
+    p32(t + 0x58, 0x11e0);            /* the KDBG copy */
+    p32(t + 0x5c, 0x10);
+    p32(t + 0x60, 0x11a0);            /* one data block */
+    p32(t + 0x64, 1);
+    p64(d + 0x11a0, 0xffffffff80001000ULL);
+    p32(d + 0x11a8, 0x11c0);
+    p32(d + 0x11ac, 0x20);
+    return b;
+}
+
+/* A 32-bit kernel summary dump: SUMMARY_DUMP32, pages 0 and 2. */
+static blob_t windump_summary32(void)
+{
+    blob_t b = blob_new(0x2000 + 2 * 0x1000);
+    uint8_t *d = b.d;
+    windump_head(d, false, 2, 0x39000);
+    memcpy(d + 0x1000, "SDMPDUMP", 8);
+    p32(d + 0x100c, 0x2000);
+    p32(d + 0x1010, 16);
+    p32(d + 0x1014, 2);
+    p32(d + 0x1018, 16);
+    d[0x1020] = 0x05;
     return b;
 }
 
@@ -497,6 +603,7 @@ static void build_kinds(void)
     add_kind("elf", 700, elf64_image(false), elf64_image(true), elf32_image());
     add_kind("lime", 2000, lime_image(), none, none);
     add_kind("windump", 700, windump_full64(), windump_bitmap64(), windump_full32());
+    add_kind("windump", 700, windump_triage64(), windump_triage32(), windump_summary32());
     add_kind("json", 2000, blob_text(json_doc), none, none);
     add_kind("isf", 2000, blob_text(isf_doc), none, none);
     add_kind("pe", 1000, pe_image(true), pe_image(false), none);
@@ -719,8 +826,13 @@ static void test_mutations(void)
 {
     for (size_t i = 0; i < nkinds; i++) {
         const hostile_target_t *t = target(kinds[i].name);
-        unsigned ok = 0, rejected = 0, silent = 0;
+        unsigned ok = 0, rejected = 0, silent = 0, runs = 0;
         rng_state = 0x9e3779b97f4a7c15ULL ^ (uint64_t)(i + 1) * 0x100000001b3ULL;
+        /* A kind whose target or seeds went missing would test nothing. */
+        if (!t)
+            fprintf(stderr, "  %s: no hostile target of that name\n", kinds[i].name);
+        CHECK(t != NULL);
+        CHECK(kinds[i].nseeds > 0);
         for (size_t s = 0; t && s < kinds[i].nseeds; s++) {
             for (unsigned m = 0; m < kinds[i].mutations; m++) {
                 blob_t b = mutate(&kinds[i].seeds[s]);
@@ -730,9 +842,18 @@ static void test_mutations(void)
                             " reason\n", kinds[i].name, s, m);
                 ok += rc == HOSTILE_OK;
                 rejected += rc == HOSTILE_REJECTED;
+                runs++;
                 free(b.d);
             }
         }
+        CHECK_EQ_U64(runs, kinds[i].nseeds * kinds[i].mutations);
+        /* Mutations that never reach a rejection exercised nothing hostile.
+         * (The x86 target walks many addresses per input and folds each
+         * failed walk into its result instead of rejecting the input.) */
+        bool folds = strcmp(kinds[i].name, "x86") == 0;
+        if (rejected == 0 && !folds)
+            fprintf(stderr, "  %s: no mutation was rejected\n", kinds[i].name);
+        CHECK(rejected > 0 || folds);
         if (getenv("HOSTILE_VERBOSE"))
             printf("     %-9s %u accepted, %u rejected with a reason\n", kinds[i].name, ok,
                    rejected);

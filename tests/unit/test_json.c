@@ -21,11 +21,9 @@ static void check_rejects(const char *text, const char *want, int line)
 {
     util_err_t err;
     util_json_doc_t *d = parse(text, &err);
-    if (d || !strstr(util_err_msg(&err), want)) {
+    if (!CHECK_QUIET(!d && strstr(util_err_msg(&err), want)))
         fprintf(stderr, "  FAIL line %d: input %s: wanted error containing \"%s\", got %s\"%s\"\n",
                 line, text, want, d ? "success " : "", util_err_msg(&err));
-        test_failed_checks++;
-    }
     util_json_free(d);
 }
 #define REJECTS(text, want) check_rejects(text, want, __LINE__)
@@ -47,25 +45,31 @@ static void test_scalars(void)
     CHECK(!util_json_is_null(util_json_at(a, 99))); /* absent is not null */
     uint64_t u = 1;
     int64_t i = 1;
-    double dbl = 0;
     CHECK(util_json_u64(util_json_at(a, 3), &u) && u == 0);
     CHECK(util_json_i64(util_json_at(a, 4), &i) && i == 0);
     CHECK(util_json_u64(util_json_at(a, 5), &u) && u == 42);
     CHECK(util_json_i64(util_json_at(a, 6), &i) && i == -17);
     CHECK(!util_json_u64(util_json_at(a, 6), &u)); /* negative: not a u64 */
-    CHECK(util_json_double(util_json_at(a, 7), &dbl) && dbl == 1.5);
-    CHECK(!util_json_u64(util_json_at(a, 7), &u)); /* not an integer */
-    CHECK(util_json_double(util_json_at(a, 8), &dbl) && dbl == -2500.0);
-    CHECK(util_json_double(util_json_at(a, 9), &dbl) && dbl == 100.0);
+    /* Fractions and exponents are numbers without a value here. */
+    CHECK(util_json_type(util_json_at(a, 7)) == UTIL_JSON_NUMBER);
+    CHECK(!util_json_u64(util_json_at(a, 7), &u) && !util_json_i64(util_json_at(a, 7), &i));
+    CHECK(!util_json_i64(util_json_at(a, 8), &i));
+    CHECK(!util_json_u64(util_json_at(a, 9), &u)); /* 1E2 is not written as an integer */
     CHECK(util_json_u64(util_json_at(a, 10), &u) && u == UINT64_MAX);
     CHECK(!util_json_i64(util_json_at(a, 10), &i)); /* does not fit */
     CHECK(util_json_i64(util_json_at(a, 11), &i) && i == INT64_MIN);
-    CHECK(!util_json_u64(util_json_at(a, 12), &u)); /* too big: only a double */
-    CHECK(util_json_double(util_json_at(a, 12), &dbl) && dbl > 1.8e19);
+    CHECK(!util_json_u64(util_json_at(a, 12), &u)); /* beyond 64 bits: no value */
+    CHECK(util_json_type(util_json_at(a, 12)) == UTIL_JSON_NUMBER);
     size_t len = 99;
     CHECK_STREQ(util_json_str(util_json_at(a, 13), &len), "");
     CHECK_EQ_U64(len, 0);
     CHECK(util_json_at(a, 14) == NULL);
+    util_json_free(d);
+
+    /* Huge exponents are valid JSON; without a value here, nothing can
+     * overflow. */
+    d = parse("[1e999, -0.5e-999]", &err);
+    CHECK(d != NULL && !util_json_u64(util_json_at(util_json_root(d), 0), &u));
     util_json_free(d);
 
     d = parse("7", &err); /* any value may be the root */
@@ -185,7 +189,6 @@ static void test_malformed(void)
     REJECTS("[+1]", "expected a value, found '+'");
     REJECTS("[NaN]", "expected a value, found 'N'");
     REJECTS("[Infinity]", "expected a value");
-    REJECTS("[1e999]", "out of range");
     REJECTS("[tru]", "unexpected 't'");
     REJECTS("[nul", "unexpected 'n'");
     REJECTS("\"abc", "string never ends");

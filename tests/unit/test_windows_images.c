@@ -1,8 +1,9 @@
 /*
  * test_windows_images.c - the Windows layer on generated Windows memory
  * images (tests/helpers/winimage.h): Windows XP SP3 x86 (32-bit paging and
- * PAE), Windows 7 SP1 x64 and Windows 10 2004 x64, each as a raw image, a
- * full crash dump and a bitmap crash dump.  "The generator planted X;
+ * PAE), Windows 7 SP1 x64 and Windows 10 2004 x64, each as a raw image and
+ * as a crash dump of every kind that holds physical memory (full, bitmap,
+ * kernel summary, bitmap kernel, and ntiodump.h's older summary layout).  "The generator planted X;
  * TinyVMI says X": processes, modules, page tables, symbols, exports,
  * versions.  Then the hostile variants: a cyclic process list, a damaged
  * kernel PE header, a profile for another kernel, truncated dumps.  And
@@ -26,8 +27,15 @@ extern const driver_ops_t driver_file_ops;
 static char tmpdir[] = "/tmp/tvmi-win-XXXXXX";
 static char datadir[512];
 
-static const char *fmt_name[] = { "raw", "dump", "bitmap" };
-enum { F_RAW, F_DUMP, F_BITMAP, F_COUNT };
+/* Raw memory, then every crash dump kind that holds physical memory
+ * (test_windows_dumps.c has the triage and header-only ones). */
+static const char *fmt_name[] = { "raw", "dump", "bitmap", "kernel", "bitmap-kernel",
+                                  "summary-old64" };
+enum { F_RAW, F_DUMP, F_BITMAP, F_KERNEL, F_BMKERNEL, F_SUMOLD, F_COUNT };
+static const wi_dump_kind_t fmt_kind[F_COUNT] = {
+    WI_DUMP_FULL, WI_DUMP_FULL, WI_DUMP_BITMAP, WI_DUMP_KERNEL, WI_DUMP_BITMAP_KERNEL,
+    WI_DUMP_SUMMARY_OLD64,
+};
 
 /* Write layout L in format f (with a hostile change) to a temp file. */
 static const char *make_image(const wi_layout_t *L, int f, wi_hostile_t hostile,
@@ -35,8 +43,7 @@ static const char *make_image(const wi_layout_t *L, int f, wi_hostile_t hostile,
 {
     wi_build(w, L, hostile);
     snprintf(path, size, "%s/%s-%d.%s", tmpdir, L->name, (int)hostile, fmt_name[f]);
-    bool ok = f == F_RAW ? wi_write_raw(w, path)
-                         : wi_write_dump(w, path, f == F_DUMP ? WI_DUMP_FULL : WI_DUMP_BITMAP);
+    bool ok = f == F_RAW ? wi_write_raw(w, path) : wi_write_dump(w, path, fmt_kind[f]);
     if (!ok) {
         fprintf(stderr, "  cannot write %s\n", path);
         return NULL;
@@ -623,7 +630,7 @@ static void test_dump_header_hints(void)
                 continue;
             }
             CHECK(ops->hint != NULL);
-            CHECK(ops->open(&ds, path, NULL, &err) == VMI_SUCCESS);
+            CHECK(ops->open(&ds, DRIVER_TARGET_NAMED(path), NULL, &err) == VMI_SUCCESS);
             if (!ds) {
                 fprintf(stderr, "  %s: %s\n", path, err.msg);
                 unlink(path);
@@ -672,7 +679,7 @@ static void test_dump_header_hints(void)
                     CHECK(fclose(fp) == 0);
                 }
                 ds = NULL;
-                CHECK(ops->open(&ds, path, NULL, &err) == VMI_SUCCESS);
+                CHECK(ops->open(&ds, DRIVER_TARGET_NAMED(path), NULL, &err) == VMI_SUCCESS);
                 if (ds) {
                     CHECK(ops->hint(ds, "win.KdDebuggerDataBlock", &v, &err) == VMI_FAILURE);
                     CHECK(ops->hint(ds, "win.PsActiveProcessHead", &v, &err) == VMI_FAILURE);
@@ -1003,7 +1010,8 @@ static void test_damaged_dumps(void)
         }
         vmi = open_image(path, "");
         CHECK(vmi == NULL);
-        CHECK(strstr(tvmi_init_errmsg(), "mini dump") != NULL);
+        /* A bitmap dump relabelled as a triage dump has no TRIAGE_DUMP. */
+        CHECK(strstr(tvmi_init_errmsg(), "triage dump") != NULL);
         vmi_destroy(vmi);
         unlink(path);
     }
@@ -1044,11 +1052,7 @@ static void test_profile_mismatch(void)
 
 int main(void)
 {
-    /* The data directory, from where this file was compiled. */
-    const char *src = __FILE__;
-    const char *slash = strrchr(src, '/');
-    snprintf(datadir, sizeof(datadir), "%.*s/../data/windows",
-             slash ? (int)(slash - src) : 1, slash ? src : ".");
+    wi_datadir(datadir, sizeof(datadir), __FILE__);
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
         return 1;

@@ -187,12 +187,10 @@ static void expect_open_fails(flat_t *f, const char *want, int line)
     pe_image_t img;
     util_err_t err;
     util_err_clear(&err);
-    if (pe_open(&img, flat_read, f, &err) != VMI_FAILURE ||
-        !strstr(util_err_msg(&err), want)) {
+    if (!CHECK_QUIET(pe_open(&img, flat_read, f, &err) == VMI_FAILURE &&
+                     strstr(util_err_msg(&err), want)))
         fprintf(stderr, "  FAIL line %d: wanted \"%s\", got \"%s\"\n", line, want,
                 util_err_msg(&err));
-        test_failed_checks++;
-    }
 }
 
 static void test_hostile_headers(void)

@@ -259,15 +259,12 @@ static status_t lx_struct_offset(vmi_instance_t vmi, void *state, const char *st
     return VMI_FAILURE;
 }
 
-const os_ops_t linux_os_ops = {
-    .name = "Linux",
-    .type = VMI_OS_LINUX,
+const os_ops_t os_linux_ops = {
+    .core = { .name = "Linux", .type = VMI_OS_LINUX, .ksym2v = lx_ksym2v,
+              .pid_to_dtb = lx_pid_to_dtb, .destroy = lx_destroy },
     .detect = lx_detect,
     .init = lx_init,
-    .destroy = lx_destroy,
-    .ksym2v = lx_ksym2v,
     .v2ksym = lx_v2ksym,
-    .pid_to_dtb = lx_pid_to_dtb,
     .dtb_to_pid = lx_dtb_to_pid,
     .get_offset = lx_get_offset_op,
     .struct_offset = lx_struct_offset,

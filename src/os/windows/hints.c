@@ -17,6 +17,10 @@
  *   the KDBG       the "KDBG" tag and a plausible size (kdbg.c), KernBase
  *                  equal to the kernel base when that is known, inside
  *                  ntoskrnl.
+ * A triage dump (a kernel mini dump) holds no page tables, only copies of
+ * some kernel memory, so most of these cannot be checked there; its own
+ * driver list (facts win.Triage.Module.N.*) names the kernel instead: the
+ * first entry, named as the kernel, at a page-aligned kernel address.
  * A rejected fact leaves a note in the state (note_active, note_loaded,
  * note_kdbg) so that a later "X is unknown" names the bad hint and why.
  *
@@ -224,6 +228,31 @@ void win_hint_list_heads(vmi_instance_t vmi, win_state_t *st)
                  "PsLoadedModuleList 0x%llx was refused: %s", (unsigned long long)head, why);
     }
     core_error(vmi, "%s", saved);
+}
+
+bool win_hint_triage_kernel(vmi_instance_t vmi, win_state_t *st, addr_t *base)
+{
+    char saved[UTIL_ERR_MAX];
+    tvmi_fact_t name, dll;
+    bool ok = false;
+    snprintf(saved, sizeof(saved), "%s", tvmi_errmsg(vmi));
+    if (tvmi_get_fact_by_key(vmi, "win.Triage.Module.0.Name", &name) == VMI_SUCCESS &&
+        tvmi_get_fact_by_key(vmi, "win.Triage.Module.0.DllBase", &dll) == VMI_SUCCESS &&
+        name.text && !dll.text) {
+        if (!is_kernel_file(name.text))
+            note(st->note_loaded, sizeof(st->note_loaded), "the triage dump's first module "
+                 "is \"%s\", not the kernel", name.text);
+        else if (!win_is_kernel_va(st, dll.value) || (dll.value & 0xfff))
+            note(st->note_loaded, sizeof(st->note_loaded), "the triage dump's first module's "
+                 "base 0x%llx is not a page-aligned kernel address",
+                 (unsigned long long)dll.value);
+        else {
+            *base = dll.value;
+            ok = true;
+        }
+    }
+    core_error(vmi, "%s", saved);
+    return ok;
 }
 
 bool win_hint_build(vmi_instance_t vmi, uint16_t *build)

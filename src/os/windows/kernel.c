@@ -9,7 +9,8 @@
  *      win_ntoskrnl (physical; then found by the scan and compared);
  *   2. a crash dump's header: KernBase of the KDBG it names, else the first
  *      entry of the PsLoadedModuleList it names (ntoskrnl is always loaded
- *      first), each checked by hints.c;
+ *      first), else the first entry of a triage dump's own driver list,
+ *      each checked by hints.c;
  *   3. the vCPU registers: an address inside the kernel (MSR_LSTAR =
  *      KiSystemCall64 on x64, SYSENTER_EIP = KiFastCallEntry on x86, or the
  *      divide-error handler in the IDT), then backwards page by page;
@@ -240,13 +241,24 @@ static bool from_config(vmi_instance_t vmi, win_state_t *st, bool *fatal)
     return false;
 }
 
+/* Can a base the dump states be taken without its image?  When it
+ * translates, or when the target holds no physical memory at all (a triage
+ * dump: nothing can translate, and its own word is all there is). */
+static bool stated_ok(vmi_instance_t vmi, const win_state_t *st, addr_t va)
+{
+    addr_t pa;
+    return va && win_is_kernel_va(st, va) && !(va & 0xfff) &&
+           (vmi_translate_kv2p(vmi, va, &pa) == VMI_SUCCESS || vmi_get_memsize(vmi) == 0);
+}
+
 /* What a crash dump's header says: the KDBG's KernBase, else the first
- * loaded module.  A base it states whose image cannot be read is left in
- * *stated (0 when none, or when the two disagree) with its source. */
+ * loaded module, else the first entry of a triage dump's driver list.  A
+ * base it states whose image cannot be read is left in *stated (0 when
+ * none, or when two sources disagree) with its source. */
 static bool from_dump_header(vmi_instance_t vmi, win_state_t *st, addr_t *stated,
                              const char **stated_src)
 {
-    addr_t kdbg, kb = 0, mb = 0;
+    addr_t kdbg, kb = 0, mb = 0, tb = 0;
     *stated = 0;
     if (win_hint_kdbg(vmi, st, &kdbg) &&
         win_kdbg_field(vmi, st, kdbg, KDBG_KERNBASE, &kb) == VMI_SUCCESS &&
@@ -256,22 +268,35 @@ static bool from_dump_header(vmi_instance_t vmi, win_state_t *st, addr_t *stated
         try_base(vmi, st, mb, "the first module of the crash dump header's "
                               "PsLoadedModuleList"))
         return true;
-    if (kb && mb && kb != mb) {
+    if (win_hint_triage_kernel(vmi, st, &tb) &&
+        try_base(vmi, st, tb, "the first module of the triage dump's driver list"))
+        return true;
+    addr_t other = mb ? mb : tb;
+    if (kb && other && kb != other) {
         snprintf(st->note_kdbg, sizeof(st->note_kdbg), "the dump header's KDBG says KernBase "
-                 "0x%llx, but the first module of its PsLoadedModuleList is at 0x%llx",
-                 (unsigned long long)kb, (unsigned long long)mb);
+                 "0x%llx, but the first module of its %s is at 0x%llx",
+                 (unsigned long long)kb, mb ? "PsLoadedModuleList" : "driver list",
+                 (unsigned long long)other);
         return false;
     }
-    addr_t pa;
-    if (kb && win_is_kernel_va(st, kb) && !(kb & 0xfff) &&
-        vmi_translate_kv2p(vmi, kb, &pa) == VMI_SUCCESS) {
+    if (mb && tb && mb != tb) {
+        snprintf(st->note_loaded, sizeof(st->note_loaded), "the first module of the dump "
+                 "header's PsLoadedModuleList is at 0x%llx, but the triage dump's driver list "
+                 "puts the kernel at 0x%llx", (unsigned long long)mb, (unsigned long long)tb);
+        return false;
+    }
+    if (stated_ok(vmi, st, kb)) {
         *stated = kb;
         *stated_src = "KernBase in the KDBG the crash dump header names (no readable "
                       "kernel image there)";
-    } else if (mb && vmi_translate_kv2p(vmi, mb, &pa) == VMI_SUCCESS) {
+    } else if (stated_ok(vmi, st, mb)) {
         *stated = mb;
         *stated_src = "the first module of the crash dump header's PsLoadedModuleList (no "
                       "readable kernel image there)";
+    } else if (tb) {
+        *stated = tb;
+        *stated_src = "the first module of the triage dump's driver list (no readable "
+                      "kernel image there)";
     }
     return false;
 }
@@ -303,6 +328,14 @@ status_t win_find_kernel(vmi_instance_t vmi, win_state_t *st)
     if (stated) {
         take_stated(vmi, st, stated, stated_src);
         goto found;
+    }
+    if (vmi_get_memsize(vmi) == 0) {
+        /* Nothing to scan: a triage or header-only crash dump. */
+        core_error(vmi, "no Windows kernel named by the target, which holds no physical "
+                        "memory to search (a crash dump's header or triage data must name "
+                        "it)%s%s%s%s", st->note_kdbg[0] ? "; " : "", st->note_kdbg,
+                   st->note_loaded[0] ? "; " : "", st->note_loaded);
+        return VMI_FAILURE;
     }
     if (from_registers(vmi, st))
         goto found;

@@ -189,14 +189,11 @@ static status_t win_struct_offset(vmi_instance_t vmi, void *state, const char *s
 }
 
 const os_ops_t os_windows_ops = {
-    .name = "Windows",
-    .type = VMI_OS_WINDOWS,
+    .core = { .name = "Windows", .type = VMI_OS_WINDOWS, .ksym2v = win_ksym2v,
+              .pid_to_dtb = win_pid_to_dtb, .destroy = win_destroy },
     .detect = win_detect,
     .init = win_init,
-    .destroy = win_destroy,
-    .ksym2v = win_ksym2v,
     .v2ksym = win_v2ksym,
-    .pid_to_dtb = win_pid_to_dtb,
     .dtb_to_pid = win_dtb_to_pid,
     .get_offset = win_get_offset,
     .struct_offset = win_struct_offset,

@@ -9,7 +9,8 @@
  *   hints.c     what a crash dump's header states, checked before use
  *   profile.c   offsets from an ISF profile or the config; GUID matching
  *   process.c   the process list, pid <-> page table, the System process
- *   module.c    the loaded-module list (PsLoadedModuleList)
+ *   module.c    the loaded-module list (PsLoadedModuleList, or a triage
+ *               dump's driver list)
  *   exports.c   PE exports of any module, kernel symbols
  *   version.c   build number and win_ver_t
  *   windows.c   the os_ops table: detect, init, destroy, offsets
@@ -207,6 +208,10 @@ bool win_hint_kdbg(vmi_instance_t vmi, win_state_t *st, addr_t *kdbg);
 /* PsActiveProcessHead / PsLoadedModuleList from the header where still
  * unknown, each checked; notes for those refused. */
 void win_hint_list_heads(vmi_instance_t vmi, win_state_t *st);
+/* The base of ntoskrnl as the first entry of a triage dump's own driver
+ * list (named as the kernel, a page-aligned kernel address).  Else false,
+ * with a note when the list names something else. */
+bool win_hint_triage_kernel(vmi_instance_t vmi, win_state_t *st, addr_t *base);
 /* The build number the header states (DUMP_HEADER.MinorVersion). */
 bool win_hint_build(vmi_instance_t vmi, uint16_t *build);
 
