@@ -143,6 +143,10 @@ typedef struct driver_reply {
     uint32_t insn_length;        /* INT3, DEBUG: for reinjection */
     const emul_read_t *emul_read; /* SET_EMUL_READ_DATA */
     const emul_insn_t *emul_insn; /* SET_EMUL_INSN */
+    /* Added for Xen's altp2m (the Xen driver): the view to switch to
+     * (SLAT_ID) and the view after one step (NEXT_SLAT_ID).  0 = the host's. */
+    uint16_t slat_id;
+    uint16_t next_slat_id;
 } driver_reply_t;
 
 /* Called by listen() once per event, with the vCPU stopped; the callee may

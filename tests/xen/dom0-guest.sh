@@ -6,14 +6,17 @@
 #
 #   tvmi-guest start KIND          xl create (KIND: pvh or pv); guest tvmi-KIND
 #   tvmi-guest wait KIND [SECONDS] until the guest printed TINYVMI-GUEST-READY,
-#                                  then its truth -> $TVMI_OUT/truth-KIND/
+#                                  then its truth -> $TVMI_OUT/KIND/truth/
 #   tvmi-guest up KIND [SECONDS]   start, then wait
 #   tvmi-guest destroy KIND        xl destroy
 #
-# truth-KIND/ holds the files the guest printed (guest-init.sh: version.txt,
+# KIND/truth/ holds the files the guest printed (guest-init.sh: version.txt,
 # uname.txt, cmdline.txt, ps.txt, kallsyms.txt, iomem.txt, meminfo.txt),
-# plus counter.txt ("PID VA START", from the guest's tinyvmi-forker),
-# domid.txt and name.txt (from xl) and console.log (the whole console).
+# plus counter.txt ("PID VA START") and forker.txt (the rest of its
+# TINYVMI-FORKER line) from the guest's tinyvmi-forker, domid.txt and
+# name.txt (from xl) and console.log (the whole console).  The layout is
+# tests/guests' (<cache>/<guest>/truth/), so tests/integration/guest.h
+# reads it with TINYVMI_GUEST_CACHE=$TVMI_OUT.
 # On failure the reason is in /run/tvmi-guest-error and the status is 1.
 #
 # It must never wait without a limit.
@@ -26,7 +29,7 @@ pvh | pv) ;;
 esac
 name=tvmi-$kind
 cons=/run/xen-console/guest-$name.log
-truth=${TVMI_OUT:-/run}/truth-$kind
+truth=${TVMI_OUT:-/run}/$kind/truth
 err() {
     echo "$name: $*" > /run/tvmi-guest-error
     echo "tvmi-guest: $name: $*" >&2
@@ -74,12 +77,13 @@ wait_ready() {
         /^TINYVMI-EOF / { close(f); f = ""; next }
         f != "" { print > f; next }
         /^TINYVMI-COUNTER / { print $2, $3, $4 > (dir "/counter.txt") }
+        /^TINYVMI-FORKER / { sub(/^TINYVMI-FORKER /, ""); print > (dir "/forker.txt") }
     ' "$truth/console.log"
     xl domid "$name" > "$truth/domid.txt"
     echo "$name" > "$truth/name.txt"
     grep -q '^TINYVMI-ERROR' "$truth/console.log" &&
         err "the guest reported: $(grep '^TINYVMI-ERROR' "$truth/console.log" | head -n 3 | tr '\n' ' ')"
-    for f in version.txt ps.txt kallsyms.txt counter.txt; do
+    for f in version.txt ps.txt kallsyms.txt counter.txt forker.txt; do
         [ -s "$truth/$f" ] || err "the guest printed no $f"
     done
 }

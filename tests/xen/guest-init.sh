@@ -70,6 +70,7 @@ kallsyms_sample() {
 }
 file kallsyms.txt kallsyms_sample
 file iomem.txt cat /proc/iomem
+file modules.txt cat /proc/modules
 file meminfo.txt cat /proc/meminfo
 echo "TINYVMI-GUEST-READY"
 
