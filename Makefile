@@ -113,10 +113,13 @@ $(O)/bin/%: tools/%.c $(TOOL_COMMON_OBJ) $(STATIC_LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $(@D)/.$(@F).d -Itools $(LDFLAGS) -o $@ $< $(TOOL_COMMON_OBJ) $(STATIC_LIB) $(LDLIBS) $(TOOL_LDFLAGS)
 
-$(O)/tests/unit/%: tests/unit/%.c tests/unit/test.h $(STATIC_LIB)
+# Unit tests and fuzzers also see the tools' pure parsers (tools/common);
+# their objects are kept, not removed as intermediates.
+.SECONDARY: $(TOOL_COMMON_OBJ)
+$(O)/tests/unit/%: tests/unit/%.c tests/unit/test.h $(TOOL_COMMON_OBJ) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $(@D)/.$(@F).d -Itests/unit $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $(@D)/.$(@F).d -Itests/unit -Itools $(LDFLAGS) -o $@ $< $(TOOL_COMMON_OBJ) $(STATIC_LIB) $(LDLIBS)
 
 $(O)/tests/integration/%: tests/integration/%.c tests/integration/guest.h $(STATIC_LIB)
 	@mkdir -p $(dir $@)
@@ -142,10 +145,10 @@ SECONDS ?= 10
 fuzz-run: all fuzz
 	@sh tests/fuzz/run.sh $(SECONDS) $(O)
 
-$(O)/fuzz/%: tests/fuzz/%.c tests/unit/hostile.h $(STATIC_LIB)
+$(O)/fuzz/%: tests/fuzz/%.c tests/unit/hostile.h $(TOOL_COMMON_OBJ) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Itools $(LDFLAGS) -o $@ $< $(TOOL_COMMON_OBJ) $(STATIC_LIB) $(LDLIBS)
 
 check-unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(O)

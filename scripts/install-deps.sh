@@ -8,7 +8,9 @@
 #   fuzz:    libclang-rt-14-dev (libFuzzer and the sanitizer runtimes; clang
 #            only recommends it, and recommends are not installed here)
 #   guests:  qemu-system-x86 (TCG), busybox-static (amd64 and i386), cpio,
-#            gcc-multilib (static i386 helper run inside the guest), zstd
+#            gcc-multilib (static i386 helper run inside the guest), zstd,
+#            debian-archive-keyring (the kernel matrix's suites are checked
+#            against it)
 #   xen:     libxen-dev (Xen's headers and static libraries: the Xen driver
 #            and the static tools that run in the Xen test dom0)
 #   docs:    hugo (the site), chromium + chromium-driver + python3-selenium
@@ -21,7 +23,7 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
 PACKAGES="build-essential clang libclang-rt-14-dev musl-tools pkg-config qemu-system-x86 busybox-static cpio gzip
-    gcc-multilib zstd xz-utils valgrind file dwarves libxen-dev
+    gcc-multilib zstd xz-utils valgrind file dwarves debian-archive-keyring libxen-dev
     hugo chromium chromium-driver python3-selenium"
 
 missing=""

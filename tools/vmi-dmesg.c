@@ -1,67 +1,41 @@
 /*
- * vmi-dmesg - the guest kernel's log, read from its printk ring buffer and
+ * vmi-dmesg - the guest kernel's log, read from its printk buffer and
  * printed as dmesg prints it: "[    1.234567] text".
  *
- * Format (kernel/printk/printk_ringbuffer.h, 5.10+): `prb` points at a
- * struct printk_ringbuffer { desc_ring, text_data_ring, ... }.  desc_ring
- * holds 2^count_bits descriptors {state_var, text_blk_lpos {begin, next}}
- * and as many struct printk_info {seq, ts_nsec, text_len, ...}; a
- * descriptor's id is state_var without its top two (state) bits, and ids
- * from tail_id to head_id are the live records.  A record's text is a block
- * of text_data_ring.data: {unsigned long id; char text[]}, found from the
- * logical positions begin/next (index = lpos mod 2^size_bits; a block that
- * would wrap is stored from index 0 instead).
- *
- * Structure offsets come from the kernel's BTF through
- * vmi_get_kernel_struct_offset, else from the 6.1 layout (checked against
- * the data).  Without the `prb` symbol (kernels whose kallsyms has no data
- * symbols), physical memory is searched for a ring buffer header whose
- * descriptor and text rings decode; the one with the newest records wins.
- * Everything read is guest data: every size is capped, every record checked.
- * Uses only the public API.
+ * Two formats (decoded by common/printk.c, which documents them): the
+ * lockless ring buffer of 5.10+ that `prb` points at, and the log_buf
+ * records of older kernels (log_buf, log_buf_len, log_first_idx,
+ * log_next_idx, log_first_seq).  Structure offsets come from the kernel's
+ * BTF through vmi_get_kernel_struct_offset, else from the 6.1 layout; the
+ * size of struct printk_info (7.x added fields) from the records
+ * themselves.  Without the `prb` and log_buf symbols (kernels whose
+ * kallsyms has no data symbols), physical memory is searched for a ring
+ * buffer header whose descriptor and text rings decode; the one with the
+ * newest records wins.  Uses only the public API; every size read from the
+ * guest is capped.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/printk.h"
 #include "common/tool.h"
 
 static const char usage[] =
     "usage: vmi-dmesg TARGET [options]\n"
-    "Print the guest kernel's log from its printk ring buffer, as dmesg does:\n"
+    "Print the guest kernel's log from its printk buffer, as dmesg does:\n"
     "\"[seconds.micros] text\", oldest first.\n"
     "\n"
     "  -c CONFIG    a config file, or 'key = value; ...' (libvmi.conf syntax)\n"
     "      --json   a JSON array of records (seq, ts_nsec, level, text)\n"
     "  -h, --help   this text\n"
-    "Exit status 1 when no ring buffer could be read.\n";
+    "Exit status 1 when no log could be read.\n";
 
 static const char *prog = "vmi-dmesg";
 
-#define MAX_COUNT_BITS 22   /* 4M descriptors: far above any real log */
-#define MAX_SIZE_BITS 28    /* 256 MiB of text */
-#define RECORD_MAX 4096
-
-typedef struct layout {
-    unsigned w;                    /* pointer size */
-    addr_t text_ring;              /* offset of text_data_ring in the rb */
-    addr_t descs, infos, head_id, tail_id;
-    addr_t data, size_bits;
-    addr_t desc_size, desc_lpos;   /* sizeof(prb_desc), text_blk_lpos in it */
-    addr_t info_size, info_ts, info_len, info_level;
-} layout_t;
-
-typedef struct rec {
-    uint64_t seq, ts;
-    unsigned level;
-    char *text;
-} rec_t;
-
-typedef struct ring {
-    rec_t *r;
-    size_t n;
-    uint64_t newest;
-} ring_t;
+/* log_buf is CONFIG_LOG_BUF_SHIFT (12..25) or log_buf_len= (rarely above
+ * that): 64 MiB is far above any. */
+#define LOGBUF_MAX (64u << 20)
 
 static addr_t off_or(vmi_instance_t vmi, const char *s, const char *m, addr_t dflt)
 {
@@ -69,28 +43,27 @@ static addr_t off_or(vmi_instance_t vmi, const char *s, const char *m, addr_t df
     return vmi_get_kernel_struct_offset(vmi, s, m, &o) == VMI_SUCCESS ? o : dflt;
 }
 
-static void layout_init(vmi_instance_t vmi, layout_t *l)
+static void layout_init(vmi_instance_t vmi, printk_rb_layout_t *l)
 {
-    unsigned w = vmi_get_address_width(vmi);
-    l->w = w == 4 ? 4 : 8;
-    w = l->w;
-    /* 6.1: desc_ring {count_bits, descs, infos, head_id, tail_id,
-     * last_finalized_id}; the text ring follows (checked later when BTF
-     * does not say). */
+    printk_rb_default_layout(l, vmi_get_address_width(vmi));
+    unsigned w = l->w;
     l->text_ring = off_or(vmi, "printk_ringbuffer", "text_data_ring", 0);
-    l->descs = off_or(vmi, "prb_desc_ring", "descs", w);
-    l->infos = off_or(vmi, "prb_desc_ring", "infos", 2 * w);
-    l->head_id = off_or(vmi, "prb_desc_ring", "head_id", 3 * w);
-    l->tail_id = off_or(vmi, "prb_desc_ring", "tail_id", 4 * w);
-    l->size_bits = off_or(vmi, "prb_data_ring", "size_bits", 0);
-    l->data = off_or(vmi, "prb_data_ring", "data", w);
-    l->desc_lpos = off_or(vmi, "prb_desc", "text_blk_lpos", w);
+    l->descs = off_or(vmi, "prb_desc_ring", "descs", l->descs);
+    l->infos = off_or(vmi, "prb_desc_ring", "infos", l->infos);
+    l->head_id = off_or(vmi, "prb_desc_ring", "head_id", l->head_id);
+    l->tail_id = off_or(vmi, "prb_desc_ring", "tail_id", l->tail_id);
+    l->size_bits = off_or(vmi, "prb_data_ring", "size_bits", l->size_bits);
+    l->data = off_or(vmi, "prb_data_ring", "data", l->data);
+    l->desc_lpos = off_or(vmi, "prb_desc", "text_blk_lpos", l->desc_lpos);
     l->desc_size = l->desc_lpos + 2 * w;
-    l->info_ts = off_or(vmi, "printk_info", "ts_nsec", 8);
-    l->info_len = off_or(vmi, "printk_info", "text_len", 16);
+    l->info_ts = off_or(vmi, "printk_info", "ts_nsec", l->info_ts);
+    l->info_len = off_or(vmi, "printk_info", "text_len", l->info_len);
     l->info_level = l->info_len + 3; /* u8 facility, then flags:5 level:3 */
-    /* sizeof(printk_info): dev_info {subsystem[16], device[48]} is last. */
-    l->info_size = off_or(vmi, "printk_info", "dev_info", 24) + 64;
+    /* dev_info {subsystem[16], device[48]} is printk_info's last member in
+     * every version so far; the records confirm or correct the size. */
+    addr_t dev = off_or(vmi, "printk_info", "dev_info", 0);
+    if (dev)
+        l->info_size = (dev + 64 + w - 1) / w * w;
 }
 
 static bool kva(vmi_instance_t vmi, addr_t va, size_t len, void *buf)
@@ -99,134 +72,68 @@ static bool kva(vmi_instance_t vmi, addr_t va, size_t len, void *buf)
     return vmi_read_va(vmi, va, 0, len, buf, &got) == VMI_SUCCESS && got == len;
 }
 
-static int by_seq(const void *a, const void *b)
+/* Read and decode the ring whose header bytes are hdr. */
+static bool read_ring(vmi_instance_t vmi, const printk_rb_layout_t *l0, const uint8_t *hdr,
+                      printk_log_t *out, char *why, size_t whylen)
 {
-    const rec_t *x = a, *y = b;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Decode the ring whose header bytes are hdr (desc ring at 0, text ring at
- * l->text_ring).  Returns false when it does not decode as a ring. */
-static bool decode(vmi_instance_t vmi, const layout_t *l, const uint8_t *hdr, ring_t *out)
-{
-    unsigned w = l->w;
-    uint32_t cb = (uint32_t)tool_le(hdr, 4), sb = (uint32_t)tool_le(hdr + l->text_ring + l->size_bits, 4);
-    addr_t descs = tool_le(hdr + l->descs, w), infos = tool_le(hdr + l->infos, w);
-    uint64_t head = tool_le(hdr + l->head_id, w), tail = tool_le(hdr + l->tail_id, w);
-    addr_t data = tool_le(hdr + l->text_ring + l->data, w);
-    if (cb < 2 || cb > MAX_COUNT_BITS || sb < cb || sb > MAX_SIZE_BITS || !descs || !infos ||
-        !data)
+    printk_rb_layout_t l = *l0;
+    printk_rb_hdr_t h;
+    if (!printk_rb_header(&l, hdr, PRINTK_RB_HDR_MAX, &h, why, whylen))
         return false;
-    uint64_t count = 1ULL << cb, size = 1ULL << sb;
-    uint64_t idmask = w == 8 ? (~0ULL >> 2) : 0x3fffffffULL;
-    uint8_t *d = malloc(count * l->desc_size), *in = malloc(count * l->info_size);
-    char *text = malloc(size);
-    bool ok = d && in && text && kva(vmi, descs, count * l->desc_size, d) &&
-              kva(vmi, infos, count * l->info_size, in) && kva(vmi, data, size, text);
-    size_t n = 0;
-    rec_t *r = ok ? calloc(count, sizeof(*r)) : NULL;
-    ok = ok && r;
-    /* ids run from tail to head; at most `count` of them are live. */
-    uint64_t span = (head - tail) & idmask;
-    if (ok && span >= count)
-        ok = false;
-    for (uint64_t k = 0; ok && k <= span; k++) {
-        uint64_t id = (tail + k) & idmask, idx = id & (count - 1);
-        const uint8_t *dp = d + idx * l->desc_size, *ip = in + idx * l->info_size;
-        uint64_t sv = tool_le(dp, w), state = (sv >> (8 * w - 2)) & 3;
-        if ((sv & idmask) != id || (state != 1 && state != 2))
-            continue; /* reserved, reusable or overwritten */
-        uint64_t begin = tool_le(dp + l->desc_lpos, w), next = tool_le(dp + l->desc_lpos + w, w);
-        if (begin & 1)
-            continue; /* a record without text */
-        uint64_t start, len;
-        if ((begin >> sb) == (next >> sb) && next > begin) {
-            start = begin & (size - 1);
-            len = next - begin;
-        } else if (((begin + size) >> sb) == (next >> sb)) {
-            start = 0;
-            len = next & (size - 1);
-        } else {
-            continue;
-        }
-        uint64_t tl = tool_le(ip + l->info_len, 2);
-        if (len < w || start + len > size || tl > len - w || tl > RECORD_MAX)
-            continue;
-        if (tool_le((const uint8_t *)text + start, w) != id)
-            continue; /* the block was reused */
-        rec_t *x = &r[n];
-        x->seq = tool_le(ip, 8);
-        x->ts = tool_le(ip + l->info_ts, 8);
-        x->level = (unsigned)(tool_le(ip + l->info_level, 1) >> 5);
-        x->text = malloc(tl + 1);
-        if (!x->text)
-            break;
-        memcpy(x->text, text + start + w, tl);
-        x->text[tl] = '\0';
-        n++;
+    uint64_t count = 1ULL << h.count_bits, size = 1ULL << h.size_bits;
+    size_t probe = (size_t)(count < 64 ? count : 64) * 512;
+    uint8_t *d = malloc(count * l.desc_size), *in = NULL, *text = malloc(size);
+    bool ok = false;
+    if (!d || !text || !kva(vmi, h.descs, count * l.desc_size, d)) {
+        snprintf(why, whylen, "cannot read the %llu descriptors at 0x%llx",
+                 (unsigned long long)count, (unsigned long long)h.descs);
+        goto done;
     }
+    /* The info size from the first entries, then all of them. */
+    in = malloc(probe);
+    if (!in || !kva(vmi, h.infos, probe, in)) {
+        snprintf(why, whylen, "cannot read the record infos at 0x%llx",
+                 (unsigned long long)h.infos);
+        goto done;
+    }
+    size_t stride = printk_rb_info_stride(&l, &h, d, in, probe);
+    if (!stride) {
+        snprintf(why, whylen, "no struct printk_info size up to 512 bytes fits the records' "
+                              "sequence numbers (a layout this tool does not know)");
+        goto done;
+    }
+    l.info_size = stride;
+    free(in);
+    in = malloc(count * stride);
+    if (!in || !kva(vmi, h.infos, count * stride, in) || !kva(vmi, h.data, size, text)) {
+        snprintf(why, whylen, "cannot read the record infos or the %llu bytes of text",
+                 (unsigned long long)size);
+        goto done;
+    }
+    ok = printk_rb_decode(&l, &h, d, in, text, out, why, whylen);
+done:
     free(d);
     free(in);
     free(text);
-    if (!ok || n == 0) {
-        free(r);
-        return false;
-    }
-    qsort(r, n, sizeof(*r), by_seq);
-    out->r = r;
-    out->n = n;
-    out->newest = r[n - 1].seq;
-    return true;
+    return ok;
 }
 
-static void ring_free(ring_t *g)
+#define HDR PRINTK_RB_HDR_MAX
+
+static bool is_kptr(unsigned w, uint64_t v)
 {
-    for (size_t i = 0; i < g->n; i++)
-        free(g->r[i].text);
-    free(g->r);
-    g->r = NULL;
-    g->n = 0;
-}
-
-/* Without BTF the text ring follows a desc ring of 5 or 6 words (6.1 added
- * last_finalized_id): the position where size_bits is a small number just
- * above count_bits and a pointer follows. */
-static void guess_text_ring(const layout_t *l0, layout_t *l, const uint8_t *hdr)
-{
-    *l = *l0;
-    if (l->text_ring)
-        return;
-    uint32_t cb = (uint32_t)tool_le(hdr, 4);
-    for (unsigned words = 6; words >= 5; words--) {
-        uint32_t sb = (uint32_t)tool_le(hdr + words * l->w, 4);
-        if (sb >= cb && sb <= cb + 10) {
-            l->text_ring = words * l->w;
-            return;
-        }
-    }
-    l->text_ring = 6 * l->w;
-}
-
-#define HDR 128
-
-typedef struct scan {
-    vmi_instance_t vmi;
-    const layout_t *l0;
-    ring_t best;
-} scan_t;
-
-static bool is_kptr(const layout_t *l, uint64_t v)
-{
-    return l->w == 8 ? v >= 0xffff800000000000ULL : v >= 0x40000000ULL && v <= 0xffffffffULL;
+    return w == 8 ? v >= 0xffff800000000000ULL : v >= 0x40000000ULL && v <= 0xffffffffULL;
 }
 
 /* Search physical memory for ring-buffer headers (no `prb` symbol). */
-static void scan_memory(vmi_instance_t vmi, const layout_t *l0, ring_t *best)
+static void scan_memory(vmi_instance_t vmi, const printk_rb_layout_t *l0, printk_log_t *best)
 {
-    scan_t s = { vmi, l0, { NULL, 0, 0 } };
     size_t chunk = 4u << 20;
+    unsigned w = l0->w;
     uint8_t *buf = malloc(chunk + HDR);
     uint64_t start, end;
+    best->r = NULL;
+    best->n = 0;
     if (!buf)
         return;
     for (size_t i = 0; tvmi_get_memory_range(vmi, i, &start, &end) == VMI_SUCCESS; i++) {
@@ -235,39 +142,82 @@ static void scan_memory(vmi_instance_t vmi, const layout_t *l0, ring_t *best)
             if (end - pa < want)
                 want = (size_t)(end - pa);
             vmi_read_pa(vmi, pa, want, buf, &got);
-            for (size_t p = 0; p + HDR <= got; p += l0->w) {
+            for (size_t p = 0; p + HDR <= got; p += w) {
                 uint32_t cb = (uint32_t)tool_le(buf + p, 4);
-                if (cb < 5 || cb > MAX_COUNT_BITS || (l0->w == 8 && tool_le(buf + p + 4, 4)))
+                if (cb < 5 || cb > PRINTK_MAX_COUNT_BITS || (w == 8 && tool_le(buf + p + 4, 4)))
                     continue;
-                if (!is_kptr(l0, tool_le(buf + p + l0->descs, l0->w)) ||
-                    !is_kptr(l0, tool_le(buf + p + l0->infos, l0->w)))
+                if (!is_kptr(w, tool_le(buf + p + l0->descs, w)) ||
+                    !is_kptr(w, tool_le(buf + p + l0->infos, w)))
                     continue;
-                layout_t l;
-                guess_text_ring(l0, &l, buf + p);
-                if (!is_kptr(&l, tool_le(buf + p + l.text_ring + l.data, l.w)))
-                    continue;
-                ring_t g = { NULL, 0, 0 };
-                if (decode(vmi, &l, buf + p, &g)) {
-                    if (g.newest >= s.best.newest && g.n > 0) {
-                        ring_free(&s.best);
-                        s.best = g;
+                printk_log_t g;
+                char why[160];
+                if (read_ring(vmi, l0, buf + p, &g, why, sizeof(why))) {
+                    if (!best->n || g.r[g.n - 1].seq >= best->r[best->n - 1].seq) {
+                        printk_log_free(best);
+                        *best = g;
                     } else {
-                        ring_free(&g);
+                        printk_log_free(&g);
                     }
                 }
             }
         }
     }
     free(buf);
-    *best = s.best;
 }
 
-static void print_text(const rec_t *r)
+/* Kernels before 5.10: log_buf and the variables that say where in it the
+ * records are.  Returns false with a reason when a symbol is missing or a
+ * read fails; *present tells whether log_buf exists at all. */
+static bool read_logbuf(vmi_instance_t vmi, printk_log_t *out, bool *present, char *why,
+                        size_t whylen)
+{
+    static const char *const need[] = { "log_buf", "log_buf_len", "log_first_idx",
+                                        "log_next_idx", "log_first_seq" };
+    addr_t va[5], buf_va;
+    uint32_t blen, first, next;
+    uint64_t seq;
+    *present = vmi_translate_ksym2v(vmi, "log_buf", &va[0]) == VMI_SUCCESS;
+    if (!*present)
+        return false;
+    for (size_t i = 1; i < 5; i++) {
+        if (vmi_translate_ksym2v(vmi, need[i], &va[i]) != VMI_SUCCESS) {
+            snprintf(why, whylen, "the kernel has log_buf but no %s symbol", need[i]);
+            return false;
+        }
+    }
+    if (vmi_read_addr_va(vmi, va[0], 0, &buf_va) != VMI_SUCCESS ||
+        vmi_read_32_va(vmi, va[1], 0, &blen) != VMI_SUCCESS ||
+        vmi_read_32_va(vmi, va[2], 0, &first) != VMI_SUCCESS ||
+        vmi_read_32_va(vmi, va[3], 0, &next) != VMI_SUCCESS ||
+        vmi_read_64_va(vmi, va[4], 0, &seq) != VMI_SUCCESS) {
+        snprintf(why, whylen, "reading the log_buf variables failed: %s", tvmi_errmsg(vmi));
+        return false;
+    }
+    if (blen < 64 || blen > LOGBUF_MAX) {
+        snprintf(why, whylen, "log_buf_len %u is implausible", blen);
+        return false;
+    }
+    uint8_t *b = malloc(blen);
+    if (!b || !kva(vmi, buf_va, blen, b)) {
+        free(b);
+        snprintf(why, whylen, "cannot read the %u bytes of log_buf at 0x%llx", blen,
+                 (unsigned long long)buf_va);
+        return false;
+    }
+    printk_logbuf_t v = { first, next, seq };
+    bool ok = printk_logbuf_decode(b, blen, &v, out, why, whylen);
+    free(b);
+    if (ok && why[0])
+        fprintf(stderr, "%s: warning: log_buf read in part: %s\n", prog, why);
+    return ok;
+}
+
+static void print_text(const printk_rec_t *r)
 {
     /* Each line of a record gets the record's time stamp, as the kernel's
      * own log reader prints it. */
     const char *p = r->text;
-    unsigned long long sec = r->ts / 1000000000ULL, us = (r->ts % 1000000000ULL) / 1000;
+    unsigned long long sec = r->ts_nsec / 1000000000ULL, us = (r->ts_nsec % 1000000000ULL) / 1000;
     do {
         const char *nl = strchr(p, '\n');
         int len = nl ? (int)(nl - p) : (int)strlen(p);
@@ -287,27 +237,28 @@ int main(int argc, char **argv)
     if (!tool_open(prog, argv[arg], &o, true, &vmi))
         return 1;
 
-    layout_t l0, l;
-    ring_t g = { NULL, 0, 0 };
+    printk_rb_layout_t l0;
+    printk_log_t g = { NULL, 0 };
+    char why[256] = "";
     layout_init(vmi, &l0);
     addr_t prb_sym, rb = 0;
-    const char *how = NULL;
+    bool have_logbuf = false;
     if (vmi_translate_ksym2v(vmi, "prb", &prb_sym) == VMI_SUCCESS) {
         uint8_t hdr[HDR];
-        if (vmi_read_addr_va(vmi, prb_sym, 0, &rb) != VMI_SUCCESS || !kva(vmi, rb, HDR, hdr)) {
-            how = "reading the ring buffer header prb points at failed";
-        } else {
-            guess_text_ring(&l0, &l, hdr);
-            if (!decode(vmi, &l, hdr, &g))
-                how = "the ring buffer prb points at does not decode";
-        }
-    } else {
+        if (vmi_read_addr_va(vmi, prb_sym, 0, &rb) != VMI_SUCCESS || !kva(vmi, rb, HDR, hdr))
+            snprintf(why, sizeof(why), "reading the ring buffer header prb points at failed");
+        else
+            (void)read_ring(vmi, &l0, hdr, &g, why, sizeof(why)); /* why says why not */
+    } else if (!read_logbuf(vmi, &g, &have_logbuf, why, sizeof(why)) && !have_logbuf) {
         scan_memory(vmi, &l0, &g);
         if (!g.n)
-            how = "no `prb` symbol, and no printk ring buffer found in memory";
+            snprintf(why, sizeof(why),
+                     "no `prb` symbol (5.10+) and no log_buf symbols (older kernels), and no "
+                     "printk ring buffer found in memory; give a System.map with them "
+                     "(-c 'sysmap = \"/path/System.map\"')");
     }
     if (!g.n) {
-        tool_fail(prog, "%s: %s", argv[arg], how ? how : "empty log");
+        tool_fail(prog, "%s: %s", argv[arg], why[0] ? why : "empty log");
         vmi_destroy(vmi);
         return 1;
     }
@@ -316,7 +267,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < g.n; i++) {
         if (o.json) {
             printf("%s\n  {\"seq\":%" PRIu64 ",\"ts_nsec\":%" PRIu64 ",\"level\":%u,\"text\":",
-                   i ? "," : "", g.r[i].seq, g.r[i].ts, g.r[i].level);
+                   i ? "," : "", g.r[i].seq, g.r[i].ts_nsec, g.r[i].level);
             tool_json_str(stdout, g.r[i].text);
             printf("}");
         } else {
@@ -325,7 +276,7 @@ int main(int argc, char **argv)
     }
     if (o.json)
         printf("\n]\n");
-    ring_free(&g);
+    printk_log_free(&g);
     vmi_destroy(vmi);
     return 0;
 }

@@ -1,13 +1,15 @@
 #!/bin/sh
-# Builds TinyVMI's real test targets: four small Debian-kernel guests booted
-# under QEMU (TCG), each snapshotted at a known moment as a raw RAM file, an
+# Builds TinyVMI's real test targets: small Debian-kernel guests booted
+# under QEMU (TCG), a matrix across paging modes and kernel generations, each
+# snapshotted at a known moment as a raw RAM file, an
 # ELF core and a LiME image, together with the ground truth the guest itself
 # printed about its kernel.  The integration tests read these; the layout is
 # the contract documented in tests/guests/README.md.
 #
 # It must not install anything into the host (kernels and busybox are
-# fetched with `apt-get download` and unpacked with dpkg-deb), must not touch
-# the git tree (everything lands in the cache directory), and must stay
+# fetched with `apt-get download` and unpacked with dpkg-deb), must not change
+# the host's apt sources (kernels of other Debian suites come through a
+# private apt state under the cache), must not touch the git tree (everything lands in the cache directory), and must stay
 # cheap when the images already exist: then it runs no apt, no compiler and
 # no QEMU.
 #
@@ -17,19 +19,27 @@ set -eu
 
 # Bump when the layout, the guest's /init or anything that changes what a
 # built guest contains changes: every cached guest is rebuilt.
-FORMAT_VERSION=1
+FORMAT_VERSION=2
 # The i386 guests' debug-package truth (truth/System.map-dbg,
 # truth/offsets-dwarf.txt) is a separate step with its own stamp, so that
 # changing it never rebuilds the images.  Bump when that step changes.
 DBG_FORMAT_VERSION=1
 DBG_GUESTS="i386 i386-pae"
 
-ALL_GUESTS="amd64 amd64-la57 i386 i386-pae"
+# The kernel matrix: amd64-<suite> runs the newest amd64 kernel of that
+# Debian suite (see guest_config).
+SUITE_GUESTS="amd64-bullseye amd64-bookworm-backports amd64-trixie amd64-trixie-backports amd64-sid"
+ALL_GUESTS="amd64 amd64-la57 i386 i386-pae $SUITE_GUESTS"
 MEM_MB=256
-# Modules loaded in the guest, in load order (path below kernel/ in the
-# package).  Chosen because they exist in both the amd64 and the 686
-# packages and depend on nothing; the build checks the latter.
-MODULES="lib/crc7 lib/crc-itu-t lib/ts_kmp crypto/michael_mic"
+# Modules loaded in the guest, in load order (file names, found anywhere
+# below the package's kernel/ directory: 6.15 moved crc-itu-t to lib/crc/).
+# Chosen because every kernel of the matrix (5.10 .. 7.x, amd64 and 686)
+# has them as modules and they depend on nothing; the build checks both.
+MODULES="crc-itu-t ts_kmp ts_bm ts_fsm"
+# Where the suites' kernels come from (deb.debian.org serves every suite of
+# SUITE_GUESTS; archive.debian.org, for buster and older, may not resolve).
+SUITE_MIRROR=${TINYVMI_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+SUITE_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${TINYVMI_GUEST_CACHE:-${HOME:-/tmp}/.cache/tinyvmi/guests}
@@ -40,22 +50,24 @@ DBG_TIMEOUT=${TINYVMI_DBG_TIMEOUT:-1800}
 
 usage() {
     cat <<EOF
-usage: $0 [--force] [--only NAME] [--dbg-only] [--help]
+usage: $0 [--force] [--only NAME] [--dbg-only] [--list] [--help]
 
 Builds (or reuses) TinyVMI's integration-test guest images in
   \$TINYVMI_GUEST_CACHE (default ~/.cache/tinyvmi/guests), now: $CACHE
 Guests: $ALL_GUESTS
 
   --force       rebuild even if the cached images are complete
-  --only NAME   build only guest NAME
+  --only NAME   build only guest NAME (several: --only 'A B')
   --dbg-only    only the debug-package truth of the i386 guests (which
                 must be built already): truth/System.map-dbg and
                 truth/offsets-dwarf.txt from linux-image-*-dbg
+  --list        print the guests' names, one a line, and exit
   --help        this text
 
 A guest is rebuilt when one of its files is missing or its stamp was written
 by another FORMAT_VERSION (now $FORMAT_VERSION).  --force also picks up newer
-Debian kernels.  TINYVMI_GUEST_TIMEOUT (seconds, default 120) limits each
+Debian kernels.  TINYVMI_DEBIAN_MIRROR (default $SUITE_MIRROR) serves the
+suites' kernels.  TINYVMI_GUEST_TIMEOUT (seconds, default 120) limits each
 boot, TINYVMI_DBG_TIMEOUT (default 1800) the -dbg package download.
 Host packages needed: see tests/guests/deps.sh.
 EOF
@@ -73,6 +85,7 @@ while [ $# -gt 0 ]; do
         shift ;;
     --only=*) ONLY=${1#--only=} ;;
     --dbg-only) DBG_ONLY=1 ;;
+    --list) for g in $ALL_GUESTS; do echo "$g"; done; exit 0 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "build-guests: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
     esac
@@ -81,10 +94,13 @@ done
 
 GUESTS=$ALL_GUESTS
 if [ -n "$ONLY" ]; then
-    case " $ALL_GUESTS " in
-    *" $ONLY "*) GUESTS=$ONLY ;;
-    *) echo "build-guests: unknown guest '$ONLY' (known: $ALL_GUESTS)" >&2; exit 2 ;;
-    esac
+    for g in $ONLY; do
+        case " $ALL_GUESTS " in
+        *" $g "*) ;;
+        *) echo "build-guests: unknown guest '$g' (known: $ALL_GUESTS)" >&2; exit 2 ;;
+        esac
+    done
+    GUESTS=$ONLY
 fi
 
 say() { echo "build-guests: $*"; }
@@ -94,8 +110,21 @@ die() { echo "build-guests: error: $*" >&2; exit 1; }
 
 # Sets the per-guest variables.  EXPECT_PAGING is what CR0/CR4/EFER must
 # show once the guest runs; the build fails otherwise, since a guest in the
-# wrong paging mode would make its tests test the wrong walker.
+# wrong paging mode would make its tests test the wrong walker.  SUITE is
+# the Debian suite the kernel comes from, through a private apt state
+# (suite_apt); empty: the host's own apt sources.  The kernel matrix's
+# guests use qemu64 like amd64 (4-level paging: kernels before 6.16 with
+# X86_5LEVEL, and all after it, switch to 5-level on a CPU with LA57).
 guest_config() {
+    SUITE=""
+    case $1 in
+    amd64-la57) ;;
+    amd64-*)
+        SUITE=${1#amd64-}
+        ARCH=x86_64 DEB_ARCH=amd64 META=linux-image-amd64
+        QEMU=qemu-system-x86_64 QEMU_CPU=qemu64 EXPECT_PAGING=ia32e
+        return 0 ;;
+    esac
     case $1 in
     amd64)
         ARCH=x86_64 DEB_ARCH=amd64 META=linux-image-amd64
@@ -198,10 +227,14 @@ fi
 # named tinyvmi-<guest>-<pid of the builder>, and we hold the lock.
 for f in /dev/shm/tinyvmi-*-*; do
     [ -f "$f" ] || continue
-    case ${f#/dev/shm/tinyvmi-} in
-    amd64-[0-9]* | amd64-la57-[0-9]* | i386-[0-9]* | i386-pae-[0-9]*) ;;
-    *) continue ;;
-    esac
+    ours=0
+    for g in $ALL_GUESTS; do
+        case ${f#/dev/shm/tinyvmi-"$g"-} in
+        "$f" | "" | *[!0-9]*) ;;
+        *) ours=1 ;;
+        esac
+    done
+    [ "$ours" = 1 ] || continue
     kill -0 "${f##*-}" 2>/dev/null || rm -f "$f"
 done
 
@@ -320,11 +353,80 @@ apt_refresh() {
 
 fsize() { if [ -f "$1" ]; then wc -c < "$1"; else echo 0; fi; }
 
+# ---- kernels of other Debian suites, without touching the host's apt ----
+#
+# Each suite gets its own apt state under $CACHE/apt/<suite>/: an apt.conf
+# (handed to apt through APT_CONFIG) naming a one-line sources.list, its own
+# lists, package cache and an empty dpkg status.  apt itself then checks the
+# suite's InRelease signature against Debian's archive keyring and every
+# Packages index and .deb against the hashes of the signed index, exactly as
+# for the host's own sources, and nothing of the host's apt configuration
+# (sources, lists, /var/cache) changes.  No root is needed for it.  The
+# host's apt.conf.d still applies (a proxy set there is used).
+# Check-Valid-Until is off: a mirror that is not refreshed (a frozen or
+# slow one) serves a sid index whose Valid-Until has passed; the signature
+# is still checked, so the worst case is an older genuine Debian kernel.
+suite_dir() { echo "$CACHE/apt/$1"; }
+
+suite_setup() { # suite
+    d=$(suite_dir "$1")
+    [ -s "$SUITE_KEYRING" ] ||
+        die "$SUITE_KEYRING is missing (install debian-archive-keyring)"
+    mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/sources.list.d"
+    : > "$d/status"
+    # Packages only: the host's apt.conf.d (read after APT_CONFIG) may ask
+    # for more, e.g. apt-file's Contents, which a syncing mirror can fail.
+    echo "deb [arch=amd64 target=Packages signed-by=$SUITE_KEYRING] $SUITE_MIRROR $1 main" \
+        > "$d/sources.list"
+    {
+        echo "Dir::Etc::SourceList \"$d/sources.list\";"
+        echo "Dir::Etc::SourceParts \"$d/sources.list.d\";"
+        echo "Dir::State::Lists \"$d/lists\";"
+        echo "Dir::State::status \"$d/status\";"
+        echo "Dir::Cache \"$d/cache\";"
+        echo 'APT::Architecture "amd64";'
+        echo 'APT::Architectures { "amd64"; };'
+        echo 'Acquire::Languages "none";'
+        echo 'Acquire::Check-Valid-Until "false";'
+    } > "$d/apt.conf.new"
+    mv "$d/apt.conf.new" "$d/apt.conf"
+}
+
+# apt-get / apt-cache for the current guest's kernel: the suite's private
+# state when SUITE is set, else the host's own apt.
+kapt() {
+    if [ -n "$SUITE" ]; then
+        APT_CONFIG=$(suite_dir "$SUITE")/apt.conf "$@"
+    else
+        "$@"
+    fi
+}
+# The host's apt (busybox-static: the same initramfs for every guest).
+hapt() { "$@"; }
+
+# The suite's lists: fetched on first use, and again (once a run per suite)
+# when a lookup or download failed.
+SUITES_REFRESHED=""
+suite_refresh() { # suite
+    case " $SUITES_REFRESHED " in *" $1 "*) return 1 ;; esac
+    SUITES_REFRESHED="$SUITES_REFRESHED $1"
+    say "apt-get update for $1 (private apt state in $(suite_dir "$1"))"
+    if ! SUITE=$1 kapt apt-get update >>"$WORK/apt.log" 2>&1; then
+        sleep 5
+        SUITE=$1 kapt apt-get update >>"$WORK/apt.log" 2>&1 ||
+            say "apt-get update for $1 failed twice ($(grep '^E:' "$WORK/apt.log" | tail -n 1))"
+    fi
+    return 0
+}
+
 # Makes sure the candidate .debs of the given PKG:ARCH names are in the deb
 # cache (downloading what is missing or short) and sets DEB_FILES to their
-# paths, in argument order.  Fails (status 1) on any error.
+# paths, in argument order.  $1 is kapt or hapt (which apt to ask).  Fails
+# (status 1) on any error.
 download_debs() {
-    apt-get download --print-uris "$@" >"$WORK/uris" 2>>"$WORK/apt.log" || return 1
+    via=$1
+    shift
+    $via apt-get download --print-uris "$@" >"$WORK/uris" 2>>"$WORK/apt.log" || return 1
     DEB_FILES=""
     for pa in "$@"; do
         # Lines: 'URI' FILE SIZE HASH; FILE starts with the package name.
@@ -334,7 +436,7 @@ download_debs() {
         f=$CACHE/debs/$2
         if [ "$(fsize "$f")" -ne "$3" ]; then
             rm -f "$f"
-            (cd "$CACHE/debs" && apt-get download "$pa") >>"$WORK/apt.log" 2>&1 || return 1
+            (cd "$CACHE/debs" && $via apt-get download "$pa") >>"$WORK/apt.log" 2>&1 || return 1
             [ "$(fsize "$f")" -eq "$3" ] || return 1
         fi
         DEB_FILES="$DEB_FILES $f"
@@ -344,55 +446,110 @@ download_debs() {
 # The versioned kernel package behind metapackage META (ABI numbers move,
 # and i386 lags amd64, so this is looked up every build).
 resolve_kernel_pkg() {
-    apt-cache depends "$1:$2" 2>>"$WORK/apt.log" |
+    kapt apt-cache depends "$1:$2" 2>>"$WORK/apt.log" |
         sed -n 's/^ *|\{0,1\}Depends: \(linux-image-[^ :]*\).*/\1/p' | head -n 1
 }
 
-# Sets KERNEL_PKG, KERNEL_DEB, BUSYBOX_DEB for META on DEB_ARCH.  The
-# answer is kept for the run: amd64 and amd64-la57 share their packages.
+# The packages that hold the parts of kernel package $1 (arch $2): itself
+# and, since Debian's 7.x packaging splits a kernel, the dependencies that
+# are the same kernel's image, modules and base files
+# (linux-binary-/linux-modules-/linux-base-<abi>).
+kernel_parts() {
+    abi=${1#linux-image-}
+    echo "$1"
+    kapt apt-cache depends "$1:$2" 2>>"$WORK/apt.log" | awk -v abi="$abi" '
+        $1 ~ /Depends:$/ {
+            p = $2; sub(/:.*/, "", p)
+            if (p == "linux-binary-" abi || p == "linux-modules-" abi || p == "linux-base-" abi)
+                print p
+        }' | sort -u
+}
+
+# Sets KERNEL_PKG, KERNEL_DEBS (the .debs of kernel_parts, the versioned
+# package's own first), KERNEL_DEB (that first one) and BUSYBOX_DEB for META
+# on DEB_ARCH from SUITE.  The answer is kept for the run: amd64 and
+# amd64-la57 share their packages.
 FETCHED=""
 fetch_packages() {
-    [ "$FETCHED" = "$1:$2" ] && return 0
+    [ "$FETCHED" = "$SUITE:$1:$2" ] && return 0
     KERNEL_PKG=$(resolve_kernel_pkg "$1" "$2")
     [ -n "$KERNEL_PKG" ] || return 1
-    download_debs "$KERNEL_PKG:$2" "busybox-static:$2" || return 1
-    set -- "$1" "$2" $DEB_FILES
+    parts=""
+    for p in $(kernel_parts "$KERNEL_PKG" "$2"); do
+        parts="$parts $p:$2"
+    done
+    # shellcheck disable=SC2086 # one argument per package
+    download_debs kapt $parts || return 1
+    KERNEL_DEBS=$DEB_FILES
+    # shellcheck disable=SC2086 # squeezes the spaces
+    KERNEL_PARTS=$(echo $parts | sed "s/:$2//g; s/ /,/g")
+    # shellcheck disable=SC2086
+    set -- "$1" "$2" $KERNEL_DEBS
     KERNEL_DEB=$3
-    BUSYBOX_DEB=$4
-    FETCHED="$1:$2"
+    download_debs hapt "busybox-static:$2" || return 1
+    BUSYBOX_DEB=${DEB_FILES# }
+    FETCHED="$SUITE:$1:$2"
 }
 
 get_packages() {
-    fetch_packages "$1" "$2" && return 0
-    apt_refresh "$2" && fetch_packages "$1" "$2" && return 0
+    if [ -n "$SUITE" ]; then
+        suite_setup "$SUITE"
+        # First use: no lists yet.
+        ls "$(suite_dir "$SUITE")"/lists/*_Packages* >/dev/null 2>&1 || suite_refresh "$SUITE"
+        fetch_packages "$1" "$2" && return 0
+        suite_refresh "$SUITE" && fetch_packages "$1" "$2" && return 0
+        # busybox comes from the host's apt, whose lists may be the stale ones.
+        apt_refresh "$2" && fetch_packages "$1" "$2" && return 0
+    else
+        fetch_packages "$1" "$2" && return 0
+        apt_refresh "$2" && fetch_packages "$1" "$2" && return 0
+    fi
     echo "---- end of the apt log ----" >&2
     tail -n 20 "$WORK/apt.log" >&2
-    die "cannot fetch $1:$2 and busybox-static:$2 with apt-get download (log above)"
+    die "cannot fetch $1:$2${SUITE:+ from $SUITE} and busybox-static:$2 with apt-get download" \
+        "(log above)"
 }
 
-# Unpacks vmlinuz, config and the test modules of a kernel .deb once per
-# package version into $CACHE/kernels/; sets KDIR.
+# Unpacks vmlinuz, config and the test modules of a kernel (the .debs of
+# KERNEL_DEBS) once per package version into $CACHE/kernels/; sets KDIR.
+# Packages put them under ./boot and ./lib/modules/<release>/ (up to
+# Debian 12), ./usr/lib/modules/<release>/ (13), or split them over several
+# packages with vmlinuz and config in ./usr/lib/modules/<release>/ (7.x).
 unpack_kernel() {
-    deb=$1
-    KDIR=$CACHE/kernels/$(basename "$deb" .deb)
-    [ -f "$KDIR/done" ] && return 0
+    KDIR=$CACHE/kernels/$(basename "$KERNEL_DEB" .deb)
+    # done holds the module list it was unpacked for.
+    [ "$(cat "$KDIR/done" 2>/dev/null)" = "$MODULES" ] && return 0
     rm -rf "$KDIR"
     mkdir -p "$KDIR/x" "$KDIR/modules"
-    pats="./boot/vmlinuz-* ./boot/config-*"
-    for m in $MODULES; do
-        pats="$pats ./lib/modules/*/kernel/$m.ko*"
+    for deb in $KERNEL_DEBS; do
+        # Listed first, then the wanted members by exact name: tar fails on
+        # a pattern that matches nothing, and each part holds only some.
+        dpkg-deb --fsys-tarfile "$deb" | tar -t > "$WORK/members" ||
+            die "cannot read $deb"
+        : > "$WORK/wanted"
+        grep -E '^\./boot/(vmlinuz|config)-|^\./(usr/)?lib/modules/[^/]+/(vmlinuz|config)$' \
+            "$WORK/members" >> "$WORK/wanted" || true
+        for m in $MODULES; do
+            grep -E "^\./(usr/)?lib/modules/[^/]+/kernel/.*/$m\.ko(\.xz|\.zst|\.gz)?\$" \
+                "$WORK/members" >> "$WORK/wanted" || true
+        done
+        [ -s "$WORK/wanted" ] || continue
+        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$KDIR/x" -T "$WORK/wanted" ||
+            die "cannot unpack $deb"
     done
-    set -f # the patterns are for tar, not the shell
-    # shellcheck disable=SC2086
-    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$KDIR/x" --wildcards $pats ||
-        die "cannot unpack $deb"
-    set +f
-    cp "$KDIR"/x/boot/vmlinuz-* "$KDIR/vmlinuz"
-    cp "$KDIR"/x/boot/config-* "$KDIR/config"
-    for m in $MODULES; do
-        name=$(basename "$m")
-        src=$(ls "$KDIR"/x/lib/modules/*/kernel/"$m".ko* 2>/dev/null | head -n 1)
-        [ -n "$src" ] || die "module $m.ko is not in $deb; pick another in MODULES"
+    for f in "$KDIR"/x/boot/vmlinuz-* "$KDIR"/x/lib/modules/*/vmlinuz \
+        "$KDIR"/x/usr/lib/modules/*/vmlinuz; do
+        if [ -f "$f" ]; then cp "$f" "$KDIR/vmlinuz"; break; fi
+    done
+    for f in "$KDIR"/x/boot/config-* "$KDIR"/x/lib/modules/*/config \
+        "$KDIR"/x/usr/lib/modules/*/config; do
+        if [ -f "$f" ]; then cp "$f" "$KDIR/config"; break; fi
+    done
+    [ -s "$KDIR/vmlinuz" ] && [ -s "$KDIR/config" ] ||
+        die "no vmlinuz or config in$KERNEL_DEBS"
+    for name in $MODULES; do
+        src=$(find "$KDIR/x" -path '*/modules/*/kernel/*' -name "$name.ko*" | head -n 1)
+        [ -n "$src" ] || die "module $name.ko is not in$KERNEL_DEBS; pick another in MODULES"
         case $src in
         *.ko) cp "$src" "$KDIR/modules/$name.ko" ;;
         *.ko.xz) xz -dc "$src" > "$KDIR/modules/$name.ko" ;;
@@ -403,10 +560,8 @@ unpack_kernel() {
         deps=$(tr '\0' '\n' < "$KDIR/modules/$name.ko" | sed -n 's/^depends=//p' | head -n 1)
         [ -z "$deps" ] || die "module $name depends on '$deps'; load those first (MODULES)"
     done
-    KERNEL_RELEASE=$(basename "$(ls -d "$KDIR"/x/lib/modules/*)")
-    echo "$KERNEL_RELEASE" > "$KDIR/release"
     rm -rf "$KDIR/x"
-    touch "$KDIR/done"
+    echo "$MODULES" > "$KDIR/done"
 }
 
 # ------------------------------------------------------------- initramfs ---
@@ -426,8 +581,7 @@ build_initramfs() { # out-file busybox-deb kcore-peek
     cp "$HERE/init.sh" "$root/init"
     chmod 755 "$root/bin/busybox" "$root/bin/kcore-peek" "$root/bin/tinyvmi-loop" "$root/init"
     : > "$root/etc/tinyvmi-modules"
-    for m in $MODULES; do
-        name=$(basename "$m")
+    for name in $MODULES; do
         cp "$KDIR/modules/$name.ko" "$root/lib/modules/"
         echo "$name" >> "$root/etc/tinyvmi-modules"
     done
@@ -438,6 +592,10 @@ build_initramfs() { # out-file busybox-deb kcore-peek
 # ------------------------------------------------------------------ boot ---
 
 now() { date +%s; }
+
+# The release whose apt sources the host uses (guests without SUITE).
+HOST_SUITE=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null | head -n 1)
+HOST_SUITE=${HOST_SUITE:-host}
 
 fail_boot() {
     echo "build-guests: error: $GUEST: $*" >&2
@@ -465,12 +623,12 @@ build_guest() {
     GUEST=$1
     guest_config "$GUEST"
     t0=$(now)
-    say "$GUEST: resolving $META:$DEB_ARCH"
+    say "$GUEST: resolving $META:$DEB_ARCH${SUITE:+ in $SUITE}"
     get_packages "$META" "$DEB_ARCH"
     KERNEL_PKG_VERSION=$(dpkg-deb -f "$KERNEL_DEB" Version)
     BUSYBOX_VERSION=$(dpkg-deb -f "$BUSYBOX_DEB" Version)
     say "$GUEST: $KERNEL_PKG $KERNEL_PKG_VERSION, busybox-static $BUSYBOX_VERSION"
-    unpack_kernel "$KERNEL_DEB"
+    unpack_kernel
     kcore_peek_for "$ARCH"
 
     OUT=$CACHE/$GUEST
@@ -614,9 +772,11 @@ write_meta() {
         echo "GUEST=$GUEST"
         echo "ARCH=$ARCH"
         echo "DEB_ARCH=$DEB_ARCH"
+        echo "KERNEL_SUITE=${SUITE:-$HOST_SUITE}"
         echo "KERNEL_META=$META"
         echo "KERNEL_PKG=$KERNEL_PKG"
         echo "KERNEL_PKG_VERSION=$KERNEL_PKG_VERSION"
+        echo "KERNEL_PARTS=$KERNEL_PARTS"
         echo "KERNEL_VERSION=$KERNEL_RELEASE_GUEST"
         echo "BUSYBOX_VERSION=$BUSYBOX_VERSION"
         echo "QEMU=$QEMU"

@@ -23,9 +23,11 @@ set -eu
 # xz-utils zstd    only if a kernel package ships compressed modules
 # util-linux       flock (cache lock) and fallocate (sparse core.elf)
 # dwarves          pahole: the i386 kernels' DWARF -> truth/offsets-dwarf.txt
+# debian-archive-keyring  the keys the kernel matrix's suites (private apt
+#                  states) are checked against
 # apt dpkg tar coreutils grep sed   usually there already
 PACKAGES="qemu-system-x86 gcc libc6-dev gcc-multilib cpio gzip xz-utils zstd
-util-linux dwarves apt dpkg tar coreutils grep sed"
+util-linux dwarves debian-archive-keyring apt dpkg tar coreutils grep sed"
 
 case ${1:---list} in
 --list)

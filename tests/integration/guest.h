@@ -20,8 +20,15 @@
 
 #include <libvmi/libvmi.h>
 
-static const char *const guest_names[] = { "amd64", "amd64-la57", "i386", "i386-pae" };
-#define GUEST_COUNT 4
+/* The guests of tests/guests/build-guests.sh (ALL_GUESTS there): the four
+ * paging modes on Debian 12's kernel, then the kernel matrix, one amd64
+ * guest per Debian suite (5.10 .. the newest). */
+static const char *const guest_names[] = {
+    "amd64", "amd64-la57", "i386", "i386-pae",
+    "amd64-bullseye", "amd64-bookworm-backports", "amd64-trixie", "amd64-trixie-backports",
+    "amd64-sid",
+};
+#define GUEST_COUNT (sizeof(guest_names) / sizeof(guest_names[0]))
 
 static inline const char *guest_cache_dir(void)
 {
@@ -219,6 +226,23 @@ static inline size_t guest_kcore_peeks(const char *guest, guest_peek_t **out)
     fclose(f);
     *out = v;
     return n;
+}
+
+/* Does a peek's memory keep its bytes between the guest's read and the
+ * snapshot?  Text and read-only data do, writable data moves on.  Inside
+ * the kernel image the kernel's own section bounds decide (data starts at
+ * _sdata; 7.x's kallsyms types its whole .data 'T', so the nm letter is
+ * not enough); elsewhere (modules, or kallsyms without those symbols) the
+ * letter does. */
+static inline bool guest_peek_stable(const char *guest, const guest_peek_t *p)
+{
+    uint64_t text = guest_kallsyms(guest, "_text"), sdata = guest_kallsyms(guest, "_sdata");
+    uint64_t end = guest_kallsyms(guest, "_end");
+    char type = 0;
+    if (text && sdata && end && p->addr >= text && p->addr < end)
+        return p->addr < sdata;
+    guest_kallsyms_typed(guest, p->name, &type);
+    return type && strchr("TtRr", type) != NULL;
 }
 
 /* ---- what TinyVMI listed, collected for comparison ---- */

@@ -128,7 +128,7 @@ static void test_wrong_pgd_offset_is_refused(void)
 
 int main(void)
 {
-    for (int g = 0; g < GUEST_COUNT; g++) {
+    for (size_t g = 0; g < GUEST_COUNT; g++) {
         guest = guest_names[g];
         if (!guest_exists(guest)) {
             printf("missing guest image %s\n", guest);

@@ -166,8 +166,9 @@ static void load_truth_syms(void)
     qsort(by_name, ntruth, sizeof(*by_name), cmp_name);
 }
 
-/* The guest's address for the first symbol of that name; false if none. */
-static bool truth_addr(const char *name, uint64_t *addr)
+/* The index in by_name of the first symbol of that name (or where it would
+ * be). */
+static size_t truth_first(const char *name)
 {
     size_t lo = 0, hi = ntruth;
     while (lo < hi) {
@@ -177,10 +178,26 @@ static bool truth_addr(const char *name, uint64_t *addr)
         else
             hi = mid;
     }
-    if (lo < ntruth && strcmp(by_name[lo]->name, name) == 0) {
-        *addr = by_name[lo]->addr;
+    return lo;
+}
+
+/* The guest's address for the first symbol of that name; false if none. */
+static bool truth_addr(const char *name, uint64_t *addr)
+{
+    size_t i = truth_first(name);
+    if (i < ntruth && strcmp(by_name[i]->name, name) == 0) {
+        *addr = by_name[i]->addr;
         return true;
     }
+    return false;
+}
+
+/* Does the guest list a symbol of this name at this address? */
+static bool truth_has(const char *name, uint64_t addr)
+{
+    for (size_t i = truth_first(name); i < ntruth && strcmp(by_name[i]->name, name) == 0; i++)
+        if (by_name[i]->addr == addr)
+            return true;
     return false;
 }
 
@@ -203,21 +220,13 @@ static void test_symbols(void)
         if (va != first && bad++ < 5)
             fprintf(stderr, "  %s: guest 0x%llx, TinyVMI 0x%llx\n", k->name,
                     (unsigned long long)first, (unsigned long long)va);
-        /* Address -> name on a sample: the name given has that address. */
+        /* Address -> name on a sample: the name given has that address in
+         * the guest's list (5.10 has thousands of __kstrtabns_ symbols at
+         * one address, so the name may be any of them). */
         if (i % 97 == 0) {
             ACCESS_CONTEXT(ctx, .translate_mechanism = VMI_TM_PROCESS_PID, .pid = 0);
             const char *s = vmi_translate_v2ksym(vmi, &ctx, k->addr);
-            bool ok = false;
-            for (size_t j = 0; s && j < ntruth && !ok; j++) {
-                /* symbols at one address are adjacent in the guest's list */
-                size_t lo = i > 64 ? i - 64 : 0;
-                if (j < lo)
-                    j = lo;
-                if (j > i + 64)
-                    break;
-                ok = truth[j].addr == k->addr && strcmp(truth[j].name, s) == 0;
-            }
-            if (!ok && bad_rev++ < 5)
+            if ((!s || !truth_has(s, k->addr)) && bad_rev++ < 5)
                 fprintf(stderr, "  0x%llx (%s): TinyVMI says %s\n",
                         (unsigned long long)k->addr, k->name, s ? s : "(none)");
         }
@@ -501,13 +510,17 @@ int main(void)
         unlink(map_runtime);
         unlink(map_link);
     }
-    /* The headline: the amd64 image with no configuration at all. */
-    guest = "amd64";
-    if (guest_exists(guest)) {
+    /* The headline: every raw image with no configuration at all (the
+     * paging mode, the kernel and its offsets all discovered), as a new
+     * user would run vmi-process-list on it. */
+    for (size_t g = 0; g < GUEST_COUNT; g++) {
         char path[4096];
         vmi_init_error_t ierr;
+        guest = guest_names[g];
+        if (!guest_exists(guest))
+            continue;
         how = "no configuration at all";
-        printf("-- amd64/ram.raw, %s\n", how);
+        printf("-- %s/ram.raw, %s\n", guest, how);
         if (vmi_init_complete(&vmi, guest_path(guest, "ram.raw", path, sizeof(path)),
                               VMI_INIT_DOMAINNAME, NULL, VMI_CONFIG_STRING, "", &ierr) ==
             VMI_SUCCESS) {

@@ -91,9 +91,7 @@ static unsigned check_peeks(const arch_x86_walker_t *w, arch_x86_mode_t mode, ad
     for (size_t i = 0; i < n; i++) {
         unsigned char got[64];
         util_err_t err;
-        char type = 0;
-        guest_kallsyms_typed(guest, peeks[i].name, &type);
-        if (!strchr("TtRr", type))
+        if (!guest_peek_stable(guest, &peeks[i]))
             continue;
         if (!read_va(w, mode, dtb, peeks[i].addr, got, peeks[i].len, &err)) {
             fprintf(stderr, "  %s: %s at 0x%" PRIx64 " through %s: %s\n", guest,
@@ -164,7 +162,7 @@ int main(void)
     (void)guest_iomem_ram;
     (void)guest_kallsyms;
 
-    for (int i = 0; i < GUEST_COUNT; i++) {
+    for (size_t i = 0; i < GUEST_COUNT; i++) {
         guest = guest_names[i];
         if (!guest_exists(guest)) {
             TEST_SKIP(test_guest, "guest image not built");

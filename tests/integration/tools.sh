@@ -40,7 +40,7 @@ banner_va() { # guest
     done
 }
 
-for g in amd64 amd64-la57 i386 i386-pae; do
+for g in $(sh tests/guests/build-guests.sh --list); do
     [ -f "$C/$g/stamp" ] || { bad "$g: guest image missing"; continue; }
     va=$(banner_va "$g")
     [ -n "$va" ] || { bad "$g: banner address not found in the guest's truth"; continue; }

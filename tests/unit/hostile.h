@@ -2,7 +2,8 @@
  * hostile.h - one entry point per parser of untrusted input, taking nothing
  * but bytes: a memory image, JSON or ISF text, a PE image, a BTF blob, a
  * copy of guest memory holding kallsyms, System.map text, libvmi.conf text,
- * or guest-physical memory holding page tables.
+ * guest-physical memory holding page tables, the kernel log (both printk
+ * formats, tools/common/printk.c) or copies of struct module.
  *
  * Shared by test_hostile_inputs.c (fixed crashers and a deterministic
  * mutation loop) and the libFuzzer harnesses in tests/fuzz/, so the fuzzers
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "arch/x86.h"
+#include "common/printk.h"
 #include "core/config.h"
 #include "driver/driver.h"
 #include "driver/file_format.h"
@@ -479,10 +481,14 @@ static inline int hostile_kallsyms(const uint8_t *d, size_t n)
         for (unsigned w = 4; w <= 8; w += 4) {
             lx_kallsyms_t k;
             if (lx_kallsyms_locate(d, n, at, w, &k, &err) != VMI_SUCCESS) {
+                if (k.need && k.need <= n)
+                    hostile_die("kallsyms: asked for a copy no longer than the one it had");
                 if (hostile_fold(HOSTILE_REJECTED, false, &err) == HOSTILE_NO_REASON)
                     return HOSTILE_NO_REASON;
                 continue;
             }
+            if (k.place_relative) /* as locate.c would: where the copy is in the guest */
+                k.addrs_va = 0xffffffff82000000ULL + k.addrs;
             lx_symtab_t *t = lx_symtab_new();
             if (!t)
                 hostile_die("out of memory");
@@ -522,6 +528,107 @@ static inline int hostile_sysmap(const uint8_t *d, size_t n)
     }
     lx_symtab_free(t);
     return rc;
+}
+
+/* ---- Linux: copies of struct module, for the base/size guess ---- */
+
+/* The first 24 bytes: three module addresses; the rest: three equal
+ * copies of struct module.  A guess is a guess (false needs no reason);
+ * one that is made must point inside the copies. */
+static inline int hostile_modlayout(const uint8_t *d, size_t n)
+{
+    if (n < 24 + 3 * 0x40)
+        return HOSTILE_OK;
+    size_t len = (n - 24) / 3;
+    const uint8_t *m[3] = { d + 24, d + 24 + len, d + 24 + 2 * len };
+    uint64_t addr[3] = { util_le64(d), util_le64(d + 8), util_le64(d + 16) };
+    for (unsigned w = 4; w <= 8; w += 4) {
+        lx_mod_layout_t l;
+        if (lx_module_layout_guess(m, addr, 3, len, 3 * w + 64 - w, w, &l) &&
+            (l.base + w > len || l.size + 4 > len ||
+             (l.mem_count && l.base + (l.mem_count - 1) * l.mem_stride + w > len)))
+            hostile_die("modlayout: a guess outside the copies");
+    }
+    return HOSTILE_OK;
+}
+
+/* ---- The kernel log (tools/common/printk.c) ---- */
+
+static inline int hostile_printk_fail(util_err_t *err, const char *why)
+{
+    if (why[0])
+        util_err_set(err, "%s", why);
+    return hostile_fold(HOSTILE_REJECTED, false, err);
+}
+
+static inline void hostile_printk_records(const printk_log_t *log)
+{
+    for (size_t i = 0; i < log->n; i++)
+        if (!log->r[i].text || strlen(log->r[i].text) > PRINTK_RECORD_MAX ||
+            (i && log->r[i].seq < log->r[i - 1].seq))
+            hostile_die("printk: a record breaks the promises");
+}
+
+/* The first 16 bytes: log_first_idx, log_next_idx (u32), log_first_seq
+ * (u64); the rest: log_buf. */
+static inline int hostile_printk_logbuf(const uint8_t *d, size_t n)
+{
+    util_err_t err;
+    char why[200] = "";
+    printk_log_t log;
+    util_err_clear(&err);
+    if (n < 16)
+        return HOSTILE_REJECTED;
+    printk_logbuf_t v = { util_le32(d), util_le32(d + 4), util_le64(d + 8) };
+    if (!printk_logbuf_decode(d + 16, n - 16, &v, &log, why, sizeof(why)))
+        return hostile_printk_fail(&err, why);
+    hostile_printk_records(&log);
+    printk_log_free(&log);
+    return HOSTILE_OK;
+}
+
+/* The first PRINTK_RB_HDR_MAX bytes: struct printk_ringbuffer (64-bit,
+ * 6.1 layout unless the header says 5.10's); then the descriptors, the
+ * infos and the text, as many bytes as the header asks for. */
+static inline int hostile_printk_ring(const uint8_t *d, size_t n)
+{
+    util_err_t err;
+    char why[200] = "";
+    printk_rb_layout_t l;
+    printk_rb_hdr_t h;
+    printk_log_t log;
+    util_err_clear(&err);
+    if (n < PRINTK_RB_HDR_MAX)
+        return HOSTILE_REJECTED;
+    printk_rb_default_layout(&l, 8);
+    if (!printk_rb_header(&l, d, PRINTK_RB_HDR_MAX, &h, why, sizeof(why)))
+        return hostile_printk_fail(&err, why);
+    size_t count = (size_t)1 << h.count_bits, size = (size_t)1 << h.size_bits;
+    size_t rest = n - PRINTK_RB_HDR_MAX;
+    const uint8_t *descs = d + PRINTK_RB_HDR_MAX;
+    if (count > rest / l.desc_size)
+        return hostile_printk_fail(&err, "the descriptors are cut off");
+    const uint8_t *infos = descs + count * l.desc_size;
+    rest -= count * l.desc_size;
+    size_t s = printk_rb_info_stride(&l, &h, descs, infos, rest);
+    if (!s)
+        return hostile_printk_fail(&err, "no info size fits");
+    l.info_size = s;
+    if (count > rest / s || rest - count * s < size)
+        return hostile_printk_fail(&err, "the infos or the text are cut off");
+    if (!printk_rb_decode(&l, &h, descs, infos, infos + count * s, &log, why, sizeof(why)))
+        return hostile_printk_fail(&err, why);
+    hostile_printk_records(&log);
+    printk_log_free(&log);
+    return HOSTILE_OK;
+}
+
+static inline int hostile_printk(const uint8_t *d, size_t n)
+{
+    int a = hostile_printk_ring(d, n), b = hostile_printk_logbuf(d, n);
+    if (a == HOSTILE_NO_REASON || b == HOSTILE_NO_REASON)
+        return HOSTILE_NO_REASON;
+    return a == HOSTILE_OK || b == HOSTILE_OK ? HOSTILE_OK : HOSTILE_REJECTED;
 }
 
 /* ---- libvmi.conf ---- */
@@ -691,7 +798,8 @@ static const hostile_target_t hostile_targets[] __attribute__((unused)) = {
     { "isf", hostile_isf },         { "pe", hostile_pe },
     { "btf", hostile_btf },         { "kallsyms", hostile_kallsyms },
     { "sysmap", hostile_sysmap },   { "config", hostile_config },
-    { "x86", hostile_x86 },
+    { "x86", hostile_x86 },         { "printk", hostile_printk },
+    { "modlayout", hostile_modlayout },
 };
 
 #endif

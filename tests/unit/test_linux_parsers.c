@@ -160,10 +160,74 @@ static size_t alignup(size_t x, size_t a)
     return (x + a - 1) / a * a;
 }
 
-static ks_build_t ks_build(const ks_sym_t *s, size_t n, unsigned w, bool relative,
-                           bool abs_percpu, unsigned marker_w, uint64_t rb)
+/* The orders scripts/kallsyms.c has written the tables in. */
+typedef enum ks_order {
+    KS_OLD,   /* up to 6.1: addresses, num_syms, names, markers, tokens */
+    KS_62,    /* 6.2, 6.3: ... markers, seqs_of_names, tokens */
+    KS_64,    /* 6.4 .. 6.12: num_syms, names, markers, tokens, offsets, base, seqs */
+    KS_PLACE, /* 7.x: as 6.4, place-relative offsets, no base, natural alignment */
+} ks_order_t;
+
+typedef struct ks_opts {
+    ks_order_t order;
+    bool empty_tokens; /* unused byte values get empty tokens, token 0 too */
+} ks_opts_t;
+
+/* Where the buffer's offset 0 is in the guest (for place-relative tables). */
+#define KS_BUF_VA 0xffffffff82000000ULL
+
+static void ks_put_addrs(uint8_t *buf, size_t *p, const ks_sym_t *s, size_t n, unsigned w,
+                         bool relative, bool abs_percpu, uint64_t rb, bool place)
+{
+    for (size_t i = 0; i < n; i++) {
+        int64_t off;
+        if (place)
+            off = (int64_t)(s[i].addr - (KS_BUF_VA + *p));
+        else if (!relative) {
+            put(buf, p, s[i].addr, w);
+            continue;
+        } else if (!abs_percpu)
+            off = (int64_t)(s[i].addr - rb);
+        else if (s[i].percpu)
+            off = (int64_t)s[i].addr;
+        else
+            off = (int64_t)rb - (int64_t)s[i].addr - 1;
+        put(buf, p, (uint64_t)off, 4);
+    }
+}
+
+static const ks_sym_t *ks_sort_base;
+static int ks_by_name(const void *a, const void *b)
+{
+    const ks_sym_t *x = &ks_sort_base[*(const uint32_t *)a];
+    const ks_sym_t *y = &ks_sort_base[*(const uint32_t *)b];
+    return strcmp(x->name + 1, y->name + 1);
+}
+
+/* kallsyms_seqs_of_names: symbol numbers in name order, 3 bytes each. */
+static void ks_put_seqs(uint8_t *buf, size_t *p, const ks_sym_t *s, size_t n)
+{
+    uint32_t *o = malloc(n * sizeof(*o));
+    for (size_t i = 0; i < n; i++)
+        o[i] = (uint32_t)i;
+    ks_sort_base = s;
+    qsort(o, n, sizeof(*o), ks_by_name);
+    for (size_t i = 0; i < n; i++) {
+        buf[(*p)++] = (uint8_t)(o[i] >> 16);
+        buf[(*p)++] = (uint8_t)(o[i] >> 8);
+        buf[(*p)++] = (uint8_t)o[i];
+    }
+    free(o);
+}
+
+static ks_build_t ks_build_opts(const ks_sym_t *s, size_t n, unsigned w, bool relative,
+                                bool abs_percpu, unsigned marker_w, uint64_t rb,
+                                const ks_opts_t *o)
 {
     char tok[256][8];
+    bool place = o->order == KS_PLACE;
+    /* The label alignment: the pointer size, or (7.x) each table's own. */
+    size_t a4 = place ? 4 : w, a2 = place ? 2 : w, a1 = place ? 1 : w;
     memset(tok, 0, sizeof(tok));
     for (size_t i = 0; i < n; i++)
         for (const char *c = s[i].name; *c; c++)
@@ -174,9 +238,12 @@ static ks_build_t ks_build(const ks_sym_t *s, size_t n, unsigned w, bool relativ
         if (!tok[b][0] && (b < '0' || b > '9'))
             strcpy(tok[b], pairs[np++]);
     for (unsigned b = 1; b < 256; b++)
-        if (!tok[b][0]) /* unused slots still need a non-empty token */
+        if (!tok[b][0] && !o->empty_tokens) /* unused slots: a token nobody uses */
             strcpy(tok[b], "zz");
-    tok[0][0] = 'q'; tok[0][1] = 'q';
+    if (!o->empty_tokens) {
+        tok[0][0] = 'q';
+        tok[0][1] = 'q';
+    }
 
     ks_build_t r;
     r.buf = calloc(1, 4 << 20);
@@ -184,26 +251,16 @@ static ks_build_t ks_build(const ks_sym_t *s, size_t n, unsigned w, bool relativ
     for (size_t i = 0; i < 4096; i++)
         r.buf[i] = (uint8_t)(i * 7 + 3);
     p = alignup(p, w);
-    if (relative) {
-        for (size_t i = 0; i < n; i++) {
-            int64_t off;
-            if (!abs_percpu)
-                off = (int64_t)(s[i].addr - rb);
-            else if (s[i].percpu)
-                off = (int64_t)s[i].addr;
-            else
-                off = (int64_t)rb - (int64_t)s[i].addr - 1;
-            put(r.buf, &p, (uint64_t)off, 4);
+    if (o->order == KS_OLD || o->order == KS_62) {
+        ks_put_addrs(r.buf, &p, s, n, w, relative, abs_percpu, rb, false);
+        if (relative) {
+            p = alignup(p, w);
+            put(r.buf, &p, rb, w);
         }
-        p = alignup(p, w);
-        put(r.buf, &p, rb, w);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            put(r.buf, &p, s[i].addr, w);
     }
-    p = alignup(p, w);
+    p = alignup(p, a4);
     put(r.buf, &p, n, 4);
-    p = alignup(p, w);
+    p = alignup(p, a1);
     size_t names = p;
     size_t *marks = calloc((n + 255) / 256, sizeof(size_t));
     for (size_t i = 0; i < n; i++) {
@@ -235,11 +292,15 @@ static ks_build_t ks_build(const ks_sym_t *s, size_t n, unsigned w, bool relativ
         memcpy(r.buf + p, enc, el);
         p += el;
     }
-    p = alignup(p, w);
+    p = alignup(p, a4);
     for (size_t j = 0; j < (n + 255) / 256; j++)
         put(r.buf, &p, marks[j], marker_w);
     free(marks);
-    p = alignup(p, w);
+    if (o->order == KS_62) {
+        p = alignup(p, w);
+        ks_put_seqs(r.buf, &p, s, n);
+    }
+    p = alignup(p, a1);
     size_t table = p, idx[256];
     for (unsigned t = 0; t < 256; t++) {
         idx[t] = p - table;
@@ -249,13 +310,30 @@ static ks_build_t ks_build(const ks_sym_t *s, size_t n, unsigned w, bool relativ
         memcpy(r.buf + p, tok[t], l + 1);
         p += l + 1;
     }
-    p = alignup(p, w);
+    p = alignup(p, a2);
     for (unsigned t = 0; t < 256; t++)
         put(r.buf, &p, idx[t], 2);
+    if (o->order == KS_64 || place) {
+        p = alignup(p, a4);
+        ks_put_addrs(r.buf, &p, s, n, w, relative || place, abs_percpu, rb, place);
+        if (!place && relative) {
+            p = alignup(p, w);
+            put(r.buf, &p, rb, w);
+        }
+        p = alignup(p, a1);
+        ks_put_seqs(r.buf, &p, s, n);
+    }
     for (size_t i = 0; i < 4096; i++)
         r.buf[p++] = (uint8_t)(i * 13 + 1);
     r.len = p;
     return r;
+}
+
+static ks_build_t ks_build(const ks_sym_t *s, size_t n, unsigned w, bool relative,
+                           bool abs_percpu, unsigned marker_w, uint64_t rb)
+{
+    ks_opts_t o = { KS_OLD, false };
+    return ks_build_opts(s, n, w, relative, abs_percpu, marker_w, rb, &o);
 }
 
 static ks_sym_t *ks_symbols(size_t n, unsigned w, bool percpu)
@@ -275,7 +353,8 @@ static ks_sym_t *ks_symbols(size_t n, unsigned w, bool percpu)
     s[k++].addr = base;
     for (; k + 2 < n; k++) {
         snprintf(s[k].name, sizeof(s[k].name), "%csym_%zu", k % 3 ? 't' : 'T', k);
-        s[k].addr = base + 0x40 * k;
+        /* Every 50th at its predecessor's address, as aliases are. */
+        s[k].addr = base + 0x40 * (k - k / 50);
     }
     /* A name longer than 127 tokens, as Rust symbols are (two-byte length). */
     s[k].name[0] = 'T';
@@ -288,11 +367,12 @@ static ks_sym_t *ks_symbols(size_t n, unsigned w, bool percpu)
     return s;
 }
 
-static void ks_check(size_t n, unsigned w, bool relative, bool abs_percpu, unsigned mw)
+static void ks_check_opts(size_t n, unsigned w, bool relative, bool abs_percpu, unsigned mw,
+                          const ks_opts_t *o)
 {
     uint64_t rb = w == 8 ? 0xffffffff81000000ULL : 0xc1000000ULL;
     ks_sym_t *s = ks_symbols(n, w, abs_percpu);
-    ks_build_t b = ks_build(s, n, w, relative, abs_percpu, mw, rb);
+    ks_build_t b = ks_build_opts(s, n, w, relative, abs_percpu, mw, rb, o);
     lx_kallsyms_t k;
     util_err_t err;
     util_err_clear(&err);
@@ -302,16 +382,20 @@ static void ks_check(size_t n, unsigned w, bool relative, bool abs_percpu, unsig
     CHECK(rc == VMI_SUCCESS);
     if (rc == VMI_SUCCESS) {
         CHECK_EQ_U64(k.count, n);
-        CHECK(k.base_relative == relative);
+        CHECK(k.place_relative == (o->order == KS_PLACE));
+        CHECK(k.base_relative == (relative && o->order != KS_PLACE));
         CHECK(k.absolute_percpu == abs_percpu);
+        CHECK(k.addrs_after == (o->order == KS_64 || o->order == KS_PLACE));
         CHECK_EQ_U64(k.marker_width, mw);
+        if (k.place_relative) /* the caller says where the table is */
+            k.addrs_va = KS_BUF_VA + k.addrs;
         lx_symtab_t *t = lx_symtab_new();
         CHECK(lx_kallsyms_decode(b.buf, b.len, &k, t, &err) == VMI_SUCCESS);
         CHECK(lx_symtab_finish(t));
         CHECK_EQ_U64(lx_symtab_count(t), n);
         int bad = 0;
         for (size_t i = 0; i < n; i++) {
-            uint64_t a;
+            uint64_t a = 0;
             char ty;
             if (!lx_symtab_lookup(t, s[i].name + 1, &a, &ty) || a != s[i].addr ||
                 ty != s[i].name[0]) {
@@ -322,7 +406,86 @@ static void ks_check(size_t n, unsigned w, bool relative, bool abs_percpu, unsig
         }
         CHECK(bad == 0);
         lx_symtab_free(t);
+        /* A copy that ends before the tables after the token index: an
+         * error saying how long it must be, not a read past it. */
+        if (k.addrs_after) {
+            size_t need = k.seqs;
+            CHECK(lx_kallsyms_locate(b.buf, need, b.hit, w, &k, &err) == VMI_FAILURE);
+            CHECK(k.need > need);
+            CHECK(strstr(util_err_msg(&err), "past the copy") != NULL);
+        }
     }
+    free(b.buf);
+    free(s);
+}
+
+static void ks_check(size_t n, unsigned w, bool relative, bool abs_percpu, unsigned mw)
+{
+    ks_opts_t o = { KS_OLD, false };
+    ks_check_opts(n, w, relative, abs_percpu, mw, &o);
+}
+
+/* 6.2 and 6.3: kallsyms_seqs_of_names between the markers and the tokens. */
+static void test_kallsyms_62_seqs_before_tokens(void)
+{
+    ks_opts_t o = { KS_62, false };
+    ks_check_opts(1500, 8, true, true, 4, &o);
+    ks_check_opts(600, 4, true, false, 4, &o);
+}
+
+/* 6.4 .. 6.12: the addresses after the token index. */
+static void test_kallsyms_64_addresses_last(void)
+{
+    ks_opts_t o = { KS_64, false };
+    ks_check_opts(3000, 8, true, true, 4, &o);  /* absolute per-CPU (up to 6.14) */
+    ks_check_opts(1000, 8, true, false, 4, &o); /* relative per-CPU (6.15+) */
+    ks_check_opts(800, 4, true, false, 4, &o);
+    ks_check_opts(700, 8, false, false, 4, &o); /* absolute addresses (other arches) */
+}
+
+/* 7.x: place-relative offsets, no relative base, every table at its own
+ * alignment. */
+static void test_kallsyms_place_relative(void)
+{
+    ks_opts_t o = { KS_PLACE, false };
+    ks_check_opts(2500, 8, true, false, 4, &o);
+    ks_check_opts(900, 4, true, false, 4, &o);
+}
+
+/* Empty tokens (token 0 among them), in every order. */
+static void test_kallsyms_empty_tokens(void)
+{
+    for (int order = KS_OLD; order <= KS_PLACE; order++) {
+        ks_opts_t o = { (ks_order_t)order, true };
+        ks_check_opts(1200, 8, true, order != KS_PLACE, 4, &o);
+    }
+    ks_opts_t o = { KS_OLD, true };
+    ks_check_opts(400, 4, false, false, 4, &o);
+}
+
+/* Without the place-relative check's virtual address the decode is still
+ * bounded; and a table ending inside the offsets is refused. */
+static void test_kallsyms_place_relative_damage(void)
+{
+    ks_opts_t o = { KS_PLACE, false };
+    ks_sym_t *s = ks_symbols(1000, 8, false);
+    ks_build_t b = ks_build_opts(s, 1000, 8, true, false, 4, 0, &o);
+    lx_kallsyms_t k;
+    util_err_t err;
+    util_err_clear(&err);
+    CHECK(lx_kallsyms_locate(b.buf, b.len, b.hit, 8, &k, &err) == VMI_SUCCESS);
+    /* An offset out of order: no longer a table. */
+    uint8_t *copy = malloc(b.len);
+    memcpy(copy, b.buf, b.len);
+    copy[k.addrs + 4 * 500 + 2] ^= 0x40;
+    CHECK(lx_kallsyms_locate(copy, b.len, b.hit, 8, &k, &err) == VMI_FAILURE);
+    CHECK(strstr(util_err_msg(&err), "no sorted address table") != NULL);
+    /* seqs_of_names naming a symbol past the count: refused too. */
+    memcpy(copy, b.buf, b.len);
+    CHECK(lx_kallsyms_locate(copy, b.len, b.hit, 8, &k, &err) == VMI_SUCCESS);
+    copy[k.seqs] = 0xff;
+    CHECK(lx_kallsyms_locate(copy, b.len, b.hit, 8, &k, &err) == VMI_FAILURE);
+    free(copy);
     free(b.buf);
     free(s);
 }
@@ -423,6 +586,99 @@ static void test_kallsyms_crafted_candidates_are_bounded(void)
     free(s);
 }
 
+/* --------------------------------------------- struct module, no BTF */
+
+/* Three loaded modules' struct module copies, laid out as one generation
+ * of the kernel lays them out; each module at a different address. */
+enum { MOD_LEN = 0x800, MOD_N = 3 };
+typedef enum { GEN_MODULE_CORE, GEN_CORE_LAYOUT, GEN_MEM, GEN_MEM_ROX } mod_gen_t;
+
+static void mod_put(uint8_t *m, size_t off, uint64_t v, unsigned n)
+{
+    size_t p = off;
+    put(m, &p, v, n);
+}
+
+static void mod_build(uint8_t m[MOD_N][MOD_LEN], uint64_t addr[MOD_N], mod_gen_t gen, unsigned w)
+{
+    uint64_t space = w == 8 ? 0xffffffffc0000000ULL : 0xf8000000ULL;
+    for (unsigned i = 0; i < MOD_N; i++) {
+        memset(m[i], 0, MOD_LEN);
+        uint64_t text = space + 0x100000 * (i + 1), data = text + 0x3000;
+        addr[i] = data + 0x40 * (i + 1); /* struct module inside its data */
+        mod_put(m[i], w, addr[i] + w, w);     /* list.next: a self-looking pointer */
+        snprintf((char *)m[i] + 3 * w, 16, "mod%u", i);
+        /* Decoys before the real fields: a page-aligned pointer with a
+         * size that holds nothing, and module space pointers. */
+        mod_put(m[i], 0xa0, text, w);
+        mod_put(m[i], 0xa0 + w, 0x10, 4);
+        mod_put(m[i], 0xb0, addr[i], w);
+        switch (gen) {
+        case GEN_MODULE_CORE: /* void *module_init, *module_core; init_size, core_size */
+            mod_put(m[i], 0x120, 0, w);
+            mod_put(m[i], 0x120 + w, text, w);
+            mod_put(m[i], 0x120 + 2 * w, 0, 4);
+            mod_put(m[i], 0x120 + 2 * w + 4, 0x6000, 4);
+            break;
+        case GEN_CORE_LAYOUT: /* {base, size, text_size, ro_size, ro_after_init} */
+            mod_put(m[i], 0x140, text, w);
+            mod_put(m[i], 0x140 + w, 0x6000, 4);
+            mod_put(m[i], 0x140 + w + 4, 0x2000, 4);
+            mod_put(m[i], 0x140 + w + 8, 0x3000, 4);
+            mod_put(m[i], 0x140 + w + 12, 0x3000, 4);
+            break;
+        case GEN_MEM:
+        case GEN_MEM_ROX: {
+            size_t stride = gen == GEN_MEM ? 0x38 : 0x48, so = gen == GEN_MEM ? w : w + 4;
+            uint64_t base[7] = { text, data, text + 0x2000, 0, 0, 0, 0 };
+            uint64_t size[7] = { 0x2000, 0x1000 + 0x1000 * i, 0x1000, 0, 0, 0, 0 };
+            for (unsigned k = 0; k < 7; k++) {
+                mod_put(m[i], 0x140 + k * stride, base[k], w);
+                if (gen == GEN_MEM_ROX)
+                    m[i][0x140 + k * stride + w] = k == 0 || k == 2; /* is_rox */
+                mod_put(m[i], 0x140 + k * stride + so, size[k], 4);
+                mod_put(m[i], 0x140 + k * stride + so + 4 + (w == 8 ? 4 : 0), addr[i], w);
+            }
+            break;
+        }
+        }
+    }
+}
+
+static void mod_check(mod_gen_t gen, unsigned w, uint64_t base, uint64_t size, unsigned count,
+                      uint64_t stride)
+{
+    uint8_t m[MOD_N][MOD_LEN];
+    uint64_t addr[MOD_N];
+    const uint8_t *v[MOD_N];
+    lx_mod_layout_t l;
+    mod_build(m, addr, gen, w);
+    for (unsigned i = 0; i < MOD_N; i++)
+        v[i] = m[i];
+    bool ok = lx_module_layout_guess(v, addr, MOD_N, MOD_LEN, 3 * w + 64 - w, w, &l);
+    CHECK(ok);
+    if (!ok)
+        return;
+    CHECK_EQ_U64(l.base, base);
+    CHECK_EQ_U64(l.size, size);
+    CHECK_EQ_U64(l.mem_count, count);
+    CHECK_EQ_U64(l.mem_stride, stride);
+    /* One module that does not fit: no guess at all. */
+    memset(m[1] + 0x100, 0, MOD_LEN - 0x100);
+    CHECK(!lx_module_layout_guess(v, addr, MOD_N, MOD_LEN, 3 * w + 64 - w, w, &l));
+}
+
+static void test_module_layout_generations(void)
+{
+    mod_check(GEN_MODULE_CORE, 8, 0x128, 0x134, 0, 0); /* up to 4.4 */
+    mod_check(GEN_MODULE_CORE, 4, 0x124, 0x12c, 0, 0);
+    mod_check(GEN_CORE_LAYOUT, 8, 0x140, 0x148, 0, 0); /* 4.5 .. 6.3 */
+    mod_check(GEN_CORE_LAYOUT, 4, 0x140, 0x144, 0, 0);
+    mod_check(GEN_MEM, 8, 0x140, 0x148, 7, 0x38);      /* 6.4 .. 6.12 */
+    mod_check(GEN_MEM, 4, 0x140, 0x144, 7, 0x38);
+    mod_check(GEN_MEM_ROX, 8, 0x140, 0x14c, 7, 0x48);  /* 7.x: bool is_rox first */
+}
+
 /* ------------------------------------------------------------------- BTF */
 
 static uint8_t *btf_sample(size_t *len)
@@ -471,6 +727,106 @@ static uint8_t *btf_sample(size_t *len)
     uint8_t *d = bb_blob(b, len);
     free(b);
     return d;
+}
+
+/* The kinds added since BTF's first kernels, as 6.x and 7.x emit them:
+ * float (5.13), decl_tag (5.16), type_tag (5.17, on pointers: __rcu,
+ * __user), enum64 (6.0), alongside var, datasec, func and func_proto. */
+static uint8_t *btf_newer_kinds(size_t *len)
+{
+    bb_t *b = calloc(1, sizeof(*b));
+    b->sl = 1;
+    bb_type(b, "int", 1, 0, false, 4);             /* 1 int */
+    bb_u32(b, 32);
+    bb_type(b, "mm_struct", 4, 1, false, 0x60);    /* 2 struct mm_struct */
+    bb_member(b, "pgd", 4, 0x50 * 8);
+    bb_type(b, "", 2, 0, false, 2);                /* 3 ptr -> mm_struct */
+    bb_type(b, "", 2, 0, false, 1);                /* 4 ptr -> int */
+    bb_type(b, "rcu", 18, 0, false, 3);            /* 5 type_tag "rcu" -> 3 */
+    bb_type(b, "u64e", 19, 2, false, 8);           /* 6 enum64, two values */
+    bb_u32(b, bb_str(b, "A")); bb_u32(b, 1); bb_u32(b, 0);
+    bb_u32(b, bb_str(b, "B")); bb_u32(b, 0); bb_u32(b, 1);
+    bb_type(b, "double", 16, 0, false, 8);         /* 7 float */
+    bb_type(b, "char", 1, 0, false, 1);            /* 8 char */
+    bb_u32(b, 8);
+    bb_type(b, "", 3, 0, false, 0);                /* 9 char[16] */
+    bb_u32(b, 8); bb_u32(b, 1); bb_u32(b, 16);
+    bb_type(b, "", 10, 0, false, 9);               /* 10 const char[16] */
+    bb_type(b, "", 9, 0, false, 10);               /* 11 volatile const ... */
+    bb_type(b, "user", 18, 0, false, 11);          /* 12 type_tag on that */
+    bb_type(b, "comm_t", 8, 0, false, 12);         /* 13 typedef */
+    bb_type(b, "", 5, 2, false, 8);                /* 14 anonymous union */
+    bb_member(b, "pid", 1, 0);
+    bb_member(b, "tid_alias", 1, 0);
+    bb_type(b, "task_struct", 4, 6, false, 0x100); /* 15 struct task_struct */
+    bb_member(b, "state", 6, 0x08 * 8);
+    bb_member(b, "load", 7, 0x10 * 8);
+    bb_member(b, "mm", 5, 0x20 * 8);
+    bb_member(b, "", 14, 0x40 * 8);
+    bb_member(b, "comm", 13, 0x48 * 8);
+    bb_member(b, "tasks", 3, 0x58 * 8);
+    bb_type(b, "noinline", 17, 0, false, 15);      /* 16 decl_tag on task_struct */
+    bb_u32(b, 0xffffffffu);                        /*    (the whole struct) */
+    bb_type(b, "", 13, 1, false, 1);               /* 17 func_proto int (int) */
+    bb_u32(b, bb_str(b, "x")); bb_u32(b, 1);
+    bb_type(b, "do_fork", 12, 1, false, 17);       /* 18 func, global */
+    bb_type(b, "param", 17, 0, false, 18);         /* 19 decl_tag on its param 0 */
+    bb_u32(b, 0);
+    bb_type(b, "init_task", 14, 0, false, 15);     /* 20 var */
+    bb_u32(b, 1);
+    bb_type(b, ".data", 15, 1, false, 0x100);      /* 21 datasec */
+    bb_u32(b, 20); bb_u32(b, 0); bb_u32(b, 0x100);
+    uint8_t *d = bb_blob(b, len);
+    free(b);
+    return d;
+}
+
+static void test_btf_newer_kinds(void)
+{
+    size_t len;
+    uint8_t *d = btf_newer_kinds(&len);
+    util_err_t err;
+    util_err_clear(&err);
+    lx_btf_t *b = lx_btf_parse(d, len, 8, &err);
+    if (!b)
+        fprintf(stderr, "  %s\n", util_err_msg(&err));
+    CHECK(b != NULL);
+    if (b) {
+        uint64_t v = 0;
+        CHECK_EQ_U64(lx_btf_type_count(b), 21);
+        CHECK(lx_btf_offset(b, "task_struct", "state", &v, &err) == VMI_SUCCESS);
+        CHECK_EQ_U64(v, 0x08);
+        CHECK(lx_btf_offset(b, "task_struct", "load", &v, &err) == VMI_SUCCESS);
+        CHECK_EQ_U64(v, 0x10);
+        CHECK(lx_btf_offset(b, "task_struct", "mm", &v, &err) == VMI_SUCCESS); /* __rcu */
+        CHECK_EQ_U64(v, 0x20);
+        CHECK(lx_btf_offset(b, "task_struct", "pid", &v, &err) == VMI_SUCCESS);
+        CHECK_EQ_U64(v, 0x40);
+        CHECK(lx_btf_offset(b, "task_struct", "comm", &v, &err) == VMI_SUCCESS);
+        CHECK_EQ_U64(v, 0x48);
+        /* An array behind typedef, type_tag, volatile and const. */
+        CHECK(lx_btf_array_len(b, "task_struct", "comm", &v, &err) == VMI_SUCCESS);
+        CHECK_EQ_U64(v, 16);
+        CHECK(lx_btf_offset(b, "task_struct", "comm[3]", &v, &err) == VMI_SUCCESS);
+        CHECK_EQ_U64(v, 0x4b);
+        CHECK(lx_btf_offset(b, "task_struct", "tasks", &v, &err) == VMI_SUCCESS);
+        CHECK_EQ_U64(v, 0x58);
+        CHECK(lx_btf_struct_size(b, "task_struct", &v, &err) == VMI_SUCCESS);
+        CHECK_EQ_U64(v, 0x100);
+        CHECK(lx_btf_offset(b, "mm_struct", "pgd", &v, &err) == VMI_SUCCESS);
+        CHECK_EQ_U64(v, 0x50);
+        CHECK(!lx_btf_has_struct(b, "u64e") && !lx_btf_has_struct(b, ".data"));
+        lx_btf_free(b);
+    }
+    /* A kind after enum64: refused, saying it is newer and what helps. */
+    uint8_t *c = malloc(len);
+    memcpy(c, d, len);
+    c[24 + 16 + 24 + 7] = 20; /* type 3 (a pointer, no extra bytes) becomes kind 20 */
+    CHECK(lx_btf_parse(c, len, 8, &err) == NULL);
+    CHECK(strstr(util_err_msg(&err), "newer") != NULL);
+    CHECK(strstr(util_err_msg(&err), "linux_btf = off") != NULL);
+    free(c);
+    free(d);
 }
 
 static void test_btf_offsets(void)
@@ -582,9 +938,16 @@ int main(void)
     TEST_RUN(test_kallsyms_32_relative);
     TEST_RUN(test_kallsyms_64_absolute_old_markers);
     TEST_RUN(test_kallsyms_32_absolute);
+    TEST_RUN(test_kallsyms_62_seqs_before_tokens);
+    TEST_RUN(test_kallsyms_64_addresses_last);
+    TEST_RUN(test_kallsyms_place_relative);
+    TEST_RUN(test_kallsyms_empty_tokens);
+    TEST_RUN(test_kallsyms_place_relative_damage);
     TEST_RUN(test_kallsyms_rejects_damage);
     TEST_RUN(test_kallsyms_crafted_candidates_are_bounded);
+    TEST_RUN(test_module_layout_generations);
     TEST_RUN(test_btf_offsets);
+    TEST_RUN(test_btf_newer_kinds);
     TEST_RUN(test_btf_host_kernel);
     TEST_DONE();
 }

@@ -152,7 +152,10 @@ lx_btf_t *lx_btf_parse(const uint8_t *data, size_t len, unsigned ptr_size, util_
         uint32_t info = util_le32(b->types + p + 4);
         long extra = extra_bytes(kind_of(info), vlen_of(info));
         if (extra < 0) {
-            util_err_set(err, "BTF: type %u has unknown kind %u", b->ntypes, kind_of(info));
+            util_err_set(err, "BTF: type %u has kind %u, newer than the kinds this parser "
+                              "knows (1..19: int .. enum64, as of Linux 6.0 and still 7.3); "
+                              "give the offsets in the config, or linux_btf = off to use the "
+                              "heuristics", b->ntypes, kind_of(info));
             lx_btf_free(b);
             return NULL;
         }

@@ -12,8 +12,8 @@
  *          sibling etc. link other fields or fewer tasks);
  *   pid    0 in init_task, 1 and 2 in the next two tasks (init and
  *          kthreadd are forked first), distinct and below PID_MAX_LIMIT in
- *          every task; the first such offset (tgid follows pid and matches
- *          for the group leaders the ring holds);
+ *          every task, and followed by tgid equal to it (the ring holds
+ *          thread-group leaders only);
  *   mm     a pointer NULL in init_task followed by a non-NULL active_mm
  *          (&init_mm, or the user mm the idle task borrowed); in every task
  *          mm is NULL (kernel thread) or equals active_mm; some task has one;
@@ -193,13 +193,16 @@ static uint8_t *read_tasks(vmi_instance_t vmi, const lx_state_t *st, const ring_
 
 static bool find_pid(lx_state_t *st, const uint8_t *all, size_t n, size_t span)
 {
-    for (size_t p = 0; p + 4 <= span; p += 4) {
+    for (size_t p = 0; p + 8 <= span; p += 4) {
         if (get(all, p, 4) != 0 || get(all + span, p, 4) != 1 || get(all + 2 * span, p, 4) != 2)
             continue;
         bool ok = true;
-        for (size_t i = 1; i < n && ok; i++) {
+        for (size_t i = 0; i < n && ok; i++) {
             uint64_t v = get(all + i * span, p, 4);
-            ok = v > 0 && v < PID_MAX_LIMIT;
+            /* tgid follows pid, and the ring holds thread-group leaders
+             * only, whose tgid is their pid.  This rules out other counters
+             * that start 0, 1, 2 in fork order (6.12+'s sched_ext tid). */
+            ok = (i == 0 || (v > 0 && v < PID_MAX_LIMIT)) && get(all + i * span, p + 4, 4) == v;
             /* Distinct: the ring is in fork order, mostly ascending; a
              * repeated value betrays a field that is not the pid. */
             for (size_t j = 1; j < i && ok; j++)
@@ -208,8 +211,7 @@ static bool find_pid(lx_state_t *st, const uint8_t *all, size_t n, size_t span)
         if (ok) {
             st->off[LX_OFF_PID] = p;
             st->off_src[LX_OFF_PID] = LX_SRC_HEURISTIC;
-            if (st->off_src[LX_OFF_TGID] == LX_SRC_NONE && p + 8 <= span &&
-                get(all + span, p + 4, 4) == 1) {
+            if (st->off_src[LX_OFF_TGID] == LX_SRC_NONE) {
                 st->off[LX_OFF_TGID] = p + 4;
                 st->off_src[LX_OFF_TGID] = LX_SRC_HEURISTIC;
             }
@@ -349,7 +351,8 @@ status_t lx_heuristic_offsets(vmi_instance_t vmi, lx_state_t *st)
     }
     const char *what = NULL;
     if (st->off_src[LX_OFF_PID] == LX_SRC_NONE && !find_pid(st, all, ring.n, len))
-        what = "linux_pid (no field is 0, 1, 2 in the first three tasks and distinct after)";
+        what = "linux_pid (no field is 0, 1, 2 in the first three tasks, distinct after and "
+               "followed by an equal tgid)";
     else if (st->off_src[LX_OFF_MM] == LX_SRC_NONE && !find_mm(st, all, ring.n, len))
         what = "linux_mm (no mm/active_mm pointer pair fits every task)";
     if (!what) {

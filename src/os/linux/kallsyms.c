@@ -15,27 +15,52 @@
  *                           is the nm type letter, the rest the name
  *   kallsyms_markers        u32 (older kernels: pointer) per 256 names: the
  *                           byte offset of name 256*i in kallsyms_names
- *   [kallsyms_seqs_of_names, 6.2+]
+ *   kallsyms_seqs_of_names  6.2+: the symbols' numbers in name order (u32
+ *                           each at first, 3 bytes each since 6.2-rc)
  *   kallsyms_token_table    256 NUL-terminated strings
  *   kallsyms_token_index    256 u16: offset of each string in the table
  *
+ * That is the order up to 6.3.  Since 6.4 the tables start at
+ * kallsyms_num_syms and the addresses come last: num_syms, names, markers,
+ * token_table, token_index, offsets (or addresses), relative_base,
+ * seqs_of_names.  Newer kernels (seen on Debian's 7.2 and 7.3) drop
+ * kallsyms_relative_base, make the offsets place-relative and align each
+ * table to its own element size instead of the pointer size (the names
+ * follow the count at once, the token index is only 2-aligned).  All of
+ * these are read.
+ *
  * Symbols are sorted by address.  Address i is kallsyms_addresses[i], or for
  * base-relative tables relative_base + (u32)offsets[i]; x86-64 SMP kernels
- * (CONFIG_KALLSYMS_ABSOLUTE_PERCPU) store per-CPU symbols as non-negative
- * absolute values and every other symbol as relative_base - 1 - offset.
+ * with CONFIG_KALLSYMS_ABSOLUTE_PERCPU (up to 6.14) store per-CPU symbols as
+ * non-negative absolute values and every other symbol as relative_base - 1 -
+ * offset.  Place-relative offsets give the distance from offsets[i]'s own
+ * address: address i = &offsets[i] + offsets[i], so the caller must say
+ * where the array is in virtual memory (locate.c finds it through the page
+ * table).
+ *
+ * A token is the expansion of a byte value, and nothing promises that every
+ * byte value has one: the compressor gives each byte that occurs in some name
+ * its own one-character token and hands the others out to the commonest
+ * pairs while pairs are left, so a token may be empty.  Only the digit
+ * tokens are certain (below).
  *
  * How the tables are found (the search is documented here because it is the
  * contract with locate.c): every digit occurs in some symbol name, so each
  * digit keeps a one-character token of its own, at its own byte value; the
  * token table therefore holds "0\0" "1\0" ... "9\0" in a row.  From such a
- * hit we walk back 0x30 strings to the table's start, forward 256 strings to
- * its end, and require kallsyms_token_index to follow and agree string by
- * string.  Then kallsyms_num_syms is searched backwards from the token table:
- * a candidate count N must be followed by N well-formed names (every first
+ * hit we walk back 0x30 strings, forward to the end of the 256th, and
+ * require kallsyms_token_index to follow and to agree string by string (it
+ * also says where the table starts, which the walk back alone cannot: the
+ * bytes before the table need not be zero and tokens may be empty).  Then
+ * kallsyms_num_syms is searched backwards from the token table: a candidate
+ * count N must leave room for plausible markers before the token table (a
+ * look of constant cost), be followed by N well-formed names (every first
  * token a type letter), then by markers that agree with those names, all
- * ending before the token table.  Finally the address array before the count
- * must be sorted, as the kernel sorts it.  Anything that fails a check is not
- * a kallsyms table, so hostile or stale copies are rejected, not decoded.
+ * ending before the token table.  Finally the address array, before the count (up to 6.3)
+ * or after the token index (6.4+), must be sorted, as the kernel sorts it;
+ * after the token index, kallsyms_seqs_of_names must also start with symbol
+ * numbers below N.  Anything that fails a check is not a kallsyms table, so
+ * hostile or stale copies are rejected, not decoded.
  *
  * Pure: works on a buffer; knows nothing of vmi instances.
  *
@@ -44,6 +69,7 @@
 #include "os/linux/linux.h"
 #include "util/bytes.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,13 +81,16 @@ const unsigned char lx_kallsyms_digits[20] = {
 #define KS_MAX_SYMS (4u << 20)
 /* How far before the token table kallsyms_num_syms may be. */
 #define KS_MAX_NAMES_BYTES (64u << 20)
-/* A token expands to at most this many characters. */
-#define KS_MAX_TOKEN 128
+/* A token expands to at most this many characters: a token is part of some
+ * name, and names are shorter than KSYM_NAME_LEN (512 since 6.1). */
+#define KS_MAX_TOKEN 512
 /* Candidates for kallsyms_num_syms that pass the cheap look at their first
  * names and earn a full walk of all names.  A real kernel has one or two;
  * memory crafted to pass the cheap look everywhere would otherwise make the
  * search quadratic in the 64 MiB before the token table. */
 #define KS_MAX_FULL_WALKS 64
+/* Entries of kallsyms_seqs_of_names looked at to confirm the 6.4+ order. */
+#define KS_SEQS_CHECKED 64
 
 static size_t align_up(size_t x, size_t a)
 {
@@ -76,15 +105,16 @@ static bool is_type_char(char c)
 
 typedef struct tokens {
     const uint8_t *tok[256];
-    uint8_t len[256];
+    uint16_t len[256];
 } tokens_t;
 
+/* The token table was checked by find_tokens: every token ends inside it. */
 static void load_tokens(const uint8_t *buf, const lx_kallsyms_t *k, tokens_t *t)
 {
     for (unsigned i = 0; i < 256; i++) {
-        size_t off = k->token_table + (size_t)util_le(buf + k->token_index + 2 * i, 2);
+        size_t off = k->token_table + (size_t)util_le16(buf + k->token_index + 2 * i);
         t->tok[i] = buf + off;
-        t->len[i] = (uint8_t)strnlen((const char *)buf + off, KS_MAX_TOKEN);
+        t->len[i] = (uint16_t)strnlen((const char *)buf + off, KS_MAX_TOKEN);
     }
 }
 
@@ -128,46 +158,81 @@ static bool walk_names(const uint8_t *buf, size_t end, size_t start, uint32_t co
     return true;
 }
 
-/* The end of the NUL-terminated printable token at p, or 0 when the token
- * is empty, too long, cut off or holds other bytes. */
+/* One past the NUL of the printable token at p (an empty token is just its
+ * NUL), or 0 when the token is too long, cut off or holds other bytes. */
 static size_t token_end(const uint8_t *buf, size_t len, size_t p)
 {
     size_t n = 0;
-    while (p < len && buf[p] != 0 && n < KS_MAX_TOKEN) {
-        if (buf[p] < 0x20 || buf[p] > 0x7e)
+    while (p < len && buf[p] != 0) {
+        if (buf[p] < 0x20 || buf[p] > 0x7e || ++n >= KS_MAX_TOKEN)
             return 0;
         p++;
-        n++;
     }
-    if (p >= len || n == 0 || n >= KS_MAX_TOKEN)
-        return 0;
-    return p + 1;
+    return p < len ? p + 1 : 0;
+}
+
+/* Is there a token index at index for strings that end at end, token 1
+ * starting at tok1?  Sets *table (the table's start) when there is. */
+static bool index_ok(const uint8_t *buf, size_t len, size_t end, size_t tok1, size_t index,
+                     size_t *table, util_err_t *err)
+{
+    if (index > len || len - index < 512) {
+        util_err_set(err, "kallsyms: token index past the end of the copy");
+        return false;
+    }
+    /* Token 0 starts the table, token 1 follows its NUL: 1 byte in for an
+     * empty token 0, at most KS_MAX_TOKEN. */
+    size_t off1 = util_le16(buf + index + 2);
+    if (util_le16(buf + index) != 0 || off1 < 1 || off1 > tok1 || off1 > KS_MAX_TOKEN) {
+        util_err_set(err, "kallsyms: no token index after the token table at +0x%zx", index);
+        return false;
+    }
+    size_t t = tok1 - off1, p = t;
+    for (unsigned i = 0; i < 256; i++) {
+        if (util_le16(buf + index + 2 * i) != p - t) {
+            util_err_set(err, "kallsyms: token index entry %u is 0x%x, the table says 0x%zx", i,
+                         (unsigned)util_le16(buf + index + 2 * i), p - t);
+            return false;
+        }
+        p = token_end(buf, len, p);
+        if (!p) {
+            util_err_set(err, "kallsyms: token %u is malformed", i);
+            return false;
+        }
+    }
+    if (p != end) {
+        util_err_set(err, "kallsyms: the token index describes a table of 0x%zx bytes, the "
+                          "strings span 0x%zx", p - t, end - t);
+        return false;
+    }
+    *table = t;
+    return true;
 }
 
 /* Step 1: the token table around a digit hit, and the index after it.  The
  * table's first byte cannot be found by looking for the NUL before it (the
- * bytes before the table need not be zero), so the start comes from the
- * index: walk back to token 1, forward to the end of token 255, and the
- * index that follows says how far token 1 is from the start. */
+ * bytes before the table need not be zero, and tokens may be empty), so the
+ * start comes from the index: walk back to token 1, forward to the end of
+ * token 255, and the index that follows says how far token 1 is from the
+ * start.  Then every index entry must match the strings. */
 static status_t find_tokens(const uint8_t *buf, size_t len, size_t hit, unsigned width,
                             lx_kallsyms_t *k, util_err_t *err)
 {
     size_t p = hit;
     for (unsigned i = '0'; i > 1; i--) {
-        /* p is the start of token i; step to the start of token i - 1. */
+        /* p is the start of token i; token i - 1 ends at the NUL at p - 1. */
         if (p < 2 || buf[p - 1] != 0) {
-            util_err_set(err, "kallsyms: token %u before the digits is malformed", i - 1);
+            util_err_set(err, "kallsyms: no NUL ends token %u before the digits", i - 1);
             return VMI_FAILURE;
         }
         size_t q = p - 1, n = 0;
-        while (q > 0 && buf[q - 1] != 0 && n < KS_MAX_TOKEN) {
+        while (q > 0 && buf[q - 1] != 0) {
+            if (++n >= KS_MAX_TOKEN) {
+                util_err_set(err, "kallsyms: token %u before the digits is longer than %u",
+                             i - 1, KS_MAX_TOKEN);
+                return VMI_FAILURE;
+            }
             q--;
-            n++;
-        }
-        if (n == 0 || n >= KS_MAX_TOKEN) {
-            util_err_set(err, "kallsyms: token %u before the digits is empty or too long",
-                         i - 1);
-            return VMI_FAILURE;
         }
         p = q;
     }
@@ -176,44 +241,81 @@ static status_t find_tokens(const uint8_t *buf, size_t len, size_t hit, unsigned
     for (unsigned i = '0'; i < 256; i++) {
         p = token_end(buf, len, p);
         if (!p) {
-            util_err_set(err, "kallsyms: token %u is empty, too long, cut off or not "
-                              "printable", i);
+            util_err_set(err, "kallsyms: token %u is too long, cut off or not printable", i);
             return VMI_FAILURE;
         }
     }
-    size_t index = align_up(p, width);
-    if (index + 512 > len) {
-        util_err_set(err, "kallsyms: token index past the end of the copy");
-        return VMI_FAILURE;
+    /* The index follows the strings, aligned to the pointer size (up to
+     * 6.12 at least) or to its own 2 bytes (seen on 7.3): try each. */
+    size_t end = p, index = 0, table = 0;
+    const size_t aligns[3] = { 2, 4, width };
+    util_err_t why;
+    util_err_clear(&why);
+    for (size_t a = 0; a < 3 && !index; a++) {
+        size_t at = align_up(end, aligns[a]);
+        if (a > 0 && at == align_up(end, aligns[a - 1]))
+            continue;
+        if (index_ok(buf, len, end, tok1, at, &table, &why))
+            index = at;
     }
-    size_t off1 = (size_t)util_le(buf + index + 2, 2);
-    if (util_le(buf + index, 2) != 0 || off1 < 2 || off1 > tok1 || off1 > KS_MAX_TOKEN) {
-        util_err_set(err, "kallsyms: no token index after the token table at +0x%zx", index);
+    if (!index) {
+        *err = why;
         return VMI_FAILURE;
-    }
-    size_t table = tok1 - off1;
-    if (table % width != 0) {
-        util_err_set(err, "kallsyms: token table start +0x%zx is not %u-aligned", table,
-                     width);
-        return VMI_FAILURE;
-    }
-    p = table;
-    for (unsigned i = 0; i < 256; i++) {
-        if (util_le(buf + index + 2 * i, 2) != p - table) {
-            util_err_set(err, "kallsyms: token index entry %u is 0x%llx, the table says "
-                              "0x%zx", i,
-                         (unsigned long long)util_le(buf + index + 2 * i, 2), p - table);
-            return VMI_FAILURE;
-        }
-        p = token_end(buf, len, p);
-        if (!p) {
-            util_err_set(err, "kallsyms: token %u is malformed", i);
-            return VMI_FAILURE;
-        }
     }
     k->token_table = table;
     k->token_index = index;
     return VMI_SUCCESS;
+}
+
+status_t lx_kallsyms_tokens(const uint8_t *buf, size_t len, size_t hit, unsigned width,
+                            lx_kallsyms_t *k, util_err_t *err)
+{
+    if (width != 4 && width != 8) {
+        util_err_set(err, "kallsyms: pointer width %u", width);
+        return VMI_FAILURE;
+    }
+    if (hit > len || len - hit < LX_KALLSYMS_DIGITS_LEN ||
+        memcmp(buf + hit, lx_kallsyms_digits, LX_KALLSYMS_DIGITS_LEN) != 0) {
+        util_err_set(err, "kallsyms: no digit tokens at +0x%zx", hit);
+        return VMI_FAILURE;
+    }
+    return find_tokens(buf, len, hit, width, k, err);
+}
+
+/* Could the markers of n names lie between the names at names and the
+ * token table at table?  They are u32 (old kernels: pointer) offsets into
+ * the names, the first 0 and each next one at least two bytes a name (a
+ * length and a token) and at most a longest entry a name further on; they
+ * end at the token table (up to 6.1, and 6.4+) or 3 or 4 bytes a name
+ * before it, where 6.2 and 6.3 put kallsyms_seqs_of_names; each table may
+ * be padded to 8 bytes.  A constant number of reads, so the full walk of
+ * the names is done only for counts that fit. */
+static bool markers_plausible(const uint8_t *buf, size_t names, size_t table, uint32_t n)
+{
+    size_t nm = ((size_t)n + 255) / 256;
+    const size_t gaps[3] = { 0, 3 * (size_t)n, 4 * (size_t)n };
+    for (size_t g = 0; g < 3; g++) {
+        for (unsigned mw = 4; mw <= 8; mw += 4) {
+            if (table < names + gaps[g] + nm * mw)
+                continue;
+            size_t top = (table - gaps[g] - nm * mw) & ~(size_t)3;
+            for (size_t pad = 0; pad <= 16 && top >= names + pad; pad += 4) {
+                size_t m = top - pad;
+                if (util_le(buf + m, mw) != 0)
+                    continue;
+                uint64_t prev = 0;
+                bool ok = true;
+                for (size_t j = 1; j < nm && j < 8 && ok; j++) {
+                    uint64_t v = util_le(buf + m + j * mw, mw);
+                    ok = v >= prev + 2 * 256 && v - prev <= 256u * (2 + 0x3fff);
+                    prev = v;
+                }
+                if (ok)
+                    return true;
+            }
+        }
+    }
+    return false;
 }
 
 /* Markers of width mw at m agree with marks[0..n)? */
@@ -226,66 +328,165 @@ static bool markers_match(const uint8_t *buf, size_t m, unsigned mw, const uint3
     return true;
 }
 
-/* Step 3: the address array before kallsyms_num_syms, sorted by address. */
-static bool try_addresses(const uint8_t *buf, lx_kallsyms_t *k)
+static bool is_kernel_half(uint64_t a, unsigned w)
+{
+    return w == 8 ? a >= 0xffff800000000000ULL : a >= 0x40000000ULL;
+}
+
+/* Address i of a base-relative table (kernel/kallsyms.c's rule). */
+static uint64_t rel_addr(int32_t o, uint64_t rb, bool abs_percpu, unsigned w)
+{
+    uint64_t a;
+    if (!abs_percpu)
+        a = rb + (uint32_t)o;
+    else if (o >= 0)
+        a = (uint64_t)o;
+    else
+        a = rb - 1 - (uint64_t)(int64_t)o;
+    return w == 4 ? a & 0xffffffffULL : a;
+}
+
+/* Base-relative offsets at offs with relative_base at rb_at: sorted?  Sets
+ * the table's fields when they are.  With absolute per-CPU values some
+ * offsets are negative; a table without per-CPU symbols has none. */
+static bool relative_ok(const uint8_t *buf, size_t offs, size_t rb_at, lx_kallsyms_t *k)
+{
+    unsigned w = k->width;
+    size_t n = k->count;
+    uint64_t rb = util_le(buf + rb_at, w);
+    if (!is_kernel_half(rb, w))
+        return false;
+    bool neg = false;
+    for (size_t i = 0; i < n && !neg; i++)
+        neg = (int32_t)util_le32(buf + offs + 4 * i) < 0;
+    bool abs_percpu = w == 8 && neg;
+    uint64_t prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t a = rel_addr((int32_t)util_le32(buf + offs + 4 * i), rb, abs_percpu, w);
+        if (a < prev)
+            return false;
+        prev = a;
+    }
+    k->base_relative = true;
+    k->absolute_percpu = abs_percpu;
+    k->relative_base = rb;
+    k->addrs = offs;
+    return true;
+}
+
+/* Absolute addresses at at: sorted, the last (highest) a kernel one? */
+static bool absolute_ok(const uint8_t *buf, size_t at, lx_kallsyms_t *k)
+{
+    unsigned w = k->width;
+    uint64_t prev = 0;
+    for (size_t i = 0; i < k->count; i++) {
+        uint64_t a = util_le(buf + at + (size_t)w * i, w);
+        if (a < prev)
+            return false;
+        prev = a;
+    }
+    if (!is_kernel_half(prev, w))
+        return false;
+    k->base_relative = false;
+    k->absolute_percpu = false;
+    k->addrs = at;
+    return true;
+}
+
+/* Step 3, up to 6.3: the address array right before kallsyms_num_syms. */
+static bool addresses_before(const uint8_t *buf, lx_kallsyms_t *k)
 {
     size_t x = k->num_syms, w = k->width, n = k->count;
-
     /* Base-relative: offsets, relative_base, num_syms. */
     if (x >= w + align_up(4 * n, w)) {
         size_t rb_at = x - w;
-        size_t offs = rb_at - align_up(4 * n, w);
-        uint64_t rb = util_le(buf + rb_at, (unsigned)w);
-        bool rb_ok = w == 8 ? rb >= 0xffff800000000000ULL : rb >= 0x40000000ULL;
-        if (rb_ok) {
-            bool neg = false;
-            for (size_t i = 0; i < n && !neg; i++)
-                neg = (int32_t)util_le(buf + offs + 4 * i, 4) < 0;
-            bool abs_percpu = w == 8 && neg;
-            uint64_t prev = 0;
-            bool sorted = true;
-            for (size_t i = 0; i < n && sorted; i++) {
-                int32_t o = (int32_t)util_le(buf + offs + 4 * i, 4);
-                uint64_t a;
-                if (!abs_percpu)
-                    a = rb + (uint32_t)o;
-                else if (o >= 0)
-                    a = (uint64_t)o;
-                else
-                    a = rb - 1 - (uint64_t)(int64_t)o;
-                if (w == 4)
-                    a &= 0xffffffffULL;
-                sorted = a >= prev;
-                prev = a;
-            }
-            if (sorted) {
-                k->base_relative = true;
-                k->absolute_percpu = abs_percpu;
-                k->relative_base = rb;
-                k->addrs = offs;
-                return true;
-            }
-        }
+        if (relative_ok(buf, rb_at - align_up(4 * n, w), rb_at, k))
+            return true;
     }
     /* Absolute: kallsyms_addresses[N] right before num_syms. */
-    if (x >= align_up(w * n, w)) {
-        size_t at = x - align_up(w * n, w);
-        uint64_t prev = 0;
-        bool sorted = true;
-        for (size_t i = 0; i < n && sorted; i++) {
-            uint64_t a = util_le(buf + at + w * i, (unsigned)w);
-            sorted = a >= prev;
-            prev = a;
+    return x >= align_up(w * n, w) && absolute_ok(buf, x - align_up(w * n, w), k);
+}
+
+/* kallsyms_seqs_of_names (3 bytes each) at at starts with symbol numbers
+ * below N, none twice. */
+static bool seqs_ok(const uint8_t *buf, size_t at, uint32_t n)
+{
+    uint32_t seen[KS_SEQS_CHECKED];
+    size_t m = n < KS_SEQS_CHECKED ? n : KS_SEQS_CHECKED;
+    for (size_t i = 0; i < m; i++) {
+        const uint8_t *b = buf + at + 3 * i;
+        seen[i] = (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
+        if (seen[i] >= n)
+            return false;
+        for (size_t j = 0; j < i; j++)
+            if (seen[j] == seen[i])
+                return false;
+    }
+    return true;
+}
+
+/* Place-relative offsets at offs (seen on 7.3): entry i holds the distance
+ * from its own address to the symbol's, so 4 * i + offset[i] is the
+ * symbol's distance from the array's start; sorted like the symbols. */
+static bool place_ok(const uint8_t *buf, size_t offs, lx_kallsyms_t *k)
+{
+    int64_t prev = INT64_MIN;
+    for (size_t i = 0; i < k->count; i++) {
+        int64_t v = (int64_t)(4 * i) + (int32_t)util_le32(buf + offs + 4 * i);
+        if (v < prev)
+            return false;
+        prev = v;
+    }
+    k->base_relative = false;
+    k->absolute_percpu = false;
+    k->place_relative = true;
+    k->addrs = offs;
+    return true;
+}
+
+/* Step 3, 6.4+: after the token index come the offsets (or addresses),
+ * then kallsyms_relative_base (6.4 .. 6.12 at least; gone where the
+ * offsets are place-relative), then kallsyms_seqs_of_names.  Returns 1
+ * found, 0 not there, -1 when the copy ends too early to tell (k->need then
+ * says how long it must be). */
+static int addresses_after(const uint8_t *buf, size_t len, lx_kallsyms_t *k)
+{
+    size_t w = k->width, n = k->count, m = n < KS_SEQS_CHECKED ? n : KS_SEQS_CHECKED;
+    size_t need = 0;
+    for (size_t j = 0; j < 2; j++) {
+        size_t offs = align_up(k->token_index + 512, j ? w : 4);
+        if (j && offs == align_up(k->token_index + 512, 4))
+            continue;
+        /* Each variant is looked at only when the copy holds all of it;
+         * the longest that does not fit says how long the copy must be. */
+        size_t rb_at = align_up(offs + 4 * n, w), seqs = rb_at + w;
+        if (seqs + 3 * m > len)
+            need = seqs + 3 * m > need ? seqs + 3 * m : need;
+        else if (relative_ok(buf, offs, rb_at, k) && seqs_ok(buf, seqs, k->count)) {
+            k->seqs = seqs;
+            return 1;
         }
-        /* The last (highest) address must be a kernel one. */
-        if (sorted && (w == 8 ? prev >= 0xffff800000000000ULL : prev >= 0x40000000ULL)) {
-            k->base_relative = false;
-            k->absolute_percpu = false;
-            k->addrs = at;
-            return true;
+        size_t place_seqs = offs + 4 * n;
+        if (place_seqs + 3 * m > len)
+            need = place_seqs + 3 * m > need ? place_seqs + 3 * m : need;
+        else if (place_ok(buf, offs, k) && seqs_ok(buf, place_seqs, k->count)) {
+            k->seqs = place_seqs;
+            return 1;
+        }
+        k->place_relative = false;
+        size_t at = align_up(offs, w), abs_seqs = at + w * n;
+        if (abs_seqs + 3 * m > len)
+            need = abs_seqs + 3 * m > need ? abs_seqs + 3 * m : need;
+        else if (absolute_ok(buf, at, k) && seqs_ok(buf, abs_seqs, k->count)) {
+            k->seqs = abs_seqs;
+            return 1;
         }
     }
-    return false;
+    if (need > len) {
+        k->need = need;
+        return -1;
+    }
+    return 0;
 }
 
 status_t lx_kallsyms_locate(const uint8_t *buf, size_t len, size_t hit, unsigned width,
@@ -294,35 +495,38 @@ status_t lx_kallsyms_locate(const uint8_t *buf, size_t len, size_t hit, unsigned
     lx_kallsyms_t r;
     tokens_t tk;
     memset(&r, 0, sizeof(r));
-    if (width != 4 && width != 8) {
-        util_err_set(err, "kallsyms: pointer width %u", width);
-        return VMI_FAILURE;
-    }
+    memset(k, 0, sizeof(*k));
     r.width = width;
-    if (hit + LX_KALLSYMS_DIGITS_LEN > len ||
-        memcmp(buf + hit, lx_kallsyms_digits, LX_KALLSYMS_DIGITS_LEN) != 0) {
-        util_err_set(err, "kallsyms: no digit tokens at +0x%zx", hit);
+    if (lx_kallsyms_tokens(buf, len, hit, width, &r, err) != VMI_SUCCESS)
         return VMI_FAILURE;
-    }
-    if (find_tokens(buf, len, hit, width, &r, err) != VMI_SUCCESS)
-        return VMI_FAILURE;
+    k->stage = r.stage = 1;
     load_tokens(buf, &r, &tk);
 
     /* Step 2: kallsyms_num_syms, searched backwards from the token table. */
     uint32_t *marks = NULL;
     size_t lowest = r.token_table > KS_MAX_NAMES_BYTES ? r.token_table - KS_MAX_NAMES_BYTES : 0;
     size_t tried = 0;
-    for (size_t x = (r.token_table / width) * width; x >= lowest + width;) {
-        x -= width;
-        uint32_t n = (uint32_t)util_le(buf + x, 4);
+    for (size_t x = r.token_table & ~(size_t)3; x >= lowest + 4;) {
+        x -= 4;
+        uint32_t n = util_le32(buf + x);
         if (n < 16 || n > KS_MAX_SYMS)
             continue;
-        if (width == 8 && util_le(buf + x + 4, 4) != 0)
-            continue; /* the alignment padding after a .long is zero */
-        size_t names = x + width, end;
+        /* The names follow the count at once (natural alignment, seen on
+         * 7.3) or, with every label aligned to the pointer size, after four
+         * zero bytes on 64-bit.  A name's length byte is never 0. */
+        size_t names = x + 4, end;
+        if (buf[names] == 0) {
+            if (width != 8 || (x & 7) || util_le32(buf + x + 4) != 0)
+                continue;
+            names = x + 8;
+        }
         size_t nmarks = (n + 255u) / 256u;
-        /* A cheap look at the first names before anything is allocated. */
-        if (!walk_names(buf, r.token_table, names, n < 32 ? n : 32, &tk, NULL, &end))
+        /* Cheap looks before anything is allocated: the first names, and
+         * room for the markers of n names with a plausible start where
+         * they would be.  Inside the names themselves many places pass the
+         * first look; hardly any passes the second. */
+        if (!walk_names(buf, r.token_table, names, n < 32 ? n : 32, &tk, NULL, &end) ||
+            !markers_plausible(buf, names, r.token_table, n))
             continue;
         if (++tried > KS_MAX_FULL_WALKS) {
             free(marks);
@@ -340,28 +544,51 @@ status_t lx_kallsyms_locate(const uint8_t *buf, size_t len, size_t hit, unsigned
         marks = m2;
         if (!walk_names(buf, r.token_table, names, n, &tk, marks, &end))
             continue;
-        size_t m = align_up(end, width);
+        /* The markers: u32 at the next 4- or pointer-aligned place, or
+         * (old kernels) pointers. */
+        size_t m = 0;
         unsigned mw = 0;
-        if (m + nmarks * 4 <= r.token_table && markers_match(buf, m, 4, marks, nmarks))
-            mw = 4;
-        else if (m + nmarks * 8 <= r.token_table && markers_match(buf, m, 8, marks, nmarks))
-            mw = 8;
+        const size_t mat[3] = { align_up(end, 4), align_up(end, width), align_up(end, width) };
+        const unsigned mws[3] = { 4, 4, 8 };
+        for (size_t j = 0; j < 3 && !mw; j++) {
+            if (mat[j] + nmarks * mws[j] <= r.token_table &&
+                markers_match(buf, mat[j], mws[j], marks, nmarks)) {
+                m = mat[j];
+                mw = mws[j];
+            }
+        }
         if (!mw)
             continue;
+        free(marks);
         r.num_syms = x;
         r.count = n;
         r.names = names;
         r.markers = m;
         r.marker_width = mw;
-        if (!try_addresses(buf, &r)) {
-            free(marks);
-            util_err_set(err, "kallsyms: %u names at +0x%zx, but no sorted address table "
-                              "before them", n, names);
+        k->stage = r.stage = 2;
+        if (addresses_before(buf, &r)) {
+            r.stage = 3;
+            *k = r;
+            return VMI_SUCCESS;
+        }
+        int after = addresses_after(buf, len, &r);
+        if (after > 0) {
+            r.addrs_after = true;
+            r.stage = 3;
+            *k = r;
+            return VMI_SUCCESS;
+        }
+        if (after < 0) {
+            k->need = r.need;
+            util_err_set(err, "kallsyms: %u names at +0x%zx and no address table before them; "
+                              "the one after the token index (the 6.4+ order) would end past "
+                              "the copy (+0x%zx of +0x%zx)", n, names, r.need, len);
             return VMI_FAILURE;
         }
-        free(marks);
-        *k = r;
-        return VMI_SUCCESS;
+        util_err_set(err, "kallsyms: %u names at +0x%zx, but no sorted address table before "
+                          "them (the order up to 6.3) or after the token index (6.4+)",
+                     n, names);
+        return VMI_FAILURE;
     }
     free(marks);
     util_err_set(err, "kallsyms: token table at +0x%zx, but no kallsyms_num_syms with "
@@ -376,8 +603,10 @@ status_t lx_kallsyms_decode(const uint8_t *buf, size_t len, const lx_kallsyms_t 
     tokens_t tk;
     char name[LX_SYM_NAME_MAX + KS_MAX_TOKEN];
     size_t pos = k->names, data, n;
+    size_t asize = k->base_relative || k->place_relative ? 4 : k->width;
 
-    if (k->token_index + 512 > len || k->names >= len) {
+    if (k->token_index > len || len - k->token_index < 512 || k->names >= len ||
+        k->addrs > len || (len - k->addrs) / asize < k->count) {
         util_err_set(err, "kallsyms: tables outside the copy");
         return VMI_FAILURE;
     }
@@ -402,19 +631,16 @@ status_t lx_kallsyms_decode(const uint8_t *buf, size_t len, const lx_kallsyms_t 
             return VMI_FAILURE;
         }
         uint64_t a;
-        if (!k->base_relative) {
-            a = util_le(buf + k->addrs + (size_t)k->width * i, k->width);
-        } else {
-            int32_t o = (int32_t)util_le(buf + k->addrs + 4 * (size_t)i, 4);
-            if (!k->absolute_percpu)
-                a = k->relative_base + (uint32_t)o;
-            else if (o >= 0)
-                a = (uint64_t)o;
-            else
-                a = k->relative_base - 1 - (uint64_t)(int64_t)o;
+        if (k->place_relative) {
+            a = k->addrs_va + 4 * (uint64_t)i +
+                (uint64_t)(int64_t)(int32_t)util_le32(buf + k->addrs + 4 * (size_t)i);
             if (k->width == 4)
                 a &= 0xffffffffULL;
-        }
+        } else if (!k->base_relative)
+            a = util_le(buf + k->addrs + (size_t)k->width * i, k->width);
+        else
+            a = rel_addr((int32_t)util_le32(buf + k->addrs + 4 * (size_t)i), k->relative_base,
+                         k->absolute_percpu, k->width);
         if (!lx_symtab_add(t, name + 1, nl - 1, a, name[0])) {
             util_err_set(err, "kallsyms: out of memory at symbol %u", i);
             return VMI_FAILURE;

@@ -80,12 +80,26 @@ status_t lx_sysmap_load(lx_symtab_t *t, const char *path, util_err_t *err);
 typedef struct lx_kallsyms {
     /* Byte offsets into the buffer searched. */
     size_t token_table, token_index, names, markers, num_syms, addrs;
+    size_t seqs;            /* kallsyms_seqs_of_names when checked (6.4+), else 0 */
     uint32_t count;         /* kallsyms_num_syms */
     unsigned width;         /* guest pointer size, 4 or 8 */
     unsigned marker_width;  /* 4 (.long) or 8 (older kernels: PTR) */
     bool base_relative;     /* kallsyms_offsets + kallsyms_relative_base */
-    bool absolute_percpu;   /* x86-64: non-negative offsets are absolute */
+    bool absolute_percpu;   /* x86-64 up to 6.14: non-negative offsets are absolute */
+    bool addrs_after;       /* 6.4+: the addresses follow the token index */
+    /* Place-relative offsets (seen on 7.3): symbol i is at the address of
+     * offset i plus its value.  The tables do not say where they are in
+     * virtual memory, so the caller sets addrs_va, the kernel virtual
+     * address of buf + addrs, before decoding. */
+    bool place_relative;
+    uint64_t addrs_va;
     uint64_t relative_base;
+    /* After a failure: how far the search got (0 no token table, 1 token
+     * table, 2 names and markers too), and when the copy was too short for
+     * the tables, the length from the buffer's start that would hold them
+     * (0 otherwise). */
+    unsigned stage;
+    size_t need;
 } lx_kallsyms_t;
 
 /* The 20 bytes "0\0" "1\0" ... "9\0": the digit tokens of the token table,
@@ -94,10 +108,16 @@ typedef struct lx_kallsyms {
 extern const unsigned char lx_kallsyms_digits[20];
 #define LX_KALLSYMS_DIGITS_LEN 20
 
+/* Step 1 alone, for a cheap look at a candidate: is the digit hit inside a
+ * token table followed by its token index?  Sets token_table and
+ * token_index. */
+status_t lx_kallsyms_tokens(const uint8_t *buf, size_t len, size_t hit, unsigned width,
+                            lx_kallsyms_t *k, util_err_t *err);
 /* Given buf (whose offset 0 is aligned to at least 8 bytes in the guest) and
  * the offset of a digit-pattern hit inside it, find and check every table.
  * Fails with a reason when the hit is not a kallsyms token table or a table
- * lies outside buf. */
+ * lies outside buf (then k->need > len says how much buf would have to
+ * hold). */
 status_t lx_kallsyms_locate(const uint8_t *buf, size_t len, size_t hit, unsigned width,
                             lx_kallsyms_t *k, util_err_t *err);
 /* Decode every symbol into t (does not call lx_symtab_finish). */
@@ -293,8 +313,20 @@ status_t lx_module_foreach(vmi_instance_t vmi, void *state, tvmi_module_fn fn, v
 /* The `modules` list head: the symbol, else the search described in
  * modules.c.  Sets st->modules. */
 status_t lx_modules_head(vmi_instance_t vmi, lx_state_t *st);
-/* core_layout {base, size} offsets guessed from the loaded modules (needs
+/* Module base and size offsets guessed from the loaded modules (needs
  * st->modules and the list and name offsets). */
 status_t lx_module_layout_heuristic(vmi_instance_t vmi, lx_state_t *st);
+/* Where struct module keeps base and size, guessed from copies of loaded
+ * modules (pure, for the heuristic above and unit tests). */
+typedef struct lx_mod_layout {
+    uint64_t base, size;   /* offsets of the base pointer and the u32 size */
+    unsigned mem_count;    /* 6.4+: mem[] entries whose sizes add up; else 0 */
+    uint64_t mem_stride;   /* and their distance */
+    const char *kind;      /* which generation of struct module */
+} lx_mod_layout_t;
+/* mods[i]: the first len bytes of module i's struct module, which is at
+ * guest address addr[i]; from: the first offset after module.name. */
+bool lx_module_layout_guess(const uint8_t *const *mods, const uint64_t *addr, size_t n,
+                            size_t len, size_t from, unsigned w, lx_mod_layout_t *out);
 
 #endif

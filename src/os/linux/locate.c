@@ -145,13 +145,21 @@ status_t lx_find_banner(vmi_instance_t vmi, char *banner, size_t cap, addr_t *pa
 /* Candidates tried at most: each costs a window read, and a real kernel
  * has one token table (a second copy at most, in a crash kernel). */
 #define KS_MAX_CANDIDATES 64
+/* The cheap first look at a candidate: the token table and its index lie
+ * within this distance of the digit tokens (256 tokens of at most 512
+ * characters; real tables are a few KiB). */
+#define KS_PROBE (128u << 10)
+/* The tables after the token index (6.4+: offsets, relative base, name
+ * order) are ~7 bytes a symbol; a copy longer than this is never read. */
+#define KS_WINDOW_MAX (KS_WINDOW_BEFORE + (64u << 20))
 
 typedef struct ks_scan {
     vmi_instance_t vmi;
     lx_state_t *st;
     bool found;
     size_t hits;
-    util_err_t last;  /* why the last candidate was not kallsyms */
+    unsigned best_stage; /* how far the most promising candidate got */
+    util_err_t why;      /* and why it was not kallsyms after all */
 } ks_scan_t;
 
 /* Read [lo, hi) of physical memory, as much as the guest has. */
@@ -166,9 +174,91 @@ static uint8_t *read_window(vmi_instance_t vmi, addr_t lo, addr_t hi, size_t *le
     return w;
 }
 
+static bool maps_to(vmi_instance_t vmi, addr_t root, addr_t va, addr_t pa);
+
+/*
+ * Place-relative kallsyms offsets (seen on 7.3) give every symbol's address
+ * relative to the offsets array's own, and the array does not say where it
+ * is in virtual memory.  It is in the kernel image, which is mapped at one
+ * offset from its physical copy: on x86-64 a multiple of the KASLR
+ * alignment (2 MiB) within the 1 GiB above __START_KERNEL_map, on i386
+ * PAGE_OFFSET of one of the memory splits.  The candidate that the core's
+ * page table (CR3, or its scan) maps onto both ends of the array is it.
+ */
+static bool place_va(vmi_instance_t vmi, const lx_state_t *st, addr_t pa, addr_t span,
+                     uint64_t *va, util_err_t *e)
+{
+    static const uint64_t po[] = { 0xC0000000ULL, 0x80000000ULL, 0xB0000000ULL,
+                                   0x78000000ULL, 0x40000000ULL };
+    addr_t root = core_kernel_dtb(vmi);
+    if (!root) {
+        util_err_set(e, "kallsyms: the address table at physical 0x%llx holds place-relative "
+                        "offsets (newer than 6.12), which give addresses only once the kernel "
+                        "page table is known; give kpgd (the guest's CR3), or an ELF core "
+                        "with registers", (unsigned long long)pa);
+        return false;
+    }
+    if (st->width == 8) {
+        for (uint64_t v = 0xffffffff80000000ULL + (pa & (KASLR_ALIGN - 1));
+             v < 0xffffffff80000000ULL + KASLR_MAX; v += KASLR_ALIGN) {
+            if (maps_to(vmi, root, v, pa) && maps_to(vmi, root, v + span - 1, pa + span - 1)) {
+                *va = v;
+                return true;
+            }
+        }
+    } else {
+        for (size_t i = 0; i < sizeof(po) / sizeof(po[0]); i++) {
+            uint64_t v = pa + po[i];
+            if (v + span <= 0x100000000ULL && maps_to(vmi, root, v, pa) &&
+                maps_to(vmi, root, v + span - 1, pa + span - 1)) {
+                *va = v;
+                return true;
+            }
+        }
+    }
+    util_err_set(e, "kallsyms: the address table at physical 0x%llx holds place-relative "
+                    "offsets (newer than 6.12), and the page table 0x%llx maps it at no "
+                    "kernel-image address; give kpgd (the guest's CR3) or a System.map "
+                    "(sysmap = \"/path/System.map\")",
+                  (unsigned long long)pa, (unsigned long long)root);
+    return false;
+}
+
+/* Keep the reason of the candidate that got furthest: a random run of
+ * digit tokens failing tells less than a real token table that does. */
+static void ks_note(ks_scan_t *s, unsigned stage, const util_err_t *e)
+{
+    if (s->hits == 1 || stage > s->best_stage) {
+        s->best_stage = stage;
+        s->why = *e;
+    }
+}
+
+/* The cheap look: a small window around the hit holds a token table and
+ * its index. */
+static bool ks_probe(ks_scan_t *s, addr_t hit_pa)
+{
+    /* Page-aligned: alignment in the copy is alignment in the guest. */
+    addr_t lo = (hit_pa > KS_PROBE ? hit_pa - KS_PROBE : 0) & ~(addr_t)0xfff;
+    size_t len = 0;
+    uint8_t *w = read_window(s->vmi, lo, hit_pa + KS_PROBE, &len);
+    lx_kallsyms_t k;
+    util_err_t e;
+    util_err_clear(&e);
+    bool ok = w && len > hit_pa - lo &&
+              lx_kallsyms_tokens(w, len, (size_t)(hit_pa - lo), s->st->width, &k, &e) ==
+                  VMI_SUCCESS;
+    if (!ok)
+        ks_note(s, 0, &e);
+    free(w);
+    return ok;
+}
+
 static bool try_kallsyms_at(ks_scan_t *s, addr_t hit_pa)
 {
     lx_state_t *st = s->st;
+    if (!ks_probe(s, hit_pa))
+        return false;
     addr_t lo = hit_pa > KS_WINDOW_BEFORE ? hit_pa - KS_WINDOW_BEFORE : 0;
     lo &= ~(addr_t)0xfff;
     /* Start where memory is readable: step up past a hole below the hit. */
@@ -181,15 +271,35 @@ static bool try_kallsyms_at(ks_scan_t *s, addr_t hit_pa)
     if (!w)
         return false;
     lx_kallsyms_t k;
-    if (len <= hit_pa - lo ||
-        lx_kallsyms_locate(w, len, (size_t)(hit_pa - lo), st->width, &k, &s->last) !=
-            VMI_SUCCESS) {
+    util_err_t e;
+    util_err_clear(&e);
+    status_t rc = VMI_FAILURE;
+    if (len > hit_pa - lo) {
+        rc = lx_kallsyms_locate(w, len, (size_t)(hit_pa - lo), st->width, &k, &e);
+        /* 6.4+: the address table follows the token index; read that far
+         * and look again. */
+        if (rc != VMI_SUCCESS && k.need > len && k.need <= KS_WINDOW_MAX) {
+            free(w);
+            w = read_window(s->vmi, lo, lo + k.need, &len);
+            if (!w)
+                return false;
+            rc = lx_kallsyms_locate(w, len, (size_t)(hit_pa - lo), st->width, &k, &e);
+        }
+    }
+    if (rc == VMI_SUCCESS && k.place_relative &&
+        !place_va(s->vmi, st, lo + k.addrs, (addr_t)k.count * 4, &k.addrs_va, &e)) {
+        k.stage = 3;
+        rc = VMI_FAILURE;
+    }
+    if (rc != VMI_SUCCESS) {
+        ks_note(s, k.stage, &e);
         free(w);
         return false;
     }
     lx_symtab_t *t = lx_symtab_new();
-    if (!t || lx_kallsyms_decode(w, len, &k, t, &s->last) != VMI_SUCCESS ||
+    if (!t || lx_kallsyms_decode(w, len, &k, t, &e) != VMI_SUCCESS ||
         !lx_symtab_finish(t)) {
+        ks_note(s, 3, &e);
         lx_symtab_free(t);
         free(w);
         return false;
@@ -225,7 +335,7 @@ status_t lx_kallsyms_load(vmi_instance_t vmi, lx_state_t *st)
     memset(&s, 0, sizeof(s));
     s.vmi = vmi;
     s.st = st;
-    util_err_clear(&s.last);
+    util_err_clear(&s.why);
     /* Chunks overlap by the pattern length so a hit across a border is seen;
      * a hit inside the overlap may be tried twice, which is harmless. */
     lx_scan_physical(vmi, LX_KALLSYMS_DIGITS_LEN, ks_scan_fn, &s);
@@ -233,10 +343,18 @@ status_t lx_kallsyms_load(vmi_instance_t vmi, lx_state_t *st)
         return VMI_SUCCESS;
     if (s.hits == 0)
         core_error(vmi, "no kallsyms token table in guest memory (the kernel lacks "
-                        "CONFIG_KALLSYMS?)");
+                        "CONFIG_KALLSYMS?); give a System.map (sysmap = \"/path/System.map\") "
+                        "to skip the in-memory symbol tables");
     else
-        core_error(vmi, "kallsyms: %zu candidate token tables, none valid; last: %s",
-                   s.hits, util_err_msg(&s.last));
+        core_error(vmi, "kallsyms: %zu candidate token tables, none valid; the most promising "
+                        "(%s): %s; give a System.map (sysmap = \"/path/System.map\") to skip "
+                        "the in-memory symbol tables",
+                   s.hits > KS_MAX_CANDIDATES ? (size_t)KS_MAX_CANDIDATES : s.hits,
+                   s.best_stage == 0 ? "no token table" :
+                   s.best_stage == 1 ? "a token table, no names before it" :
+                   s.best_stage == 2 ? "a token table and names, no address table" :
+                                       "all tables, undecodable",
+                   util_err_msg(&s.why));
     return VMI_FAILURE;
 }
 
