@@ -1,7 +1,7 @@
 # TinyVMI build.  Plain GNU make; every source file under src/ goes into the
 # library, every tools/vmi-*.c is a tool, every tests/*/test_*.c a test.
 #
-#   make                 library (static + shared), tools, tests, benchmarks
+#   make                 library (static + shared), tools, tests, benchmarks, examples
 #   make check           unit tests, then integration tests on real guest images
 #   make check-unit      unit tests only (no guest images needed)
 #   make static          tools linked with -static
@@ -67,6 +67,10 @@ TEST_HELPER_SRC := $(wildcard tests/helpers/*.c)
 TEST_HELPER_BIN := $(TEST_HELPER_SRC:tests/helpers/%.c=$(O)/tests/helpers/%)
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
+# Examples that need only LibVMI's headers; those that include glib are
+# built by tests/integration/examples.sh with glib's flags.
+EXAMPLE_SRC := $(shell grep -L '<glib.h>' examples/*.c)
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(O)/examples/%)
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(O)/bench/%)
 
@@ -75,7 +79,7 @@ SHARED_LIB := $(O)/lib/libtinyvmi.so
 
 .PHONY: all lib tools tests bench check check-unit check-integration static \
         install clean guests fuzz fuzz-bin fuzz-run docs check-docs
-all: lib tools tests $(BENCH_BIN)
+all: lib tools tests $(BENCH_BIN) $(EXAMPLE_BIN)
 
 lib: $(STATIC_LIB) $(SHARED_LIB)
 tools: $(TOOLS)
@@ -135,6 +139,12 @@ $(O)/bench/%: bench/%.c $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $(@D)/.$(@F).d -Ibench $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+
+# LibVMI-style programs: LibVMI's headers only, as a LibVMI program builds.
+$(O)/examples/%: examples/%.c $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $(@D)/.$(@F).d $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
 
 # Harnesses are built only here, never by `all`: they need clang's libFuzzer.
 fuzz:
@@ -205,4 +215,4 @@ clean:
 	rm -rf build build-san build-static build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(TOOL_COMMON_OBJ:.o=.d)
--include $(foreach b,$(TOOLS) $(UNIT_BIN) $(INTEG_BIN) $(TEST_HELPER_BIN) $(BENCH_BIN),$(dir $(b)).$(notdir $(b)).d)
+-include $(foreach b,$(TOOLS) $(UNIT_BIN) $(INTEG_BIN) $(TEST_HELPER_BIN) $(BENCH_BIN) $(EXAMPLE_BIN),$(dir $(b)).$(notdir $(b)).d)

@@ -5,8 +5,11 @@
 #
 #   build:   gcc, make, clang (second compiler), pkg-config
 #   static:  musl-tools (small static tools: make static)
+#   embed:   strace (the embedded-config test: no file but the image opened)
 #   fuzz:    libclang-rt-14-dev (libFuzzer and the sanitizer runtimes; clang
 #            only recommends it, and recommends are not installed here)
+#   tests:   glib and json-c headers (LibVMI-style programs in examples/ are
+#            built against them; TinyVMI itself links neither)
 #   guests:  qemu-system-x86 (TCG), busybox-static (amd64 and i386), cpio,
 #            gcc-multilib (static i386 helper run inside the guest), zstd,
 #            debian-archive-keyring (the kernel matrix's suites are checked
@@ -23,8 +26,8 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
 PACKAGES="build-essential clang libclang-rt-14-dev musl-tools pkg-config qemu-system-x86 busybox-static cpio gzip
-    gcc-multilib zstd xz-utils valgrind file dwarves debian-archive-keyring libxen-dev
-    hugo chromium chromium-driver python3-selenium"
+    gcc-multilib zstd xz-utils valgrind file dwarves strace debian-archive-keyring
+    hugo chromium chromium-driver python3-selenium libglib2.0-dev libjson-c-dev libxen-dev"
 
 missing=""
 for p in $PACKAGES; do

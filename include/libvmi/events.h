@@ -353,38 +353,54 @@ struct vmi_event {
 
 /* ---- Calls ---- */
 
-/* VMI_EVENTS_VERSION of this library. */
+/* VMI_EVENTS_VERSION of this library.  Cannot fail. */
 uint32_t vmi_events_version(void) NOEXCEPT;
 
 /* Start delivering event to its callback.  Fails with a reason when the
- * target cannot deliver this kind, the structure is malformed (version,
- * type, no callback), or an equal event is registered already. */
+ * target cannot deliver this kind (an image delivers none), the structure
+ * is malformed (version, type, no callback), or an equal event is
+ * registered already.  The event must stay valid until cleared. */
 status_t vmi_register_event(vmi_instance_t vmi, vmi_event_t *event) NOEXCEPT;
 
-/* Replace swap_from by swap_to atomically (no event is lost between). */
+/* Replace swap_from by swap_to with no event lost between: in place when
+ * both watch the same thing, else swap_to is registered before swap_from
+ * is cleared.  free_routine (may be NULL) gets swap_from.  Fails with a
+ * reason when either is NULL, nothing is registered, or registering
+ * swap_to fails (swap_from then stays registered). */
 status_t vmi_swap_events(vmi_instance_t vmi, vmi_event_t *swap_from, vmi_event_t *swap_to,
                          vmi_event_free_t free_routine) NOEXCEPT;
 
-/* Stop delivering event; free_routine (may be NULL) runs once it is gone. */
+/* Stop delivering event; free_routine (may be NULL) runs once it is gone,
+ * with the outcome.  Fails with a reason when event is NULL or not
+ * registered, or the target refuses to drop the watch. */
 status_t vmi_clear_event(vmi_instance_t vmi, vmi_event_t *event,
                          vmi_event_free_t free_routine) NOEXCEPT;
 
-/* The registered register event for reg, or NULL. */
+/* The registered register event for reg; fails (NULL, with a reason)
+ * when there is none. */
 vmi_event_t *vmi_get_reg_event(vmi_instance_t vmi, reg_t reg) NOEXCEPT;
 
-/* The registered memory event on gfn with access, or NULL. */
+/* The memory event watching gfn for access (0: any access), the generic
+ * one when gfn is watched through vmi_set_mem_event; fails (NULL, with a
+ * reason) when there is none. */
 vmi_event_t *vmi_get_mem_event(vmi_instance_t vmi, addr_t gfn, vmi_mem_access_t access) NOEXCEPT;
 
-/* Set access permissions on a frame for a registered generic memory event. */
+/* Watch gfn for access under the registered generic memory event
+ * (VMI_MEMACCESS_N stops watching it).  Fails with a reason when no
+ * generic event is registered, vmm_pagetable_id is not 0 (views need
+ * Xen's altp2m), the frame has its own event, or the target refuses. */
 status_t vmi_set_mem_event(vmi_instance_t vmi, addr_t gfn, vmi_mem_access_t access,
                            uint16_t vmm_pagetable_id) NOEXCEPT;
 
-/* The same for every frame in [gfn_start, gfn_end]. */
+/* The same for every frame in [gfn_start, gfn_end]; fails as
+ * vmi_set_mem_event does, and when the range is reversed or too long. */
 status_t vmi_set_mem_event_range(vmi_instance_t vmi, addr_t gfn_start, addr_t gfn_end,
                                  vmi_mem_access_t access, uint16_t vmm_pagetable_id) NOEXCEPT;
 
 /* Run cb (or event's own callback when cb is NULL) after vcpu_id has
- * executed steps more instructions, from inside an event callback. */
+ * executed steps more instructions, from inside an event callback.  Fails
+ * with a reason when event is NULL, steps is 0, the vCPU does not exist,
+ * too many waits are pending, or the target cannot single-step. */
 status_t vmi_step_event(vmi_instance_t vmi, vmi_event_t *event, uint32_t vcpu_id,
                         uint64_t steps, event_callback_t cb) NOEXCEPT;
 
@@ -393,24 +409,32 @@ status_t vmi_step_event(vmi_instance_t vmi, vmi_event_t *event, uint32_t vcpu_id
  * event too; VMI_FAILURE with a reason when the target has gone. */
 status_t vmi_events_listen(vmi_instance_t vmi, uint32_t timeout) NOEXCEPT;
 
-/* Whether vmi_events_listen must be called for the target to go on. */
+/* Whether vmi_events_listen must be called for the target to go on.  On
+ * every target TinyVMI drives a vCPU that hit a watch waits for the
+ * listener, so this only records the wish; fails only when vmi is NULL. */
 status_t vmi_event_listener_required(vmi_instance_t vmi, bool required) NOEXCEPT;
 
-/* Events waiting to be delivered; -1 with a reason on failure. */
+/* Events waiting to be delivered; fails (-1, with a reason) when the
+ * target has gone or cannot tell. */
 int vmi_are_events_pending(vmi_instance_t vmi) NOEXCEPT;
 
-/* The single-step event registered for vcpu, or NULL. */
+/* The single-step event registered for vcpu; fails (NULL, with a reason)
+ * when there is none. */
 vmi_event_t *vmi_get_singlestep_event(vmi_instance_t vmi, uint32_t vcpu) NOEXCEPT;
 
-/* Stop stepping vcpu under event. */
+/* Stop stepping vcpu under event.  Fails with a reason when event is
+ * NULL, the vCPU does not exist or steps for another event, or the target
+ * refuses. */
 status_t vmi_stop_single_step_vcpu(vmi_instance_t vmi, vmi_event_t *event,
                                    uint32_t vcpu) NOEXCEPT;
 
-/* Start or stop stepping vcpu under event. */
+/* Start or stop stepping vcpu under event; fails as
+ * vmi_stop_single_step_vcpu does. */
 status_t vmi_toggle_single_step_vcpu(vmi_instance_t vmi, vmi_event_t *event, uint32_t vcpu,
                                      bool enabled) NOEXCEPT;
 
-/* Stop every single-step event. */
+/* Stop every single-step event and step wait.  Fails with a reason when a
+ * vCPU could not be told to stop stepping (the others are stopped). */
 status_t vmi_shutdown_single_step(vmi_instance_t vmi) NOEXCEPT;
 
 #pragma GCC visibility pop

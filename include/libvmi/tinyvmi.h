@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <libvmi/libvmi.h>
 
@@ -81,6 +82,26 @@ status_t tvmi_get_fact(vmi_instance_t vmi, size_t i, tvmi_fact_t *fact);
  * state it. */
 status_t tvmi_get_fact_by_key(vmi_instance_t vmi, const char *key, tvmi_fact_t *fact);
 
+/* ---- The pages a page table maps, without glib ----
+ *
+ * vmi_get_va_pages (<libvmi/libvmi_extra.h>, with LIBVMI_EXTRA_GLIB)
+ * returns glib's GSList.  A tvmi_list_t has GSList's layout, and
+ * tvmi_get_va_pages returns the same list as vmi_get_va_pages for programs
+ * without glib: each node's data is a page_info_t.  See libvmi_extra.h for
+ * what the list holds and its limits. */
+typedef struct tvmi_list {
+    void *data;
+    struct tvmi_list *next;
+} tvmi_list_t;
+
+tvmi_list_t *tvmi_get_va_pages(vmi_instance_t vmi, addr_t pt);
+
+/* Free a list from vmi_get_va_pages (a GSList *) or tvmi_get_va_pages:
+ * every node and every page_info_t.  Always correct, with or without glib
+ * in the program (libvmi_extra.h says when g_slist_free_full(list, g_free)
+ * is too).  Accepts NULL. */
+void tvmi_free_va_pages(void *list);
+
 /* ---- Processes and modules, as the OS layer sees them ---- */
 #define TVMI_NAME_MAX 256
 
@@ -108,6 +129,71 @@ typedef int (*tvmi_module_fn)(void *ctx, const tvmi_module_t *mod);
  * a reason, after fn has seen every entry read before the damage. */
 status_t tvmi_process_foreach(vmi_instance_t vmi, tvmi_process_fn fn, void *ctx);
 status_t tvmi_module_foreach(vmi_instance_t vmi, tvmi_module_fn fn, void *ctx);
+
+/* ---- Configuration and symbols compiled into the program ----
+ * (docs/minimal-domain.md).  An embedded entry is a libvmi.conf entry and,
+ * optionally, the kernel's symbols in TinyVMI's compact table, as constant
+ * data in the program: vmi_init with VMI_CONFIG_GLOBAL_FILE_ENTRY takes an
+ * entry whose name matches the target (as a libvmi.conf entry name does;
+ * "*" matches every target) before any file, and then opens no
+ * configuration or symbol file at all.  Order: entries registered with
+ * tvmi_embed_register, in the order registered, then the entry a linked
+ * vmi-embed file defines as tvmi_embedded_entry, then $TINYVMI_CONF,
+ * ~/etc/libvmi.conf, /etc/libvmi.conf, /usr/local/etc/libvmi.conf.
+ * vmi-embed writes the C file; nothing here needs writing by hand. */
+#define TVMI_EMBED_MAGIC 0x454d5654u /* "TVME" */
+#define TVMI_EMBED_VERSION 1u
+
+typedef struct tvmi_embedded {
+    uint32_t magic;                /* TVMI_EMBED_MAGIC */
+    uint32_t version;              /* TVMI_EMBED_VERSION */
+    const char *name;              /* entry name, matched like a libvmi.conf entry's */
+    const char *config;            /* the entry's body: "ostype = \"Linux\"; ..." */
+    const unsigned char *symbols;  /* the compact symbol table, or NULL */
+    size_t symbols_len;
+} tvmi_embedded_t;
+
+/* Register an entry kept in constant storage (the pointer is kept, never
+ * copied: it must stay valid for as long as instances may be opened).  The
+ * entry is checked first: magic and version, a name of 1..255 printable
+ * bytes, a config body that parses, and a symbol table whose every part
+ * (header, bounds, name order, address order) is sound.  Fails, with the
+ * reason in tvmi_errmsg(NULL), when that check fails, when entry is NULL,
+ * when another entry of that name is registered (registering the same entry
+ * twice succeeds), or when 16 entries are registered already. */
+status_t tvmi_embed_register(const tvmi_embedded_t *entry);
+
+/* What vmi-embed asks for: the C file an embedded entry is compiled from. */
+typedef enum tvmi_symbols_kind {
+    TVMI_SYMBOLS_NONE,      /* no symbols: only the configuration */
+    TVMI_SYMBOLS_SYSMAP,    /* System.map text ("addr type name" lines) */
+    TVMI_SYMBOLS_KALLSYMS,  /* /proc/kallsyms text (module symbols skipped) */
+    TVMI_SYMBOLS_ISF,       /* a Volatility 3 ISF JSON profile (Linux) */
+} tvmi_symbols_kind_t;
+
+#define TVMI_EMBED_MODULE_SYMBOLS 1u /* kallsyms: keep module symbols too */
+#define TVMI_EMBED_REGISTER_ONLY 2u  /* define `variable`, not tvmi_embedded_entry */
+#define TVMI_EMBED_NO_SYMBOLS 4u     /* the configuration only, even with a sysmap key */
+
+typedef struct tvmi_embed_spec {
+    const char *config;         /* a libvmi.conf path */
+    const char *entry;          /* the entry to take from it; NULL: the only one */
+    const char *name;           /* the name to embed it under; NULL: entry's,
+                                   or "*" (any target) when entry is NULL */
+    const char *symbols;        /* symbol file; NULL: the entry's sysmap, if any */
+    tvmi_symbols_kind_t kind;   /* what symbols is */
+    unsigned int flags;         /* TVMI_EMBED_* */
+    const char *variable;       /* C identifier for TVMI_EMBED_REGISTER_ONLY */
+} tvmi_embed_spec_t;
+
+/* Write the C source of an embedded entry to out: the entry's keys (less
+ * sysmap, whose symbols are compiled in instead), the symbol table as a
+ * const array, and either tvmi_embedded_entry (picked up by linking the
+ * file) or a variable to pass to tvmi_embed_register.  Fails with the
+ * reason in tvmi_errmsg(NULL) when an argument is missing, the config or
+ * symbol file cannot be read or parsed (naming the file and line), the
+ * entry is absent, or out cannot be written; out may then hold a part. */
+status_t tvmi_embed_generate(const tvmi_embed_spec_t *spec, FILE *out);
 
 #pragma GCC visibility pop
 

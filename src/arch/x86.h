@@ -13,7 +13,8 @@
  *
  * Files: x86.c (dispatch, modes, failure text), x86_entry.h (entry
  * formats), x86_legacy.c, x86_pae.c, x86_ia32e.c (the walks), x86_scan.c
- * (finding a root in an image without registers).
+ * (finding a root in an image without registers), x86_enum.c (every page
+ * a table maps).
  */
 #ifndef TINYVMI_ARCH_X86_H
 #define TINYVMI_ARCH_X86_H
@@ -58,8 +59,8 @@ typedef struct arch_x86_walker {
     bool nxe;
     /* CR4.PSE: when clear, legacy paging ignores the PS bit of PDEs. */
     bool pse;
-    /* Optional, used only by arch_x86_scan_dtb (NULL: the scan reads entry
-     * by entry through read_entry, which is much slower). */
+    /* Optional, used by arch_x86_scan_dtb and arch_x86_enum_pages (NULL:
+     * they read entry by entry through read_entry, which is much slower). */
     arch_read_page_fn read_page;
     /* Optional, used only by the scan: the lowest guest-physical address at
      * or above pa that may be readable (~0 when none is).  The scan then
@@ -140,6 +141,43 @@ status_t arch_x86_scan_dtb_accept(const arch_x86_walker_t *w, addr_t max_pa,
                                   arch_x86_accept_fn accept, void *ctx,
                                   arch_x86_mode_t *mode, addr_t *dtb,
                                   util_err_t *err);
+
+/* ---- Every page a page table maps (x86_enum.c) ----
+ *
+ * fn is called once per mapped page (4 KiB, or a large page as one), in
+ * ascending virtual-address order (upper-half IA-32e addresses sign-
+ * extended, so they come last), with a page_info filled as
+ * arch_x86_translate fills it for that page's first byte: vaddr, paddr
+ * (the frame), size, pt (dtb as given), pm and every entry visited.  An
+ * entry the CPU would refuse (reserved bits, beyond MAXPHYADDR, PS in a
+ * PML4E) maps nothing and is counted in stats->rejected; a table that
+ * cannot be read maps nothing and is counted in stats->unreadable.
+ *
+ * A hostile table can claim every entry present (2^36 pages in 4-level
+ * paging), so the walk stops with a failure when it would report more
+ * than max_pages pages or read more than max_tables tables (the root
+ * counts).  It also fails when the root cannot be read, when fn fails
+ * (with fn's reason) or when paging is off.  stats (may be NULL) is
+ * filled in either case. */
+typedef status_t (*arch_x86_page_fn)(void *ctx, const page_info_t *page, util_err_t *err);
+
+typedef struct arch_x86_enum_stats {
+    uint64_t pages;       /* fn calls */
+    uint64_t tables;      /* tables read, the root included */
+    uint64_t unreadable;  /* tables that could not be read */
+    uint64_t rejected;    /* present entries the CPU would refuse */
+} arch_x86_enum_stats_t;
+
+status_t arch_x86_enum_pages(const arch_x86_walker_t *w, arch_x86_mode_t mode, addr_t dtb,
+                             uint64_t max_pages, uint64_t max_tables, arch_x86_page_fn fn,
+                             void *ctx, arch_x86_enum_stats_t *stats, util_err_t *err);
+/* The same, for the pages that meet the (canonical) virtual range [lo, hi)
+ * only: subtrees wholly outside it are not read, so one half of an address
+ * space costs what that half holds. */
+status_t arch_x86_enum_range(const arch_x86_walker_t *w, arch_x86_mode_t mode, addr_t dtb,
+                             addr_t lo, addr_t hi, uint64_t max_pages, uint64_t max_tables,
+                             arch_x86_page_fn fn, void *ctx, arch_x86_enum_stats_t *stats,
+                             util_err_t *err);
 
 /* The paging mode in which root (a CR3 value) is a valid kernel page-table
  * root, judged by the same checks as the scan but reading only that root

@@ -47,20 +47,32 @@
 typedef struct core_api_state {
     unsigned int depth;
     bool guarded;       /* the driver maps guest memory (fault.c) */
+    /* A target that runs: cached translations and page copies are dropped
+     * at every outermost call, since the guest may have changed its page
+     * tables meanwhile (config live_cache = event keeps them until the
+     * next event or resume; live.c). */
+    bool live_flush;
     char *reason;       /* the instance's util_err_t text */
 } core_api_state_t;
 #define CORE_API_STATE(vmi) ((core_api_state_t *)(void *)(vmi))
 
 void core_api_enter_null(void);
 status_t core_api_fail(vmi_instance_t vmi, const char *fn, status_t st);
+/* Forget cached translations and page copies that a running guest may
+ * have changed behind our back (live.c; also the events layer, when the
+ * guest has run). */
+void core_live_invalidate(vmi_instance_t vmi);
 
 static inline void core_api_enter(vmi_instance_t vmi)
 {
     core_api_state_t *a = CORE_API_STATE(vmi);
     if (!vmi)
         core_api_enter_null();
-    else if (a->depth++ == 0)
+    else if (a->depth++ == 0) {
         a->reason[0] = '\0';
+        if (a->live_flush)
+            core_live_invalidate(vmi);
+    }
 }
 
 static inline status_t core_api_exit(vmi_instance_t vmi, const char *fn, status_t st)
@@ -197,6 +209,21 @@ bool core_config_get_u64(vmi_instance_t vmi, const char *key, uint64_t *out);
  * vmi-linux-offsets can report it.  Keeps an existing configured value. */
 void core_config_set_default(vmi_instance_t vmi, const char *key, const char *value);
 
+/* The compact symbol table of the embedded entry (tinyvmi.h) that
+ * configured this instance, already checked; NULL when the configuration
+ * came from elsewhere or the entry has no symbols.  The entry's name, or
+ * NULL. */
+struct util_symz;
+const struct util_symz *core_embedded_symbols(vmi_instance_t vmi);
+const char *core_embedded_name(vmi_instance_t vmi);
+
+/* The keys of entry `entry` of the libvmi.conf file at path (NULL: its
+ * first entry, or its bare body), in sorted order, through fn (vmi-embed's
+ * generator).  False with a reason naming the file, or the entry missing. */
+bool core_config_file_entry(const char *path, const char *entry,
+                            void (*fn)(void *ctx, const char *key, const char *value), void *ctx,
+                            util_err_t *err);
+
 /* The kernel's page table (kpgd).  The OS layer sets it once found. */
 addr_t core_kernel_dtb(vmi_instance_t vmi);
 void core_set_kernel_dtb(vmi_instance_t vmi, addr_t dtb);
@@ -217,6 +244,12 @@ bool core_driver_hint(vmi_instance_t vmi, const char *key, uint64_t *value);
 status_t core_read_str(vmi_instance_t vmi, const access_context_t *ctx,
                        char *buf, size_t max);
 
+
+/* The virtual pages in [lo, hi) of the page table at dtb that map frame
+ * gfn, appended to vas[*n..max) without repeats (frames.c).  Fails with a
+ * reason when the table is larger than any real one (hostile). */
+status_t core_frame_vas(vmi_instance_t vmi, addr_t dtb, addr_t lo, addr_t hi, addr_t gfn,
+                        addr_t *vas, unsigned int max, unsigned int *n);
 
 /* ---- Caches the OS answers live in (bounded; see cache.c) ---- */
 bool core_pidcache_get(vmi_instance_t vmi, vmi_pid_t pid, addr_t *dtb);
@@ -246,6 +279,12 @@ const core_os_t *core_get_os(vmi_instance_t vmi, void **state);
  * and the driver go away, so it can still switch its watches off. */
 void core_set_events(vmi_instance_t vmi, void *state, void (*destroy)(void *state));
 void *core_get_events(vmi_instance_t vmi);
+
+/* State of the JSON-profile calls (os/json_profile.c: the handle
+ * vmi_get_kernel_json returns), freed with the instance after the OS
+ * layer.  Setting it again destroys the previous state. */
+void core_set_profile(vmi_instance_t vmi, void *state, void (*destroy)(void *state));
+void *core_get_profile(vmi_instance_t vmi);
 
 /* ---- Opening an instance (init.c), for the OS layer's vmi_init_complete ---- */
 
@@ -277,9 +316,4 @@ status_t core_driver_listen(vmi_instance_t vmi, uint32_t timeout_ms, driver_deli
 int core_driver_pending(vmi_instance_t vmi);
 /* VMI_SUCCESS while the target is there (always for images). */
 status_t core_driver_alive(vmi_instance_t vmi);
-/* Forget cached translations and page copies that a running guest may
- * have changed behind our back (the events layer calls it when the guest
- * has run). */
-void core_live_invalidate(vmi_instance_t vmi);
-
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "core/embed.h"
 #include "core/instance.h"
 #include "util/strutil.h"
 
@@ -73,9 +74,25 @@ status_t core_load_config(vmi_instance_t vmi, vmi_config_t config_mode, void *co
         return VMI_SUCCESS;
     case VMI_CONFIG_GLOBAL_FILE_ENTRY: {
         /* Zero configuration is a goal: no global file, or no entry in it,
-         * is not an error; the OS layer will discover what it needs. */
+         * is not an error; the OS layer will discover what it needs.  An
+         * entry compiled into the program comes first and then no file is
+         * touched at all (embed.c). */
         char buf[4096];
         const char *path;
+        const core_embed_t *em;
+        if (core_embed_find(vmi->name, &em, err) != VMI_SUCCESS) {
+            *stage = VMI_INIT_ERROR_NO_CONFIG;
+            return VMI_FAILURE;
+        }
+        if (em) {
+            if (!config_parse(vmi->config, em->entry->config, NULL, &found, err)) {
+                util_err_prefix(err, "embedded entry %s", em->entry->name);
+                *stage = VMI_INIT_ERROR_NO_CONFIG;
+                return VMI_FAILURE;
+            }
+            vmi->embedded = em;
+            return VMI_SUCCESS;
+        }
         for (size_t i = 0; i < 4; i++) {
             struct stat st;
             path = config_file_candidates(i, buf, sizeof(buf));
@@ -241,6 +258,8 @@ status_t vmi_destroy(vmi_instance_t vmi)
         vmi->events_destroy(vmi->events);
     if (vmi->os && vmi->os->destroy)
         vmi->os->destroy(vmi->os_state);
+    if (vmi->profile_destroy)
+        vmi->profile_destroy(vmi->profile);
     core_caches_destroy(vmi); /* before the driver: cached pages may be its */
     if (vmi->drv && vmi->drv_state)
         vmi->drv->close(vmi->drv_state);
@@ -358,6 +377,15 @@ static status_t choose_read_path(vmi_instance_t vmi, vmi_init_error_t *stage)
         return VMI_FAILURE;
     }
     vmi->via_page_cache = !vmi->drv->map || v != 0;
+    if (vmi->drv->alive) {
+        const char *lc = config_get(vmi->config, "live_cache");
+        if (lc && strcmp(lc, "event") != 0 && strcmp(lc, "call") != 0) {
+            util_err_set(&vmi->err, "config live_cache = \"%s\": expected call or event", lc);
+            *stage = VMI_INIT_ERROR_DRIVER;
+            return VMI_FAILURE;
+        }
+        vmi->api.live_flush = !lc || strcmp(lc, "call") == 0;
+    }
     return VMI_SUCCESS;
 }
 

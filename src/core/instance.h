@@ -33,6 +33,7 @@ struct vmi_instance {
     void *drv_state;
 
     config_t *config;          /* never NULL after init */
+    const struct core_embed *embedded; /* the entry config came from, or NULL */
 
     arch_x86_mode_t pmode;
     arch_x86_walker_t walker;
@@ -56,6 +57,8 @@ struct vmi_instance {
     void *os_state;
     void *events;              /* the events layer's state (core_set_events) */
     void (*events_destroy)(void *events);
+    void *profile;             /* the JSON-profile state (core_set_profile) */
+    void (*profile_destroy)(void *profile);
 
     access_context_t last_fault;
     util_err_t err;
@@ -99,6 +102,9 @@ status_t core_translate(vmi_instance_t vmi, addr_t dtb, addr_t va, addr_t *pa);
 status_t core_resolve_ctx(vmi_instance_t vmi, const access_context_t *ctx,
                           addr_t *dtb, addr_t *va);
 #define CORE_PHYSICAL ((addr_t)~0ULL)
+/* LibVMI's page_mode_t to ours; IA-32e takes 4 or 5 levels from the guest.
+ * False, with the reason on the instance, for modes we cannot walk. */
+bool core_mode_from_pm(vmi_instance_t vmi, page_mode_t pm, arch_x86_mode_t *mode);
 /* Translate for a context that may name its own paging mode (ctx->pm). */
 status_t core_translate_ctx(vmi_instance_t vmi, const access_context_t *ctx, addr_t dtb,
                             addr_t va, addr_t *pa);

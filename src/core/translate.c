@@ -50,8 +50,7 @@ status_t core_translate(vmi_instance_t vmi, addr_t dtb, addr_t va, addr_t *pa)
     return translate_mode(vmi, vmi->pmode, dtb, va, pa);
 }
 
-/* LibVMI's page_mode_t to ours; IA-32e takes 4 or 5 levels from the guest. */
-static bool mode_from_pm(vmi_instance_t vmi, page_mode_t pm, arch_x86_mode_t *mode)
+bool core_mode_from_pm(vmi_instance_t vmi, page_mode_t pm, arch_x86_mode_t *mode)
 {
     switch (pm) {
     case VMI_PM_LEGACY: *mode = ARCH_X86_LEGACY; return true;
@@ -115,7 +114,7 @@ static status_t nested_pagetable_lookup_impl(vmi_instance_t vmi, addr_t npt, pag
 {
     if (npm == VMI_PM_NONE && vmi) {
         arch_x86_mode_t mode;
-        if (!mode_from_pm(vmi, pm, &mode))
+        if (!core_mode_from_pm(vmi, pm, &mode))
             return VMI_FAILURE;
         if (naddr)
             *naddr = 0;
@@ -142,7 +141,7 @@ static status_t nested_pagetable_lookup_extended_impl(vmi_instance_t vmi, addr_t
         core_error(vmi, "nested (EPT) translation is not supported yet");
         return VMI_FAILURE;
     }
-    if (!mode_from_pm(vmi, pm, &mode))
+    if (!core_mode_from_pm(vmi, pm, &mode))
         return VMI_FAILURE;
     memset(info, 0, sizeof(*info));
     return walk(vmi, mode, pt, vaddr, info);
@@ -246,7 +245,7 @@ status_t core_translate_ctx(vmi_instance_t vmi, const access_context_t *ctx, add
 {
     arch_x86_mode_t mode = vmi->pmode;
     if (ctx && ctx->pm != VMI_PM_NONE && ctx->pm != arch_x86_page_mode(vmi->pmode) &&
-        !mode_from_pm(vmi, ctx->pm, &mode))
+        !core_mode_from_pm(vmi, ctx->pm, &mode))
         return VMI_FAILURE;
     return translate_mode(vmi, mode, dtb, va, pa);
 }

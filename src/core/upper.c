@@ -1,6 +1,6 @@
 /*
- * upper.c - how the layers above the core (an OS layer, the events layer)
- * attach their state to an instance.  The core keeps the pointers and frees
+ * upper.c - how the layers above the core (an OS layer, the events layer,
+ * the JSON-profile calls) attach their state to an instance.  The core keeps the pointers and frees
  * the state with the instance; it calls nothing else of those layers but
  * the two resolutions of core_os_t (symbol -> address, pid -> page table).
  */
@@ -35,4 +35,17 @@ void core_set_events(vmi_instance_t vmi, void *state, void (*destroy)(void *stat
 void *core_get_events(vmi_instance_t vmi)
 {
     return vmi->events;
+}
+
+void core_set_profile(vmi_instance_t vmi, void *state, void (*destroy)(void *state))
+{
+    if (vmi->profile_destroy && vmi->profile != state)
+        vmi->profile_destroy(vmi->profile);
+    vmi->profile = state;
+    vmi->profile_destroy = state ? destroy : NULL;
+}
+
+void *core_get_profile(vmi_instance_t vmi)
+{
+    return vmi->profile;
 }

@@ -11,12 +11,14 @@
 #include <string.h>
 
 extern const driver_ops_t driver_file_ops;
+extern const driver_ops_t driver_qemu_ops;
 #if TINYVMI_XEN
 extern const driver_ops_t driver_xen_ops; /* mk/xen.mk: built with libxen-dev */
 #endif
 
 const driver_ops_t *const driver_table[] = {
     &driver_file_ops, /* first: an existing file is an image, never a domain name */
+    &driver_qemu_ops,
 #if TINYVMI_XEN
     &driver_xen_ops,
 #endif

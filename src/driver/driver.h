@@ -153,6 +153,23 @@ typedef struct driver_reply {
  * read and write memory and registers through the driver meanwhile. */
 typedef void (*driver_deliver_fn)(void *ctx, const driver_event_t *ev, driver_reply_t *reply);
 
+/* ---- SLAT views (altp2m) ------------------------------------------------
+ *
+ * A hypervisor that keeps several second-level translations for one guest
+ * (Xen's altp2m) offers them through this table; see <libvmi/slat.h> for
+ * what each call means.  When a driver has the table, every slot is set.
+ * Views are numbered as the hypervisor numbers them; 0 is the guest's own.
+ * The core only passes calls through (core/slat.c). */
+typedef struct driver_slat_ops {
+    status_t (*state)(void *state, bool *on, util_err_t *err);
+    status_t (*control)(void *state, bool on, util_err_t *err);
+    status_t (*create)(void *state, uint16_t *view, util_err_t *err);
+    status_t (*destroy)(void *state, uint16_t view, util_err_t *err);
+    status_t (*switch_view)(void *state, uint16_t view, util_err_t *err);
+    status_t (*change_gfn)(void *state, uint16_t view, addr_t old_gfn, addr_t new_gfn,
+                           util_err_t *err);
+} driver_slat_ops_t;
+
 /* ---- The table ---------------------------------------------------------- */
 
 typedef struct driver_ops {
@@ -300,6 +317,11 @@ typedef struct driver_ops {
                        util_err_t *err);
     /* Events already reported and not yet delivered. */
     int (*pending)(void *state);
+
+    /* ---- SLAT views (see above) ---- */
+
+    /* NULL: the target has no views (images, QEMU; altp2m is Xen's). */
+    const driver_slat_ops_t *slat;
 } driver_ops_t;
 
 /* All drivers built in, NULL-terminated (driver.c). */

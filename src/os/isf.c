@@ -20,6 +20,11 @@
  * follow: real tables need a handful; more means a malformed table. */
 #define ISF_PATH_MAX 16
 #define ISF_TYPE_DEPTH 32
+/* Anonymous structs within anonymous structs: how deep a member is looked
+ * for, and how many fields one lookup may look at in all (a hostile table
+ * could nest wide anonymous members to make the search exponential). */
+#define ISF_ANON_DEPTH 8
+#define ISF_ANON_BUDGET 65536u
 
 typedef struct sym_addr {
     uint64_t address;
@@ -425,7 +430,56 @@ static void describe(const isf_t *isf, const util_json_t *desc, isf_member_t *ou
         util_json_u64(util_json_get(desc, "count"), &out->count);
     const char *name = util_json_str(util_json_get(named, "name"), NULL);
     snprintf(out->type_name, sizeof(out->type_name), "%s", name ? name : "");
+    out->type_ref = name;
     out->size = desc_size(isf, desc, 0);
+}
+
+/* The name of the struct, union or class a field's descriptor holds by
+ * value (not through a pointer); NULL for any other kind. */
+static const char *by_value_name(const util_json_t *desc)
+{
+    const char *kind = util_json_str(util_json_get(desc, "kind"), NULL);
+    const char *name = util_json_str(util_json_get(desc, "name"), NULL);
+    if (!kind || !name ||
+        (strcmp(kind, "struct") && strcmp(kind, "union") && strcmp(kind, "class")))
+        return NULL;
+    return name;
+}
+
+/* Member name[0, len) of user type `type`: one of its fields, or a field
+ * of one of its anonymous struct or union members (dwarf2json marks them
+ * "anonymous" and names them unnamed_field_N), whose offset is added to
+ * *extra.  *budget counts the fields looked at. */
+static const util_json_t *find_field(const isf_t *isf, const util_json_t *type, const char *name,
+                                     size_t len, unsigned depth, unsigned *budget,
+                                     uint64_t *extra)
+{
+    const util_json_t *fields = util_json_get(type, "fields");
+    const util_json_t *f = util_json_getn(fields, name, len);
+    size_t n = util_json_count(fields);
+
+    if (f || depth >= ISF_ANON_DEPTH)
+        return f;
+    for (size_t i = 0; i < n && *budget; i++, (*budget)--) {
+        const util_json_t *cand = util_json_at(fields, i), *sub, *hit;
+        size_t klen = 0;
+        const char *key = util_json_key_at(fields, i, &klen);
+        bool anon = false;
+        uint64_t off, inner = 0;
+
+        util_json_bool(util_json_get(cand, "anonymous"), &anon);
+        if (!anon && !(key && klen > 13 && !strncmp(key, "unnamed_field", 13)))
+            continue;
+        if (!(sub = util_json_get(isf->user_types, by_value_name(util_json_get(cand, "type")))) ||
+            !util_json_u64(util_json_get(cand, "offset"), &off))
+            continue;
+        hit = find_field(isf, sub, name, len, depth + 1, budget, &inner);
+        if (hit && off <= UINT64_MAX - inner) {
+            *extra = off + inner;
+            return hit;
+        }
+    }
+    return NULL;
 }
 
 bool isf_member(const isf_t *isf, const char *strct, const char *member,
@@ -451,7 +505,9 @@ bool isf_member(const isf_t *isf, const char *strct, const char *member,
             util_err_set(err, "struct %s is not in %s", cur_type, isf_name(isf));
             return false;
         }
-        const util_json_t *field = util_json_getn(util_json_get(type, "fields"), p, len);
+        unsigned budget = ISF_ANON_BUDGET;
+        uint64_t anon_off = 0;
+        const util_json_t *field = find_field(isf, type, p, len, 0, &budget, &anon_off);
         if (!field) {
             util_err_set(err, "%s: struct %s has no member %.*s", isf_name(isf), cur_type,
                          (int)len, p);
@@ -463,11 +519,11 @@ bool isf_member(const isf_t *isf, const char *strct, const char *member,
                          cur_type, (int)len, p);
             return false;
         }
-        if (off > UINT64_MAX - total) {
+        if (off > UINT64_MAX - anon_off || off + anon_off > UINT64_MAX - total) {
             util_err_set(err, "%s: offset of %s.%.128s overflows", isf_name(isf), strct, member);
             return false;
         }
-        total += off;
+        total += off + anon_off;
         const util_json_t *desc = util_json_get(field, "type");
         if (!dot) {
             memset(out, 0, sizeof(*out));
@@ -477,10 +533,8 @@ bool isf_member(const isf_t *isf, const char *strct, const char *member,
         }
         /* Step into a nested struct: only by value, never through a pointer,
          * so the offsets still add up within one object. */
-        const char *kind = util_json_str(util_json_get(desc, "kind"), NULL);
-        const char *name = util_json_str(util_json_get(desc, "name"), NULL);
-        if (!kind || !name ||
-            (strcmp(kind, "struct") && strcmp(kind, "union") && strcmp(kind, "class"))) {
+        const char *name = by_value_name(desc);
+        if (!name) {
             util_err_set(err, "%s: %s.%.*s is not a nested struct, so it has no members",
                          isf_name(isf), cur_type, (int)len, p);
             return false;
@@ -519,5 +573,23 @@ bool isf_enum_value(const isf_t *isf, const char *enm, const char *name,
         util_err_set(err, "%s: enum constant %s.%s is not an integer", isf_name(isf), enm, name);
         return false;
     }
+    return true;
+}
+
+size_t isf_symbol_count(const isf_t *isf)
+{
+    return isf ? util_json_count(isf->symbols) : 0;
+}
+
+bool isf_symbol_i(const isf_t *isf, size_t i, const char **name, size_t *len, uint64_t *address,
+                  bool *function)
+{
+    const util_json_t *sym = isf ? util_json_at(isf->symbols, i) : NULL;
+    const char *n = sym ? util_json_key_at(isf->symbols, i, len) : NULL;
+    if (!n || !util_json_u64(util_json_get(sym, "address"), address))
+        return false;
+    const char *kind = util_json_str(util_json_get(util_json_get(sym, "type"), "kind"), NULL);
+    *name = n;
+    *function = kind && strcmp(kind, "function") == 0;
     return true;
 }

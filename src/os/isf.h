@@ -85,6 +85,13 @@ bool isf_symbol(const isf_t *isf, const char *name, uint64_t *address, util_err_
  * address index is built on first use (not thread-safe on that call). */
 const char *isf_symbol_at(isf_t *isf, uint64_t address);
 
+/* The symbols in table order: the count, and the i-th one's name (len
+ * bytes, not terminated), address and whether its type is a function.
+ * false past the end or when the entry has no unsigned address. */
+size_t isf_symbol_count(const isf_t *isf);
+bool isf_symbol_i(const isf_t *isf, size_t i, const char **name, size_t *len, uint64_t *address,
+                  bool *function);
+
 /* The size in bytes of a user type, base type or enum, looked up in that
  * order. */
 bool isf_type_size(const isf_t *isf, const char *type, uint64_t *size, util_err_t *err);
@@ -94,6 +101,8 @@ typedef struct isf_member {
     uint64_t offset;        /* from the start of the outermost struct */
     char kind[16];          /* "base", "pointer", "struct", "array", ... */
     char type_name[128];    /* base/struct/union/class/enum name, else "" */
+    const char *type_ref;   /* the same name in the table (valid while it is
+                               loaded), or NULL */
     uint64_t size;          /* bytes, when it can be known; else 0 */
     uint64_t count;         /* arrays: element count */
     unsigned bit_position;  /* bitfields */
@@ -102,7 +111,10 @@ typedef struct isf_member {
 
 /* Member of struct/union/class strct.  member may be a dotted path through
  * nested (non-pointer) structs, "Pcb.DirectoryTableBase", whose offsets add
- * up.  false with a reason naming the type and member when absent. */
+ * up.  A member of an anonymous struct or union inside strct (C's unnamed
+ * members, as dwarf2json writes them) is found by its own name, with the
+ * anonymous member's offset added.  false with a reason naming the type
+ * and member when absent. */
 bool isf_member(const isf_t *isf, const char *strct, const char *member,
                 isf_member_t *out, util_err_t *err);
 /* Just the offset. */

@@ -23,6 +23,27 @@
  * far fewer processes or modules; a longer list is corrupt or cyclic. */
 #define OS_WALK_LIMIT 100000
 
+/* Where a kernel switches address space, for CR3-write events on targets
+ * that cannot trap CR3 writes themselves (QEMU's gdbstub; events/cr3.c).
+ * Two ways, either may be absent (count 0):
+ *   var:  a variable each CPU writes right after it loads CR3 (Linux:
+ *         cpu_tlbstate.loaded_mm), var[i] being CPU i's copy, len bytes; a
+ *         write of skip (when have_skip) marks the start of a switch, before
+ *         the load, and is not one;
+ *   site: instructions right after the loads of CR3 on the switch path.
+ * how says in words where they came from, for messages and docs. */
+#define OS_CR3_MAX 32
+typedef struct os_cr3_switch {
+    addr_t var[OS_CR3_MAX];
+    unsigned int nvars;
+    uint32_t len;
+    uint64_t skip;
+    bool have_skip;
+    addr_t site[OS_CR3_MAX];
+    unsigned int nsites;
+    char how[200];
+} os_cr3_switch_t;
+
 typedef struct os_ops {
     /* What the core itself calls (name = the ostype config value, type,
      * symbol -> address, pid -> page table, destroy); first, so that the
@@ -52,6 +73,8 @@ typedef struct os_ops {
                                 tvmi_process_fn fn, void *ctx);
     status_t (*module_foreach)(vmi_instance_t vmi, void *state,
                                tvmi_module_fn fn, void *ctx);
+    /* Where this kernel switches address space (see os_cr3_switch_t). */
+    status_t (*cr3_switch)(vmi_instance_t vmi, void *state, os_cr3_switch_t *out);
     /* Windows only; NULL elsewhere. */
     bool (*windows_build_info)(vmi_instance_t vmi, void *state, win_build_info_t *info);
 } os_ops_t;

@@ -15,7 +15,10 @@
  *  - bucket[]: a power-of-two array (at least capacity long, so chains stay
  *    about one entry) of chain heads; entries in one bucket are chained
  *    through hnext.
- *  - unused entries form a free list through their next field.
+ *  - entries freed after use form a free list through their next field;
+ *    entries never used are taken in order from `fresh`, so a big cache
+ *    that stays mostly empty writes (and makes resident) only the entries
+ *    it uses.
  *
  * This file must not allocate outside util_lru_new, and must not call the
  * evict callback while the entry being evicted is still reachable.
@@ -40,6 +43,7 @@ struct util_lru {
     uint64_t mask;       /* bucket count - 1 */
     uint32_t sentinel;   /* == capacity */
     uint32_t free_head;
+    uint32_t fresh;      /* entries [fresh, capacity) were never used */
     size_t count;
     size_t capacity;
     util_lru_evict_fn evict;
@@ -115,9 +119,8 @@ util_lru_t *util_lru_new(size_t capacity, util_lru_evict_fn evict, void *ctx)
     }
     for (size_t b = 0; b < nbuckets; b++)
         c->bucket[b] = NIL;
-    for (size_t i = 0; i < capacity; i++)
-        c->ent[i].next = (i + 1 < capacity) ? (uint32_t)(i + 1) : NIL;
-    c->free_head = 0;
+    c->free_head = NIL;
+    c->fresh = 0;
     c->sentinel = (uint32_t)capacity;
     c->ent[capacity].prev = c->ent[capacity].next = (uint32_t)capacity;
     c->mask = nbuckets - 1;
@@ -187,8 +190,12 @@ void util_lru_put(util_lru_t *c, uint64_t k1, uint64_t k2, uint64_t val)
         evicted = true;
         drop(c, lru); /* puts it on the free list, where we take it next */
     }
-    i = c->free_head;
-    c->free_head = ent[i].next;
+    if (c->free_head != NIL) {
+        i = c->free_head;
+        c->free_head = ent[i].next;
+    } else {
+        i = c->fresh++; /* count < capacity: one is left */
+    }
     ent[i].k1 = k1;
     ent[i].k2 = k2;
     ent[i].val = val;

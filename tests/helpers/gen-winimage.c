@@ -128,6 +128,14 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < truth.nvruns; i++)
         printf("holds %s: virtual 0x%" PRIx64 "-0x%" PRIx64 "\n", truth.vruns[i].what,
                truth.vruns[i].va, truth.vruns[i].va + truth.vruns[i].len - 1);
+    for (size_t i = 0; i < WI_NT_NEXPORTS + WI_HAL_NEXPORTS; i++) {
+        bool nt = i < WI_NT_NEXPORTS;
+        const wi_export_t *e = nt ? &wi_nt_exports[i] : &wi_hal_exports[i - WI_NT_NEXPORTS];
+        if (e->forwarder)
+            printf("export %s %s -> %s\n", nt ? "kernel" : "hal", e->name, e->forwarder);
+        else
+            printf("export %s %s 0x%x\n", nt ? "kernel" : "hal", e->name, e->rva);
+    }
     wi_free(&w);
     return 0;
 }

@@ -395,6 +395,23 @@ typedef struct wi_export {
     const char *forwarder;
 } wi_export_t;
 
+/* What the generated kernel and HAL export (names sorted): the truth for
+ * export lookups. */
+static const wi_export_t wi_nt_exports[] = {
+    { "ExAllocatePoolWithTag", WI_TEXT + 0x100, NULL },
+    { "KeBugCheckEx", WI_TEXT + 0x200, NULL },
+    { "NtBuildNumber", WI_NTBUILD, NULL },
+    { "PsInitialSystemProcess", WI_SYSPROC, NULL },
+    { "PsLoadedModuleList", WI_PSLOADED, NULL },
+    { "RtlGetVersion", WI_TEXT + 0x300, NULL },
+};
+#define WI_NT_NEXPORTS (sizeof(wi_nt_exports) / sizeof(wi_nt_exports[0]))
+static const wi_export_t wi_hal_exports[] = {
+    { "HalInitSystem", WI_TEXT + 0x40, NULL },
+    { "KeGetCurrentIrql", 0, "ntoskrnl.KeGetCurrentIrql" },
+};
+#define WI_HAL_NEXPORTS (sizeof(wi_hal_exports) / sizeof(wi_hal_exports[0]))
+
 typedef struct wi_pe_spec {
     bool pe64;
     uint32_t size_of_image;
@@ -696,22 +713,13 @@ WI_FN void wi_build(wi_image_t *w, const wi_layout_t *L, wi_hostile_t hostile)
     wi_selfmap_system(w);
 
     /* The kernel image. */
-    static const wi_export_t nt_exports[] = {
-        { "ExAllocatePoolWithTag", WI_TEXT + 0x100, NULL },
-        { "KeBugCheckEx", WI_TEXT + 0x200, NULL },
-        { "NtBuildNumber", WI_NTBUILD, NULL },
-        { "PsInitialSystemProcess", WI_SYSPROC, NULL },
-        { "PsLoadedModuleList", WI_PSLOADED, NULL },
-        { "RtlGetVersion", WI_TEXT + 0x300, NULL },
-    };
     char pdbpath[128];
     snprintf(pdbpath, sizeof(pdbpath), "d:\\%s.obj.%s\\ntos\\%s", L->name,
              L->ptr == 8 ? "amd64fre" : "x86fre", L->pdb);
     wi_pe_spec_t nt = { L->ptr == 8, WI_SIZE, L->os_major, L->os_minor,
                         L->ptr == 8 ? 0x140000000ULL : 0x400000ULL,
                         L->mode == WI_PAE ? "ntkrnlpa.exe" : "ntoskrnl.exe", pdbpath,
-                        w->guid, L->age, nt_exports,
-                        sizeof(nt_exports) / sizeof(nt_exports[0]) };
+                        w->guid, L->age, wi_nt_exports, WI_NT_NEXPORTS };
     wi_va_put_t vp = { w, L->kbase };
     wi_build_pe(&nt, wi_put_va, &vp);
     if (hostile == WI_BAD_PE)
@@ -729,15 +737,11 @@ WI_FN void wi_build(wi_image_t *w, const wi_layout_t *L, wi_hostile_t hostile)
         wi_build_pe(&decoy, wi_put_va, &dp);
     }
 
-    static const wi_export_t hal_exports[] = {
-        { "HalInitSystem", WI_TEXT + 0x40, NULL },
-        { "KeGetCurrentIrql", 0, "ntoskrnl.KeGetCurrentIrql" },
-    };
     static const uint8_t hal_guid[16] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
                                           0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x01 };
     wi_pe_spec_t hal = { L->ptr == 8, WI_SIZE, L->os_major, L->os_minor,
                          L->ptr == 8 ? 0x180000000ULL : 0x10000ULL, "hal.dll",
-                         "hal.pdb", hal_guid, 1, hal_exports, 2 };
+                         "hal.pdb", hal_guid, 1, wi_hal_exports, WI_HAL_NEXPORTS };
     wi_va_put_t hp = { w, L->hal_base };
     wi_build_pe(&hal, wi_put_va, &hp);
 

@@ -17,6 +17,8 @@ CC=${CC:-cc}
 if make -s install O="$O" DESTDIR="$T/root" PREFIX=/usr > "$T/log" 2>&1; then ok "make install"
 else bad "make install"; cat "$T/log"; fi
 for f in usr/include/tinyvmi/libvmi/libvmi.h usr/include/tinyvmi/libvmi/tinyvmi.h \
+         usr/include/tinyvmi/libvmi/libvmi_extra.h usr/include/tinyvmi/libvmi/peparse.h \
+         usr/include/tinyvmi/libvmi/slat.h usr/include/tinyvmi/libvmi/x86.h \
          usr/lib/libtinyvmi.a usr/lib/libtinyvmi.so usr/lib/pkgconfig/tinyvmi.pc \
          usr/bin/vmi-map-addr; do
     if [ -e "$T/root/$f" ]; then ok "installed $f"; else bad "installed $f"; fi
@@ -40,6 +42,11 @@ cflags=$(pkg-config --cflags tinyvmi); libs=$(pkg-config --libs tinyvmi)
 if $CC -std=c11 -Wall -Werror $cflags examples/map-addr.c -o "$T/map-addr" $libs > "$T/log" 2>&1
 then ok "LibVMI-style program builds with pkg-config (shared)"
 else bad "LibVMI-style program builds with pkg-config (shared)"; cat "$T/log"; fi
+for ex in examples/cr3-events.c examples/breakpoint-recoil.c examples/mem-watch.c; do
+    if $CC -std=c11 -Wall -Werror $cflags "$ex" -o "$T/ex" $libs > "$T/log" 2>&1
+    then ok "LibVMI-style events program $ex builds with pkg-config"
+    else bad "LibVMI-style events program $ex builds with pkg-config"; cat "$T/log"; fi
+done
 if $CC -std=c11 -Wall -Werror -static $cflags examples/map-addr.c -o "$T/map-addr-static" $libs > "$T/log" 2>&1
 then ok "LibVMI-style program links statically"
 else bad "LibVMI-style program links statically"; cat "$T/log"; fi

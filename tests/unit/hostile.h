@@ -3,7 +3,9 @@
  * but bytes: a memory image, JSON or ISF text, a PE image, a BTF blob, a
  * copy of guest memory holding kallsyms, System.map text, libvmi.conf text,
  * guest-physical memory holding page tables, the kernel log (both printk
- * formats, tools/common/printk.c) or copies of struct module.
+ * formats, tools/common/printk.c), copies of struct module, what QEMU's
+ * gdbstub sends (packets, stop replies, register descriptions) or QEMU's
+ * monitor texts (the memory map, the register dump).
  *
  * Shared by test_hostile_inputs.c (fixed crashers and a deterministic
  * mutation loop) and the libFuzzer harnesses in tests/fuzz/, so the fuzzers
@@ -27,15 +29,19 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <libvmi/peparse.h>
 #include "arch/x86.h"
 #include "common/printk.h"
 #include "core/config.h"
 #include "driver/driver.h"
 #include "driver/file_format.h"
+#include "driver/qemu_gdb.h"
+#include "driver/qemu_layout.h"
 #include "os/isf.h"
 #include "os/linux/linux.h"
 #include "os/windows/pe.h"
 #include "util/json.h"
+#include "util/symz.h"
 
 #define HOSTILE_OK 0
 #define HOSTILE_REJECTED 1
@@ -55,6 +61,8 @@ static inline int hostile_fold(int rc, bool ok, util_err_t *err)
             fprintf(stderr, "hostile: a call failed without a reason\n");
         return HOSTILE_NO_REASON;
     }
+    if (getenv("HOSTILE_VERBOSE"))
+        fprintf(stderr, "hostile: refused: %s\n", util_err_msg(err));
     util_err_clear(err);
     return rc;
 }
@@ -358,6 +366,35 @@ static inline status_t hostile_pe_read(void *ctx, uint64_t rva, void *buf, size_
     return VMI_SUCCESS;
 }
 
+/* LibVMI's peparse on the same bytes, in a block of exactly their size (so
+ * the sanitizers see any read past them): validation, then the headers and
+ * every directory it vouched for.  Reasons are per thread. */
+static inline int hostile_peparse(const uint8_t *d, size_t n)
+{
+    uint8_t *copy = malloc(n ? n : 1);
+    struct pe_header *pe = NULL;
+    void *opt = NULL;
+    uint16_t type = 0;
+    int rc = HOSTILE_OK;
+
+    if (!copy)
+        hostile_die("out of memory");
+    memcpy(copy, d, n);
+    if (peparse_validate_pe_image(copy, n) != VMI_SUCCESS) {
+        rc = tvmi_errmsg(NULL)[0] ? HOSTILE_REJECTED : HOSTILE_NO_REASON;
+    } else {
+        peparse_assign_headers(copy, NULL, &pe, &type, &opt, NULL, NULL);
+        if (!pe || !opt)
+            hostile_die("peparse: a validated image has no headers");
+        for (uint32_t i = 0; i <= 16; i++) {
+            (void)peparse_get_idd_rva(i, &type, opt, NULL, NULL);
+            (void)peparse_get_idd_size(i, &type, opt, NULL, NULL);
+        }
+    }
+    free(copy);
+    return rc;
+}
+
 static inline int hostile_pe(const uint8_t *d, size_t n)
 {
     hostile_buf_t b = { d, n };
@@ -365,6 +402,8 @@ static inline int hostile_pe(const uint8_t *d, size_t n)
     util_err_t err;
     int rc = HOSTILE_OK;
 
+    if (hostile_peparse(d, n) == HOSTILE_NO_REASON)
+        return HOSTILE_NO_REASON;
     util_err_clear(&err);
     if (pe_open(&img, hostile_pe_read, &b, &err) != VMI_SUCCESS)
         return hostile_fold(HOSTILE_REJECTED, false, &err);
@@ -395,8 +434,12 @@ static inline int hostile_pe(const uint8_t *d, size_t n)
     }
     rc = hostile_fold(rc, pe_export_name_at(&img, 0x1020, name, 4, &err) == VMI_SUCCESS, &err);
     (void)pe_pdb_basename(cv.pdb[0] ? cv.pdb : "a\\b.pdb");
+    pe_export_dir_t x;
+    rc = hostile_fold(rc, pe_export_dir(&img, &x, &err) == VMI_SUCCESS, &err);
     return rc;
 }
+
+
 
 /* ---- Linux: BTF, kallsyms, System.map and the symbol index ---- */
 
@@ -521,11 +564,36 @@ static inline int hostile_sysmap(const uint8_t *d, size_t n)
     if (!t)
         hostile_die("out of memory");
     util_err_clear(&err);
-    if (lx_sysmap_parse(t, (const char *)d, n, &err) != VMI_SUCCESS) {
+    bool built = false;
+    if (lx_sysmap_parse(t, (const char *)d, n, &err) != VMI_SUCCESS)
         rc = hostile_fold(HOSTILE_REJECTED, false, &err);
-    } else if (lx_symtab_finish(t)) {
-        hostile_symtab_queries(t);
+    else
+        built = lx_symtab_finish(t);
+    /* The lazy reader of the same text: its answers for start-up's names
+     * (and any name asked later) are the built index's.  Compared before
+     * the queries below, which relocate the index. */
+    static const char *const hints[] = { "_text", "init_task", "linux_banner", "a" };
+    lx_symtab_t *z = lx_symtab_from_sysmap(NULL, (const char *)d, n, hints, 4, &err);
+    if (!z) {
+        if (!util_err_msg(&err)[0])
+            rc = HOSTILE_NO_REASON;
+    } else if (rc == HOSTILE_OK && built) {
+        const char *nm;
+        uint64_t a, b;
+        char ta, tb;
+        for (size_t i = 0; i < 4; i++)
+            if (lx_symtab_lookup(t, hints[i], &a, &ta) != lx_symtab_lookup(z, hints[i], &b, &tb) ||
+                (lx_symtab_lookup(t, hints[i], &a, &ta) && (a != b || ta != tb)))
+                hostile_die("sysmap: the lazy reader disagrees with the index on a name");
+        for (size_t i = 0; i < 12 && lx_symtab_get(t, i * 7, &nm, &a, &ta); i++)
+            if (!lx_symtab_lookup(z, nm, &b, &tb) || !lx_symtab_lookup(t, nm, &a, &ta) ||
+                a != b || ta != tb)
+                hostile_die("sysmap: the lazy reader disagrees with the index on a name");
+        hostile_symtab_queries(z);
     }
+    if (built)
+        hostile_symtab_queries(t);
+    lx_symtab_free(z);
     lx_symtab_free(t);
     return rc;
 }
@@ -631,6 +699,38 @@ static inline int hostile_printk(const uint8_t *d, size_t n)
     return a == HOSTILE_OK || b == HOSTILE_OK ? HOSTILE_OK : HOSTILE_REJECTED;
 }
 
+
+/* ---- The compact symbol table (util/symz.c) ---- */
+
+static inline int hostile_symz(const uint8_t *d, size_t n)
+{
+    util_err_t err;
+    util_symz_t z;
+    util_err_clear(&err);
+    if (!util_symz_open(&z, d, n, &err))
+        return hostile_fold(HOSTILE_REJECTED, false, &err);
+    /* Opened: every entry decodes, is found by its name, and lies in its
+     * place in address order. */
+    char name[UTIL_SYMZ_NAME_MAX];
+    for (uint32_t p = 0; p < z.count; p++) {
+        size_t len = util_symz_name(&z, p, name, sizeof(name));
+        uint32_t q;
+        if (len == 0 || !util_symz_find(&z, name, len, &q) ||
+            util_symz_name(&z, q, name, sizeof(name)) != len)
+            hostile_die("symz: an opened table lost a name");
+        uint64_t a = util_symz_addr(&z, p);
+        uint32_t u = util_symz_upper(&z, a);
+        if (u <= p || util_symz_addr(&z, u - 1) != a)
+            hostile_die("symz: an opened table's address order is broken");
+    }
+    lx_symtab_t *t = lx_symtab_from_symz(&z);
+    if (!t)
+        hostile_die("out of memory");
+    hostile_symtab_queries(t);
+    lx_symtab_free(t);
+    return HOSTILE_OK;
+}
+
 /* ---- libvmi.conf ---- */
 
 typedef struct hostile_cfg {
@@ -724,6 +824,23 @@ static inline addr_t hostile_next_readable(void *ctx, addr_t pa)
     return pa < h->size ? pa : ~(addr_t)0;
 }
 
+typedef struct hostile_enum {
+    const arch_x86_walker_t *w;
+    arch_x86_mode_t mode;
+} hostile_enum_t;
+
+static inline status_t hostile_enum_page(void *ctx, const page_info_t *p, util_err_t *err)
+{
+    const hostile_enum_t *e = ctx;
+    page_info_t t;
+    util_err_t e2;
+    if (arch_x86_translate(e->w, e->mode, p->pt, p->vaddr, &t, &e2) != VMI_SUCCESS ||
+        memcmp(&t, p, sizeof(t)) != 0)
+        hostile_die("x86: a listed page is not what a translation of it gives");
+    (void)err;
+    return VMI_SUCCESS;
+}
+
 static inline int hostile_x86(const uint8_t *d, size_t n)
 {
     static const addr_t vas[] = {
@@ -776,6 +893,14 @@ static inline int hostile_x86(const uint8_t *d, size_t n)
         /* A max_pa past the memory: the unreadable pages are skipped. */
         rc = hostile_fold(rc, arch_x86_scan_dtb(&w, h.size + 0x3000, &mode, &dtb, &err)
                                   == VMI_SUCCESS, &err);
+        /* Every page of each root, bounded, each as a translation gives it. */
+        for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
+            for (size_t r = 0; r < sizeof(roots) / sizeof(roots[0]); r++) {
+                hostile_enum_t e = { &w, modes[m] };
+                rc = hostile_fold(rc, arch_x86_enum_pages(&w, modes[m], roots[r], 4096, 512,
+                                                          hostile_enum_page, &e, NULL, &err)
+                                          == VMI_SUCCESS, &err);
+            }
         /* Memory ends long before max_pa: bounded only with next_readable. */
         if (cfg)
             rc = hostile_fold(rc, arch_x86_scan_dtb(&w, 1ULL << 47, &mode, &dtb, &err)
@@ -792,6 +917,104 @@ typedef struct hostile_target {
     int (*run)(const uint8_t *d, size_t n);
 } hostile_target_t;
 
+/* ---- QEMU's gdbstub: bytes as a packet, as a stop reply, and as a
+ * register description whose every include is these bytes again. */
+
+typedef struct hostile_doc {
+    const uint8_t *d;
+    size_t n;
+} hostile_doc_t;
+
+static inline status_t hostile_fetch(void *ctx, const char *annex, char **out, size_t *len,
+                                     util_err_t *err)
+{
+    const hostile_doc_t *doc = ctx;
+    (void)annex;
+    if (!(*out = malloc(doc->n + 1))) {
+        util_err_set(err, "out of memory");
+        return VMI_FAILURE;
+    }
+    memcpy(*out, doc->d, doc->n);
+    *len = doc->n;
+    return VMI_SUCCESS;
+}
+
+static inline int hostile_gdb(const uint8_t *d, size_t n)
+{
+    char out[QEMU_GDB_MAX_PACKET], *text = malloc(n + 1);
+    size_t outlen = 0, used = 0;
+    util_err_t err;
+    int rc = HOSTILE_OK, r;
+    bool ok;
+    qemu_gdb_stop_t stop;
+    static qemu_gdb_t g;
+    hostile_doc_t doc = { d, n };
+    /* What the bytes look like decides which parse is the main one. */
+    char kind = n && d[0] == '$' ? 'p' : n && d[0] == '<' ? 'x' : 's';
+
+    if (!text)
+        hostile_die("out of memory");
+    memcpy(text, d, n);
+    text[n] = '\0';
+    util_err_clear(&err);
+    r = qemu_gdb_decode((const char *)d, n, out, sizeof(out), &outlen, &used, &err);
+    if (r == 1 && (used > n || outlen >= sizeof(out) || out[outlen] != '\0'))
+        hostile_die("gdb: a decoded packet breaks its bounds");
+    if (r < 0 || (kind == 'p' && r == 0)) {
+        if (r == 0)
+            util_err_set(&err, "incomplete");
+        rc = hostile_fold(kind == 'p' ? HOSTILE_REJECTED : rc, false, &err);
+    }
+    ok = qemu_gdb_parse_stop(text, strlen(text), &stop, &err) == VMI_SUCCESS;
+    rc = hostile_fold(kind == 's' && !ok ? HOSTILE_REJECTED : rc, ok, &err);
+    memset(&g, 0, sizeof(g));
+    ok = qemu_gdb_parse_xml(&g, text, strlen(text), hostile_fetch, &doc, &err) == VMI_SUCCESS;
+    if (ok) {
+        if (g.nregs == 0 || g.nregs > QEMU_GDB_MAX_REGS)
+            hostile_die("gdb: register count out of bounds");
+        for (unsigned i = 0; i < g.nregs; i++)
+            if (g.regs[i].size == 0 || g.regs[i].size > 64 || !memchr(g.regs[i].name, 0, 16))
+                hostile_die("gdb: a register breaks its bounds");
+    }
+    rc = hostile_fold(kind == 'x' && !ok ? HOSTILE_REJECTED : rc, ok, &err);
+    free(text);
+    return rc;
+}
+
+/* ---- QEMU's monitor texts: a memory map and a register dump. */
+static inline int hostile_mtree(const uint8_t *d, size_t n)
+{
+    char *text = malloc(n + 1);
+    driver_pmap_t m;
+    x86_registers_t regs;
+    util_err_t err;
+    int rc = HOSTILE_OK;
+
+    if (!text)
+        hostile_die("out of memory");
+    memcpy(text, d, n);
+    text[n] = '\0';
+    memset(&m, 0, sizeof(m));
+    util_err_clear(&err);
+    if (qemu_layout_parse_mtree(text, "mem", &m, &err) == VMI_SUCCESS) {
+        if (driver_pmap_finish(&m, 1ull << 33, &err) == VMI_SUCCESS) {
+            for (size_t i = 0; i < m.nranges; i++)
+                if (m.ranges[i].len == 0 || m.ranges[i].offset + m.ranges[i].len > 1ull << 33)
+                    hostile_die("mtree: a validated run breaks its bounds");
+        } else {
+            rc = hostile_fold(HOSTILE_REJECTED, false, &err);
+        }
+    } else {
+        rc = hostile_fold(HOSTILE_REJECTED, false, &err);
+    }
+    driver_pmap_free(&m);
+    for (unsigned v = 0; v < 2; v++)
+        rc = hostile_fold(rc, qemu_layout_parse_registers(text, v, &regs, &err) == VMI_SUCCESS,
+                          &err);
+    free(text);
+    return rc;
+}
+
 static const hostile_target_t hostile_targets[] __attribute__((unused)) = {
     { "elf", hostile_elf },         { "lime", hostile_lime },
     { "windump", hostile_windump }, { "json", hostile_json },
@@ -799,7 +1022,9 @@ static const hostile_target_t hostile_targets[] __attribute__((unused)) = {
     { "btf", hostile_btf },         { "kallsyms", hostile_kallsyms },
     { "sysmap", hostile_sysmap },   { "config", hostile_config },
     { "x86", hostile_x86 },         { "printk", hostile_printk },
-    { "modlayout", hostile_modlayout },
+    { "modlayout", hostile_modlayout }, { "gdb", hostile_gdb },
+    { "mtree", hostile_mtree },
+    { "symz", hostile_symz },
 };
 
 #endif

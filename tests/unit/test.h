@@ -99,6 +99,17 @@ static const char *test_current = "";
         printf("skip %s: %s\n", #fn, why);                 \
     } while (0)
 
+/* buf = tests/data/<sub>, found from the calling test's own source path,
+ * so a test finds its data wherever it runs from. */
+#define TEST_DATA_DIR(buf, sub) test_data_dir_((buf), sizeof(buf), __FILE__, (sub))
+static __attribute__((unused)) void test_data_dir_(char *buf, size_t size, const char *src,
+                                                   const char *sub)
+{
+    const char *slash = strrchr(src, '/');
+    snprintf(buf, size, "%.*s/../data/%s", slash ? (int)(slash - src) : 1, slash ? src : ".",
+             sub);
+}
+
 #define TEST_DONE()                                                        \
     do {                                                                   \
         printf("%d passed, %d failed, %d skipped\n", test_passed,          \

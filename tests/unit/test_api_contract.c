@@ -23,7 +23,20 @@
 
 #include <libvmi/libvmi.h>
 #include <libvmi/events.h>
+#define LIBVMI_EXTRA_JSON
+#include <libvmi/libvmi_extra.h>
+#include <libvmi/peparse.h>
+#include <libvmi/slat.h>
 #include "test.h"
+
+/* The glib half of libvmi_extra.h needs <glib.h>, which this test does not
+ * link; the same calls, with the node pointer untyped. */
+void *vmi_get_va_pages(vmi_instance_t vmi, addr_t pt);
+void *vmi_get_nested_va_pages(vmi_instance_t vmi, addr_t npt, page_mode_t npm, addr_t pt,
+                              page_mode_t pm);
+
+/* LibVMI's deprecated SLAT names have their cases too. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 #define IMG_SIZE (1u << 20)
 #define PML4 0x1000
@@ -89,10 +102,20 @@ typedef struct scratch {
     vmi_mode_t mode;
     vmi_event_t ev;
     tvmi_fact_t fact;
+    struct export_table et;
+    size_t size, size2;
+    uint16_t view;
+    const char *str;
+    /* What a json-c object starts with (its type, a small number), to
+     * stand for a json_object TinyVMI did not hand out. */
+    uint64_t foreign_json[4];
 } scratch_t;
+
+#define FOREIGN_JSON ((json_object *)S->foreign_json)
 
 static int no_proc(void *ctx, const tvmi_process_t *p) { return 0; }
 static int no_mod(void *ctx, const tvmi_module_t *m) { return 0; }
+static event_response_t ev_cb(vmi_instance_t vmi, vmi_event_t *e) { return VMI_EVENT_RESPONSE_NONE; }
 
 #define KPA(c, a_) ACCESS_CONTEXT(c, .tm = VMI_TM_NONE, .addr = (a_))
 #define KVA(c, a_) ACCESS_CONTEXT(c, .tm = VMI_TM_PROCESS_DTB, .addr = (a_), .dtb = PML4)
@@ -208,7 +231,40 @@ static int no_mod(void *ctx, const tvmi_module_t *m) { return 0; }
     X(vmi_init_os, "no such OS layer", vmi_init_os(vmi, VMI_CONFIG_STRING, "ostype = Plan9;", NULL) == VMI_OS_UNKNOWN) \
     X(vmi_print_hex_pa, "0x40000000", (vmi_print_hex_pa(vmi, BEYOND_PA, 16), 1))         \
     X(vmi_print_hex_va, "not present", (vmi_print_hex_va(vmi, HOLE_VA, 0, 16), 1))       \
-    X(vmi_print_hex_ksym, "needs an OS layer", (vmi_print_hex_ksym(vmi, "jiffies", 16), 1))
+    X(vmi_print_hex_ksym, "needs an OS layer", (vmi_print_hex_ksym(vmi, "jiffies", 16), 1)) \
+    X(vmi_register_event, "delivers no events", ({ SETUP_INTERRUPT_EVENT(&S->ev, ev_cb); vmi_register_event(vmi, &S->ev); }) == VMI_FAILURE) \
+    X(vmi_clear_event, "no event is registered", ({ SETUP_INTERRUPT_EVENT(&S->ev, ev_cb); vmi_clear_event(vmi, &S->ev, NULL); }) == VMI_FAILURE) \
+    X(vmi_swap_events, "no event is registered", ({ SETUP_INTERRUPT_EVENT(&S->ev, ev_cb); vmi_swap_events(vmi, &S->ev, &S->ev, NULL); }) == VMI_FAILURE) \
+    X(vmi_get_reg_event, "CR3", vmi_get_reg_event(vmi, CR3) == NULL)                      \
+    X(vmi_get_mem_event, "0x10", vmi_get_mem_event(vmi, 0x10, VMI_MEMACCESS_W) == NULL)   \
+    X(vmi_set_mem_event, "altp2m", vmi_set_mem_event(vmi, 0x10, VMI_MEMACCESS_W, 1) == VMI_FAILURE) \
+    X(vmi_set_mem_event_range, "delivers no events", vmi_set_mem_event_range(vmi, 0x10, 0x11, VMI_MEMACCESS_W, 0) == VMI_FAILURE) \
+    X(vmi_step_event, "delivers no events", vmi_step_event(vmi, &S->ev, 0, 1, NULL) == VMI_FAILURE) \
+    X(vmi_events_listen, "delivers no events", vmi_events_listen(vmi, 0) == VMI_FAILURE) \
+    X(vmi_are_events_pending, "delivers no events", vmi_are_events_pending(vmi) < 0)    \
+    X(vmi_get_singlestep_event, "vCPU 0", vmi_get_singlestep_event(vmi, 0) == NULL)      \
+    X(vmi_toggle_single_step_vcpu, "delivers no events", vmi_toggle_single_step_vcpu(vmi, &S->ev, 0, true) == VMI_FAILURE) \
+    X(vmi_stop_single_step_vcpu, "delivers no events", vmi_stop_single_step_vcpu(vmi, &S->ev, 0) == VMI_FAILURE) \
+    X(peparse_get_image, "not present", ({ KVA(c, HOLE_VA); peparse_get_image(vmi, &c, 1024, S->buf); }) == VMI_FAILURE) \
+    X(peparse_get_export_table, "no MZ signature", ({ KVA(c, VBASE); peparse_get_export_table(vmi, &c, &S->et, &S->a, &S->size); }) == VMI_FAILURE) \
+    X(vmi_slat_get_domain_state, "no SLAT views", vmi_slat_get_domain_state(vmi, &S->b) == VMI_FAILURE) \
+    X(vmi_slat_state, "no SLAT views", vmi_slat_state(vmi, &S->b) == VMI_FAILURE)      \
+    X(vmi_slat_set_domain_state, "no SLAT views", vmi_slat_set_domain_state(vmi, true) == VMI_FAILURE) \
+    X(vmi_slat_control, "no SLAT views", vmi_slat_control(vmi, true) == VMI_FAILURE)   \
+    X(vmi_slat_create, "no SLAT views", vmi_slat_create(vmi, &S->view) == VMI_FAILURE) \
+    X(vmi_slat_destroy, "no SLAT views", vmi_slat_destroy(vmi, 1) == VMI_FAILURE)      \
+    X(vmi_slat_switch, "no SLAT views", vmi_slat_switch(vmi, 1) == VMI_FAILURE)        \
+    X(vmi_slat_change_gfn, "no SLAT views", vmi_slat_change_gfn(vmi, 1, 0x10, 0x11) == VMI_FAILURE) \
+    X(vmi_get_va_pages, "0x40000000", vmi_get_va_pages(vmi, BEYOND_PA) == NULL)         \
+    X(tvmi_get_va_pages, "0x40000000", tvmi_get_va_pages(vmi, BEYOND_PA) == NULL)       \
+    X(vmi_get_nested_va_pages, "nested (EPT)", vmi_get_nested_va_pages(vmi, 0x5000, VMI_PM_EPT_4L, PML4, VMI_PM_IA32E) == NULL) \
+    X(vmi_get_kernel_json, "no JSON profile", vmi_get_kernel_json(vmi) == NULL)         \
+    X(vmi_get_symbol_addr_from_json, "not a TinyVMI profile handle", vmi_get_symbol_addr_from_json(vmi, FOREIGN_JSON, "PsActiveProcessHead", &S->a) == VMI_FAILURE) \
+    X(vmi_get_struct_size_from_json, "not a TinyVMI profile handle", vmi_get_struct_size_from_json(vmi, FOREIGN_JSON, "_EPROCESS", &S->size) == VMI_FAILURE) \
+    X(vmi_get_struct_member_offset_from_json, "not a TinyVMI profile handle", vmi_get_struct_member_offset_from_json(vmi, FOREIGN_JSON, "_EPROCESS", "Pcb", &S->a) == VMI_FAILURE) \
+    X(vmi_get_bitfield_offset_and_size_from_json, "not a TinyVMI profile handle", vmi_get_bitfield_offset_and_size_from_json(vmi, FOREIGN_JSON, "_MMPTE_HARDWARE", "Valid", &S->a, &S->size, &S->size2) == VMI_FAILURE) \
+    X(vmi_get_struct_field_type_name_from_json, "not a TinyVMI profile handle", vmi_get_struct_field_type_name_from_json(vmi, FOREIGN_JSON, "_EPROCESS", "Pcb", &S->str) == VMI_FAILURE) \
+    X(vmi_init_profile, "tvmi-no-such-profile.json", vmi_init_profile(vmi, VMI_CONFIG_JSON_PATH, "/nonexistent/tvmi-no-such-profile.json") == VMI_OS_UNKNOWN)
 
 /* Calls that cannot fail on a working instance (a size, a mode, a cache
  * flush): only their NULL-handle failure is checked. */
@@ -238,14 +294,18 @@ static int no_mod(void *ctx, const tvmi_module_t *m) { return 0; }
     X(vmi_rvacache_add, (vmi_rvacache_add(vmi, 0, 0, 0x10, "x"), 1))                         \
     X(vmi_pidcache_flush, (vmi_pidcache_flush(vmi), 1))                                      \
     X(vmi_pidcache_add, (vmi_pidcache_add(vmi, 1, PML4), 1))                                 \
-    X(vmi_pagecache_flush, (vmi_pagecache_flush(vmi), 1))
+    X(vmi_pagecache_flush, (vmi_pagecache_flush(vmi), 1))                                 \
+    X(vmi_event_listener_required, vmi_event_listener_required(vmi, true) == VMI_FAILURE)    \
+    X(vmi_shutdown_single_step, vmi_shutdown_single_step(vmi) == VMI_FAILURE)
 
 /* Functions with their own contract, tested in their own cases below (no
  * instance to hold a reason, or the reason's reader itself). */
 static const char *const own_contract[] = {
     "vmi_init", "vmi_init_complete", "vmi_destroy", "vmi_convert_str_encoding",
     "vmi_free_unicode_str", "vmi_print_hex", "vmi_get_library_arch", "tvmi_errmsg",
-    "tvmi_init_errmsg", "tvmi_init_error_str", NULL,
+    "tvmi_init_errmsg", "tvmi_init_error_str", "vmi_events_version", "tvmi_free_va_pages",
+    "peparse_validate_pe_image", "peparse_assign_headers", "peparse_get_idd_rva",
+    "peparse_get_idd_size", "tvmi_embed_register", "tvmi_embed_generate", NULL,
 };
 
 typedef struct api_case {
@@ -284,6 +344,7 @@ static void test_every_failure_names_its_call_and_cause(void)
 {
     scratch_t *S = calloc(1, sizeof(*S));
     vmi_instance_t vmi = open_img();
+    S->foreign_json[0] = 1; /* json-c's json_type_boolean */
     CHECK(vmi != NULL);
     for (size_t i = 0; vmi && i < NCASES; i++) {
         if (!cases[i].cause)
@@ -297,7 +358,8 @@ static void test_every_failure_names_its_call_and_cause(void)
             fprintf(stderr, "  %s: failed=%d, reason \"%s\" (wanted \"%s: ...%s...\")\n",
                     cases[i].fn, failed, msg, cases[i].fn, cases[i].cause);
         CHECK(ok);
-        if (strcmp(cases[i].fn, "vmi_init_os") == 0) { /* it dropped the config */
+        /* These changed the config: start again from the image's own. */
+        if (strcmp(cases[i].fn, "vmi_init_os") == 0 || strcmp(cases[i].fn, "vmi_init_profile") == 0) {
             vmi_destroy(vmi);
             vmi = open_img();
         }
@@ -359,6 +421,55 @@ static void test_own_contracts(void)
     vmi_print_hex(NULL, 16);
     CHECK(vmi_get_library_arch() != VMI_ARCH_UNKNOWN);
     CHECK_STREQ(tvmi_init_error_str(VMI_INIT_ERROR_OS), "the OS layer failed to start");
+    CHECK(vmi_events_version() == VMI_EVENTS_VERSION);
+    tvmi_free_va_pages(NULL);
+
+    /* Embedded entries: no instance either; the reason names the call and
+     * the cause, and a later success clears it. */
+    static const tvmi_embedded_t bad = { 0x12345678u, TVMI_EMBED_VERSION, "x", "", NULL, 0 };
+    static const tvmi_embedded_t good = { TVMI_EMBED_MAGIC, TVMI_EMBED_VERSION,
+                                          "contract-entry", "ostype = none;", NULL, 0 };
+    CHECK(tvmi_embed_register(NULL) == VMI_FAILURE);
+    CHECK(starts_with_call(tvmi_errmsg(NULL), "tvmi_embed_register"));
+    CHECK(strstr(tvmi_errmsg(NULL), "NULL") != NULL);
+    CHECK(tvmi_embed_register(&bad) == VMI_FAILURE);
+    CHECK(starts_with_call(tvmi_errmsg(NULL), "tvmi_embed_register"));
+    CHECK(strstr(tvmi_errmsg(NULL), "magic") != NULL);
+    CHECK(tvmi_embed_register(&good) == VMI_SUCCESS);
+    CHECK(strstr(tvmi_errmsg(NULL), "tvmi_embed_register") == NULL);
+    tvmi_embed_spec_t spec = { .config = "/nonexistent/tvmi.conf", .entry = "x" };
+    CHECK(tvmi_embed_generate(NULL, stdout) == VMI_FAILURE);
+    CHECK(starts_with_call(tvmi_errmsg(NULL), "tvmi_embed_generate"));
+    CHECK(tvmi_embed_generate(&spec, stdout) == VMI_FAILURE);
+    CHECK(starts_with_call(tvmi_errmsg(NULL), "tvmi_embed_generate"));
+    CHECK(strstr(tvmi_errmsg(NULL), "/nonexistent/tvmi.conf") != NULL);
+}
+
+/* The peparse calls that take no instance keep their reason per thread. */
+static void test_peparse_reasons_without_instance(void)
+{
+    uint8_t zeros[512] = { 0 };
+    struct dos_header *dos = (struct dos_header *)1;
+    struct optional_header_pe32 *pe32 = (struct optional_header_pe32 *)1;
+    uint16_t type = 7;
+
+    CHECK(peparse_validate_pe_image(zeros, sizeof(zeros)) == VMI_FAILURE);
+    CHECK(starts_with_call(tvmi_errmsg(NULL), "peparse_validate_pe_image"));
+    CHECK(strstr(tvmi_errmsg(NULL), "no MZ signature") != NULL);
+    CHECK(peparse_validate_pe_image(NULL, 0) == VMI_FAILURE);
+    CHECK(strstr(tvmi_errmsg(NULL), "NULL") != NULL);
+
+    peparse_assign_headers(zeros, &dos, NULL, &type, NULL, &pe32, NULL);
+    CHECK(dos == NULL && pe32 == NULL && type == 0);
+    CHECK(starts_with_call(tvmi_errmsg(NULL), "peparse_assign_headers"));
+    CHECK(strstr(tvmi_errmsg(NULL), "no MZ signature") != NULL);
+
+    CHECK(peparse_get_idd_rva(IMAGE_DIRECTORY_ENTRY_EXPORT, NULL, NULL, NULL, NULL) == 0);
+    CHECK(starts_with_call(tvmi_errmsg(NULL), "peparse_get_idd_rva"));
+    CHECK(strstr(tvmi_errmsg(NULL), "no optional header") != NULL);
+    CHECK(peparse_get_idd_size(IMAGE_DIRECTORY_ENTRY_EXPORT, NULL, NULL, NULL, NULL) == 0);
+    CHECK(starts_with_call(tvmi_errmsg(NULL), "peparse_get_idd_size"));
+    CHECK(strstr(tvmi_errmsg(NULL), "no optional header") != NULL);
 }
 
 /* ---- Every public function has a case ---- */
@@ -405,10 +516,20 @@ static char *read_header(const char *p)
     return s;
 }
 
+/* The next "vmi_" or "peparse_" in s, or NULL. */
+static char *next_public_name(char *s)
+{
+    char *v = strstr(s, "vmi_"), *p = strstr(s, "peparse_");
+    if (!v || (p && p < v))
+        return p;
+    return v;
+}
+
 static void test_every_public_function_has_a_case(void)
 {
     static const char *const headers[] = { "libvmi.h", "tinyvmi.h",
-                                           "libvmi_extra.h", "peparse.h", "slat.h", "x86.h" };
+                                           "libvmi_extra.h", "peparse.h", "slat.h", "x86.h",
+                                           "events.h" };
     char p[256];
     size_t found = 0, read = 0;
 
@@ -418,10 +539,10 @@ static void test_every_public_function_has_a_case(void)
         if (!s)
             continue;
         read++;
-        /* A declaration: an identifier vmi_/tvmi_ followed by '(' in a
-         * statement that is not a #define. */
-        for (char *c = s; (c = strstr(c, "vmi_")); c++) {
-            char *start = c > s && c[-1] == 't' ? c - 1 : c;
+        /* A declaration: an identifier vmi_/tvmi_/peparse_ followed by '('
+         * in a statement that is not a #define. */
+        for (char *c = s; (c = next_public_name(c)); c++) {
+            char *start = c > s && c[-1] == 't' && c[0] == 'v' ? c - 1 : c;
             if (start > s && (isalnum((unsigned char)start[-1]) || start[-1] == '_'))
                 continue;
             char *e = c;
@@ -463,6 +584,7 @@ int main(void)
     TEST_RUN(test_success_clears_the_reason);
     TEST_RUN(test_null_handle_names_the_call);
     TEST_RUN(test_own_contracts);
+    TEST_RUN(test_peparse_reasons_without_instance);
     TEST_RUN(test_every_public_function_has_a_case);
     unlink(path);
     TEST_DONE();

@@ -372,6 +372,31 @@ static const char sysmap_doc[] =
     "ffffffffc0000000 t [module]\tmod\n"
     "garbage line\n";
 
+/* A compact symbol table of sysmap_doc's symbols, as vmi-embed writes it. */
+static blob_t symz_blob(void)
+{
+    util_symz_in_t in[16];
+    size_t n = 0, len = 0;
+    util_err_t err;
+    lx_symtab_t *t = lx_symtab_new();
+    blob_t b = { NULL, 0 };
+    if (t && lx_sysmap_parse(t, sysmap_doc, strlen(sysmap_doc), &err) == VMI_SUCCESS &&
+        lx_symtab_finish(t)) {
+        size_t l;
+        for (; n < 16 && lx_symtab_get_added(t, n, &in[n].name, &l, &in[n].addr, &in[n].type);
+             n++)
+            in[n].len = (uint32_t)l;
+        uint8_t *d = util_symz_build(in, n, &len, &err);
+        if (d) {
+            b = blob_new(len);
+            memcpy(b.d, d, len);
+            free(d);
+        }
+    }
+    lx_symtab_free(t);
+    return b;
+}
+
 static const char config_doc[] =
     "# LibVMI's usual file\n"
     "guest {\n"
@@ -678,6 +703,45 @@ static blob_t x86_legacy(void)
     return b;
 }
 
+/* ---- QEMU: gdbstub packets and descriptions, monitor texts ---- */
+
+static blob_t gdb_packet(const char *body)
+{
+    size_t n = strlen(body);
+    unsigned sum = 0;
+    blob_t b = { calloc(1, n + 5), n + 4 };
+    for (size_t i = 0; i < n; i++)
+        sum += (unsigned char)body[i];
+    snprintf((char *)b.d, n + 5, "$%s#%02x", body, sum & 0xff);
+    return b;
+}
+
+static const char gdb_xml[] =
+    "<?xml version=\"1.0\"?><!DOCTYPE target SYSTEM \"gdb-target.dtd\">"
+    "<target><architecture>i386:x86-64</architecture>"
+    "<!-- <reg name=\"ghost\" bitsize=\"64\"/> -->"
+    "<reg name=\"rax\" bitsize=\"64\" type=\"int64\" regnum=\"0\"/>"
+    "<reg name=\"rbx\" bitsize=\"64\"/><reg name=\"eflags\" bitsize=\"32\"/>"
+    "<reg name=\"cr3\" bitsize=\"64\" regnum=\"29\"/></target>";
+
+static const char mtree_doc[] =
+    "FlatView #0\r\n"
+    " AS \"memory\", root: system\r\n"
+    " Root memory region: system\r\n"
+    "  0000000000000000-00000000000bffff (prio 0, ram): mem\r\n"
+    "  00000000000c0000-00000000000fffff (prio 0, rom): mem @00000000000c0000\r\n"
+    "  0000000000100000-00000000bfffffff (prio 0, ram): mem @0000000000100000\r\n"
+    "  00000000fec00000-00000000fec00fff (prio 0, i/o): ioapic\r\n"
+    "  0000000100000000-000000013fffffff (prio 0, ram): mem @00000000c0000000\r\n"
+    "\r\n"
+    "CPU#0\r\n"
+    "RAX=0000000000000001 RBX=0000000000000002 RCX=0 RDX=0\r\n"
+    "RIP=ffffffff81000000 RFL=00000246 [---Z-P-] CPL=0 II=0 A20=1 SMM=0 HLT=1\r\n"
+    "CS =0010 0000000000000000 ffffffff 00af9b00 DPL=0 CS64 [-RA]\r\n"
+    "GDT=     fffffe0000001000 0000007f\r\n"
+    "IDT=     fffffe0000000000 00000fff\r\n"
+    "CR0=80050033 CR2=0 CR3=0000000001000000 CR4=000006f0\r\n";
+
 /* ---- Every parser, its valid inputs ---- */
 
 #define MAX_SEEDS 4
@@ -688,11 +752,16 @@ typedef struct kind {
     unsigned mutations; /* per seed */
 } kind_t;
 
-static kind_t kinds[16];
+#define MAX_KINDS 32
+static kind_t kinds[MAX_KINDS];
 static size_t nkinds;
 
 static void add_kind(const char *name, unsigned mutations, blob_t a, blob_t b, blob_t c)
 {
+    if (nkinds == MAX_KINDS) {
+        fprintf(stderr, "test_hostile_inputs: more than %d kinds: raise MAX_KINDS\n", MAX_KINDS);
+        abort();
+    }
     kind_t *k = &kinds[nkinds++];
     k->name = name;
     k->mutations = mutations;
@@ -723,6 +792,10 @@ static void build_kinds(void)
     add_kind("sysmap", 2000, blob_text(sysmap_doc), none, none);
     add_kind("config", 2000, blob_text(config_doc), none, none);
     add_kind("x86", 700, x86_ia32e(), x86_pae(), x86_legacy());
+    add_kind("gdb", 2000, gdb_packet("T05thread:p01.02;watch:00000000004a6100;"),
+             gdb_packet("m}]0*\"1"), blob_text(gdb_xml));
+    add_kind("mtree", 2000, blob_text(mtree_doc), none, none);
+    add_kind("symz", 2000, symz_blob(), none, none);
 }
 
 static const hostile_target_t *target(const char *name)
@@ -851,7 +924,13 @@ static const char printk_seq_wrap[] =
     "\x6d\x65\x73\x73\x61\x67\x65\x20\x34\x00\x00\x00\x00\x00\x00\x00\x00\x00"
     "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
 
+/* A field after the name: the lazy reader took the rest of the line for
+ * the name, the index the first word (found by the lazy/index comparison). */
+static const char sysmap_trailing[] = "ffffffff81000000 T _text\x8a" "ffff T more\n"
+                                      "ffffffff82000000 D init_task\n";
+
 static const crasher_t crashers[] = {
+    CRASHER("sysmap", "a field after the name", sysmap_trailing),
     CRASHER("printk", "log_first_seq about to wrap", printk_seq_wrap),
     CRASHER("btf", "self-nested anonymous members", btf_self_anon),
     CRASHER("sysmap", "NUL and control bytes in names", sysmap_nul),

@@ -159,6 +159,54 @@ static void test_linux_table(void)
     isf_free(isf);
 }
 
+/* C's unnamed struct and union members, as dwarf2json writes them: a field
+ * "unnamed_field_N" marked anonymous, whose type is a struct named
+ * unnamed_<hash> in user_types.  Their members are found by their own
+ * names, the anonymous member's offset added. */
+static void test_anonymous_members(void)
+{
+    const char *text =
+        "{\"metadata\": {\"format\": \"6.2.0\", \"linux\": {\"symbols\": []}},"
+        " \"base_types\": {\"int\": {\"size\": 4, \"signed\": true, \"kind\": \"int\", \"endian\": \"little\"}},"
+        " \"user_types\": {"
+        "  \"mm_struct\": {\"kind\": \"struct\", \"size\": 1032, \"fields\": {"
+        "    \"unnamed_field_0\": {\"offset\": 0, \"anonymous\": true,"
+        "                        \"type\": {\"kind\": \"struct\", \"name\": \"unnamed_8216\"}},"
+        "    \"cpu_bitmap\": {\"offset\": 1024, \"type\": {\"kind\": \"base\", \"name\": \"int\"}}}},"
+        "  \"unnamed_8216\": {\"kind\": \"struct\", \"size\": 1000, \"fields\": {"
+        "    \"mmap_base\": {\"offset\": 16, \"type\": {\"kind\": \"base\", \"name\": \"int\"}},"
+        "    \"unnamed_field_1\": {\"offset\": 80, \"anonymous\": true,"
+        "                        \"type\": {\"kind\": \"union\", \"name\": \"unnamed_99\"}}}},"
+        "  \"unnamed_99\": {\"kind\": \"union\", \"size\": 8, \"fields\": {"
+        "    \"pgd\": {\"offset\": 0, \"type\": {\"kind\": \"base\", \"name\": \"int\"}}}},"
+        "  \"named\": {\"kind\": \"struct\", \"size\": 1032, \"fields\": {"
+        "    \"inner\": {\"offset\": 8, \"type\": {\"kind\": \"struct\", \"name\": \"unnamed_99\"}}}},"
+        "  \"loop\": {\"kind\": \"struct\", \"size\": 8, \"fields\": {"
+        "    \"unnamed_field_0\": {\"offset\": 0, \"anonymous\": true,"
+        "                        \"type\": {\"kind\": \"struct\", \"name\": \"loop\"}},"
+        "    \"unnamed_field_1\": {\"offset\": 4, \"anonymous\": true,"
+        "                        \"type\": {\"kind\": \"struct\", \"name\": \"loop\"}}}}},"
+        " \"enums\": {}, \"symbols\": {}}";
+    util_err_t err;
+    uint64_t off = 0;
+    isf_member_t m;
+    isf_t *isf = load(text, &err);
+    CHECK(isf != NULL);
+    if (!isf)
+        return;
+    CHECK(isf_member_offset(isf, "mm_struct", "mmap_base", &off, &err) && off == 16);
+    CHECK(isf_member(isf, "mm_struct", "pgd", &m, &err) && m.offset == 80);
+    CHECK_STREQ(m.type_ref, "int");
+    CHECK(isf_member_offset(isf, "mm_struct", "cpu_bitmap", &off, &err) && off == 1024);
+    /* A named member is not searched: its members need the dotted path. */
+    CHECK(!isf_member_offset(isf, "named", "pgd", &off, &err));
+    CHECK(isf_member_offset(isf, "named", "inner.pgd", &off, &err) && off == 8);
+    /* Anonymous members that contain themselves: the search is bounded. */
+    CHECK(!isf_member_offset(isf, "loop", "nothing", &off, &err));
+    CHECK(strstr(util_err_msg(&err), "struct loop has no member nothing") != NULL);
+    isf_free(isf);
+}
+
 static void rejects(const char *text, const char *want, int line)
 {
     util_err_t err;
@@ -203,6 +251,7 @@ int main(void)
 {
     TEST_RUN(test_windows_table);
     TEST_RUN(test_linux_table);
+    TEST_RUN(test_anonymous_members);
     TEST_RUN(test_bad_tables);
     TEST_DONE();
 }

@@ -19,8 +19,13 @@
 #include <unistd.h>
 
 #include <libvmi/libvmi.h>
+#include <libvmi/peparse.h>
 #include "../helpers/winimage.h"
 #include "driver/driver.h"
+
+/* libvmi_extra.h's glib call, without glib (tvmi_list_t is GSList's layout). */
+tvmi_list_t *vmi_get_nested_va_pages(vmi_instance_t vmi, addr_t npt, page_mode_t npm,
+                                     addr_t pt, page_mode_t pm);
 
 extern const driver_ops_t driver_file_ops;
 
@@ -1050,6 +1055,207 @@ static void test_profile_mismatch(void)
     wi_free(&w);
 }
 
+/* ---- LibVMI's peparse calls and page lists on the images ---- */
+
+/* The image of layout L opened without an OS layer, through the page table
+ * the generator built for System. */
+static vmi_instance_t open_bare(const wi_image_t *w, const char *path, const char *extra)
+{
+    char cfg[256];
+    snprintf(cfg, sizeof(cfg), "ostype = none; pagemode = %s; kpgd = 0x%llx; %s",
+             w->L->mode == WI_LEGACY ? "legacy" : w->L->mode == WI_PAE ? "pae" : "ia32e",
+             (unsigned long long)w->sys_root, extra ? extra : "");
+    vmi_instance_t vmi = open_image(path, cfg);
+    if (!vmi)
+        fprintf(stderr, "  %s: %s\n", path, tvmi_init_errmsg());
+    return vmi;
+}
+
+/* The module at base exports what the generator planted (names sorted). */
+static void check_exports(vmi_instance_t vmi, addr_t base, const char *dll,
+                          const wi_export_t *want, size_t n)
+{
+    struct export_table et;
+    addr_t rva = 0;
+    size_t size = 0;
+    uint8_t hdr[4096];
+    ACCESS_CONTEXT(ctx, .translate_mechanism = VMI_TM_PROCESS_PID, .pid = 0, .addr = base);
+
+    CHECK(peparse_get_image(vmi, &ctx, sizeof(hdr), hdr) == VMI_SUCCESS);
+    CHECK(peparse_get_export_table(vmi, &ctx, &et, &rva, &size) == VMI_SUCCESS);
+    CHECK_EQ_U64(rva, WI_RDATA + 0x400);   /* where wi_build_pe puts it */
+    CHECK_EQ_U64(size, 0xd00);
+    CHECK_EQ_U64(et.export_flags, 0);
+    CHECK_EQ_U64(et.base, 1);
+    CHECK_EQ_U64(et.number_of_functions, n);
+    CHECK_EQ_U64(et.number_of_names, n);
+    ctx.addr = base + et.name;
+    char *name = vmi_read_str(vmi, &ctx);
+    CHECK_STREQ(name, dll);
+    free(name);
+    for (uint32_t i = 0; i < et.number_of_names && i < n; i++) {
+        uint32_t name_rva = 0, fn = 0;
+        uint16_t ord = 0;
+        ctx.addr = base + et.address_of_names + 4 * i;
+        CHECK(vmi_read_32(vmi, &ctx, &name_rva) == VMI_SUCCESS);
+        ctx.addr = base + et.address_of_name_ordinals + 2 * i;
+        CHECK(vmi_read_16(vmi, &ctx, &ord) == VMI_SUCCESS);
+        ctx.addr = base + et.address_of_functions + 4 * (addr_t)ord;
+        CHECK(vmi_read_32(vmi, &ctx, &fn) == VMI_SUCCESS);
+        ctx.addr = base + name_rva;
+        name = vmi_read_str(vmi, &ctx);
+        CHECK_STREQ(name, want[i].name);
+        free(name);
+        if (!want[i].forwarder)
+            CHECK_EQ_U64(fn, want[i].rva);
+        else
+            CHECK(fn >= rva && fn < rva + size);
+    }
+}
+
+static void test_peparse_on_images(void)
+{
+    for (size_t li = 0; li < WI_NLAYOUTS; li++) {
+        const wi_layout_t *L = &wi_layouts[li];
+        wi_image_t w;
+        char path[600];
+        struct export_table et;
+        if (!make_image(L, F_RAW, WI_SANE, &w, path, sizeof(path))) {
+            CHECK(0);
+            wi_free(&w);
+            continue;
+        }
+        vmi_instance_t vmi = open_bare(&w, path, NULL);
+        CHECK(vmi != NULL);
+        if (vmi) {
+            check_exports(vmi, L->kbase, L->mode == WI_PAE ? "ntkrnlpa.exe" : "ntoskrnl.exe",
+                          wi_nt_exports, WI_NT_NEXPORTS);
+            check_exports(vmi, L->hal_base, "hal.dll", wi_hal_exports, WI_HAL_NEXPORTS);
+            /* kdcom.dll is listed, but its image was never written. */
+            ACCESS_CONTEXT(kd, .translate_mechanism = VMI_TM_PROCESS_PID, .pid = 0,
+                           .addr = w.mods[2].base);
+            CHECK(peparse_get_export_table(vmi, &kd, &et, NULL, NULL) == VMI_FAILURE);
+            CHECK(strstr(tvmi_errmsg(vmi), "not present") != NULL);
+            ACCESS_CONTEXT(sym, .translate_mechanism = VMI_TM_KERNEL_SYMBOL, .ksym = "nt");
+            CHECK(peparse_get_export_table(vmi, &sym, &et, NULL, NULL) == VMI_FAILURE);
+            CHECK(strstr(tvmi_errmsg(vmi), "base address, not a symbol") != NULL);
+            vmi_destroy(vmi);
+        }
+        unlink(path);
+        wi_free(&w);
+
+        /* The damaged kernel header is refused with the reason. */
+        if (!make_image(L, F_RAW, WI_BAD_PE, &w, path, sizeof(path))) {
+            CHECK(0);
+            wi_free(&w);
+            continue;
+        }
+        vmi = open_bare(&w, path, NULL);
+        if (vmi) {
+            uint8_t hdr[1024];
+            ACCESS_CONTEXT(nt, .translate_mechanism = VMI_TM_PROCESS_PID, .pid = 0,
+                           .addr = L->kbase);
+            CHECK(peparse_get_image(vmi, &nt, sizeof(hdr), hdr) == VMI_FAILURE);
+            CHECK(strstr(tvmi_errmsg(vmi), "no PE signature at e_lfanew 0x80") != NULL);
+            CHECK(peparse_get_export_table(vmi, &nt, &et, NULL, NULL) == VMI_FAILURE);
+            CHECK(strstr(tvmi_errmsg(vmi), "no PE signature") != NULL);
+            vmi_destroy(vmi);
+        }
+        unlink(path);
+        wi_free(&w);
+    }
+}
+
+/* Every page of every process's page table, against the generator's own
+ * walker (wi_v2p): the same frame for each page listed, and the pages the
+ * generator mapped on purpose are there: the kernel, the PEB (user), the
+ * self-map (the root table at its own address). */
+static bool listed(const tvmi_list_t *l, addr_t va, addr_t *pa)
+{
+    for (; l; l = l->next) {
+        const page_info_t *p = l->data;
+        if (va >= p->vaddr && va - p->vaddr < p->size) {
+            *pa = p->paddr + (va - p->vaddr);
+            return true;
+        }
+    }
+    return false;
+}
+
+static addr_t selfmap_va(const wi_layout_t *L)
+{
+    uint64_t s = L->selfmap;
+    if (L->mode == WI_IA32E)
+        return 0xffff000000000000ULL | s << 39 | s << 30 | s << 21 | s << 12;
+    if (L->mode == WI_LEGACY)
+        return (s << 22) | (s << 12);
+    return 0; /* PAE: the four directories, not one root, are mapped */
+}
+
+static void test_va_pages_on_images(void)
+{
+    for (size_t li = 0; li < WI_NLAYOUTS; li++) {
+        const wi_layout_t *L = &wi_layouts[li];
+        wi_image_t w;
+        char path[600];
+        if (!make_image(L, F_RAW, WI_SANE, &w, path, sizeof(path))) {
+            CHECK(0);
+            wi_free(&w);
+            continue;
+        }
+        vmi_instance_t vmi = open_bare(&w, path, NULL);
+        CHECK(vmi != NULL);
+        for (size_t i = 0; vmi && i < WI_NPROCS; i++) {
+            const wi_proc_t *proc = &w.procs[i];
+            tvmi_list_t *l = tvmi_get_va_pages(vmi, proc->dtb);
+            size_t n = 0, bad = 0;
+            addr_t pa = 0, want = 0;
+            if (!l)
+                fprintf(stderr, "  %s pid %u: %s\n", L->name, proc->pid, tvmi_errmsg(vmi));
+            CHECK(l != NULL);
+            for (const tvmi_list_t *p = l; p; p = p->next, n++) {
+                const page_info_t *pg = p->data;
+                if (pg->pt != proc->dtb || !wi_v2p(&w, proc->dtb, pg->vaddr, &want) ||
+                    want != pg->paddr)
+                    bad++;
+            }
+            CHECK_EQ_U64(bad, 0);
+            CHECK(listed(l, L->kbase, &pa));
+            CHECK(wi_v2p(&w, proc->dtb, L->kbase, &want) && pa == want);
+            if (i)
+                CHECK(listed(l, L->peb, &pa));
+            if (selfmap_va(L))
+                CHECK(listed(l, selfmap_va(L), &pa) && pa == proc->dtb);
+            /* The nested form without a nested table is the same list. */
+            tvmi_list_t *same = vmi_get_nested_va_pages(
+                vmi, 0, VMI_PM_NONE, proc->dtb, vmi_get_page_mode(vmi, 0));
+            size_t m = 0;
+            for (const tvmi_list_t *p = same; p; p = p->next)
+                m++;
+            CHECK_EQ_U64(m, n);
+            tvmi_free_va_pages(same);
+            tvmi_free_va_pages(l);
+        }
+        vmi_destroy(vmi);
+
+        /* A limit below what the table maps: no list, and why. */
+        vmi = open_bare(&w, path, "va_pages_max = 10;");
+        if (vmi) {
+            CHECK(tvmi_get_va_pages(vmi, w.sys_root) == NULL);
+            CHECK(strstr(tvmi_errmsg(vmi), "maps more than 10 pages") != NULL);
+            vmi_destroy(vmi);
+        }
+        vmi = open_bare(&w, path, "va_pages_max = lots;");
+        if (vmi) {
+            CHECK(tvmi_get_va_pages(vmi, w.sys_root) == NULL);
+            CHECK(strstr(tvmi_errmsg(vmi), "va_pages_max") != NULL);
+            vmi_destroy(vmi);
+        }
+        unlink(path);
+        wi_free(&w);
+    }
+}
+
 int main(void)
 {
     wi_datadir(datadir, sizeof(datadir), __FILE__);
@@ -1069,6 +1275,8 @@ int main(void)
     TEST_RUN(test_wrong_guid);
     TEST_RUN(test_damaged_dumps);
     TEST_RUN(test_profile_mismatch);
+    TEST_RUN(test_peparse_on_images);
+    TEST_RUN(test_va_pages_on_images);
     rmdir(tmpdir);
     TEST_DONE();
 }

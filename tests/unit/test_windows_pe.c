@@ -1,10 +1,12 @@
 /*
- * test_windows_pe.c - PE/COFF parsing (src/os/windows/pe.c) over images the
- * test builds: what the image says, pe_* says; damaged images are refused
- * with a reason, never read out of bounds.
+ * test_windows_pe.c - PE/COFF parsing (src/os/windows/pe.c) and LibVMI's
+ * peparse_* calls on header bytes (os/windows/peparse.c) over images the
+ * test builds: what the image says, pe_* and peparse_* say; damaged images
+ * are refused with a reason, never read out of bounds.
  */
 #include "test.h"
 
+#include <libvmi/peparse.h>
 #include "../helpers/winimage.h"
 #include "os/windows/pe.h"
 
@@ -279,6 +281,203 @@ static void test_hostile_exports(void)
     CHECK(pe_export_dll_name(&img, name, sizeof(name), &err) == VMI_FAILURE);
 }
 
+/* The export directory moved so that its first four bytes (the reserved
+ * flags) end a page that is not mapped: Windows pages export directories
+ * out like any data.  The rest is read; flags count as 0. */
+static void test_export_dir_on_a_page_boundary(void)
+{
+    flat_t f;
+    pe_image_t img;
+    pe_export_t e;
+    pe_export_dir_t x;
+    util_err_t err;
+    uint32_t ed = WI_RDATA + 0x400, moved = 0x7ffc;
+
+    build(&f, true);
+    memcpy(f.buf + moved, f.buf + ed, 40);
+    memset(f.buf + ed, 0, 40);
+    set32(&f, 0x98 + 112, moved);            /* export directory RVA */
+    set32(&f, 0x98 + 116, 0x8400 + 0xd00 - moved); /* still covers the forwarders */
+    f.readable[moved / 0x1000] = 0;
+    CHECK(pe_open(&img, flat_read, &f, &err) == VMI_SUCCESS);
+    CHECK(pe_export_dir(&img, &x, &err) == VMI_SUCCESS);
+    CHECK_EQ_U64(x.flags, 0);
+    CHECK_EQ_U64(x.nfuncs, 5);
+    CHECK_EQ_U64(x.base, 1);
+    CHECK(pe_export_by_name(&img, "Gamma", &e, &err) == VMI_SUCCESS);
+    CHECK_EQ_U64(e.rva, 0x1030);
+    /* Anywhere else in a page, an unreadable directory is an error. */
+    f.readable[moved / 0x1000] = 1;
+    f.readable[0x8000 / 0x1000] = 0;
+    CHECK(pe_export_dir(&img, &x, &err) == VMI_FAILURE);
+    CHECK(strstr(util_err_msg(&err), "not present") != NULL);
+}
+
+/* ---- LibVMI's peparse_* on header bytes ---- */
+
+static void test_peparse_headers(void)
+{
+    for (int wide = 0; wide < 2; wide++) {
+        flat_t f;
+        struct dos_header *dos = NULL;
+        struct pe_header *pe = NULL;
+        struct optional_header_pe32 *oh32 = (void *)1;
+        struct optional_header_pe32plus *oh64 = (void *)1;
+        void *opt = NULL;
+        uint16_t type = 0;
+
+        build(&f, wide);
+        CHECK(peparse_validate_pe_image(f.buf, 0x1000) == VMI_SUCCESS);
+        peparse_assign_headers(f.buf, &dos, &pe, &type, &opt, &oh32, &oh64);
+        CHECK(dos == (void *)f.buf);
+        CHECK(pe == (void *)(f.buf + 0x80));       /* e_lfanew 0x80 */
+        CHECK(opt == (void *)(f.buf + 0x98));
+        CHECK_EQ_U64(type, wide ? IMAGE_PE32_PLUS_MAGIC : IMAGE_PE32_MAGIC);
+        CHECK(wide ? (oh64 == opt && !oh32) : (oh32 == opt && !oh64));
+        CHECK_EQ_U64(dos->signature, IMAGE_DOS_HEADER);
+        CHECK_EQ_U64(dos->offset_to_pe, 0x80);
+        CHECK_EQ_U64((uint32_t)pe->signature, IMAGE_NT_SIGNATURE);
+        CHECK_EQ_U64(pe->machine, wide ? 0x8664 : 0x14c);
+        CHECK_EQ_U64(pe->number_of_sections, 3);
+        CHECK_EQ_U64(pe->size_of_optional_header, wide ? 0xf0 : 0xe0);
+        if (wide) {
+            CHECK_EQ_U64(oh64->image_base, 0x140000000ULL);
+            CHECK_EQ_U64(oh64->size_of_image, IMG_SIZE);
+            CHECK_EQ_U64(oh64->number_of_rva_and_sizes, 16);
+            CHECK_EQ_U64(oh64->idd[IMAGE_DIRECTORY_ENTRY_EXPORT].virtual_address,
+                         WI_RDATA + 0x400);
+        } else {
+            CHECK_EQ_U64(oh32->image_base, 0x400000);
+            CHECK_EQ_U64(oh32->base_of_data, WI_RDATA);
+            CHECK_EQ_U64(oh32->size_of_headers, 0x400);
+        }
+        /* The directories, by the untyped header and by the typed one. */
+        CHECK_EQ_U64(peparse_get_idd_rva(IMAGE_DIRECTORY_ENTRY_EXPORT, &type, opt, NULL, NULL),
+                     WI_RDATA + 0x400);
+        CHECK_EQ_U64(peparse_get_idd_size(IMAGE_DIRECTORY_ENTRY_EXPORT, &type, opt, NULL, NULL),
+                     0xd00);
+        CHECK_EQ_U64(peparse_get_idd_rva(IMAGE_DIRECTORY_ENTRY_DEBUG, NULL, NULL, oh32, oh64),
+                     WI_RDATA);
+        CHECK_EQ_U64(peparse_get_idd_size(IMAGE_DIRECTORY_ENTRY_DEBUG, NULL, NULL, oh32, oh64),
+                     28);
+        /* Absent, past 16, past NumberOfRvaAndSizes: 0 and a reason. */
+        CHECK_EQ_U64(peparse_get_idd_rva(IMAGE_DIRECTORY_ENTRY_TLS, &type, opt, NULL, NULL), 0);
+        CHECK(strstr(tvmi_errmsg(NULL), "data directory 9 is empty") != NULL);
+        CHECK_EQ_U64(peparse_get_idd_rva(16, &type, opt, NULL, NULL), 0);
+        CHECK(strstr(tvmi_errmsg(NULL), "data directory 16 does not exist") != NULL);
+        set32(&f, 0x98 + (wide ? 108 : 92), 5); /* NumberOfRvaAndSizes */
+        CHECK_EQ_U64(peparse_get_idd_rva(IMAGE_DIRECTORY_ENTRY_DEBUG, &type, opt, NULL, NULL), 0);
+        CHECK(strstr(tvmi_errmsg(NULL), "the header has 5") != NULL);
+        CHECK_EQ_U64(peparse_get_idd_rva(IMAGE_DIRECTORY_ENTRY_EXPORT, &type, opt, NULL, NULL),
+                     WI_RDATA + 0x400);
+        CHECK_STREQ(tvmi_errmsg(NULL), "no instance (NULL handle); for a failed init see "
+                                       "tvmi_init_errmsg()");
+        type = 0x30b;
+        CHECK_EQ_U64(peparse_get_idd_size(IMAGE_DIRECTORY_ENTRY_EXPORT, &type, opt, NULL, NULL),
+                     0);
+        CHECK(strstr(tvmi_errmsg(NULL), "0x30b") != NULL);
+    }
+}
+
+/* peparse_validate_pe_image refuses each damage with a reason, and never
+ * reads past the length it is given. */
+static void expect_invalid(const uint8_t *image, size_t len, const char *want, int line)
+{
+    if (peparse_validate_pe_image(image, len) != VMI_FAILURE ||
+        !strstr(tvmi_errmsg(NULL), want)) {
+        fprintf(stderr, "  FAIL line %d: wanted \"%s\", got \"%s\"\n", line, want,
+                tvmi_errmsg(NULL));
+        test_failed_checks++;
+    }
+}
+
+static void test_peparse_hostile(void)
+{
+    flat_t f;
+    uint8_t *exact;
+
+    build(&f, true);
+    expect_invalid(f.buf, 0x40, "beyond the 64 bytes given", __LINE__);
+    /* The PE32+ optional header ends at 0x80 + 24 + 240 = 0x188. */
+    expect_invalid(f.buf, 0x187, "optional header at RVA 0x98: beyond the 391 bytes given",
+                   __LINE__);
+    CHECK(peparse_validate_pe_image(f.buf, 0x188) == VMI_SUCCESS);
+    build(&f, false); /* PE32: 0x80 + 24 + 224 = 0x178 */
+    expect_invalid(f.buf, 0x177, "beyond the 375 bytes given", __LINE__);
+    CHECK(peparse_validate_pe_image(f.buf, 0x178) == VMI_SUCCESS);
+    /* A header that declares fewer directories is shorter, but a program
+     * reads the whole structure: those bytes must be there too. */
+    build(&f, true);
+    f.buf[0x84 + 16] = 112 + 8 * 10; /* SizeOfOptionalHeader: 10 directories */
+    set32(&f, 0x98 + 108, 10);
+    CHECK(peparse_validate_pe_image(f.buf, 0x188) == VMI_SUCCESS);
+    expect_invalid(f.buf, 0x160, "the PE32+ optional header ends at byte 392, past the 352",
+                   __LINE__);
+    build(&f, true);
+    f.buf[1] = 'Y';
+    expect_invalid(f.buf, 0x1000, "no MZ signature", __LINE__);
+    build(&f, true);
+    set32(&f, 0x3c, 0xfffffff0u);
+    expect_invalid(f.buf, 0x1000, "e_lfanew 0xfffffff0", __LINE__);
+    build(&f, true);
+    set32(&f, 0x3c, 0xff0);
+    expect_invalid(f.buf, 0x1000, "beyond the 4096 bytes given", __LINE__);
+    build(&f, true);
+    f.buf[0x82] = 'X';
+    expect_invalid(f.buf, 0x1000, "no PE signature", __LINE__);
+    build(&f, true);
+    f.buf[0x99] = 0x03;
+    expect_invalid(f.buf, 0x1000, "magic 0x30b", __LINE__);
+    build(&f, true);
+    f.buf[0x86] = 97;
+    expect_invalid(f.buf, 0x1000, "97 sections", __LINE__);
+    build(&f, true);
+    set32(&f, 0x98 + 56, 0x100); /* SizeOfImage smaller than the headers */
+    expect_invalid(f.buf, 0x1000, "extend past SizeOfImage", __LINE__);
+
+    /* Exactly the bytes validation needs, in a heap block of that size:
+     * AddressSanitizer sees any read past them. */
+    build(&f, true);
+    exact = malloc(0x188);
+    memcpy(exact, f.buf, 0x188);
+    CHECK(peparse_validate_pe_image(exact, 0x188) == VMI_SUCCESS);
+    {
+        uint16_t type;
+        void *opt;
+        peparse_assign_headers(exact, NULL, NULL, &type, &opt, NULL, NULL);
+        for (uint32_t d = 0; d < 17; d++) {
+            peparse_get_idd_rva(d, &type, opt, NULL, NULL);
+            peparse_get_idd_size(d, &type, opt, NULL, NULL);
+        }
+    }
+    free(exact);
+
+    /* Random damage to the headers: every answer is a verdict, never a
+     * crash (run under the sanitizers by make SAN=1). */
+    uint64_t rng = 0x2545f4914f6cdd1dULL;
+    for (int round = 0; round < 20000; round++) {
+        build(&f, round & 1);
+        for (int k = 0; k < 4; k++) {
+            rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+            f.buf[(rng >> 8) % 0x200] = (uint8_t)rng;
+        }
+        size_t len = 0x100 + (size_t)((rng >> 32) % 0x300);
+        uint8_t *copy = malloc(len);
+        memcpy(copy, f.buf, len);
+        if (peparse_validate_pe_image(copy, len) == VMI_SUCCESS) {
+            uint16_t type;
+            void *opt;
+            struct pe_header *pe;
+            peparse_assign_headers(copy, NULL, &pe, &type, &opt, NULL, NULL);
+            CHECK(pe && opt);
+            peparse_get_idd_rva((uint32_t)(rng % 20), &type, opt, NULL, NULL);
+        } else {
+            CHECK(tvmi_errmsg(NULL)[0] != '\0');
+        }
+        free(copy);
+    }
+}
+
 int main(void)
 {
     TEST_RUN(test_headers);
@@ -286,5 +485,8 @@ int main(void)
     TEST_RUN(test_exports);
     TEST_RUN(test_hostile_headers);
     TEST_RUN(test_hostile_exports);
+    TEST_RUN(test_export_dir_on_a_page_boundary);
+    TEST_RUN(test_peparse_headers);
+    TEST_RUN(test_peparse_hostile);
     TEST_DONE();
 }

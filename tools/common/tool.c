@@ -22,6 +22,22 @@ int tool_fail(const char *prog, const char *fmt, ...)
     return 1;
 }
 
+static bool paused;
+
+void tool_pause(vmi_instance_t vmi)
+{
+    vmi_mode_t mode;
+    paused = vmi_get_access_mode(vmi, NULL, 0, NULL, &mode) == VMI_SUCCESS &&
+             mode != VMI_FILE && vmi_pause_vm(vmi) == VMI_SUCCESS;
+}
+
+void tool_resume(vmi_instance_t vmi)
+{
+    if (paused)
+        vmi_resume_vm(vmi);
+    paused = false;
+}
+
 bool tool_open(const char *prog, const char *target, const tool_opts_t *o, bool want_os,
                vmi_instance_t *vmi)
 {
@@ -29,14 +45,23 @@ bool tool_open(const char *prog, const char *target, const tool_opts_t *o, bool 
     vmi_config_t mode = VMI_CONFIG_GLOBAL_FILE_ENTRY;
     void *config = NULL;
     struct stat st;
+    /* LibVMI's init data: one entry, the socket (a flexible array). */
+    union {
+        vmi_init_data_t head;
+        char bytes[sizeof(vmi_init_data_t) + sizeof(vmi_init_data_entry_t)];
+    } init;
+
+    init.head.count = 1;
+    init.head.entry[0].type = VMI_INIT_DATA_KVMI_SOCKET;
+    init.head.entry[0].data = (void *)o->socket;
 
     if (o->config) {
         /* An existing file is a config file; anything else a config string. */
         mode = stat(o->config, &st) == 0 ? VMI_CONFIG_FILE_PATH : VMI_CONFIG_STRING;
         config = (void *)o->config;
     }
-    if (vmi_init_complete(vmi, target, VMI_INIT_DOMAINNAME, NULL, mode, config, &ierr) !=
-        VMI_SUCCESS) {
+    if (vmi_init_complete(vmi, target, VMI_INIT_DOMAINNAME, o->socket ? &init.head : NULL,
+                          mode, config, &ierr) != VMI_SUCCESS) {
         tool_fail(prog, "cannot open %s: %s", target, tvmi_init_errmsg());
         return false;
     }
@@ -94,7 +119,8 @@ int tool_args(int argc, char **argv, const char *usage, int npos, tool_opts_t *o
 {
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'c' }, { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+        { "help", no_argument, NULL, 'h' },         TOOL_LONGOPT_SOCKET,
+        { NULL, 0, NULL, 0 },
     };
     int c;
 
@@ -102,11 +128,15 @@ int tool_args(int argc, char **argv, const char *usage, int npos, tool_opts_t *o
         switch (c) {
         case 'c': o->config = optarg; break;
         case 'j': o->json = true; break;
+        case TOOL_OPT_SOCKET: o->socket = optarg; break;
         case 'h': fputs(usage, stdout); *exit_code = 0; return -1;
         default: fputs(usage, stderr); *exit_code = 2; return -1;
         }
     }
-    if (argc - optind != npos) {
+    /* LibVMI's KVM tools: <vmname> <socket>. */
+    if (npos == 1 && argc - optind == 2 && !o->socket)
+        o->socket = argv[optind + 1];
+    else if (argc - optind != npos) {
         fputs(usage, stderr);
         *exit_code = 2;
         return -1;

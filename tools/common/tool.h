@@ -3,10 +3,12 @@
  * loading settings, opening the instance with a clear message, parsing
  * numbers, and printing JSON strings.
  *
- * Every tool takes its target first (a memory image path today; a Xen
- * domain or a QMP socket once those drivers exist), then its own arguments,
- * and `-c FILE` or `-c 'key = value; ...'` for settings in libvmi.conf
- * syntax.
+ * Every tool takes its target first (a memory image path, or a running
+ * QEMU's QMP socket), then its own arguments, `-c FILE` or
+ * `-c 'key = value; ...'` for settings in libvmi.conf syntax, and
+ * `--socket PATH` when the target is a VM's name and PATH its QMP socket
+ * (LibVMI's KVM tools take `<vmname> <socket>`; the tools without other
+ * arguments take that form too).
  */
 #ifndef TINYVMI_TOOL_H
 #define TINYVMI_TOOL_H
@@ -21,14 +23,34 @@
 typedef struct tool_opts {
     const char *config; /* -c: a file path or a config string */
     bool json;          /* --json */
+    const char *socket; /* --socket: the QMP socket of a VM named by TARGET */
 } tool_opts_t;
 
-/* Parse the options every tool shares (-c CONFIG, --json, -h/--help) for a
- * tool that takes nothing else, and check that exactly npos arguments
- * follow.  Returns the index of the first of them, or -1 after printing the
+/* What every usage text says about TARGET. */
+#define TOOL_TARGET_HELP                                                              \
+    "  TARGET          a memory image (raw, QEMU ELF core, LiME, crash dump), or a\n" \
+    "                  running QEMU's QMP socket (QEMU started with -qmp\n"          \
+    "                  unix:PATH,server=on,wait=off and its RAM in a shared\n"       \
+    "                  memory-backend-file), or a VM name with --socket\n"           \
+    "      --socket PATH  the QMP socket of the VM TARGET names (LibVMI's\n"         \
+    "                  <vmname> <socket>)\n"
+
+/* The long option behind --socket, for tools that parse their own options
+ * (its value in getopt_long is TOOL_OPT_SOCKET). */
+#define TOOL_OPT_SOCKET 0x100
+#define TOOL_LONGOPT_SOCKET { "socket", required_argument, NULL, TOOL_OPT_SOCKET }
+
+/* Parse the options every tool shares (-c CONFIG, --json, --socket,
+ * -h/--help) for a tool that takes nothing else, and check that exactly
+ * npos arguments follow (npos 1 also takes LibVMI's `<vmname> <socket>`).  Returns the index of the first of them, or -1 after printing the
  * usage: *exit_code is then 0 (--help) or 2 (bad usage). */
 int tool_args(int argc, char **argv, const char *usage, int npos, tool_opts_t *o,
               int *exit_code);
+
+/* Stop a live target while a tool walks guest lists, so they hold still
+ * (images are always still); tool_resume lets it run again. */
+void tool_pause(vmi_instance_t vmi);
+void tool_resume(vmi_instance_t vmi);
 
 /* Open target with the tool's settings.  want_os: start the OS layer (a
  * failure to recognise the OS is then fatal with its reason).  Prints

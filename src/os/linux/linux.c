@@ -44,31 +44,40 @@ static bool lx_detect(vmi_instance_t vmi)
     return lx_find_banner(vmi, NULL, 0, NULL) == VMI_SUCCESS;
 }
 
+/* The names start-up asks of a System.map (locate.c, this file, offsets.c):
+ * found in the one pass that opens a map, so start-up reads it only once. */
+static const char *const startup_names[] = {
+    "_text", "_stext", "startup_64", "startup_32", "linux_banner", "init_task",
+    "init_top_pgt", "init_level4_pgt", "swapper_pg_dir", "initial_page_table",
+    "__start_BTF", "__stop_BTF", "modules",
+};
+
 static status_t load_symbols(vmi_instance_t vmi, lx_state_t *st)
 {
     const char *sysmap = core_config_get(vmi, "sysmap");
+    const struct util_symz *z = core_embedded_symbols(vmi);
+    size_t nh = sizeof(startup_names) / sizeof(startup_names[0]);
+    if (!sysmap && z) {
+        st->syms = lx_symtab_from_symz(z);
+        if (!st->syms) {
+            core_error(vmi, "out of memory");
+            return VMI_FAILURE;
+        }
+        snprintf(st->sym_source, sizeof(st->sym_source), "the symbols compiled into the "
+                                                        "program (%s)", core_embedded_name(vmi));
+        return VMI_SUCCESS;
+    }
     if (!sysmap)
         return lx_kallsyms_load(vmi, st);
-    st->syms = lx_symtab_new();
-    if (!st->syms) {
-        core_error(vmi, "out of memory");
-        return VMI_FAILURE;
-    }
-    status_t rc;
     if (strchr(sysmap, '\n')) {
-        rc = lx_sysmap_parse(st->syms, sysmap, strlen(sysmap), core_err(vmi));
+        st->syms = lx_symtab_from_sysmap(NULL, sysmap, strlen(sysmap), startup_names, nh,
+                                         core_err(vmi));
         snprintf(st->sym_source, sizeof(st->sym_source), "System.map text from the config");
     } else {
-        rc = lx_sysmap_load(st->syms, sysmap, core_err(vmi));
+        st->syms = lx_symtab_from_sysmap(sysmap, NULL, 0, startup_names, nh, core_err(vmi));
         snprintf(st->sym_source, sizeof(st->sym_source), "System.map %s", sysmap);
     }
-    if (rc != VMI_SUCCESS)
-        return VMI_FAILURE;
-    if (!lx_symtab_finish(st->syms)) {
-        core_error(vmi, "out of memory indexing the System.map");
-        return VMI_FAILURE;
-    }
-    return VMI_SUCCESS;
+    return st->syms ? VMI_SUCCESS : VMI_FAILURE;
 }
 
 static status_t find_init_task(vmi_instance_t vmi, lx_state_t *st)
@@ -270,4 +279,5 @@ const os_ops_t os_linux_ops = {
     .struct_offset = lx_struct_offset,
     .process_foreach = lx_process_foreach,
     .module_foreach = lx_module_foreach,
+    .cr3_switch = lx_cr3_switch,
 };

@@ -3,7 +3,8 @@
  * src/os/linux/ and nothing else.
  *
  * The layer is built from small parts, each in its own file:
- *   symtab.c     the symbol index (hash by name, array sorted by address)
+ *   symtab.c     the symbol index (hash by name, array sorted by address;
+ *                a System.map read lazily; a compact compiled-in table)
  *   sysmap.c     System.map text -> symbol index
  *   kallsyms.c   the kernel's compressed kallsyms tables -> symbol index
  *   btf.c        the kernel's BTF type information -> structure offsets
@@ -16,6 +17,7 @@
  *   read.c       kernel reads and the bounded list walk
  *   tasks.c      processes, pid <-> page table
  *   modules.c    kernel modules
+ *   switch.c     where the kernel switches address space (CR3-write events)
  *   linux.c      the os_ops table: init, destroy and the entry points
  *
  * The parsers (symtab, sysmap, kallsyms, btf) work on byte buffers and never
@@ -43,6 +45,7 @@
 
 /* ==== symtab.c: the symbol index ==== */
 typedef struct lx_symtab lx_symtab_t;
+struct util_symz;
 
 /* NULL when memory runs out. */
 lx_symtab_t *lx_symtab_new(void);
@@ -66,6 +69,22 @@ void lx_symtab_relocate(lx_symtab_t *t, uint64_t from, uint64_t slide);
 /* The i-th symbol in address order, for tools and tests. */
 bool lx_symtab_get(const lx_symtab_t *t, size_t i, const char **name, uint64_t *addr,
                    char *type);
+/* The i-th symbol in the order added (built indexes only: vmi-embed). */
+bool lx_symtab_get_added(const lx_symtab_t *t, size_t i, const char **name, size_t *len,
+                         uint64_t *addr, char *type);
+/* A System.map (path, or text of len bytes that the caller keeps) without
+ * reading it in full: one streaming pass answers the nhints names listed
+ * (the ones start-up will ask for) and checks the text is a symbol map;
+ * other names cost a pass each (a few), and a query by address or position
+ * reads the whole map into a built index.  NULL with a reason when the map
+ * cannot be read or is not a System.map.  Answers equal a built index's. */
+#define LX_SYSMAP_HINTS_MAX 16
+lx_symtab_t *lx_symtab_from_sysmap(const char *path, const char *text, size_t len,
+                                   const char *const *hints, size_t nhints, util_err_t *err);
+/* A compact table (util/symz.h, already checked by util_symz_open), looked
+ * up in place; the table's bytes must outlive the index.  NULL when memory
+ * runs out. */
+lx_symtab_t *lx_symtab_from_symz(const struct util_symz *z);
 
 /* ==== sysmap.c ==== */
 /* Parse System.map text ("ffffffff81000000 T _text" per line) into t.  Lines
@@ -75,6 +94,22 @@ status_t lx_sysmap_parse(lx_symtab_t *t, const char *text, size_t len, util_err_
 /* Read a System.map file (at most LX_SYSMAP_MAX bytes) into t. */
 #define LX_SYSMAP_MAX (256u << 20)
 status_t lx_sysmap_load(lx_symtab_t *t, const char *path, util_err_t *err);
+/* The same, keeping kallsyms module symbols ("... [module]") when modules. */
+status_t lx_sysmap_read(lx_symtab_t *t, const char *path, bool modules, util_err_t *err);
+/* A name to find in a System.map, and what was found. */
+typedef struct lx_sysmap_want {
+    const char *name;
+    size_t len;
+    bool found;
+    uint64_t addr;
+    char type;
+} lx_sysmap_want_t;
+/* One pass over a System.map (the file at path, read 64 KiB at a time and
+ * never held whole; or text of len bytes when path is NULL): the first
+ * kernel (non-module) symbol of each wanted name.  Fails as lx_sysmap_parse
+ * does on text that is not a System.map. */
+status_t lx_sysmap_find(const char *path, const char *text, size_t len, lx_sysmap_want_t *want,
+                        size_t n, util_err_t *err);
 
 /* ==== kallsyms.c: the compressed symbol tables of scripts/kallsyms.c ==== */
 typedef struct lx_kallsyms {
@@ -211,6 +246,7 @@ typedef struct lx_state {
     addr_t modules;           /* runtime va of the `modules` list head, 0 unknown */
     uint64_t off[LX_OFF_COUNT];
     lx_src_t off_src[LX_OFF_COUNT];
+    bool parent_tried;        /* lx_offsets_parent ran */
     /* 6.4+: struct module has mem[MOD_MEM_NUM_TYPES] instead of layouts; the
      * size shown by /proc/modules is the sum over all of them. */
     unsigned mod_mem_count;
@@ -284,6 +320,11 @@ status_t lx_ksymtab_find(vmi_instance_t vmi, lx_state_t *st, const char *name, a
 /* A symbol's runtime address (slide applied); false when unknown. */
 bool lx_sym(const lx_state_t *st, const char *name, addr_t *va);
 
+/* ==== switch.c ==== */
+/* Where this kernel switches address space (os_cr3_switch_t, os.h). */
+struct os_cr3_switch;
+status_t lx_cr3_switch(vmi_instance_t vmi, void *state, struct os_cr3_switch *out);
+
 /* ==== offsets.c ==== */
 /* Fill st->off[] from config, then BTF, then heuristics, for the offsets
  * the process list needs; fails naming what is missing and the keys that
@@ -291,6 +332,9 @@ bool lx_sym(const lx_state_t *st, const char *name, addr_t *va);
 status_t lx_offsets_init(vmi_instance_t vmi, lx_state_t *st);
 /* Module offsets, on first use. */
 status_t lx_offsets_modules(vmi_instance_t vmi, lx_state_t *st);
+/* linux_real_parent (and linux_tgid) on first use, when not configured;
+ * leaves them unknown (ppid -1) when nothing gives them. */
+void lx_offsets_parent(vmi_instance_t vmi, lx_state_t *st);
 /* vmi_get_offset: by libvmi.conf name. */
 status_t lx_get_offset(vmi_instance_t vmi, lx_state_t *st, const char *name, addr_t *off);
 /* Record a value for vmi_get_offset / vmi-linux-offsets. */

@@ -109,7 +109,10 @@ status_t lx_offsets_init(vmi_instance_t vmi, lx_state_t *st)
         return VMI_FAILURE;
     for (size_t k = 0; k < NPROC; k++)
         missing |= st->off_src[process_offs[k]] == LX_SRC_NONE;
-    if (missing || st->off_src[LX_OFF_PARENT] == LX_SRC_NONE) {
+    /* BTF is parsed only when a process offset is missing: with all five
+     * configured, start-up costs what they need, and linux_tgid /
+     * linux_real_parent come on first use (lx_offsets_parent). */
+    if (missing) {
         /* Module offsets are settled by lx_offsets_modules, which also
          * knows the 6.4+ mem[] layout. */
         if (lx_btf_load(vmi, st))
@@ -145,6 +148,24 @@ status_t lx_offsets_init(vmi_instance_t vmi, lx_state_t *st)
             lx_publish(vmi, lx_off_desc[i].key, st->off[i]);
     publish_sources(vmi, st, false);
     return VMI_SUCCESS;
+}
+
+void lx_offsets_parent(vmi_instance_t vmi, lx_state_t *st)
+{
+    if (st->parent_tried || st->off_src[LX_OFF_PARENT] != LX_SRC_NONE)
+        return;
+    st->parent_tried = true;
+    /* BTF when it is parsed already; else the heuristic, which reads only
+     * the first tasks (parsing BTF costs megabytes); else BTF. */
+    if (st->btf)
+        for (lx_off_t i = LX_OFF_TGID; i <= LX_OFF_PARENT; i++)
+            from_btf(st, i);
+    if (st->off_src[LX_OFF_PARENT] == LX_SRC_NONE)
+        (void)lx_heuristic_offsets(vmi, st);
+    if (st->off_src[LX_OFF_PARENT] == LX_SRC_NONE && lx_btf_load(vmi, st))
+        for (lx_off_t i = LX_OFF_TGID; i <= LX_OFF_PARENT; i++)
+            from_btf(st, i);
+    publish_sources(vmi, st, false);
 }
 
 status_t lx_offsets_modules(vmi_instance_t vmi, lx_state_t *st)

@@ -1,17 +1,34 @@
 /*
- * symtab.c - the kernel symbol index: name -> address through an
- * open-addressing hash, address -> name through an array sorted by address.
+ * symtab.c - the kernel symbol index, behind one interface, from three
+ * kinds of source:
  *
- * A kernel has 100k-250k symbols, so both directions must avoid a linear
- * scan per lookup.  Names live in one arena and entries are fixed-size, so
- * building the index costs a handful of allocations rather than one per
- * symbol (which is why this does not use util/hash).  This file knows
- * nothing of where symbols come from (System.map, kallsyms) or of guests.
+ *  - built (kallsyms decoded from memory, or a System.map once a query
+ *    needs it all): names in one arena, name -> symbol through an
+ *    open-addressing hash, address -> symbol through an array sorted by
+ *    address.  Entries are fixed-size, so building costs a handful of
+ *    allocations rather than one per symbol (why this does not use
+ *    util/hash);
+ *  - a System.map not yet read in full (lx_symtab_from_sysmap): start-up
+ *    asks for about ten names, so one streaming pass over the text answers
+ *    the names the caller listed, a few other names get a pass each, and
+ *    only a query that needs every symbol (by address, by position, or too
+ *    many names) builds the index above.  A 94k-symbol map costs start-up
+ *    one pass at memory speed and a 64 KiB buffer instead of 150 M
+ *    instructions and 8 MB;
+ *  - a compact table (util/symz.h, compiled into the program): looked up in
+ *    place, no start-up work at all; decoded names are kept once asked for,
+ *    so the pointers handed out stay valid.
+ *
+ * A KASLR slide (lx_symtab_relocate) is applied in place to a built index
+ * and kept aside for the two others, which then add it on the way out.
+ * This file knows nothing of where the text comes from or of guests.
  */
 #include "os/linux/linux.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/symz.h"
 
 typedef struct lx_sym {
     uint64_t addr;
@@ -20,7 +37,36 @@ typedef struct lx_sym {
     char type;
 } lx_sym_t;
 
+/* A name asked of a System.map not read in full, and the answer. */
+typedef struct lx_memo {
+    char *name;
+    bool found;
+    uint64_t addr;
+    char type;
+} lx_memo_t;
+
+/* Names looked up one pass each before the map is read in full. */
+#define LX_LAZY_PASSES 8
+#define LX_MEMO_MAX (LX_SYSMAP_HINTS_MAX + LX_LAZY_PASSES)
+
+typedef enum lx_kind { LX_BUILT, LX_LAZY, LX_COMPACT } lx_kind_t;
+
 struct lx_symtab {
+    lx_kind_t kind;
+    /* LX_LAZY: the map (a path, or text the caller keeps) and the answers. */
+    char *path;
+    const char *text;
+    size_t text_len;
+    lx_memo_t memo[LX_MEMO_MAX];
+    size_t nmemo, passes;
+    /* LX_COMPACT: the table and the names decoded so far (by position). */
+    util_symz_t z;
+    char **znames;
+    /* LX_LAZY, LX_COMPACT: the slide kept aside. */
+    bool moved;
+    uint64_t from, slide;
+
+    /* LX_BUILT */
     char *arena;
     size_t arena_len, arena_cap;
     lx_sym_t *sym;          /* in the order added */
@@ -48,20 +94,36 @@ lx_symtab_t *lx_symtab_new(void)
     return calloc(1, sizeof(lx_symtab_t));
 }
 
-void lx_symtab_free(lx_symtab_t *t)
+static void free_built(lx_symtab_t *t)
 {
-    if (!t)
-        return;
     free(t->arena);
     free(t->sym);
     free(t->by_addr);
     free(t->slots);
+    t->arena = NULL;
+    t->sym = NULL;
+    t->by_addr = t->slots = NULL;
+}
+
+void lx_symtab_free(lx_symtab_t *t)
+{
+    if (!t)
+        return;
+    free(t->path);
+    for (size_t i = 0; i < t->nmemo; i++)
+        free(t->memo[i].name);
+    if (t->znames)
+        for (uint32_t i = 0; i < t->z.count; i++)
+            free(t->znames[i]);
+    free(t->znames);
+    free_built(t);
     free(t);
 }
 
 bool lx_symtab_add(lx_symtab_t *t, const char *name, size_t len, uint64_t addr, char type)
 {
-    if (!t || t->finished || len == 0 || len >= LX_SYM_NAME_MAX || t->n >= UINT32_MAX - 1)
+    if (!t || t->kind != LX_BUILT || t->finished || len == 0 || len >= LX_SYM_NAME_MAX ||
+        t->n >= UINT32_MAX - 1)
         return false;
     if (t->arena_len + len + 1 > t->arena_cap) {
         size_t cap = t->arena_cap ? t->arena_cap * 2 : 1 << 16;
@@ -128,7 +190,7 @@ static bool sort_by_addr(lx_symtab_t *t)
 
 bool lx_symtab_finish(lx_symtab_t *t)
 {
-    if (!t || t->finished)
+    if (!t || t->kind != LX_BUILT || t->finished)
         return false;
     t->by_addr = malloc((t->n ? t->n : 1) * sizeof(uint32_t));
     size_t ns = 16;
@@ -161,17 +223,10 @@ bool lx_symtab_finish(lx_symtab_t *t)
     return true;
 }
 
-size_t lx_symtab_count(const lx_symtab_t *t)
+static bool built_lookup(const lx_symtab_t *t, const char *name, size_t len, uint64_t *addr,
+                         char *type)
 {
-    return t ? t->n : 0;
-}
-
-bool lx_symtab_lookup(const lx_symtab_t *t, const char *name, uint64_t *addr, char *type)
-{
-    if (!t || !t->finished || !name)
-        return false;
-    size_t len = strnlen(name, LX_SYM_NAME_MAX);
-    if (len == 0 || len >= LX_SYM_NAME_MAX)
+    if (!t->finished)
         return false;
     size_t j = name_hash(name, len) & (t->nslots - 1);
     while (t->slots[j]) {
@@ -202,9 +257,9 @@ static size_t upper_bound(const lx_symtab_t *t, uint64_t addr)
     return lo;
 }
 
-const char *lx_symtab_near(const lx_symtab_t *t, uint64_t addr, uint64_t *off)
+static const char *built_near(const lx_symtab_t *t, uint64_t addr, uint64_t *off)
 {
-    if (!t || !t->finished || t->n == 0)
+    if (!t->finished || t->n == 0)
         return NULL;
     size_t ub = upper_bound(t, addr);
     if (ub == 0)
@@ -219,6 +274,261 @@ const char *lx_symtab_near(const lx_symtab_t *t, uint64_t addr, uint64_t *off)
     return t->arena + t->sym[t->by_addr[i]].name;
 }
 
+static void built_relocate(lx_symtab_t *t, uint64_t from, uint64_t slide)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->sym[i].addr >= from)
+            t->sym[i].addr += slide;
+    /* A wrapping slide could reorder; if memory runs out the old order
+     * stays, which is still right for a slide that does not wrap. */
+    if (t->finished)
+        (void)sort_by_addr(t);
+}
+
+
+/* ---- the slide kept aside (LX_LAZY, LX_COMPACT) ---- */
+
+static uint64_t moved(const lx_symtab_t *t, uint64_t a)
+{
+    return t->moved && a >= t->from ? a + t->slide : a;
+}
+
+/* ---- a System.map not read in full ---- */
+
+static bool memo_add(lx_symtab_t *t, const char *name, size_t len, bool found, uint64_t addr,
+                     char type)
+{
+    if (t->nmemo >= LX_MEMO_MAX)
+        return false;
+    char *n = malloc(len + 1);
+    if (!n)
+        return false;
+    memcpy(n, name, len);
+    n[len] = '\0';
+    t->memo[t->nmemo++] = (lx_memo_t){ n, found, addr, type };
+    return true;
+}
+
+lx_symtab_t *lx_symtab_from_sysmap(const char *path, const char *text, size_t len,
+                                   const char *const *hints, size_t nhints, util_err_t *err)
+{
+    lx_sysmap_want_t want[LX_SYSMAP_HINTS_MAX];
+    lx_symtab_t *t = calloc(1, sizeof(*t));
+    if (nhints > LX_SYSMAP_HINTS_MAX)
+        nhints = LX_SYSMAP_HINTS_MAX;
+    if (!t || (path && !(t->path = strdup(path)))) {
+        free(t);
+        util_err_set(err, "out of memory");
+        return NULL;
+    }
+    t->kind = LX_LAZY;
+    t->text = text;
+    t->text_len = len;
+    for (size_t i = 0; i < nhints; i++)
+        want[i] = (lx_sysmap_want_t){ .name = hints[i], .len = strlen(hints[i]) };
+    if (lx_sysmap_find(path, text, len, want, nhints, err) != VMI_SUCCESS) {
+        lx_symtab_free(t);
+        return NULL;
+    }
+    for (size_t i = 0; i < nhints; i++)
+        if (!memo_add(t, want[i].name, want[i].len, want[i].found, want[i].addr,
+                      want[i].type)) {
+            lx_symtab_free(t);
+            util_err_set(err, "out of memory");
+            return NULL;
+        }
+    return t;
+}
+
+/* ---- a compact table ---- */
+
+lx_symtab_t *lx_symtab_from_symz(const util_symz_t *z)
+{
+    lx_symtab_t *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->kind = LX_COMPACT;
+    t->z = *z;
+    return t;
+}
+
+/* The name at address-order position pos, decoded once and kept. */
+static const char *zname(lx_symtab_t *t, uint32_t pos)
+{
+    char buf[UTIL_SYMZ_NAME_MAX];
+    if (pos >= t->z.count)
+        return NULL;
+    if (!t->znames && !(t->znames = calloc(t->z.count, sizeof(char *))))
+        return NULL;
+    if (!t->znames[pos]) {
+        size_t len = util_symz_name(&t->z, pos, buf, sizeof(buf));
+        if (len == 0 || !(t->znames[pos] = malloc(len + 1)))
+            return NULL;
+        memcpy(t->znames[pos], buf, len + 1);
+    }
+    return t->znames[pos];
+}
+
+static const char *compact_near(lx_symtab_t *t, uint64_t va, uint64_t *off)
+{
+    const util_symz_t *z = &t->z;
+    uint32_t pos = 0;
+    uint64_t eff = 0;
+    bool have = false;
+    if (!t->moved) {
+        uint32_t u = util_symz_upper(z, va);
+        if (u) {
+            pos = u - 1;
+            eff = util_symz_addr(z, pos);
+            have = true;
+        }
+    } else {
+        /* Below `from` addresses stayed; at or above it they moved up by
+         * the slide: the nearest of the two sides wins. */
+        uint32_t below = t->from ? util_symz_upper(z, t->from - 1) : 0;
+        uint32_t u = util_symz_upper(z, va);
+        if (u > below)
+            u = below;
+        if (u) {
+            pos = u - 1;
+            eff = util_symz_addr(z, pos);
+            have = true;
+        }
+        if (va >= t->slide && va - t->slide >= t->from) {
+            uint32_t u2 = util_symz_upper(z, va - t->slide);
+            if (u2 > below) {
+                uint64_t e2 = util_symz_addr(z, u2 - 1) + t->slide;
+                if (!have || e2 > eff) {
+                    pos = u2 - 1;
+                    eff = e2;
+                    have = true;
+                }
+            }
+        }
+    }
+    if (!have)
+        return NULL;
+    uint64_t raw = util_symz_addr(z, pos);
+    while (pos > 0 && util_symz_addr(z, pos - 1) == raw)
+        pos--;
+    if (off)
+        *off = va - eff;
+    return zname(t, pos);
+}
+
+/* ---- the whole index, when a query needs it ---- */
+
+/* Turn a lazy map or a compact table into a built index (slide applied).
+ * False when that cannot be done (memory, the map gone); t is unchanged. */
+static bool materialize(lx_symtab_t *t)
+{
+    if (t->kind == LX_BUILT)
+        return t->finished;
+    lx_symtab_t *b = lx_symtab_new();
+    util_err_t e;
+    bool ok = b != NULL;
+    if (ok && t->kind == LX_LAZY) {
+        ok = (t->path ? lx_sysmap_load(b, t->path, &e) : lx_sysmap_parse(b, t->text,
+                                                                           t->text_len, &e)) ==
+             VMI_SUCCESS;
+    } else if (ok) {
+        for (uint32_t p = 0; ok && p < t->z.count; p++) {
+            const char *n = zname(t, p);
+            ok = n && lx_symtab_add(b, n, strlen(n), util_symz_addr(&t->z, p),
+                                    util_symz_type(&t->z, p));
+        }
+    }
+    if (!ok || !lx_symtab_finish(b)) {
+        lx_symtab_free(b);
+        return false;
+    }
+    if (t->moved)
+        built_relocate(b, t->from, t->slide);
+    /* Move the built index into t, keeping t's address. */
+    t->kind = LX_BUILT;
+    t->arena = b->arena;
+    t->arena_len = b->arena_len;
+    t->arena_cap = b->arena_cap;
+    t->sym = b->sym;
+    t->n = b->n;
+    t->cap = b->cap;
+    t->by_addr = b->by_addr;
+    t->slots = b->slots;
+    t->nslots = b->nslots;
+    t->finished = true;
+    t->moved = false;
+    free(b);
+    return true;
+}
+
+/* ---- queries ---- */
+
+size_t lx_symtab_count(const lx_symtab_t *t)
+{
+    if (!t)
+        return 0;
+    if (t->kind == LX_COMPACT)
+        return t->z.count;
+    return materialize((lx_symtab_t *)t) ? t->n : 0;
+}
+
+bool lx_symtab_lookup(const lx_symtab_t *t, const char *name, uint64_t *addr, char *type)
+{
+    if (!t || !name)
+        return false;
+    size_t len = strnlen(name, LX_SYM_NAME_MAX);
+    if (len == 0 || len >= LX_SYM_NAME_MAX)
+        return false;
+    lx_symtab_t *m = (lx_symtab_t *)t; /* lazy work only; the answers do not change */
+    if (t->kind == LX_COMPACT) {
+        uint32_t pos;
+        if (!util_symz_find(&t->z, name, len, &pos))
+            return false;
+        if (addr)
+            *addr = moved(t, util_symz_addr(&t->z, pos));
+        if (type)
+            *type = util_symz_type(&t->z, pos);
+        return true;
+    }
+    if (t->kind == LX_LAZY) {
+        const lx_memo_t *hit = NULL;
+        for (size_t i = 0; i < t->nmemo && !hit; i++)
+            if (strcmp(t->memo[i].name, name) == 0)
+                hit = &t->memo[i];
+        if (!hit && m->passes < LX_LAZY_PASSES && t->nmemo < LX_MEMO_MAX) {
+            lx_sysmap_want_t w = { .name = name, .len = len };
+            util_err_t e;
+            m->passes++;
+            if (lx_sysmap_find(t->path, t->text, t->text_len, &w, 1, &e) == VMI_SUCCESS &&
+                memo_add(m, name, len, w.found, w.addr, w.type))
+                hit = &t->memo[t->nmemo - 1];
+        }
+        if (hit) {
+            if (!hit->found)
+                return false;
+            if (addr)
+                *addr = moved(t, hit->addr);
+            if (type)
+                *type = hit->type;
+            return true;
+        }
+        if (!materialize(m))
+            return false;
+    }
+    return built_lookup(t, name, len, addr, type);
+}
+
+const char *lx_symtab_near(const lx_symtab_t *t, uint64_t addr, uint64_t *off)
+{
+    if (!t)
+        return NULL;
+    if (t->kind == LX_COMPACT)
+        return compact_near((lx_symtab_t *)t, addr, off);
+    if (!materialize((lx_symtab_t *)t))
+        return NULL;
+    return built_near(t, addr, off);
+}
+
 const char *lx_symtab_at(const lx_symtab_t *t, uint64_t addr)
 {
     uint64_t off = 1;
@@ -230,19 +540,43 @@ void lx_symtab_relocate(lx_symtab_t *t, uint64_t from, uint64_t slide)
 {
     if (!t || slide == 0)
         return;
-    for (size_t i = 0; i < t->n; i++)
-        if (t->sym[i].addr >= from)
-            t->sym[i].addr += slide;
-    /* A wrapping slide could reorder; if memory runs out the old order
-     * stays, which is still right for a slide that does not wrap. */
-    if (t->finished)
-        (void)sort_by_addr(t);
+    if (t->kind != LX_BUILT && !t->moved) {
+        /* Kept aside, unless it would wrap the highest address (the
+         * order by address would change then). */
+        uint64_t top = t->kind == LX_COMPACT ? util_symz_addr(&t->z, t->z.count - 1)
+                                             : UINT64_MAX - slide;
+        if (top < from || top + slide >= top) {
+            t->moved = true;
+            t->from = from;
+            t->slide = slide;
+            return;
+        }
+    }
+    if (!materialize(t))
+        return;
+    built_relocate(t, from, slide);
 }
 
 bool lx_symtab_get(const lx_symtab_t *t, size_t i, const char **name, uint64_t *addr,
                    char *type)
 {
-    if (!t || !t->finished || i >= t->n)
+    if (!t)
+        return false;
+    if (t->kind == LX_COMPACT) {
+        if (i >= t->z.count)
+            return false;
+        const char *n = zname((lx_symtab_t *)t, (uint32_t)i);
+        if (!n)
+            return false;
+        if (name)
+            *name = n;
+        if (addr)
+            *addr = moved(t, util_symz_addr(&t->z, (uint32_t)i));
+        if (type)
+            *type = util_symz_type(&t->z, (uint32_t)i);
+        return true;
+    }
+    if (!materialize((lx_symtab_t *)t) || i >= t->n)
         return false;
     const lx_sym_t *s = &t->sym[t->by_addr[i]];
     if (name)
@@ -251,5 +585,18 @@ bool lx_symtab_get(const lx_symtab_t *t, size_t i, const char **name, uint64_t *
         *addr = s->addr;
     if (type)
         *type = s->type;
+    return true;
+}
+
+bool lx_symtab_get_added(const lx_symtab_t *t, size_t i, const char **name, size_t *len,
+                         uint64_t *addr, char *type)
+{
+    if (!t || t->kind != LX_BUILT || !t->finished || i >= t->n)
+        return false;
+    const lx_sym_t *s = &t->sym[i];
+    *name = t->arena + s->name;
+    *len = s->len;
+    *addr = s->addr;
+    *type = s->type;
     return true;
 }

@@ -8,15 +8,22 @@
  * guest data, but it is still parsed strictly and with bounds: a file that
  * is not a symbol map yields an error, not a half-filled index.
  *
+ * Two readers: lx_sysmap_parse/load put every line into an index;
+ * lx_sysmap_find streams over the text once, 64 KiB at a time, for a few
+ * names (start-up's), looking at each line's name only when its length is
+ * one of theirs, so a 94k-line map costs a pass at memory speed and no copy.
+ *
  * It must not touch guest memory or the instance: text in, index out.
  */
 #include "os/linux/linux.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "util/strutil.h"
 
 static bool is_blank(char c)
@@ -72,7 +79,16 @@ static bool parse_line(const char *p, const char *end, uint64_t *addr, char *typ
     return true;
 }
 
+static status_t parse_text(lx_symtab_t *t, const char *text, size_t len, bool modules,
+                           util_err_t *err);
+
 status_t lx_sysmap_parse(lx_symtab_t *t, const char *text, size_t len, util_err_t *err)
+{
+    return parse_text(t, text, len, false, err);
+}
+
+static status_t parse_text(lx_symtab_t *t, const char *text, size_t len, bool modules,
+                           util_err_t *err)
 {
     size_t lines = 0, bad = 0, added = 0, first_bad = 0;
     const char *p = text, *end = text + len;
@@ -96,7 +112,7 @@ status_t lx_sysmap_parse(lx_symtab_t *t, const char *text, size_t len, util_err_
                     q++;
                 if (q < le && bad++ == 0)
                     first_bad = lines;
-            } else if (!module) {
+            } else if (!module || modules) {
                 if (!lx_symtab_add(t, name, nlen, addr, type)) {
                     util_err_set(err, "System.map: out of memory at line %zu", lines);
                     return VMI_FAILURE;
@@ -125,6 +141,11 @@ status_t lx_sysmap_parse(lx_symtab_t *t, const char *text, size_t len, util_err_
 }
 
 status_t lx_sysmap_load(lx_symtab_t *t, const char *path, util_err_t *err)
+{
+    return lx_sysmap_read(t, path, false, err);
+}
+
+status_t lx_sysmap_read(lx_symtab_t *t, const char *path, bool modules, util_err_t *err)
 {
     FILE *f = fopen(path, "rb");
     struct stat sb;
@@ -157,9 +178,231 @@ status_t lx_sysmap_load(lx_symtab_t *t, const char *path, util_err_t *err)
         free(buf);
         return VMI_FAILURE;
     }
-    status_t rc = lx_sysmap_parse(t, buf, size, err);
+    status_t rc = parse_text(t, buf, size, modules, err);
     if (rc != VMI_SUCCESS)
         util_err_prefix(err, "%s", path);
     free(buf);
     return rc;
+}
+
+/* ---- one streaming pass for a few names ---- */
+
+#define FIND_CHUNK (64u << 10)
+
+/* A line's name is compared with the wanted ones only when its length and
+ * first and last bytes hit this filter: one load and one test per line. */
+#define FILTER_BITS 4096
+
+typedef struct finder {
+    lx_sysmap_want_t *want;
+    size_t n, left;             /* wanted, not yet found */
+    uint64_t filter[FILTER_BITS / 64];
+    size_t lines, bad, good, first_bad;
+} finder_t;
+
+static unsigned filter_key(const char *name, size_t len)
+{
+    return (unsigned)(len * 131u + (unsigned char)name[0] * 7u +
+                      (unsigned char)name[len - 1]) % FILTER_BITS;
+}
+
+static bool may_want(const finder_t *f, const char *name, size_t len)
+{
+    unsigned k = filter_key(name, len);
+    return len && (f->filter[k / 64] >> (k % 64)) & 1;
+}
+
+static bool hex_digit(char c)
+{
+    return (unsigned)(c - '0') < 10u || (unsigned)((c | 0x20) - 'a') < 6u;
+}
+
+static bool sym_type(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '?' || c == '-';
+}
+
+static void match(finder_t *f, const char *p, const char *le, const char *name, size_t nlen)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        lx_sysmap_want_t *w = &f->want[i];
+        if (w->found || w->len != nlen || memcmp(w->name, name, nlen) != 0)
+            continue;
+        uint64_t a;
+        char ty;
+        const char *nm;
+        size_t nl;
+        bool module;
+        if (parse_line(p, le, &a, &ty, &nm, &nl, &module) && !module && nl == nlen) {
+            w->found = true;
+            w->addr = a;
+            w->type = ty;
+            f->left--;
+        }
+    }
+}
+
+/* One line [p, le).  The shape nm writes ("<16 or 8 hex> <type> <name>")
+ * is recognised by its fixed positions; any other line gets the full parse. */
+static void find_line(finder_t *f, const char *p, const char *le)
+{
+    size_t n = (size_t)(le - p);
+    f->lines++;
+    size_t w = n > 19 && p[16] == ' ' ? 16 : 8;
+    if (n > w + 3 && p[w] == ' ' && p[w + 2] == ' ' && sym_type(p[w + 1]) && hex_digit(p[0]) &&
+        hex_digit(p[w - 1]) && !is_blank(p[w + 3])) {
+        /* The name ends where parse_line ends it: at the first blank or CR
+         * (what follows is a module's "[name]", or junk parse_line skips). */
+        const char *name = p + w + 3, *e = name;
+        while (e < le && !is_blank(*e) && *e != '\r')
+            e++;
+        f->good++;
+        if (f->left && may_want(f, name, (size_t)(e - name)))
+            match(f, p, le, name, (size_t)(e - name));
+        return;
+    }
+    uint64_t a;
+    char ty;
+    const char *nm;
+    size_t nl;
+    bool module;
+    if (n && parse_line(p, le, &a, &ty, &nm, &nl, &module) && nl < LX_SYM_NAME_MAX) {
+        f->good++;
+        if (!module && f->left && may_want(f, nm, nl))
+            match(f, p, le, nm, nl);
+        return;
+    }
+    const char *q = p;
+    while (q < le && (is_blank(*q) || *q == '\r'))
+        q++;
+    if (q < le && f->bad++ == 0)
+        f->first_bad = f->lines;
+}
+
+/* Every whole line of [p, end); returns where the unfinished one starts. */
+static const char *find_lines(finder_t *f, const char *p, const char *end)
+{
+    const char *nl;
+    while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+        find_line(f, p, nl);
+        p = nl + 1;
+    }
+    return p;
+}
+
+static status_t find_file(finder_t *f, const char *path, util_err_t *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0) {
+        util_err_set(err, "cannot open System.map %s: %s", path, strerror(errno));
+        return VMI_FAILURE;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        util_err_set(err, "System.map %s is not a regular file", path);
+        close(fd);
+        return VMI_FAILURE;
+    }
+    if ((uint64_t)sb.st_size > LX_SYSMAP_MAX) {
+        util_err_set(err, "System.map %s is %lld bytes, more than the %u allowed", path,
+                     (long long)sb.st_size, LX_SYSMAP_MAX);
+        close(fd);
+        return VMI_FAILURE;
+    }
+    char *buf = malloc(FIND_CHUNK);
+    if (!buf) {
+        util_err_set(err, "System.map %s: out of memory", path);
+        close(fd);
+        return VMI_FAILURE;
+    }
+    size_t have = 0, total = 0;
+    bool skipping = false; /* inside a line longer than the buffer */
+    for (;;) {
+        ssize_t r = read(fd, buf + have, FIND_CHUNK - have);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            util_err_set(err, "reading System.map %s: %s", path, strerror(errno));
+            break;
+        }
+        total += (size_t)r;
+        if (total > LX_SYSMAP_MAX) {
+            util_err_set(err, "System.map %s grew past the %u bytes allowed", path,
+                         LX_SYSMAP_MAX);
+            break;
+        }
+        const char *p = buf, *end = buf + have + (size_t)r;
+        if (skipping) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            if (!nl) {
+                have = 0;
+                if (r == 0)
+                    break;
+                continue;
+            }
+            skipping = false;
+            p = nl + 1;
+        }
+        p = find_lines(f, p, end);
+        if (r == 0) {
+            if (p < end)
+                find_line(f, p, end);
+            break;
+        }
+        have = (size_t)(end - p);
+        if (have == FIND_CHUNK) {
+            /* No line is that long: count it as damage and skip it. */
+            f->lines++;
+            if (f->bad++ == 0)
+                f->first_bad = f->lines;
+            skipping = true;
+            have = 0;
+        } else {
+            memmove(buf, p, have);
+        }
+    }
+    free(buf);
+    close(fd);
+    return util_err_msg(err)[0] ? VMI_FAILURE : VMI_SUCCESS;
+}
+
+status_t lx_sysmap_find(const char *path, const char *text, size_t len, lx_sysmap_want_t *want,
+                        size_t n, util_err_t *err)
+{
+    finder_t f;
+    memset(&f, 0, sizeof(f));
+    f.want = want;
+    f.n = n;
+    for (size_t i = 0; i < n; i++) {
+        want[i].found = false;
+        if (want[i].len == 0 || want[i].len >= LX_SYM_NAME_MAX)
+            continue;
+        unsigned k = filter_key(want[i].name, want[i].len);
+        f.filter[k / 64] |= 1ULL << (k % 64);
+        f.left++;
+    }
+    util_err_clear(err);
+    if (path) {
+        if (find_file(&f, path, err) != VMI_SUCCESS)
+            return VMI_FAILURE;
+    } else {
+        const char *p = find_lines(&f, text, text + len);
+        if (p < text + len)
+            find_line(&f, p, text + len);
+    }
+    const char *what = path ? path : "text";
+    if (f.good == 0) {
+        if (f.bad)
+            util_err_set(err, "System.map %s: no symbol lines (line %zu is not "
+                              "\"<hex address> <type> <name>\")", what, f.first_bad);
+        else
+            util_err_set(err, "System.map %s: empty", what);
+        return VMI_FAILURE;
+    }
+    if (f.bad > f.good) {
+        util_err_set(err, "System.map %s: %zu of %zu lines are not symbol lines (first at "
+                          "line %zu)", what, f.bad, f.lines, f.first_bad);
+        return VMI_FAILURE;
+    }
+    return VMI_SUCCESS;
 }

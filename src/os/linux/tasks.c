@@ -126,6 +126,7 @@ status_t lx_process_foreach(vmi_instance_t vmi, void *state, tvmi_process_fn fn,
     lx_state_t *st = state;
     fwd_t f = { fn, ctx };
     size_t n;
+    lx_offsets_parent(vmi, st);
     return walk_tasks(vmi, st, true, forward, &f, &n);
 }
 

@@ -189,9 +189,8 @@ status_t pe_section(const pe_image_t *img, unsigned i, pe_section_t *out, util_e
     return VMI_SUCCESS;
 }
 
-/* A data directory, checked to lie inside the image. */
-static status_t get_dir(const pe_image_t *img, unsigned which, const char *what,
-                        pe_dir_t *out, util_err_t *err)
+status_t pe_directory(const pe_image_t *img, unsigned which, const char *what, pe_dir_t *out,
+                      util_err_t *err)
 {
     if (which >= img->ndirs || img->dir[which].rva == 0 || img->dir[which].size == 0) {
         util_err_set(err, "the image has no %s directory", what);
@@ -270,7 +269,7 @@ static status_t read_cv(const pe_image_t *img, uint32_t rva, uint32_t size,
 status_t pe_codeview(const pe_image_t *img, pe_codeview_t *out, util_err_t *err)
 {
     pe_dir_t d;
-    if (get_dir(img, PE_DIR_DEBUG, "debug", &d, err) != VMI_SUCCESS)
+    if (pe_directory(img, PE_DIR_DEBUG, "debug", &d, err) != VMI_SUCCESS)
         return VMI_FAILURE;
     uint32_t n = d.size / 28;
     if (n > PE_MAX_DEBUG_DIRS)
@@ -295,12 +294,6 @@ status_t pe_codeview(const pe_image_t *img, pe_codeview_t *out, util_err_t *err)
 
 /* ---- Exports ---- */
 
-typedef struct exports {
-    pe_dir_t dir;
-    uint32_t name_rva, base, nfuncs, nnames;
-    uint32_t funcs, names, ords;
-} exports_t;
-
 static status_t table_fits(const pe_image_t *img, uint32_t rva, uint64_t count,
                            unsigned width, const char *what, util_err_t *err)
 {
@@ -312,18 +305,30 @@ static status_t table_fits(const pe_image_t *img, uint32_t rva, uint64_t count,
     return VMI_SUCCESS;
 }
 
-static status_t open_exports(const pe_image_t *img, exports_t *x, util_err_t *err)
+status_t pe_export_dir(const pe_image_t *img, pe_export_dir_t *x, util_err_t *err)
 {
     uint8_t d[40];
-    if (get_dir(img, PE_DIR_EXPORT, "export", &x->dir, err) != VMI_SUCCESS)
+    memset(x, 0, sizeof(*x));
+    if (pe_directory(img, PE_DIR_EXPORT, "export", &x->dir, err) != VMI_SUCCESS)
         return VMI_FAILURE;
     if (x->dir.size < sizeof(d)) {
         util_err_set(err, "export directory is %u bytes, less than its 40-byte header",
                      x->dir.size);
         return VMI_FAILURE;
     }
-    if (rd(img, x->dir.rva, d, sizeof(d), "export directory", err) != VMI_SUCCESS)
-        return VMI_FAILURE;
+    if (rd(img, x->dir.rva, d, sizeof(d), "export directory", err) != VMI_SUCCESS) {
+        /* The reserved flags alone at the end of a page Windows has paged
+         * out: the fields that matter start on the next page. */
+        if (((x->dir.rva + 4) & 0xfff) != 0 ||
+            rd(img, (uint64_t)x->dir.rva + 4, d + 4, sizeof(d) - 4, "export directory",
+               err) != VMI_SUCCESS)
+            return VMI_FAILURE;
+        memset(d, 0, 4);
+    }
+    x->flags = util_le32(d);
+    x->timestamp = util_le32(d + 4);
+    x->major = util_le16(d + 8);
+    x->minor = util_le16(d + 10);
     x->name_rva = util_le32(d + 12);
     x->base = util_le32(d + 16);
     x->nfuncs = util_le32(d + 20);
@@ -344,7 +349,7 @@ static status_t open_exports(const pe_image_t *img, exports_t *x, util_err_t *er
 }
 
 /* Fill out for function index idx (0-based in the address table). */
-static status_t export_at_index(const pe_image_t *img, const exports_t *x, uint32_t idx,
+static status_t export_at_index(const pe_image_t *img, const pe_export_dir_t *x, uint32_t idx,
                                 pe_export_t *out, util_err_t *err)
 {
     uint8_t b[4];
@@ -369,7 +374,7 @@ static status_t export_at_index(const pe_image_t *img, const exports_t *x, uint3
     return VMI_SUCCESS;
 }
 
-static status_t name_at(const pe_image_t *img, const exports_t *x, uint32_t i,
+static status_t name_at(const pe_image_t *img, const pe_export_dir_t *x, uint32_t i,
                         char *buf, size_t size, util_err_t *err)
 {
     uint8_t b[4];
@@ -381,8 +386,8 @@ static status_t name_at(const pe_image_t *img, const exports_t *x, uint32_t i,
 status_t pe_export_by_name(const pe_image_t *img, const char *name, pe_export_t *out,
                            util_err_t *err)
 {
-    exports_t x;
-    if (!name || open_exports(img, &x, err) != VMI_SUCCESS)
+    pe_export_dir_t x;
+    if (!name || pe_export_dir(img, &x, err) != VMI_SUCCESS)
         return VMI_FAILURE;
     uint32_t lo = 0, hi = x.nnames;
     while (lo < hi) {
@@ -409,8 +414,8 @@ status_t pe_export_by_name(const pe_image_t *img, const char *name, pe_export_t 
 status_t pe_export_by_ordinal(const pe_image_t *img, uint32_t ordinal, pe_export_t *out,
                               util_err_t *err)
 {
-    exports_t x;
-    if (open_exports(img, &x, err) != VMI_SUCCESS)
+    pe_export_dir_t x;
+    if (pe_export_dir(img, &x, err) != VMI_SUCCESS)
         return VMI_FAILURE;
     if (ordinal < x.base || ordinal - x.base >= x.nfuncs) {
         util_err_set(err, "no export with ordinal %u (ordinals %u..%u)", ordinal, x.base,
@@ -423,8 +428,8 @@ status_t pe_export_by_ordinal(const pe_image_t *img, uint32_t ordinal, pe_export
 status_t pe_export_name_at(const pe_image_t *img, uint32_t rva, char *name, size_t size,
                            util_err_t *err)
 {
-    exports_t x;
-    if (open_exports(img, &x, err) != VMI_SUCCESS)
+    pe_export_dir_t x;
+    if (pe_export_dir(img, &x, err) != VMI_SUCCESS)
         return VMI_FAILURE;
     /* Walk the ordinal table in chunks; for each named export compare the
      * address it leads to. */
@@ -451,8 +456,8 @@ status_t pe_export_name_at(const pe_image_t *img, uint32_t rva, char *name, size
 
 status_t pe_export_dll_name(const pe_image_t *img, char *name, size_t size, util_err_t *err)
 {
-    exports_t x;
-    if (open_exports(img, &x, err) != VMI_SUCCESS)
+    pe_export_dir_t x;
+    if (pe_export_dir(img, &x, err) != VMI_SUCCESS)
         return VMI_FAILURE;
     return rd_str(img, x.name_rva, name, size, "export DLL name", err);
 }

@@ -75,6 +75,11 @@ typedef struct pe_section {
 /* The i-th section header (i < img->nsections). */
 status_t pe_section(const pe_image_t *img, unsigned i, pe_section_t *out, util_err_t *err);
 
+/* Data directory `which` (PE_DIR_*), checked to be present and to lie
+ * inside the image; what names it in messages ("export"). */
+status_t pe_directory(const pe_image_t *img, unsigned which, const char *what, pe_dir_t *out,
+                      util_err_t *err);
+
 /* ---- CodeView debug record ---- */
 typedef struct pe_codeview {
     char format[5];           /* "RSDS" or "NB10" */
@@ -92,6 +97,20 @@ status_t pe_codeview(const pe_image_t *img, pe_codeview_t *out, util_err_t *err)
 const char *pe_pdb_basename(const char *pdb);
 
 /* ---- Exports ---- */
+
+/* The export directory table, its counts capped and its three tables
+ * checked to lie inside the image.  When only its first four bytes (the
+ * reserved flags) are unreadable because they end an unmapped page, the
+ * rest is read and flags is 0. */
+typedef struct pe_export_dir {
+    pe_dir_t dir;             /* where the directory lies */
+    uint32_t flags, timestamp;
+    uint16_t major, minor;
+    uint32_t name_rva, base, nfuncs, nnames;
+    uint32_t funcs, names, ords; /* RVAs of the address, name and ordinal tables */
+} pe_export_dir_t;
+status_t pe_export_dir(const pe_image_t *img, pe_export_dir_t *out, util_err_t *err);
+
 typedef struct pe_export {
     uint32_t rva;             /* 0 for a forwarder */
     uint16_t ordinal;         /* biased: Base + index */
