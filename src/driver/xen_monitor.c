@@ -105,14 +105,17 @@ static const char *dom_name(const xen_state_t *st)
 
 /* ---- capabilities ---- */
 
+/* Single-step and mem_access are always offered to an HVM guest: on a host
+ * without them (AMD SVM: Xen single-steps and restricts frames on Intel
+ * VMX/EPT only) the registration reaches watch(), which fails with Xen's
+ * answer and that reason, instead of a bare "cannot single-step". */
 static uint32_t kinds_of(uint32_t caps)
 {
-    uint32_t k = DRIVER_WATCH_BIT(DRIVER_WATCH_MEM_ACCESS); /* not a monitor capability */
+    uint32_t k = DRIVER_WATCH_BIT(DRIVER_WATCH_MEM_ACCESS) |
+                 DRIVER_WATCH_BIT(DRIVER_WATCH_SINGLESTEP);
     if (caps & ((1u << XEN_DOMCTL_MONITOR_EVENT_WRITE_CTRLREG) |
                 (1u << XEN_DOMCTL_MONITOR_EVENT_MOV_TO_MSR)))
         k |= DRIVER_WATCH_BIT(DRIVER_WATCH_REG_WRITE);
-    if (caps & (1u << XEN_DOMCTL_MONITOR_EVENT_SINGLESTEP))
-        k |= DRIVER_WATCH_BIT(DRIVER_WATCH_SINGLESTEP);
     if (caps & (1u << XEN_DOMCTL_MONITOR_EVENT_SOFTWARE_BREAKPOINT))
         k |= DRIVER_WATCH_BIT(DRIVER_WATCH_INT3);
     if (caps & (1u << XEN_DOMCTL_MONITOR_EVENT_GUEST_REQUEST))
@@ -585,6 +588,7 @@ static bool to_event(const vm_event_request_t *q, driver_event_t *ev)
     case VM_EVENT_REASON_DEBUG_EXCEPTION:
         ev->kind = DRIVER_WATCH_DEBUG;
         ev->debug.gla = q->data.regs.x86.rip;
+        ev->debug.gfn = q->u.debug_exception.gfn;
         ev->debug.type = q->u.debug_exception.type;
         ev->debug.insn_length = q->u.debug_exception.insn_length;
         return true;

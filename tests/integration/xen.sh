@@ -31,7 +31,14 @@ fi
 [ $rc -eq 0 ] || { bad "xen: building the Xen test machine (tests/xen/build-xen.sh)"; done_; }
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/tinyvmi-xentest.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+# TINYVMI_XEN_KEEP=DIR keeps the run's output (consoles, truth, tool
+# output) in DIR for a look afterwards.
+keep() {
+    [ -n "${TINYVMI_XEN_KEEP:-}" ] && [ -d "$T/run" ] &&
+        { rm -rf "$TINYVMI_XEN_KEEP"; cp -R "$T/run" "$TINYVMI_XEN_KEEP"; }
+    rm -rf "$T"
+}
+trap keep EXIT
 S=build-xen-static
 # glibc, static, with the Xen driver (musl cannot link Xen's archives).
 if ! make -s -j2 lib tools O=$S CC=gcc XEN=1 TOOL_LDFLAGS=-static > "$T/make.log" 2>&1; then
@@ -47,21 +54,33 @@ for p in dom0_api dom0_events; do
         -Itests/integration -o "$T/$p" "tests/xen/$p.c" $S/lib/libtinyvmi.a $XLIBS \
         2> "$T/cc-$p.log" || { cat "$T/cc-$p.log"; bad "xen: building $p"; done_; }
 done
+# LibVMI's own kind of event program, unchanged: LibVMI's headers only.
+# shellcheck disable=SC2086
+gcc -static -std=c11 -O2 -Wall -Wextra -Iinclude -o "$T/cr3-events" examples/cr3-events.c \
+    $S/lib/libtinyvmi.a $XLIBS 2> "$T/cc-cr3.log" ||
+    { cat "$T/cc-cr3.log"; bad "xen: building examples/cr3-events.c"; done_; }
 # shellcheck disable=SC2086
 gcc -static -O2 -o "$T/xs-domains" tests/xen/xs-domains.c -lxenstore -lxentoolcore -lpthread ||
     { bad "xen: building xs-domains"; done_; }
 TOOLS=""
-for t in $S/bin/vmi-*; do
-    TOOLS="$TOOLS $t"
+for t in $S/bin/vmi-* "$T/cr3-events"; do
+    TOOLS="$TOOLS -f $t"
 done
 
 # One boot for everything; the events test goes last (it destroys tvmi-pvh).
 R=$T/run
 t0=$(date +%s)
+# In the background, so that a signal to this script stops run-xen.sh,
+# which kills its QEMU on every exit path.
 # shellcheck disable=SC2086
-sh tests/xen/run-xen.sh -g "pvh pv" -t 300 -o "$R" "$T/xs-domains" $TOOLS \
-    "$T/dom0_api" tests/xen/dom0_tools.sh "$T/dom0_events"
+sh tests/xen/run-xen.sh -g "pvh pv" -t "${TINYVMI_XEN_TIMEOUT:-300}" -o "$R" $TOOLS \
+    "$T/xs-domains" "$T/dom0_api" tests/xen/dom0_tools.sh "$T/dom0_events" &
+RUNXEN=$!
+trap 'kill $RUNXEN 2>/dev/null; wait $RUNXEN; exit 143' TERM HUP
+trap 'kill $RUNXEN 2>/dev/null; wait $RUNXEN; exit 130' INT
+wait $RUNXEN
 rc=$?
+trap - TERM HUP INT
 echo "xen: the run took $(($(date +%s) - t0)) s; dom0 steps (uptime in s):"
 sed 's/^/    /' "$R/times.txt" 2>/dev/null
 if [ $rc -eq 3 ]; then

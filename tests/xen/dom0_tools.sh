@@ -35,6 +35,10 @@ for k in pvh pv; do
         ls -l /tmp/dump-$k.raw | awk '{ print $5 }' > "$O/dump-size-$k.txt"
     fi
     rm -f /tmp/dump-$k.raw
+    # Events, by LibVMI's API: the tool and LibVMI's kind of example
+    # program, unchanged (a PV guest has no vm_event: they must say so).
+    run "vmi-event-example-$k" $B/vmi-event-example "$n" -t 4
+    run "cr3-events-$k" timeout -s INT 6 $B/cr3-events "$n"
 done
 # Names that are no domain, and ids: reasons, not crashes.
 run "vmi-process-list-unknown" $B/vmi-process-list tvmi-no-such-domain

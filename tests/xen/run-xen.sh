@@ -5,11 +5,13 @@
 # and exit status, the guests' own ground truth and the boot's timings come
 # back into OUTDIR.  The parts are built (once) by build-xen.sh.
 #
-#   run-xen.sh [-g "pvh pv"] [-t SECONDS] [-p SECONDS] -o OUTDIR PROGRAM...
+#   run-xen.sh [-g "pvh pv"] [-t SECONDS] [-p SECONDS] [-f FILE]... -o OUTDIR PROGRAM...
 #
 # PROGRAMs are files (static executables, or sh scripts named *.sh) run in
 # dom0 from /host/bin with /host/out (= OUTDIR) as the working directory;
 # see dom0-init.sh for what they find there (TVMI_OUT, truth-<kind>/).
+# Each -f FILE is put into /host/bin beside them, but not run (the tools a
+# program runs).
 #
 # It must never hang and never leave QEMU behind: QEMU runs under
 # timeout(1), the whole run has a deadline, and QEMU is killed on every
@@ -26,18 +28,22 @@ TOTAL=${TINYVMI_XEN_TIMEOUT:-240}
 PROGRAM_TIMEOUT=120
 GUEST_TIMEOUT=90
 OUT=""
+FILES=""
 usage() {
     sed -n '2,20s/^# \{0,1\}//p' "$0"
     echo "  -g KINDS    guests to start before the programs run (default \"$GUESTS\"; \"\" for none)"
     echo "  -t SECONDS  limit for the whole run (default $TOTAL, TINYVMI_XEN_TIMEOUT)"
     echo "  -p SECONDS  limit per program (default $PROGRAM_TIMEOUT)"
+    echo "  -f FILE     put FILE into /host/bin too, without running it (repeatable)"
 }
-while getopts g:t:p:o:h opt; do
+while getopts g:t:p:o:f:h opt; do
     case $opt in
     g) GUESTS=$OPTARG ;;
     t) TOTAL=$OPTARG ;;
     p) PROGRAM_TIMEOUT=$OPTARG ;;
     o) OUT=$OPTARG ;;
+    f) [ -f "$OPTARG" ] || { echo "run-xen: no such file: $OPTARG" >&2; exit 2; }
+       FILES="$FILES $OPTARG" ;;
     h) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
     esac
@@ -82,6 +88,10 @@ trap 'exit 143' TERM HUP
 
 S=$RUN/share
 mkdir -p "$S/bin" "$S/out" "$OUT"
+for f in $FILES; do
+    cp "$f" "$S/bin/$(basename "$f")"
+    chmod 755 "$S/bin/$(basename "$f")"
+done
 names=""
 for p in "$@"; do
     b=$(basename "$p")
