@@ -126,7 +126,12 @@ typedef struct driver_event {
         struct { addr_t gla, va; uint8_t access; } watch; /* WATCHPOINT: pc, data */
         struct { uint32_t leaf, subleaf, insn_length; } cpuid;
         struct { addr_t gla, gfn; uint8_t type; uint32_t insn_length; } debug;
-        struct { uint8_t descriptor; bool is_write; uint64_t exit_info; } desc;
+        struct {
+            uint8_t descriptor;                  /* VMI_DESCRIPTOR_* */
+            bool is_write;
+            uint32_t instr_info;                 /* VMX: instruction information */
+            uint64_t exit_info;                  /* VMX: exit qualification */
+        } desc;
         struct { uint16_t port; uint32_t bytes; bool in, str; } io;
         struct { uint64_t data; } request;       /* GUEST_REQUEST */
     };

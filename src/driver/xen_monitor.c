@@ -13,9 +13,11 @@
  *
  * What Xen serves: HVM and PVH guests only (a PV guest has no vm_event);
  * single-step, mem_access and altp2m only on Intel VMX/EPT.  watch_kinds
- * asks Xen (xc_monitor_get_capabilities).  For a PV guest it reports the
- * HVM kinds anyway, so that a registration reaches watch() and fails there
- * with the reason.  Every watch still on at close is switched off, every
+ * asks Xen (xc_monitor_get_capabilities), but always offers single-step
+ * and mem_access to an HVM guest, and the HVM kinds to a PV guest, so that
+ * a registration Xen cannot serve reaches watch() and fails there with
+ * Xen's answer and the reason.  MSRs of Xen's own range are never watched
+ * on AMD hosts (msr_watchable: Xen 4.17 panics).  Every watch still on at close is switched off, every
  * request still on the ring answered (no vCPU stays paused), and the
  * monitor disabled.  A domain destroyed while listening ends listen() with
  * that reason.  This file must not interpret guest memory.
@@ -259,11 +261,47 @@ static status_t xc_said(xen_state_t *st, int rc, util_err_t *err, const char *wh
     return VMI_FAILURE;
 }
 
+/* Is this host's CPU AMD's (Xen runs HVM guests with SVM there)? */
+static bool host_amd(void)
+{
+    uint32_t a = 0, b, c, d;
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
+    return b == 0x68747541 && d == 0x69746e65 && c == 0x444d4163; /* AuthenticAMD */
+}
+
+/* MSRs Xen's monitor can watch on this host.  Its bitmaps cover
+ * 0-0x1fff, 0x40000000-0x40001fff (Xen's own) and 0xc0000000-0xc0001fff;
+ * but on AMD SVM Xen 4.17 then sets the write intercept in SVM's MSR
+ * permission map, which has no room for Xen's range: enabling it hits
+ * BUG() in svm_intercept_msr (svm.c:308) and the whole host panics
+ * (measured here, with MSR 0x40000000). */
+static bool msr_watchable(uint32_t index, const char **why)
+{
+    if (index <= 0x1fff || (index >= 0xc0000000u && index <= 0xc0001fffu))
+        return true;
+    if (index >= 0x40000000u && index <= 0x40001fffu) {
+        if (!host_amd())
+            return true;
+        *why = "Xen 4.17 on AMD SVM panics the host when asked to watch an MSR of its own "
+               "range 0x40000000-0x40001fff (BUG in svm_intercept_msr), so TinyVMI does not ask";
+        return false;
+    }
+    *why = "Xen's monitor watches MSRs 0-0x1fff, 0x40000000-0x40001fff and "
+           "0xc0000000-0xc0001fff only";
+    return false;
+}
+
 static status_t watch_msr(xen_state_t *st, xen_monitor_t *m, uint32_t index, bool on,
                           bool onchange, util_err_t *err)
 {
     size_t i;
     char what[64];
+    const char *why = "";
+
+    if (on && !msr_watchable(index, &why)) {
+        util_err_set(err, "MSR 0x%x: %s", index, why);
+        return VMI_FAILURE;
+    }
     for (i = 0; i < m->nmsr && m->msrs[i] != index; i++)
         ;
     if (!on && i == m->nmsr) {
@@ -311,8 +349,13 @@ static status_t watch_reg(xen_state_t *st, xen_monitor_t *m, const driver_watch_
     /* Xen reports MSR writes with the vCPU paused whatever async says; the
      * reply lets it go at once. */
     if (w->reg == MSR_ALL) {
+        /* Every MSR of LibVMI's list this host can watch (others skipped:
+         * msr_watchable). */
         for (size_t i = 0; i < MSR_COUNT; i++) {
+            const char *why;
             if (i && msr_table[i].index == msr_table[i - 1].index)
+                continue;
+            if (!msr_watchable(msr_table[i].index, &why))
                 continue;
             bool have = false;
             for (size_t j = 0; j < m->nmsr; j++)
@@ -602,6 +645,7 @@ static bool to_event(const vm_event_request_t *q, driver_event_t *ev)
         ev->kind = DRIVER_WATCH_DESCRIPTOR;
         ev->desc.descriptor = q->u.desc_access.descriptor;
         ev->desc.is_write = q->u.desc_access.is_write != 0;
+        ev->desc.instr_info = q->u.desc_access.arch.vmx.instr_info;
         ev->desc.exit_info = q->u.desc_access.arch.vmx.exit_qualification;
         return true;
     case VM_EVENT_REASON_MEM_ACCESS: {

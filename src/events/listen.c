@@ -159,7 +159,10 @@ static void native_event(ev_state_t *st, const driver_event_t *ev, driver_reply_
     case DRIVER_WATCH_DESCRIPTOR:
         if (!(e = st->native[ev->kind]))
             return;
-        e->descriptor_event.exit_info = ev->desc.exit_info;
+        /* VMX's two words, as hypervisors report them (Xen reports zeros on
+         * SVM). */
+        e->descriptor_event.instr_info = ev->desc.instr_info;
+        e->descriptor_event.exit_qualification = ev->desc.exit_info;
         e->descriptor_event.descriptor = ev->desc.descriptor;
         e->descriptor_event.is_write = ev->desc.is_write;
         break;

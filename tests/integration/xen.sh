@@ -73,7 +73,7 @@ t0=$(date +%s)
 # In the background, so that a signal to this script stops run-xen.sh,
 # which kills its QEMU on every exit path.
 # shellcheck disable=SC2086
-sh tests/xen/run-xen.sh -g "pvh pv" -t "${TINYVMI_XEN_TIMEOUT:-300}" -o "$R" $TOOLS \
+sh tests/xen/run-xen.sh -g "pvh pv" -t "${TINYVMI_XEN_TIMEOUT:-600}" -p 300 -o "$R" $TOOLS \
     "$T/xs-domains" "$T/dom0_api" tests/xen/dom0_tools.sh "$T/dom0_events" &
 RUNXEN=$!
 trap 'kill $RUNXEN 2>/dev/null; wait $RUNXEN; exit 143' TERM HUP
@@ -166,6 +166,9 @@ for k in pvh pv; do
     fi
     for t in map-symbol dmesg module-list linux-offsets; do
         out=$D/vmi-$t-$k.out
+        if [ "$k" = pv ] && [ ! -f "$D/vmi-$t-$k.rc" ]; then
+            continue # not run on the PV guest (dom0_tools.sh says why)
+        fi
         case $t in
         map-symbol) want='Linux ver' ;;
         dmesg) want=$ver ;;
@@ -185,10 +188,60 @@ for k in pvh pv; do
             bad "xen $k: vmi-$t $name${want:+ shows \"$want\"}"; tail -n 3 "$out"
         fi
     done
-    if [ "$(cat "$D/vmi-win-guid-$k.rc")" != 0 ] && [ -s "$D/vmi-win-guid-$k.out" ]; then
+    if [ "$k" = pv ]; then
+        :
+    elif [ "$(cat "$D/vmi-win-guid-$k.rc")" != 0 ] && [ -s "$D/vmi-win-guid-$k.out" ]; then
         ok "xen $k: vmi-win-guid $name fails with a reason: $(tail -n 1 "$D/vmi-win-guid-$k.out")"
     else
         bad "xen $k: vmi-win-guid $name fails with a reason"
+    fi
+    # Events through LibVMI's API: vmi-event-example's lines and
+    # examples/cr3-events' lines name processes the guest's /proc listed (or
+    # the forker's children, or the kernel's own table); a PV guest has no
+    # vm_event, and the tool must say so.
+    ee=$D/vmi-event-example-$k.out
+    ce=$D/cr3-events-$k.out
+    if [ "$k" = pv ]; then
+        if [ "$(cat "$D/cr3-events-$k.rc")" != 0 ] && grep -q 'Failed to register' "$ce"; then
+            ok "xen pv: examples/cr3-events $name fails to register (LibVMI's program prints no reason)"
+        else
+            bad "xen pv: examples/cr3-events $name fails to register"; tail -n 3 "$ce"
+        fi
+    else
+        awk -v truth="$G/ps.txt" '
+            BEGIN { while ((getline l < truth) > 0) { split(l, f, " "); c = l
+                        sub(/^[0-9]+ -?[0-9]+ [ku] /, "", c); known[f[1]] = c } }
+            /^vcpu / { n++; pid = $8; name = $0; sub(/^.*pid +-?[0-9]+  /, "", name)
+                       if (name == "tinyvmi-forker") forker++
+                       else if (name ~ /^\(the kernel/) kern++
+                       else if (!(pid in known) || known[pid] != name) { print "  unknown: " $0; bad++ } }
+            END { printf "%d %d %d\n", n, forker, kern; exit bad != 0 || n == 0 || forker == 0 }' \
+            "$ee" > "$T/ee-$k.txt"
+        st=$?
+        set -- $(tail -n 1 "$T/ee-$k.txt")
+        if [ "$(cat "$D/vmi-event-example-$k.rc")" = 0 ] && [ $st -eq 0 ]; then
+            ok "xen $k: vmi-event-example $name -t 4: $1 CR3 writes, each to a process of the guest's /proc ($2 to the forker, $3 to the kernel's table)"
+        else
+            bad "xen $k: vmi-event-example $name -t 4 (status $(cat "$D/vmi-event-example-$k.rc"))"
+            head -n -1 "$T/ee-$k.txt" | head -n 5; tail -n 3 "$ee"
+        fi
+        # It opens without the OS layer (vmi_init, as LibVMI's example does),
+        # so its pids are -1; its CR3 values must chain (each write starts
+        # from the last one) and include the forker's page table, as
+        # vmi-process-list showed it.
+        n=$(grep -c '^CR3=' "$ce")
+        fp=$(cut -d' ' -f1 "$G/counter.txt")
+        fdtb=$(awk -v p="$fp" '$1 == p { sub(/^0x0*/, "", $3); print $3 }' "$D/vmi-process-list-$k.out")
+        broken=$(awk '/^CR3=/ { v = $1; sub(/^CR3=/, "", v); p = $NF; sub(/^CR3=/, "", p)
+                                 if (NR > 1 && last != "" && p != last) b++; last = v }
+                      END { print b + 0 }' "$ce")
+        fn=$(grep -c "^CR3=${fdtb:-none} " "$ce")
+        if [ "$(cat "$D/cr3-events-$k.rc")" = 0 ] && grep -q '^Finished' "$ce" && [ "$n" -gt 1 ] &&
+            [ "$broken" = 0 ] && [ "$fn" -gt 0 ]; then
+            ok "xen $k: examples/cr3-events $name (LibVMI's kind of program, unchanged): $n CR3 writes, each from the one before, $fn to the forker's page table 0x$fdtb"
+        else
+            bad "xen $k: examples/cr3-events $name (status $(cat "$D/cr3-events-$k.rc"), $n events, $broken not from the one before, $fn to the forker's table 0x$fdtb)"; tail -n 3 "$ce"
+        fi
     fi
     if grep -qx "$(cat "$G/domid.txt") $name" "$R/xs-domains.out"; then
         ok "xen $k: xenstore lists $name with xl's domid $(cat "$G/domid.txt")"
