@@ -433,7 +433,9 @@ static void test_guest_request(void)
     CHECK(X.s[0].rip < USER_TOP);
 }
 
-static void test_debug(void)
+/* A trap the forker raises once a second (INT3, ICEBP), given back to the
+ * guest; what Xen does not deliver here is measured and skipped. */
+static void trap_test(vmi_event_type_t type, const char *what, const char *none)
 {
     vmi_event_t e;
     char why[512];
@@ -447,40 +449,30 @@ static void test_debug(void)
         return;
     memset(&e, 0, sizeof(e));
     e.version = VMI_EVENTS_VERSION;
-    e.type = VMI_EVENT_DEBUG_EXCEPTION;
+    e.type = type;
+    if (type == VMI_EVENT_INTERRUPT)
+        e.interrupt_event.intr = INT3;
     e.callback = on_trap;
-    n = measure(vmi, "debug exceptions (ICEBP)", &e, 3500, why, sizeof(why));
-    CHECK(n != (size_t)-1 || why[0]);
+    n = measure(vmi, what, &e, 3500, why, sizeof(why));
+    CHECK(n != (size_t)-1);
     vmi_destroy(vmi);
-    if (n == 0 || n == (size_t)-1)
-        SKIP("Xen delivered no debug exception in 3.5 s (or refused: see above)");
-    CHECK(X.s[0].rip != 0);
+    if (n == 0)
+        SKIP(none);
+    CHECK(n == (size_t)-1 || X.s[0].rip != 0);
+}
+
+static void test_debug(void)
+{
+    trap_test(VMI_EVENT_DEBUG_EXCEPTION, "debug exceptions (ICEBP)",
+              "Xen delivered no debug exception in 3.5 s: ICEBP reaches the guest as #UD "
+              "under QEMU's SVM (untestable here)");
 }
 
 static void test_int3(void)
 {
-    vmi_event_t e;
-    char why[512];
-    vmi_instance_t vmi = open_guest("pvh", false);
-    size_t n;
-
-    memset(&X, 0, sizeof(X));
-    X.reinject = 1;
-    CHECK(vmi != NULL);
-    if (!vmi)
-        return;
-    memset(&e, 0, sizeof(e));
-    e.version = VMI_EVENTS_VERSION;
-    e.type = VMI_EVENT_INTERRUPT;
-    e.interrupt_event.intr = INT3;
-    e.callback = on_trap;
-    n = measure(vmi, "INT3", &e, 3500, why, sizeof(why));
-    CHECK(n != (size_t)-1);
-    vmi_destroy(vmi);
-    if (n == 0)
-        SKIP("Xen delivered no INT3 in 3.5 s: QEMU's SVM never raises the breakpoint "
-             "intercept to Xen (untestable here)");
-    CHECK(X.s[0].rip != 0);
+    trap_test(VMI_EVENT_INTERRUPT, "INT3",
+              "Xen delivered no INT3 in 3.5 s: QEMU's SVM never raises the breakpoint "
+              "intercept to Xen (untestable here)");
 }
 
 /* Single-step and mem_access exist on Intel VMX/EPT only: under QEMU's SVM
