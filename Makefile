@@ -4,6 +4,8 @@
 #   make                 library (static + shared), tools, tests, benchmarks, examples
 #   make check           unit tests, then integration tests on real guest images
 #   make check-unit      unit tests only (no guest images needed)
+#   make check-seam      the core calls the host only through src/util/sys.h
+#   make check-freestanding  the core compiled with -ffreestanding against src/util/libc
 #   make static          tools linked with -static
 #   make bench           build and run the benchmarks
 #   make install PREFIX=/usr/local
@@ -54,6 +56,14 @@ endif
 -include mk/*.mk
 
 LIB_SRC   := $(sort $(wildcard src/*/*.c src/*/*/*.c))
+# The live-QEMU driver (src/driver/qemu*.c) is in unless QEMU=0: a tool for
+# memory images alone (or a minimal domain's) can leave it out.
+QEMU ?= 1
+ifeq ($(QEMU),0)
+  LIB_SRC := $(filter-out src/driver/qemu%,$(LIB_SRC))
+else
+  override CFLAGS += -DTINYVMI_QEMU=1
+endif
 LIB_OBJ   := $(LIB_SRC:%.c=$(O)/obj/%.o)
 TOOL_COMMON_SRC := $(wildcard tools/common/*.c)
 TOOL_COMMON_OBJ := $(TOOL_COMMON_SRC:%.c=$(O)/obj/%.o)
@@ -78,7 +88,7 @@ STATIC_LIB := $(O)/lib/libtinyvmi.a
 SHARED_LIB := $(O)/lib/libtinyvmi.so
 
 .PHONY: all lib tools tests bench check check-unit check-integration static \
-        install clean guests fuzz fuzz-bin fuzz-run docs check-docs
+        install clean guests fuzz fuzz-bin fuzz-run docs check-docs check-seam check-freestanding
 all: lib tools tests $(BENCH_BIN) $(EXAMPLE_BIN)
 
 lib: $(STATIC_LIB) $(SHARED_LIB)
@@ -169,22 +179,50 @@ check-integration: all
 
 check: check-unit check-integration
 
+# The core's objects reference nothing of the C library beyond
+# tests/seam/allowlist: the rest goes through src/util/sys.h.
+check-seam: lib
+	@sh tests/seam/check.sh $(O)
+
+# The same core compiled with -ffreestanding -nostdinc: the compiler's own
+# headers and src/util/libc (the allowlist's declarations) only, the jump
+# of the fault guard from the compiler (util/sys.h); then the seam check
+# over those objects.
+FREE_SRC := $(filter-out src/driver/% src/util/sys_posix.c,$(LIB_SRC))
+FREE_OBJ := $(FREE_SRC:%.c=$(O)/free/%.o)
+FREE_CFLAGS := $(OPT) -std=c11 $(WARN) -Werror -fvisibility=hidden -ffreestanding -nostdinc \
+               -isystem $(shell $(CC) -print-file-name=include) -Isrc/util/libc -Iinclude -Isrc \
+               -DTINYVMI_FREESTANDING
+$(O)/free/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC-FREE,$<)
+	$(Q)$(CC) $(FREE_CFLAGS) -c $< -o $@
+check-freestanding: $(FREE_OBJ) lib
+	@sh tests/seam/check.sh $(O) $(O)/free/src
+
 guests:
 	sh tests/guests/build-guests.sh
 
 # Static tools: with musl when musl-gcc is there (small, no glibc static-link
 # caveats), with the default compiler and glibc otherwise.  Built for size:
-# -Os, sections collected, no unwind tables, stripped.  The sizes are printed.
+# -Os with link-time optimisation (gcc-ar keeps the archive's LTO index),
+# sections collected, no unwind tables, code not padded into its own pages,
+# stripped.  The sizes are printed.  `make static QEMU=0`: image tools
+# without the live-QEMU driver (in build-static-images).
 MUSL_GCC := $(shell command -v musl-gcc 2>/dev/null)
 STATIC_CC := $(if $(MUSL_GCC),musl-gcc,$(CC))
-STATIC_OPT := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
+STATIC_OPT := -Os -flto -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
               -fno-unwind-tables -fvisibility=hidden -fno-stack-protector
-STATIC_LD := -static -no-pie -Wl,--gc-sections -s -Wl,--build-id=none -Wl,-z,norelro
+STATIC_LD := -static -no-pie -Wl,--gc-sections -s -Wl,--build-id=none -Wl,-z,norelro \
+             -Wl,-z,noseparate-code -flto -Os
+# STATIC_O names the output when QEMU=0 (image tools only) so the two builds
+# never share objects.
+STATIC_O := build-static$(if $(filter 0,$(QEMU)),-images)
 static:
-	$(MAKE) tools O=build-static CC=$(STATIC_CC) PIC=-fno-pic OPT="$(STATIC_OPT)" \
-	        TOOL_LDFLAGS="$(STATIC_LD)"
-	@echo "static tools ($(if $(MUSL_GCC),musl,glibc), stripped):"; \
-	 for t in build-static/bin/vmi-*; do printf '  %-24s %7s bytes\n' $${t##*/} $$(stat -c %s $$t); done
+	$(MAKE) tools O=$(STATIC_O) CC=$(STATIC_CC) PIC=-fno-pic OPT="$(STATIC_OPT)" \
+	        TOOL_LDFLAGS="$(STATIC_LD)" QEMU=$(QEMU) AR=gcc-ar
+	@echo "static tools in $(STATIC_O) ($(if $(MUSL_GCC),musl,glibc), stripped; $(if $(filter 0,$(QEMU)),images only,with the QEMU driver)):"; \
+	 for t in $(STATIC_O)/bin/vmi-*; do printf '  %-24s %7s bytes\n' $${t##*/} $$(stat -c %s $$t); done
 
 bench: all
 	@sh bench/run.sh $(O)
@@ -212,7 +250,7 @@ install: all
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tinyvmi.pc
 
 clean:
-	rm -rf build build-san build-static build-fuzz
+	rm -rf build build-clang build-san build-static build-static-images build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(TOOL_COMMON_OBJ:.o=.d)
 -include $(foreach b,$(TOOLS) $(UNIT_BIN) $(INTEG_BIN) $(TEST_HELPER_BIN) $(BENCH_BIN) $(EXAMPLE_BIN),$(dir $(b)).$(notdir $(b)).d)

@@ -6,6 +6,11 @@
  *             the same map at link-time addresses (the KASLR slide searched),
  *             and with zero configuration (kallsyms decoded from memory, BTF
  *             parsed or heuristics run);
+ *   full:     the same with a configuration as LibVMI users write it (the
+ *             System.map and the five process offsets): init time, and the
+ *             whole vmi-process-list process on the raw image (wall time
+ *             and peak RSS, next to the same tool printing --help: the
+ *             process's floor);
  *   walk:     tvmi_process_foreach, microseconds per task, cold (page and
  *             v2p caches flushed before each walk) and warm;
  *   symbols:  vmi_translate_ksym2v and vmi_translate_v2ksym lookups per
@@ -18,6 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,6 +126,85 @@ static double time_init(const char *img, const char *cfg, vmi_instance_t *keep)
     return t[2] / 1000.0;
 }
 
+extern char **environ;
+
+/* The tools beside this benchmark (build/bench/.. /bin). */
+static char tool_dir[4096];
+
+static char self_path[4096];
+
+/* `bench_linux --measure TOOL ARGS...`: run TOOL (stdout dropped) in a
+ * forked child and print its wall ms and peak RSS in KiB.  A fresh process
+ * does it because Linux counts the memory of the process a program was
+ * started from (before exec) in that program's peak RSS; this small one
+ * forks, so the tool's figure is its own. */
+static int measure_main(char **argv)
+{
+    struct rusage ru;
+    int status;
+    double t0 = now_us();
+    pid_t pid = fork();
+    if (pid < 0)
+        return 1;
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd >= 0)
+            dup2(fd, 1);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return 1;
+    printf("%.3f %ld\n", (now_us() - t0) / 1000.0, ru.ru_maxrss);
+    return 0;
+}
+
+/* Run tool with args 5 times through --measure: median wall ms, largest
+ * peak RSS in KiB.  False when it failed. */
+static bool run_tool(const char *tool, const char *a1, const char *a2, const char *a3,
+                     double *ms, long *kb)
+{
+    char path[4200], line[128];
+    double t[5];
+    snprintf(path, sizeof(path), "%s/%s", tool_dir, tool);
+    *kb = 0;
+    for (int i = 0; i < 5; i++) {
+        char *argv[] = { self_path, "--measure", path, (char *)a1, (char *)a2, (char *)a3,
+                         NULL };
+        posix_spawn_file_actions_t fa;
+        int fds[2], status;
+        pid_t pid;
+        long k = 0;
+        FILE *f;
+        if (pipe(fds) != 0)
+            return false;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+        posix_spawn_file_actions_addclose(&fa, fds[0]);
+        int rc = posix_spawn(&pid, self_path, &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        close(fds[1]);
+        f = fdopen(fds[0], "r");
+        bool ok = rc == 0 && f && fgets(line, sizeof(line), f) &&
+                  sscanf(line, "%lf %ld", &t[i], &k) == 2;
+        if (f)
+            fclose(f);
+        else
+            close(fds[0]);
+        if (rc == 0)
+            waitpid(pid, &status, 0);
+        if (!ok) {
+            fprintf(stderr, "  %s %s failed\n", path, a1 ? a1 : "");
+            return false;
+        }
+        if (k > *kb)
+            *kb = k;
+    }
+    qsort(t, 5, sizeof(double), cmp_d);
+    *ms = t[2];
+    return true;
+}
+
 static int count(void *ctx, const tvmi_process_t *p)
 {
     (void)p;
@@ -149,6 +237,38 @@ static void bench_guest(const char *dir)
         bench_record(img, "init_sysmap_kaslr", t_link, "ms");
     if (t_zero >= 0)
         bench_record(img, "init_zero_config", t_zero, "ms");
+    if (vmi) {
+        /* A LibVMI user's configuration: the map and the offsets. */
+        static const char *const keys[] = { "linux_tasks", "linux_mm", "linux_pid",
+                                            "linux_name", "linux_pgd" };
+        char cfg_full[1024], raw[4200];
+        size_t n = (size_t)snprintf(cfg_full, sizeof(cfg_full), "%s", cfg_rt);
+        bool all = true;
+        for (size_t k = 0; k < 5; k++) {
+            addr_t off = 0;
+            all = all && vmi_get_offset(vmi, keys[k], &off) == VMI_SUCCESS;
+            n += (size_t)snprintf(cfg_full + n, sizeof(cfg_full) - n, "; %s = 0x%" PRIx64,
+                                  keys[k], (uint64_t)off);
+        }
+        snprintf(raw, sizeof(raw), "%s/ram.raw", dir);
+        double t_full = all ? time_init(img, cfg_full, NULL) : -1, tool_ms, floor_ms;
+        long tool_kb, floor_kb;
+        if (t_full >= 0) {
+            printf("  init with System.map + offsets (median of 5): %.2f ms\n", t_full);
+            bench_record(img, "init_full_config", t_full, "ms");
+        }
+        if (all && run_tool("vmi-process-list", raw, "-c", cfg_full, &tool_ms, &tool_kb) &&
+            run_tool("vmi-process-list", "--help", NULL, NULL, &floor_ms, &floor_kb)) {
+            printf("  vmi-process-list ram.raw -c '<map + offsets>': %.1f ms, peak RSS %ld KiB "
+                   "(the same tool's --help: %.1f ms, %ld KiB)\n", tool_ms, tool_kb, floor_ms,
+                   floor_kb);
+            bench_record(raw, "process_list_full_config", tool_ms, "ms");
+            bench_record(raw, "process_list_full_config_rss", (double)tool_kb, "KiB");
+        }
+        if (run_tool("vmi-process-list", raw, NULL, NULL, &tool_ms, &tool_kb))
+            printf("  vmi-process-list ram.raw (zero config): %.1f ms, peak RSS %ld KiB\n",
+                   tool_ms, tool_kb);
+    }
     unlink(rt);
     unlink(ln);
     if (!vmi)
@@ -199,7 +319,18 @@ static void bench_guest(const char *dir)
 int main(int argc, char **argv)
 {
     static const char *const guests[] = { "amd64", "amd64-la57", "i386", "i386-pae" };
+    if (argc > 2 && strcmp(argv[1], "--measure") == 0)
+        return measure_main(argv + 2);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (!realpath("/proc/self/exe", self_path))
+        snprintf(self_path, sizeof(self_path), "%s", argv[0]);
+    {
+        const char *slash = strrchr(argv[0], '/');
+        if (slash)
+            snprintf(tool_dir, sizeof(tool_dir), "%.*s/../bin", (int)(slash - argv[0]), argv[0]);
+        else
+            snprintf(tool_dir, sizeof(tool_dir), "build/bin");
+    }
     if (argc > 1) {
         for (int i = 1; i < argc; i++) {
             printf("== %s\n", argv[i]);

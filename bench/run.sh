@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs the benchmarks on every guest image that exists (figures, never pass/fail).
+# Runs the benchmarks on every guest image that exists (figures, never pass/fail),
+# then bench_live on a running guest it boots (tests/live/live-guest.sh).
 # Also writes them to $O/bench/results.tsv (see bench/bench_out.h).
 O=${1:-build}
 C=${TINYVMI_GUEST_CACHE:-$HOME/.cache/tinyvmi/guests}
@@ -15,3 +16,13 @@ for g in amd64 amd64-la57 i386 i386-pae; do
     "$O/bench/bench_map_addr" "$C/$g/core.elf" "$text" "$C/$g/ram.raw" 500
     [ -x "$O/bench/bench_linux" ] && "$O/bench/bench_linux" "$C/$g"
 done
+# A running guest: bench_live boots the live test guest and ends it on every
+# way out (live.h); timeout bounds it, and the launcher's own lifetime bounds
+# QEMU even if bench_live is killed outright.  Run it from the source tree.
+if [ -x "$O/bench/bench_live" ] && [ -f "$C/amd64/stamp" ] && command -v qemu-system-x86_64 >/dev/null; then
+    echo "== live QEMU (bench_live: about 3 minutes, the guest's boot included)"
+    TINYVMI_LIVE_LIFETIME=600 timeout -k 10 540 "$O/bench/bench_live" ||
+        echo "bench: bench_live did not finish (exit $?)"
+else
+    echo "bench: no bench_live run (needs $O/bench/bench_live, the amd64 guest, qemu-system-x86_64)"
+fi

@@ -6,6 +6,7 @@
 #   build:   gcc, make, clang (second compiler), pkg-config
 #   static:  musl-tools (small static tools: make static)
 #   embed:   strace (the embedded-config test: no file but the image opened)
+#   bench:   gdb (bench_live's scripted gdb -batch column on a live guest)
 #   fuzz:    libclang-rt-14-dev (libFuzzer and the sanitizer runtimes; clang
 #            only recommends it, and recommends are not installed here)
 #   tests:   glib and json-c headers (LibVMI-style programs in examples/ are
@@ -26,7 +27,7 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
 PACKAGES="build-essential clang libclang-rt-14-dev musl-tools pkg-config qemu-system-x86 busybox-static cpio gzip
-    gcc-multilib zstd xz-utils valgrind file dwarves strace debian-archive-keyring
+    gcc-multilib zstd xz-utils valgrind file dwarves strace gdb debian-archive-keyring
     hugo chromium chromium-driver python3-selenium libglib2.0-dev libjson-c-dev libxen-dev"
 
 missing=""

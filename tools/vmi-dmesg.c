@@ -230,7 +230,7 @@ int main(int argc, char **argv)
 {
     tool_opts_t o = { 0 };
     vmi_instance_t vmi;
-    int c, arg;
+    int c = 0, arg;
 
     if ((arg = tool_args(argc, argv, usage, 1, &o, &c)) < 0)
         return c;

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
     vmi_instance_t vmi;
     out_t out = { 0 };
     status_t st;
-    int c, arg;
+    int c = 0, arg;
 
     if ((arg = tool_args(argc, argv, usage, 1, &o, &c)) < 0)
         return c;

@@ -83,29 +83,36 @@ typedef struct json_object json_object;
 /* Load configuration (as vmi_init_os does) and the JSON profile it names,
  * without starting an OS layer: the calls below work afterwards, memory
  * reads still need vmi_init_os for symbols.  Returns the OS the profile is
- * for (from its metadata; VMI_OS_OSX for a mac table), or VMI_OS_UNKNOWN
- * with the reason: no profile named, the file is not an ISF table, it
- * contradicts the configured ostype. */
+ * for (from its metadata; VMI_OS_OSX for a mac table).  Fails with
+ * VMI_OS_UNKNOWN and the reason: no profile named, the file is not an ISF
+ * table, it contradicts the configured ostype. */
 os_t vmi_init_profile(vmi_instance_t vmi, vmi_config_t config_mode, void *config) NOEXCEPT;
 
-/* The instance's profile, loaded on first use from the configuration; NULL
- * with the reason when none is configured or it does not load. */
+/* The instance's profile, loaded on first use from the configuration.
+ * NULL on failure, with the reason: none is configured or it does not
+ * load. */
 json_object *vmi_get_kernel_json(vmi_instance_t vmi) NOEXCEPT;
 
 /* symbols.<symbol>.address as the table gives it: an RVA (offset from the
  * kernel's base) in Windows tables, the link-time virtual address (before
- * KASLR) in Linux ones. */
+ * KASLR) in Linux ones.  Fails with the reason when an argument is NULL,
+ * json is not a handle vmi_get_kernel_json returned, or the table has no
+ * such symbol. */
 status_t vmi_get_symbol_addr_from_json(vmi_instance_t vmi, json_object *json,
                                        const char *symbol, addr_t *addr) NOEXCEPT;
 
-/* Size in bytes of a struct, union, base type or enum, in that order. */
+/* Size in bytes of a struct, union, base type or enum, in that order.
+ * Fails with the reason when an argument is NULL, json is not TinyVMI's
+ * handle, the table has no such type, or its size does not fit a size_t. */
 status_t vmi_get_struct_size_from_json(vmi_instance_t vmi, json_object *json,
                                        const char *struct_name, size_t *size) NOEXCEPT;
 
 /* Offset of struct_member in struct_name.  A member of an anonymous struct
  * or union inside struct_name (Linux wraps many in them) is found too, its
  * offset counted from struct_name's start; "a.b" names a member of a
- * nested struct (TinyVMI only). */
+ * nested struct (TinyVMI only).  Fails with the reason when an argument is
+ * NULL, json is not TinyVMI's handle, or there is no such struct or
+ * member. */
 status_t vmi_get_struct_member_offset_from_json(vmi_instance_t vmi, json_object *json,
                                                 const char *struct_name,
                                                 const char *struct_member,

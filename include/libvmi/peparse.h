@@ -235,8 +235,8 @@ void peparse_assign_headers(const uint8_t *const image, struct dos_header **dos_
 /* The RVA (or size) of data directory entry_id (IMAGE_DIRECTORY_ENTRY_*) of
  * an optional header given either as (optional_header_type,
  * optional_header), as peparse_assign_headers returns them, or as one of
- * oh_pe32 / oh_pe32plus with optional_header_type NULL.  0 when the
- * directory is absent, past NumberOfRvaAndSizes or past 16, or when the
+ * oh_pe32 / oh_pe32plus with optional_header_type NULL.  Fails with 0 when
+ * the directory is absent, past NumberOfRvaAndSizes or past 16, or when the
  * header is not given: the reason is then in tvmi_errmsg(NULL). */
 addr_t peparse_get_idd_rva(uint32_t entry_id, uint16_t *optional_header_type,
                            void *optional_header, struct optional_header_pe32 *oh_pe32,

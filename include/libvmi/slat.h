@@ -31,32 +31,43 @@ extern "C" {
 
 #pragma GCC visibility push(default)
 
-/* Old name of vmi_slat_state, kept for LibVMI programs. */
+/* Old name of vmi_slat_state, kept for LibVMI programs; fails as it does. */
 __attribute__((deprecated))
 status_t vmi_slat_get_domain_state(vmi_instance_t vmi, bool *state) NOEXCEPT;
 
-/* Whether views are switched on for the guest (*state true). */
+/* Whether views are switched on for the guest (*state true).  Fails with
+ * the reason when state is NULL or the driver has no views (every driver
+ * today; see above). */
 status_t vmi_slat_state(vmi_instance_t vmi, bool *state) NOEXCEPT;
 
-/* Old name of vmi_slat_control, kept for LibVMI programs. */
+/* Old name of vmi_slat_control, kept for LibVMI programs; fails as it
+ * does. */
 __attribute__((deprecated))
 status_t vmi_slat_set_domain_state(vmi_instance_t vmi, bool state) NOEXCEPT;
 
 /* Switch views on or off for the guest (must be on before the calls
- * below). */
+ * below).  Fails with the reason when the driver has no views or the
+ * hypervisor refuses. */
 status_t vmi_slat_control(vmi_instance_t vmi, bool state) NOEXCEPT;
 
-/* Create a view (initially like the guest's own); its number in *slat_id. */
+/* Create a view (initially like the guest's own); its number in *slat_id.
+ * Fails with the reason when slat_id is NULL, the driver has no views, or
+ * the hypervisor refuses. */
 status_t vmi_slat_create(vmi_instance_t vmi, uint16_t *slat_id) NOEXCEPT;
 
-/* Destroy view slat_idx (not 0, not the one in use). */
+/* Destroy view slat_idx (not 0, not the one in use).  Fails with the
+ * reason when the driver has no views or the hypervisor refuses. */
 status_t vmi_slat_destroy(vmi_instance_t vmi, uint16_t slat_idx) NOEXCEPT;
 
-/* Make the guest's vCPUs translate through view slat_idx (0: its own). */
+/* Make the guest's vCPUs translate through view slat_idx (0: its own).
+ * Fails with the reason when the driver has no views or the hypervisor
+ * refuses. */
 status_t vmi_slat_switch(vmi_instance_t vmi, uint16_t slat_idx) NOEXCEPT;
 
 /* In view slat_idx, let guest frame old_gfn be backed by frame new_gfn,
- * unseen by the guest (on Xen, new_gfn ~0 undoes an earlier change). */
+ * unseen by the guest (on Xen, new_gfn ~0 undoes an earlier change).
+ * Fails with the reason when the driver has no views or the hypervisor
+ * refuses. */
 status_t vmi_slat_change_gfn(vmi_instance_t vmi, uint16_t slat_idx, addr_t old_gfn,
                              addr_t new_gfn) NOEXCEPT;
 

@@ -94,6 +94,9 @@ typedef struct tvmi_list {
     struct tvmi_list *next;
 } tvmi_list_t;
 
+/* The pages page table pt maps, as vmi_get_va_pages lists them; free it
+ * with tvmi_free_va_pages.  NULL on failure, with the reason in
+ * tvmi_errmsg(vmi), in the cases vmi_get_va_pages lists. */
 tvmi_list_t *tvmi_get_va_pages(vmi_instance_t vmi, addr_t pt);
 
 /* Free a list from vmi_get_va_pages (a GSList *) or tvmi_get_va_pages:

@@ -307,8 +307,13 @@ def compiler_functions(header):
         aux = os.path.join(tmp, "aux.txt")
         with open(tu, "w") as f:
             f.write("#include <libvmi/%s>\n" % os.path.basename(header))
-        r = subprocess.run(["gcc", "-std=c11", "-D_GNU_SOURCE", "-I" + INCLUDE,
-                            "-fsyntax-only", "-aux-info", aux, tu],
+        # Every optional group of a header switched on (libvmi_extra.h's
+        # glib and JSON calls), as the scanner sees them all.
+        glib = subprocess.run(["pkg-config", "--cflags", "glib-2.0"], capture_output=True,
+                              text=True).stdout.split()
+        r = subprocess.run(["gcc", "-std=c11", "-D_GNU_SOURCE", "-DLIBVMI_EXTRA_GLIB",
+                            "-DLIBVMI_EXTRA_JSON", "-I" + INCLUDE] + glib +
+                           ["-fsyntax-only", "-aux-info", aux, tu],
                            capture_output=True, text=True)
         if r.returncode != 0:
             return None, r.stderr.strip()

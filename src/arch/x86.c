@@ -11,9 +11,9 @@
 
 #include <inttypes.h>
 #include <string.h>
-#include <strings.h>
 
 #include "arch/x86_entry.h"
+#include "util/strutil.h"
 
 status_t arch_x86_translate(const arch_x86_walker_t *w, arch_x86_mode_t mode,
                             addr_t dtb, addr_t vaddr, page_info_t *info,
@@ -126,7 +126,7 @@ bool arch_x86_mode_parse(const char *s, arch_x86_mode_t *mode)
     if (!s)
         return false;
     for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
-        if (strcasecmp(s, mode_names[i].name) == 0) {
+        if (util_streq_nocase(s, mode_names[i].name)) {
             if (mode)
                 *mode = mode_names[i].mode;
             return true;

@@ -8,15 +8,13 @@
  */
 #include "core/config.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "util/hash.h"
 #include "util/strutil.h"
+#include "util/sys.h"
 
 /* Keys, entry names and bare words are short; quoted values may be long and
  * span lines, so that a whole System.map can be compiled into a program as
@@ -136,7 +134,7 @@ typedef struct scanner {
 static void skip_space(scanner_t *s)
 {
     for (;;) {
-        while (*s->p && isspace((unsigned char)*s->p)) {
+        while (*s->p && util_is_space(*s->p)) {
             if (*s->p == '\n')
                 s->line++;
             s->p++;
@@ -154,7 +152,7 @@ static void skip_space(scanner_t *s)
 static bool scan_word(scanner_t *s, char *buf)
 {
     size_t n = 0;
-    while (*s->p && !isspace((unsigned char)*s->p) && !strchr(";{}=#\"", *s->p)) {
+    while (*s->p && !util_is_space(*s->p) && !strchr(";{}=#\"", *s->p)) {
         if (n + 1 >= CONFIG_TOKEN_MAX) {
             util_err_set(s->err, "line %d: word longer than %d bytes (quote long values)",
                          s->line, CONFIG_TOKEN_MAX - 1);
@@ -339,38 +337,32 @@ bool config_parse(config_t *c, const char *text, const char *want, bool *found,
 bool config_parse_file(config_t *c, const char *path, const char *want, bool *found,
                        util_err_t *err)
 {
-    FILE *f = fopen(path, "r");
-    struct stat st;
-    char *text;
-    size_t n;
+    util_sys_load_t f;
     bool ok;
 
-    if (!f) {
-        util_err_set(err, "cannot open config file %s: %s", path, strerror(errno));
+    switch (util_sys_load(path, CONFIG_FILE_MAX, &f)) {
+    case UTIL_SYS_LOAD_NO_OPEN:
+        util_err_set(err, "cannot open config file %s: %s", path, f.why);
         return false;
-    }
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX) {
+    case UTIL_SYS_LOAD_NOT_REGULAR:
+    case UTIL_SYS_LOAD_TOO_BIG:
         util_err_set(err, "config file %s is not a regular file of at most %u bytes", path,
                      CONFIG_FILE_MAX);
-        fclose(f);
         return false;
-    }
-    text = malloc((size_t)st.st_size + 1);
-    if (!text) {
-        fclose(f);
+    case UTIL_SYS_LOAD_NO_MEMORY:
         util_err_set(err, "out of memory reading %s", path);
         return false;
+    case UTIL_SYS_LOAD_OK:
+    case UTIL_SYS_LOAD_SHORT: /* what could be read is parsed, as it always was */
+        break;
     }
-    n = fread(text, 1, (size_t)st.st_size, f);
-    fclose(f);
-    text[n] = '\0';
-    if (strlen(text) != n) {
-        free(text);
+    if (strlen(f.data) != f.len) {
+        free(f.data);
         util_err_set(err, "config file %s contains a NUL byte", path);
         return false;
     }
-    ok = config_parse(c, text, want, found, err);
-    free(text);
+    ok = config_parse(c, f.data, want, found, err);
+    free(f.data);
     if (!ok)
         util_err_prefix(err, "%s", path);
     return ok;

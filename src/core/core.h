@@ -11,7 +11,6 @@
 #ifndef TINYVMI_CORE_H
 #define TINYVMI_CORE_H
 
-#include <setjmp.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -20,6 +19,7 @@
 #include "arch/x86.h"
 #include "driver/driver.h"
 #include "util/err.h"
+#include "util/sys.h"
 
 /* ---- The one entry and exit of every public call ----
  *
@@ -96,7 +96,7 @@ void core_api_no_instance(const char *fn, const char *fmt, ...)
  * the outermost call on an instance whose driver maps memory. */
 #define CORE_GUARD_HELD 4
 typedef struct core_guard {
-    sigjmp_buf env;
+    util_sys_jmp_t env;
     bool armed;
     void *held[CORE_GUARD_HELD]; /* freed if the call is cut short */
 } core_guard_t;
@@ -128,7 +128,7 @@ void core_fault_install(void);
     do {                                                                 \
         core_guard_t g_;                                                 \
         core_api_enter(vmi);                                             \
-        if (core_guard_arm((vmi), &g_) && sigsetjmp(g_.env, 0)) {        \
+        if (core_guard_arm((vmi), &g_) && UTIL_SYS_SETJMP(g_.env)) {     \
             core_guard_faulted((vmi), &g_, __func__);                         \
             return (failval);                                            \
         }                                                                \
@@ -143,7 +143,7 @@ void core_fault_install(void);
     do {                                                                 \
         core_guard_t g_;                                                 \
         core_api_enter(vmi);                                             \
-        if (core_guard_arm((vmi), &g_) && sigsetjmp(g_.env, 0)) {        \
+        if (core_guard_arm((vmi), &g_) && UTIL_SYS_SETJMP(g_.env)) {     \
             core_guard_faulted((vmi), &g_, (name));                           \
             return (failval);                                            \
         }                                                                \
@@ -182,7 +182,7 @@ void core_fault_install(void);
     do {                                                                 \
         core_guard_t g_;                                                 \
         core_api_enter(vmi);                                             \
-        if (core_guard_arm((vmi), &g_) && sigsetjmp(g_.env, 0)) {        \
+        if (core_guard_arm((vmi), &g_) && UTIL_SYS_SETJMP(g_.env)) {     \
             core_guard_faulted((vmi), &g_, __func__);                         \
             return;                                                      \
         }                                                                \
@@ -237,14 +237,6 @@ arch_x86_mode_t core_paging_mode(vmi_instance_t vmi);
  * target's word: check it before use. */
 bool core_driver_hint(vmi_instance_t vmi, const char *key, uint64_t *value);
 
-/* Read a NUL-terminated string of at most max-1 bytes at a kernel or user
- * virtual address into buf (always terminated).  Stops at the first
- * unreadable byte: returns VMI_FAILURE only when not even one byte could be
- * read.  The one checked-string idiom for OS layers. */
-status_t core_read_str(vmi_instance_t vmi, const access_context_t *ctx,
-                       char *buf, size_t max);
-
-
 /* The virtual pages in [lo, hi) of the page table at dtb that map frame
  * gfn, appended to vas[*n..max) without repeats (frames.c).  Fails with a
  * reason when the table is larger than any real one (hostile). */
@@ -289,11 +281,26 @@ void *core_get_profile(vmi_instance_t vmi);
 /* ---- Opening an instance (init.c), for the OS layer's vmi_init_complete ---- */
 
 /* Everything vmi_init does: configuration (when with_config), caches,
- * driver, paging.  On failure *out is NULL, *stage says which stage failed,
- * and the reason is in the per-thread init buffer (tvmi_init_errmsg). */
+ * driver, paging.  With defer_scan, a scan of memory for the page-table
+ * root that neither registers nor the config can spare is left pending for
+ * the OS layer (below).  On failure *out is NULL, *stage says which stage
+ * failed, and the reason is in the per-thread init buffer. */
 status_t core_open(vmi_instance_t *out, bool detect, vmi_mode_t mode, const void *domain,
                    uint64_t flags, const vmi_init_data_t *init_data, bool with_config,
-                   vmi_config_t config_mode, void *config, vmi_init_error_t *stage);
+                   vmi_config_t config_mode, void *config, bool defer_scan,
+                   vmi_init_error_t *stage);
+/* A pending scan (core_open's defer_scan), while the OS layer starts.  The
+ * OS layer that knows where its root is offers it: core_paging_try_root
+ * adopts root (its mode judged as the scan judges a root, unless
+ * configured) when it maps one of va, va + step, ... (tries of them) onto
+ * pa: the layer's own evidence that this is the kernel's root.  Everything
+ * that needs paging before that calls core_paging_finish, which runs the
+ * scan (the reason on the instance when it fails; nothing to do when none
+ * is pending). */
+bool core_paging_pending(vmi_instance_t vmi);
+bool core_paging_try_root(vmi_instance_t vmi, addr_t root, addr_t va, uint64_t step,
+                          unsigned int tries, addr_t pa);
+status_t core_paging_finish(vmi_instance_t vmi);
 /* Load more configuration into an open instance (vmi_init_os). */
 status_t core_load_config(vmi_instance_t vmi, vmi_config_t config_mode, void *config,
                           vmi_init_error_t *stage);

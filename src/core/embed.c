@@ -14,13 +14,13 @@
  * util_symz_open makes), and a damaged one is refused with the reason.
  * This file touches no file and no guest; it must not allocate per lookup.
  */
-#include <pthread.h>
 #include <string.h>
 
 #include "core/core.h"
 #include "core/embed.h"
 #include "core/config.h"
 #include "core/instance.h"
+#include "util/sys.h"
 
 #define EMBED_MAX 16
 #define EMBED_NAME_MAX 255
@@ -33,7 +33,6 @@ static size_t nslots;
 static core_embed_t auto_slot;
 static int auto_state; /* 0 unchecked, 1 good, -1 damaged (auto_why) */
 static util_err_t auto_why;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static bool check(const tvmi_embedded_t *e, core_embed_t *slot, util_err_t *err)
 {
@@ -95,7 +94,7 @@ static status_t embed_register(const tvmi_embedded_t *e)
         core_api_no_instance(fn, "embedded entry refused: %s", util_err_msg(&err));
         return VMI_FAILURE;
     }
-    pthread_mutex_lock(&lock);
+    util_sys_lock();
     status_t rc = VMI_SUCCESS;
     for (size_t i = 0; i < nslots && rc == VMI_SUCCESS; i++) {
         if (slots[i].entry == e)
@@ -112,7 +111,7 @@ static status_t embed_register(const tvmi_embedded_t *e)
     if (rc == VMI_SUCCESS)
         slots[nslots++] = slot;
 out:
-    pthread_mutex_unlock(&lock);
+    util_sys_unlock();
     return rc;
 }
 
@@ -131,7 +130,7 @@ status_t core_embed_find(const char *target, const core_embed_t **out, util_err_
     *out = NULL;
     if (!target)
         return VMI_SUCCESS;
-    pthread_mutex_lock(&lock);
+    util_sys_lock();
     for (size_t i = 0; i < nslots && !*out; i++)
         if (matches(&slots[i], target))
             *out = &slots[i];
@@ -143,13 +142,13 @@ status_t core_embed_find(const char *target, const core_embed_t **out, util_err_
         if (auto_state < 0) {
             util_err_set(err, "the embedded entry tvmi_embedded_entry is damaged: %s",
                          util_err_msg(&auto_why));
-            pthread_mutex_unlock(&lock);
+            util_sys_unlock();
             return VMI_FAILURE;
         }
         if (matches(&auto_slot, target))
             *out = &auto_slot;
     }
-    pthread_mutex_unlock(&lock);
+    util_sys_unlock();
     return VMI_SUCCESS;
 }
 

@@ -5,69 +5,49 @@
  * RAM file).  If someone truncates such a file, touching the lost pages
  * raises SIGBUS, which would kill the caller's whole process.  Every public
  * call on an instance whose driver maps memory therefore runs under a guard
- * (CORE_API in core.h): a sigsetjmp point on the caller's stack, armed only
- * at the outermost call.  Our SIGBUS handler jumps back to it when a guard
- * is armed on the faulting thread, and the call fails with a reason; any
- * other SIGBUS goes to whatever handler was there before, or kills as it
- * would have.  Buffers the interrupted call holds (core_guard_hold: the
- * string and hex-dump reads) are freed; anything else it had allocated is
- * lost (a rare, fatal-to-the-image event; a leak beats a dead process).
+ * (CORE_API in core.h): a jump point on the caller's stack, armed only at
+ * the outermost call.  The host's SIGBUS handler (util/sys_posix.c) calls
+ * on_fault, which jumps back to it when a guard is armed on the faulting
+ * thread, and the call fails with a reason; any other SIGBUS goes to
+ * whatever handler was there before, or kills as it would have.  Buffers
+ * the interrupted call holds (core_guard_hold: the string and hex-dump
+ * reads) are freed; anything else it had allocated is lost (a rare,
+ * fatal-to-the-image event; a leak beats a dead process).
  *
  * What this must not do: catch anything but SIGBUS, or catch it outside
  * one of our calls.
  */
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
 #include "core/instance.h"
+#include "util/sys.h"
 
-/* initial-exec: one %fs-relative load even in the shared library. */
-#define TLS _Thread_local __attribute__((tls_model("initial-exec")))
-static TLS core_guard_t *armed_guard;
-static TLS void *fault_addr;
-static struct sigaction previous;
+static UTIL_SYS_THREAD_LOCAL core_guard_t *armed_guard;
+static UTIL_SYS_THREAD_LOCAL void *fault_addr;
 static atomic_int installed;
 
-static void on_sigbus(int sig, siginfo_t *info, void *uctx)
+/* The host's fault handler calls this (util/sys.h); returning means the
+ * fault is not ours. */
+static void on_fault(void *addr)
 {
     core_guard_t *g = armed_guard;
 
     if (g) {
         armed_guard = NULL;
-        fault_addr = info ? info->si_addr : NULL;
-        siglongjmp(g->env, 1);
+        fault_addr = addr;
+        util_sys_longjmp(g->env);
     }
-    /* Not ours: behave as if we had never been here. */
-    if (previous.sa_flags & SA_SIGINFO) {
-        if (previous.sa_sigaction) {
-            previous.sa_sigaction(sig, info, uctx);
-            return;
-        }
-    } else if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
-        previous.sa_handler(sig);
-        return;
-    }
-    /* Default action: put it back; returning re-raises the fault. */
-    sigaction(SIGBUS, &previous, NULL);
 }
 
 void core_fault_install(void)
 {
-    struct sigaction sa;
     int expected = 0;
 
-    if (!atomic_compare_exchange_strong(&installed, &expected, 1))
-        return;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = on_sigbus;
-    /* NODEFER: after the jump SIGBUS must not stay blocked, or the next one
-     * would kill the process. */
-    sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGBUS, &sa, &previous);
+    if (atomic_compare_exchange_strong(&installed, &expected, 1))
+        util_sys_fault_install(on_fault);
 }
 
 void core_guard_hold(void *old, void *p)

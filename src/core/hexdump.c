@@ -1,33 +1,41 @@
 /*
  * hexdump.c - LibVMI's hex-dump printers: offset, 16 bytes in hex, the same
  * bytes as text; for a buffer or for guest memory by address or symbol.
- * Only the bytes that could be read are printed.
+ * Only the bytes that could be read are printed, to the standard output
+ * through the platform seam (util/sys.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "core/core.h"
+#include "util/sys.h"
 
 void vmi_print_hex(const unsigned char *data, unsigned long length)
 {
     if (!data)
         return;
+    /* A line at a time into a buffer: offset (up to 16 hex digits), 16
+     * bytes, the text column: at most 16 + 2 + 49 + 2 + 16 + 2 < 96. */
+    char line[96];
     for (unsigned long i = 0; i < length; i += 16) {
-        printf("%08lx  ", i);
+        size_t n = (size_t)snprintf(line, sizeof(line), "%08lx  ", i);
         for (unsigned long j = 0; j < 16; j++) {
             if (i + j < length)
-                printf("%02x ", data[i + j]);
+                n += (size_t)snprintf(line + n, sizeof(line) - n, "%02x ", data[i + j]);
             else
-                printf("   ");
+                n += (size_t)snprintf(line + n, sizeof(line) - n, "   ");
             if (j == 7)
-                putchar(' ');
+                line[n++] = ' ';
         }
-        printf(" |");
+        line[n++] = ' ';
+        line[n++] = '|';
         for (unsigned long j = 0; j < 16 && i + j < length; j++) {
             unsigned char c = data[i + j];
-            putchar(c >= 0x20 && c < 0x7f ? c : '.');
+            line[n++] = c >= 0x20 && c < 0x7f ? (char)c : '.';
         }
-        printf("|\n");
+        line[n++] = '|';
+        line[n++] = '\n';
+        util_sys_write(NULL, line, n);
     }
 }
 

@@ -10,21 +10,19 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/core.h"
 #include "core/embed.h"
 #include "core/instance.h"
 #include "util/strutil.h"
+#include "util/sys.h"
 
 /* Where LibVMI programs expect the global config file, in order. */
 static const char *config_file_candidates(size_t i, char *buf, size_t len)
 {
-    const char *home = getenv("HOME");
+    const char *home = util_sys_getenv("HOME");
     switch (i) {
-    case 0: return getenv("TINYVMI_CONF");
+    case 0: return util_sys_getenv("TINYVMI_CONF");
     case 1:
         if (!home)
             return NULL;
@@ -94,9 +92,8 @@ status_t core_load_config(vmi_instance_t vmi, vmi_config_t config_mode, void *co
             return VMI_SUCCESS;
         }
         for (size_t i = 0; i < 4; i++) {
-            struct stat st;
             path = config_file_candidates(i, buf, sizeof(buf));
-            if (!path || stat(path, &st) != 0)
+            if (!path || !util_sys_exists(path))
                 continue;
             if (!config_parse_file(vmi->config, path, vmi->name, &found, err)) {
                 *stage = VMI_INIT_ERROR_NO_CONFIG;
@@ -148,7 +145,28 @@ static bool scan_accept(void *ctx, arch_x86_mode_t mode, addr_t dtb)
 /* Paging from config `pagemode`, else from the vCPU's control registers, else
  * from a scan of physical memory.  The kernel page table from config `kpgd`,
  * else CR3, else the scan. */
-static status_t setup_paging(vmi_instance_t vmi)
+/* The scan of all memory for a root (and the mode, unless configured). */
+static status_t scan_paging(vmi_instance_t vmi, bool have_pm)
+{
+    scan_want_t want = { have_pm, vmi->pmode };
+    if (arch_x86_scan_dtb_accept(&vmi->walker, vmi->drv->max_pa(vmi->drv_state), scan_accept,
+                                 &want, &vmi->pmode, &vmi->kpgd, &vmi->err) != VMI_SUCCESS) {
+        util_err_prefix(&vmi->err, "the image holds no CPU registers and the scan for a page "
+                                   "table failed (set pagemode and kpgd in the config)");
+        return VMI_FAILURE;
+    }
+    return VMI_SUCCESS;
+}
+
+/* What follows from the mode and the root. */
+static void paging_derive(vmi_instance_t vmi)
+{
+    if (vmi->pmode != ARCH_X86_NONE)
+        vmi->kpgd = arch_x86_dtb_base(vmi->pmode, vmi->kpgd);
+    vmi->addr_width = (uint8_t)arch_x86_address_width(vmi->pmode);
+}
+
+static status_t setup_paging(vmi_instance_t vmi, bool may_defer)
 {
     const char *pm = config_get(vmi->config, "pagemode");
     uint64_t cr0 = 0, cr3 = 0, cr4 = 0, efer = 0, v;
@@ -216,27 +234,69 @@ static status_t setup_paging(vmi_instance_t vmi)
                            &vmi->pmode, &scratch) == VMI_SUCCESS)
         have_pm = true;
     if (!have_pm || (!vmi->kpgd && vmi->pmode != ARCH_X86_NONE)) {
-        scan_want_t want = { have_pm, vmi->pmode };
-        if (arch_x86_scan_dtb_accept(&vmi->walker, vmi->drv->max_pa(vmi->drv_state),
-                                     scan_accept, &want, &vmi->pmode, &vmi->kpgd,
-                                     &vmi->err) != VMI_SUCCESS) {
-            util_err_prefix(&vmi->err,
-                            "the image holds no CPU registers and the scan for a page "
-                            "table failed (set pagemode and kpgd in the config)");
+        if (may_defer) {
+            /* The OS layer may find the root from its symbols and read a
+             * few pages; else it asks for the scan (core_paging_finish). */
+            vmi->scan_pending = true;
+            vmi->scan_have_pm = have_pm;
+        } else if (scan_paging(vmi, have_pm) != VMI_SUCCESS) {
             return VMI_FAILURE;
         }
     }
-    if (vmi->pmode != ARCH_X86_NONE)
-        vmi->kpgd = arch_x86_dtb_base(vmi->pmode, vmi->kpgd);
-    vmi->addr_width = (uint8_t)arch_x86_address_width(vmi->pmode);
+    paging_derive(vmi);
     return VMI_SUCCESS;
+}
+
+status_t core_paging_finish(vmi_instance_t vmi)
+{
+    if (!vmi->scan_pending)
+        return VMI_SUCCESS;
+    vmi->scan_pending = false;
+    if (scan_paging(vmi, vmi->scan_have_pm) != VMI_SUCCESS)
+        return VMI_FAILURE;
+    paging_derive(vmi);
+    vmi_v2pcache_flush(vmi, ~0ULL);
+    return VMI_SUCCESS;
+}
+
+bool core_paging_pending(vmi_instance_t vmi)
+{
+    return vmi->scan_pending;
+}
+
+bool core_paging_try_root(vmi_instance_t vmi, addr_t root, addr_t va, uint64_t step,
+                          unsigned int tries, addr_t pa)
+{
+    arch_x86_mode_t mode = vmi->pmode;
+    page_info_t info;
+    util_err_t scratch;
+    unsigned int k;
+
+    if (!vmi->scan_pending)
+        return false;
+    if (!vmi->scan_have_pm &&
+        arch_x86_root_mode(&vmi->walker, vmi->drv->max_pa(vmi->drv_state), root, &mode,
+                           &scratch) != VMI_SUCCESS)
+        return false;
+    for (k = 0; k < tries; k++)
+        if (arch_x86_translate(&vmi->walker, mode, root, va + k * step, &info, &scratch) ==
+                VMI_SUCCESS && info.paddr == pa)
+            break;
+    if (k == tries)
+        return false;
+    vmi->pmode = mode;
+    vmi->kpgd = root;
+    vmi->scan_pending = false;
+    paging_derive(vmi);
+    vmi_v2pcache_flush(vmi, ~0ULL);
+    return true;
 }
 
 static page_mode_t init_paging_impl(vmi_instance_t vmi, uint64_t flags)
 {
     if (!vmi)
         return VMI_PM_UNKNOWN;
-    if (setup_paging(vmi) != VMI_SUCCESS)
+    if (setup_paging(vmi, false) != VMI_SUCCESS)
         return VMI_PM_UNKNOWN;
     vmi_v2pcache_flush(vmi, ~0ULL);
     return arch_x86_page_mode(vmi->pmode);
@@ -391,17 +451,17 @@ static status_t choose_read_path(vmi_instance_t vmi, vmi_init_error_t *stage)
 
 /* Paging setup reads guest memory (a scan, maybe all of it): under the same
  * guard as a public call (fault.c), since init is not one. */
-static status_t guarded_paging(vmi_instance_t vmi)
+static status_t guarded_paging(vmi_instance_t vmi, bool may_defer)
 {
     core_guard_t g;
     status_t st;
 
     vmi->api.depth = 1;
-    if (core_guard_arm(vmi, &g) && sigsetjmp(g.env, 0)) {
+    if (core_guard_arm(vmi, &g) && UTIL_SYS_SETJMP(g.env)) {
         core_guard_faulted(vmi, &g, "vmi_init");
         return VMI_FAILURE;
     }
-    st = setup_paging(vmi);
+    st = setup_paging(vmi, may_defer);
     core_guard_disarm(&g);
     vmi->api.depth = 0;
     return st;
@@ -415,7 +475,8 @@ void core_open_failed(vmi_instance_t vmi, vmi_init_error_t stage)
 
 status_t core_open(vmi_instance_t *out, bool detect, vmi_mode_t mode, const void *domain,
                    uint64_t flags, const vmi_init_data_t *init_data, bool with_config,
-                   vmi_config_t config_mode, void *config, vmi_init_error_t *stage)
+                   vmi_config_t config_mode, void *config, bool defer_scan,
+                   vmi_init_error_t *stage)
 {
     vmi_instance_t vmi;
     driver_target_t t;
@@ -450,7 +511,7 @@ status_t core_open(vmi_instance_t *out, bool detect, vmi_mode_t mode, const void
         core_fault_install();
         vmi->api.guarded = true;
     }
-    if (guarded_paging(vmi) != VMI_SUCCESS) {
+    if (guarded_paging(vmi, defer_scan) != VMI_SUCCESS) {
         *stage = VMI_INIT_ERROR_PAGING;
         goto fail;
     }
@@ -469,7 +530,7 @@ status_t vmi_init(vmi_instance_t *vmi, vmi_mode_t mode, const void *domain,
 
     core_init_reason_clear();
     st = core_open(vmi, false, mode, domain, init_flags, init_data, false,
-                   VMI_CONFIG_STRING, NULL, &stage);
+                   VMI_CONFIG_STRING, NULL, false, &stage);
     if (error)
         *error = stage;
     return st;

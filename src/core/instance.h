@@ -37,6 +37,11 @@ struct vmi_instance {
 
     arch_x86_mode_t pmode;
     arch_x86_walker_t walker;
+    /* vmi_init_complete left the scan for a page-table root to the OS layer
+     * (init.c, core_paging_*): it may know where the root is and read a few
+     * pages instead of all of memory.  Only during OS start. */
+    bool scan_pending;
+    bool scan_have_pm;         /* the mode was known (config or registers) */
     addr_t kpgd;               /* kernel page table (root), 0 when unknown */
     uint8_t addr_width;
 

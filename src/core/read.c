@@ -5,14 +5,14 @@
  * Reasons name the address that failed and the translation involved, e.g.
  * "vmi_read: 0xffffffff81e00000 via page table 0x1a0a000: PDE ... not present".
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/core.h"
 #include "core/instance.h"
+#include "util/sys.h"
 #include "util/utf.h"
+#include "util/strutil.h"
 
 /* The longest string vmi_read_str* returns: guest strings are hostile. */
 #define CORE_STR_MAX 65536
@@ -178,22 +178,6 @@ uint16_t *vmi_read_wstr(vmi_instance_t vmi, const access_context_t *ctx)
     CORE_API_PTR(vmi, uint16_t *, read_string(vmi, ctx, 2));
 }
 
-status_t core_read_str(vmi_instance_t vmi, const access_context_t *ctx, char *buf, size_t max)
-{
-    size_t got = 0;
-    if (!max)
-        return VMI_FAILURE;
-    buf[0] = '\0';
-    /* One read of max-1 bytes may cross into unmapped memory after the NUL;
-     * what was read before the failure is still good. */
-    vmi_read(vmi, ctx, max - 1, buf, &got);
-    if (got == 0)
-        return VMI_FAILURE;
-    buf[got] = '\0';
-    buf[strnlen(buf, got)] = '\0';
-    return VMI_SUCCESS;
-}
-
 /* ---- UNICODE_STRING (Windows): { u16 Length; u16 MaximumLength; PTR Buffer } ---- */
 
 #define UNICODE_MAX 0xffff /* Length is 16 bits: this is the real bound */
@@ -281,12 +265,12 @@ static status_t convert_encoding(const unicode_string_t *in, unicode_string_t *o
                              in->length);
         return VMI_FAILURE;
     }
-    if (strcasecmp(outencoding, "UTF-8") != 0 && strcasecmp(outencoding, "UTF8") != 0) {
+    if (!util_streq_nocase(outencoding, "UTF-8") && !util_streq_nocase(outencoding, "UTF8")) {
         core_api_no_instance(fn, "output encoding \"%s\" is not supported (only UTF-8: "
                                  "TinyVMI has no iconv)", outencoding);
         return VMI_FAILURE;
     }
-    if (in->encoding && strncasecmp(in->encoding, "UTF-16", 6) != 0) {
+    if (in->encoding && !util_starts_nocase(in->encoding, "UTF-16")) {
         core_api_no_instance(fn, "input encoding \"%s\" is not supported (only UTF-16, "
                                  "as Windows strings are)", in->encoding);
         return VMI_FAILURE;
@@ -407,22 +391,23 @@ static status_t mmap_guest(vmi_instance_t vmi, const access_context_t *ctx, size
     }
     for (size_t i = 0; i < num_pages; i++) {
         access_context_t c = *ctx;
-        void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        const char *why;
+        void *p = util_sys_page_new(&why);
         c.addr = (ctx->addr & ~0xfffULL) + i * 4096;
-        if (p == MAP_FAILED)
+        if (!p)
             core_error(vmi, "page %zu of %zu: cannot map a page for the copy: %s", i,
-                       num_pages, strerror(errno));
+                       num_pages, why);
         else if (read_ctx(vmi, &c, 4096, p, NULL) != VMI_SUCCESS)
             core_error_prefix(vmi, "page %zu of %zu", i, num_pages);
         else {
-            mprotect(p, 4096, PROT_READ);
+            util_sys_page_seal(p);
             access_ptrs[i] = p;
             continue;
         }
-        if (p != MAP_FAILED)
-            munmap(p, 4096);
+        if (p)
+            util_sys_page_free(p);
         for (size_t j = 0; j < i; j++)
-            munmap(access_ptrs[j], 4096);
+            util_sys_page_free(access_ptrs[j]);
         return VMI_FAILURE;
     }
     return VMI_SUCCESS;
@@ -450,7 +435,7 @@ static status_t mmap_pfns(vmi_instance_t vmi, unsigned long *pfns, size_t num_pa
         if (mmap_guest(vmi, &c, 1, prot, &access_ptrs[i]) != VMI_SUCCESS) {
             core_error_prefix(vmi, "pfn 0x%lx (entry %zu)", pfns[i], i);
             for (size_t j = 0; j < i; j++)
-                munmap(access_ptrs[j], 4096);
+                util_sys_page_free(access_ptrs[j]);
             return VMI_FAILURE;
         }
     }

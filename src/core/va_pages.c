@@ -25,10 +25,13 @@
 #define CORE_VA_PAGES_MAX_DEFAULT (UINT64_C(1) << 20)
 #define CORE_VA_TABLES_MAX        (UINT64_C(1) << 18)
 
-/* The declarations programs see with glib, spelt with our node type. */
+/* The declarations programs see with glib, spelt with our node type (and
+ * exported, as libvmi_extra.h's visibility pragma would make them). */
+#pragma GCC visibility push(default)
 tvmi_list_t *vmi_get_va_pages(vmi_instance_t vmi, addr_t pt);
 tvmi_list_t *vmi_get_nested_va_pages(vmi_instance_t vmi, addr_t npt, page_mode_t npm,
                                      addr_t pt, page_mode_t pm);
+#pragma GCC visibility pop
 
 _Static_assert(sizeof(tvmi_list_t) == sizeof(util_list_t), "one node layout");
 

@@ -44,10 +44,7 @@ typedef struct file_state {
     const uint8_t *map;
     size_t size;
     const file_format_t *format;
-    file_layout_t layout;       /* ranges sorted, validated, merged */
-    uint64_t memsize;
-    /* The last physical and virtual range a lookup hit (range_tab_t). */
-    _Atomic size_t last, vlast;
+    file_layout_t layout;       /* runs sorted, validated, merged (pmap.h) */
 } file_state_t;
 
 #define FILE_FORMAT_ENTRY(n) &file_format_##n,
@@ -59,38 +56,16 @@ static const file_format_t *const file_formats[] = {
 
 /* ---- Building and checking the layout (used by the formats) ---- */
 
-/* Append to a table of ranges, doubling it as needed. */
-static status_t push_range(file_range_t **tab, size_t *n, size_t *cap, file_range_t r,
-                           const char *what, util_err_t *err)
-{
-    if (r.len == 0)
-        return VMI_SUCCESS;
-    if (*n == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 16;
-        file_range_t *t = realloc(*tab, ncap * sizeof(*t));
-        if (!t) {
-            util_err_set(err, "out of memory for %zu %s", ncap, what);
-            return VMI_FAILURE;
-        }
-        *tab = t;
-        *cap = ncap;
-    }
-    (*tab)[(*n)++] = r;
-    return VMI_SUCCESS;
-}
-
 status_t file_layout_add_range(file_layout_t *out, addr_t start, uint64_t len,
                                uint64_t offset, uint32_t src, util_err_t *err)
 {
-    return push_range(&out->ranges, &out->nranges, &out->cap_ranges,
-                      (file_range_t){ start, len, offset, src }, "image ranges", err);
+    return driver_pmap_add(&out->mem, start, len, offset, src, err);
 }
 
 status_t file_layout_add_vrange(file_layout_t *out, addr_t va, uint64_t len,
                                 uint64_t offset, uint32_t src, util_err_t *err)
 {
-    return push_range(&out->vranges, &out->nvranges, &out->cap_vranges,
-                      (file_range_t){ va, len, offset, src }, "virtual runs", err);
+    return driver_pmap_add(&out->vmem, va, len, offset, src, err);
 }
 
 file_vcpu_t *file_layout_add_vcpu(file_layout_t *out, util_err_t *err)
@@ -180,57 +155,10 @@ void file_layout_free(file_layout_t *layout)
     for (size_t i = 0; i < layout->nfacts; i++)
         free(layout->facts[i].text);
     free(layout->facts);
-    free(layout->ranges);
-    free(layout->vranges);
+    driver_pmap_free(&layout->mem);
+    driver_pmap_free(&layout->vmem);
     free(layout->vcpus);
     memset(layout, 0, sizeof(*layout));
-}
-
-static int range_cmp(const void *a, const void *b)
-{
-    const file_range_t *x = a, *y = b;
-    if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
-    return x->src < y->src ? -1 : x->src > y->src;
-}
-
-/* Every range inside the file and not wrapping at the top of its address
- * space ("guest-physical" or "virtual"). */
-static status_t check_bounds(const file_range_t *r, size_t n, uint64_t filesize,
-                             const char *unit, const char *space, util_err_t *err)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (r[i].len > UINT64_MAX - r[i].start) {
-            util_err_set(err, "%s %" PRIu32 " (%s 0x%" PRIx64 ", length 0x%" PRIx64
-                         ") wraps past the top of the address space", unit, r[i].src,
-                         space, r[i].start, r[i].len);
-            return VMI_FAILURE;
-        }
-        if (r[i].offset > filesize || r[i].len > filesize - r[i].offset) {
-            util_err_set(err, "%s %" PRIu32 " (%s 0x%" PRIx64 "-0x%" PRIx64 ") lies "
-                         "beyond the end of the file (file offset 0x%" PRIx64 ", length 0x%"
-                         PRIx64 ", file size 0x%" PRIx64 ")", unit, r[i].src, space,
-                         r[i].start, r[i].start + r[i].len - 1, r[i].offset, r[i].len,
-                         filesize);
-            return VMI_FAILURE;
-        }
-    }
-    return VMI_SUCCESS;
-}
-
-/* Neighbours contiguous in memory and in the file become one range, so
- * map() can hand out one pointer across them; returns the new count. */
-static size_t merge_ranges(file_range_t *r, size_t n)
-{
-    size_t m = 0;
-    for (size_t i = 1; i < n; i++) {
-        if (r[i].start == r[m].start + r[m].len &&
-            r[i].offset == r[m].offset + r[m].len)
-            r[m].len += r[i].len;
-        else
-            r[++m] = r[i];
-    }
-    return n ? m + 1 : 0;
 }
 
 static int u64_cmp(const void *a, const void *b)
@@ -289,11 +217,11 @@ static void heap_pop(size_t *h, size_t *n)
 /* Cut the virtual runs where they overlap, so each byte comes from the run
  * added first: a sweep over the runs' ends with a heap of the runs open at
  * each point, O(n log n) whatever a hostile image lists.  Leaves the runs
- * sorted, disjoint and merged. */
+ * sorted and disjoint (driver_pmap_finish merges them). */
 static status_t cut_vranges(file_layout_t *l, util_err_t *err)
 {
-    size_t n = l->nvranges, np = 0, nh = 0, nout = 0, next = 0;
-    const file_range_t *r = l->vranges;
+    size_t n = l->vmem.nranges, np = 0, nh = 0, nout = 0, next = 0;
+    const file_range_t *r = l->vmem.ranges;
     uint64_t *pts = malloc(2 * n * sizeof(*pts));
     vkey_t *order = malloc(n * sizeof(*order));
     size_t *heap = malloc(n * sizeof(*heap));
@@ -332,228 +260,75 @@ static status_t cut_vranges(file_layout_t *l, util_err_t *err)
     free(pts);
     free(order);
     free(heap);
-    free(l->vranges);
-    l->vranges = out;
-    l->cap_vranges = 2 * n;
-    l->nvranges = merge_ranges(out, nout);
+    free(l->vmem.ranges);
+    l->vmem.ranges = out;
+    l->vmem.cap_ranges = 2 * n;
+    l->vmem.nranges = nout;
     return VMI_SUCCESS;
 }
 
 status_t file_layout_finish(file_layout_t *layout, uint64_t filesize,
                             util_err_t *err)
 {
-    file_range_t *r = layout->ranges;
-    size_t n = layout->nranges;
-    const char *unit = layout->unit ? layout->unit : "range";
+    driver_pmap_t *mem = &layout->mem, *vmem = &layout->vmem;
 
-    if (n == 0 && layout->nvranges == 0 && !layout->memoryless) {
+    if (mem->nranges == 0 && vmem->nranges == 0 && !layout->memoryless) {
         util_err_set(err, "the image holds no guest memory (no ranges)");
         return VMI_FAILURE;
     }
-    if (check_bounds(r, n, filesize, unit, "guest-physical", err) != VMI_SUCCESS ||
-        check_bounds(layout->vranges, layout->nvranges, filesize, unit, "virtual", err) !=
-            VMI_SUCCESS)
+    /* Both tables name their runs as the format does; reads of a table the
+     * image lacks say what the image is and where its memory is instead. */
+    vmem->unit = mem->unit;
+    vmem->virt = true;
+    mem->where = vmem->where = layout->memoryless;
+    if (!mem->nranges && vmem->nranges)
+        mem->empty_note = " (it holds copies of some memory by virtual address: read those "
+                          "through a virtual address)";
+    if (mem->nranges && driver_pmap_finish(mem, filesize, err) != VMI_SUCCESS)
         return VMI_FAILURE;
-    if (n)
-        qsort(r, n, sizeof(*r), range_cmp);
-    for (size_t i = 1; i < n; i++) {
-        if (r[i].start < r[i - 1].start + r[i - 1].len) {
-            util_err_set(err, "%s %" PRIu32 " (guest-physical 0x%" PRIx64
-                         "-0x%" PRIx64 ") overlaps %s %" PRIu32 " (0x%" PRIx64
-                         "-0x%" PRIx64 ")", unit, r[i].src, r[i].start,
-                         r[i].start + r[i].len - 1, unit, r[i - 1].src,
-                         r[i - 1].start, r[i - 1].start + r[i - 1].len - 1);
-            return VMI_FAILURE;
-        }
-    }
-    layout->nranges = merge_ranges(r, n);
-    if (layout->nvranges && cut_vranges(layout, err) != VMI_SUCCESS)
+    /* Virtual runs may overlap: cut them (first added wins), then they
+     * finish like physical ones. */
+    if (vmem->nranges && (driver_pmap_check_bounds(vmem, filesize, err) != VMI_SUCCESS ||
+                          cut_vranges(layout, err) != VMI_SUCCESS ||
+                          driver_pmap_finish(vmem, filesize, err) != VMI_SUCCESS))
         return VMI_FAILURE;
     return VMI_SUCCESS;
 }
 
-/* ---- Looking addresses up ---- */
-
-/* One sorted table of disjoint ranges: the physical ranges, or the runs
- * held by virtual address.  last is the index the previous lookup hit:
- * reads cluster, so this spares most binary searches.  Only a hint, hence
- * relaxed atomics (no lock, and no data race if two threads read one
- * image). */
-typedef struct range_tab {
-    const file_range_t *r;
-    size_t n;
-    _Atomic size_t *last;
-    const char *space;          /* "guest-physical" / "virtual" */
-    bool virt;                  /* the runs held by virtual address */
-} range_tab_t;
-
-/* The index of the range holding a, or SIZE_MAX for a hole; then *above is
- * the index of the first range starting above a (the hole lies between
- * ranges *above - 1 and *above). */
-static size_t tab_lookup(const range_tab_t *t, addr_t a, size_t *above)
-{
-    const file_range_t *r = t->r;
-    size_t n = t->n;
-    size_t i = atomic_load_explicit(t->last, memory_order_relaxed);
-    size_t lo = 0, hi = n;
-
-    /* Unsigned wrap makes this one compare: start <= a < start + len. */
-    if (i < n && a - r[i].start < r[i].len)
-        return i;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r[mid].start <= a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo > 0 && a - r[lo - 1].start < r[lo - 1].len) {
-        atomic_store_explicit(t->last, lo - 1, memory_order_relaxed);
-        return lo - 1;
-    }
-    *above = lo;
-    return SIZE_MAX;
-}
-
-static void tab_hole_err(const file_state_t *s, const range_tab_t *t, addr_t a, size_t above,
-                         util_err_t *err)
-{
-    const file_range_t *r = t->r;
-    size_t n = t->n;
-    const char *what = s->layout.memoryless ? s->layout.memoryless : "the image";
-    char near[160] = "";
-
-    if (n == 0) {
-        util_err_set(err, "%s 0x%" PRIx64 " is not in the image: %s holds no memory by %s "
-                     "address%s", t->space, a, what, t->virt ? "virtual" :
-                     "physical", !t->virt && s->layout.nvranges ?
-                     " (it holds copies of some memory by virtual address: read those "
-                     "through a virtual address)" : "");
-        return;
-    }
-    const char *word = t->virt ? "run" : "range";
-    if (above == 0)
-        snprintf(near, sizeof(near), "below its first %s, 0x%" PRIx64 "-0x%" PRIx64, word,
-                 r[0].start, r[0].start + r[0].len - 1);
-    else if (above >= n)
-        snprintf(near, sizeof(near), "past its last %s, 0x%" PRIx64 "-0x%" PRIx64, word,
-                 r[n - 1].start, r[n - 1].start + r[n - 1].len - 1);
-    else
-        snprintf(near, sizeof(near), "hole between %ss 0x%" PRIx64 "-0x%" PRIx64 " and 0x%"
-                 PRIx64 "-0x%" PRIx64, word, r[above - 1].start,
-                 r[above - 1].start + r[above - 1].len - 1, r[above].start,
-                 r[above].start + r[above].len - 1);
-    if (t->virt)
-        util_err_set(err, "virtual 0x%" PRIx64 " is not held by %s, which keeps copies of "
-                     "%zu runs of memory only (%s)", a, what, n, near);
-    else
-        util_err_set(err, "guest-physical 0x%" PRIx64 " is not in the image (%s)", a, near);
-}
-
-static range_tab_t phys_tab(file_state_t *s)
-{
-    return (range_tab_t){ s->layout.ranges, s->layout.nranges, &s->last, "guest-physical", false };
-}
+/* ---- Looking addresses up (pmap.c) ---- */
 
 static const void *file_map(void *state, addr_t pa, size_t len, util_err_t *err)
 {
-    file_state_t *s = state;
-    range_tab_t t = phys_tab(s);
-    size_t above = 0, i = tab_lookup(&t, pa, &above);
-    const file_range_t *r;
-
-    if (i == SIZE_MAX) {
-        tab_hole_err(s, &t, pa, above, err);
-        return NULL;
-    }
-    r = &t.r[i];
-    if (len > r->start + r->len - pa) {
-        util_err_set(err, "guest-physical 0x%" PRIx64 "-0x%" PRIx64 " is not"
-                     " stored contiguously in the image: its range ends at"
-                     " 0x%" PRIx64, pa, pa + (uint64_t)len - 1,
-                     r->start + r->len);
-        return NULL;
-    }
-    return s->map + r->offset + (pa - r->start);
-}
-
-/* Copy len bytes at a from the table's ranges, across neighbours that
- * touch; holes fail with a reason after *done bytes. */
-static status_t tab_read(file_state_t *s, const range_tab_t *t, addr_t a, void *buf,
-                         size_t len, size_t *done, util_err_t *err)
-{
-    const file_range_t *r = t->r;
-    size_t above = 0, copied = 0, i;
-
-    if (done)
-        *done = 0;
-    if (len == 0)
-        return VMI_SUCCESS;
-    i = tab_lookup(t, a, &above);
-    if (i == SIZE_MAX) {
-        tab_hole_err(s, t, a, above, err);
-        return VMI_FAILURE;
-    }
-    for (;;) {
-        uint64_t avail = r[i].start + r[i].len - a;
-        size_t n = len - copied < avail ? len - copied : (size_t)avail;
-
-        memcpy((uint8_t *)buf + copied, s->map + r[i].offset + (a - r[i].start), n);
-        copied += n;
-        if (done)
-            *done = copied;
-        if (copied == len)
-            break;
-        a += n;  /* the end of range i, which never wraps (validated) */
-        if (i + 1 >= t->n || r[i + 1].start != a) {
-            tab_hole_err(s, t, a, i + 1, err);
-            return VMI_FAILURE;
-        }
-        i++;
-    }
-    if (i != atomic_load_explicit(t->last, memory_order_relaxed))
-        atomic_store_explicit(t->last, i, memory_order_relaxed);
-    return VMI_SUCCESS;
+    return driver_pmap_map(&((file_state_t *)state)->layout.mem, pa, len, err);
 }
 
 static status_t file_read(void *state, addr_t pa, void *buf, size_t len,
                           size_t *done, util_err_t *err)
 {
-    file_state_t *s = state;
-    range_tab_t t = phys_tab(s);
-    return tab_read(s, &t, pa, buf, len, done, err);
+    return driver_pmap_copy(&((file_state_t *)state)->layout.mem, pa, buf, len, done, false,
+                            err);
 }
 
 static status_t file_read_va(void *state, addr_t va, void *buf, size_t len,
                              size_t *done, util_err_t *err)
 {
-    file_state_t *s = state;
-    range_tab_t t = { s->layout.vranges, s->layout.nvranges, &s->vlast, "virtual", true };
-    return tab_read(s, &t, va, buf, len, done, err);
+    return driver_pmap_copy(&((file_state_t *)state)->layout.vmem, va, buf, len, done, false,
+                            err);
 }
 
 static uint64_t file_memsize(void *state)
 {
-    return ((file_state_t *)state)->memsize;
+    return ((file_state_t *)state)->layout.mem.memsize;
 }
 
 static addr_t file_max_pa(void *state)
 {
-    const file_layout_t *l = &((file_state_t *)state)->layout;
-    if (l->nranges == 0)
-        return 0;
-    return l->ranges[l->nranges - 1].start + l->ranges[l->nranges - 1].len;
+    return driver_pmap_max_pa(&((file_state_t *)state)->layout.mem);
 }
 
 static bool file_range(void *state, size_t i, driver_range_t *out)
 {
-    const file_layout_t *l = &((file_state_t *)state)->layout;
-
-    if (i >= l->nranges)
-        return false;
-    out->start = l->ranges[i].start;
-    out->end = l->ranges[i].start + l->ranges[i].len;
-    return true;
+    return driver_pmap_range(&((file_state_t *)state)->layout.mem, i, out);
 }
 
 /* ---- Registers ---- */
@@ -820,10 +595,7 @@ static status_t file_open(void **state, const driver_target_t *t,
             util_err_prefix(err, "%s", target);
         goto fail;
     }
-    for (size_t i = 0; i < s->layout.nranges; i++)
-        s->memsize += s->layout.ranges[i].len;
-    atomic_init(&s->last, 0);
-    atomic_init(&s->vlast, 0);
+    s->layout.mem.base = s->layout.vmem.base = s->map;
     *state = s;
     return VMI_SUCCESS;
 fail:

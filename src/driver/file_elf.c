@@ -349,7 +349,7 @@ static status_t elf_parse(const uint8_t *map, size_t filesize,
     uint16_t shentsize, type;
     status_t ret = VMI_FAILURE;
 
-    out->unit = "ELF program header";
+    out->mem.unit = "ELF program header";
     if (filesize < EI_VERSION + 1 || !elf_detect(map, filesize)) {
         util_err_set(err, "not an ELF file (no \\x7fELF magic)");
         return VMI_FAILURE;
@@ -460,7 +460,7 @@ static status_t elf_parse(const uint8_t *map, size_t filesize,
             != VMI_SUCCESS)
             goto out;
     }
-    if (out->nranges == 0) {
+    if (out->mem.nranges == 0) {
         util_err_set(err, "ELF core has no PT_LOAD segment with data in the file,"
                      " so no memory");
         goto out;

@@ -23,6 +23,7 @@
 #include <libvmi/libvmi.h>
 #include "util/err.h"
 #include "util/bytes.h"
+#include "driver/pmap.h"
 
 /* Every format, in detection order.  Raw accepts anything, so it stays last:
  * it is what an image is when nothing more specific recognises it. */
@@ -32,16 +33,11 @@
     X(windump)          \
     X(raw)
 
-/* One run of guest-physical memory stored contiguously in the file:
- * [start, start + len) lives at [offset, offset + len) of the file. */
-typedef struct file_range {
-    addr_t start;
-    uint64_t len;
-    uint64_t offset;
-    /* The format's own number for where this range came from (ELF program
-     * header index, LiME header index), so errors can name it. */
-    uint32_t src;
-} file_range_t;
+/* One run of guest memory stored contiguously in the file: [start, start +
+ * len) lives at [offset, offset + len) of the file (the driver-wide run,
+ * pmap.h; src is the format's own number for it: ELF program header index,
+ * LiME header index). */
+typedef driver_pmap_range_t file_range_t;
 
 /* Registers are kept by LibVMI's reg_t number, below MSR_ALL. */
 #define FILE_NREGS MSR_ALL
@@ -72,11 +68,9 @@ typedef struct file_fact {
 } file_fact_t;
 
 typedef struct file_layout {
-    file_range_t *ranges;
-    size_t nranges, cap_ranges;
-    /* What the format calls its range records ("ELF program header"),
-     * used to name a range in an error. */
-    const char *unit;
+    /* Guest-physical memory; mem.unit is what the format calls its range
+     * records ("ELF program header"), used to name one in an error. */
+    driver_pmap_t mem;
     file_vcpu_t *vcpus;
     unsigned int nvcpus, cap_vcpus;
     file_fact_t *facts;
@@ -87,8 +81,7 @@ typedef struct file_layout {
      * address.  Unlike physical ranges these may overlap as the format adds
      * them: where they do, the one added first wins (file_layout_finish
      * cuts the others), so a format adds its most trustworthy copies first. */
-    file_range_t *vranges;
-    size_t nvranges, cap_vranges;
+    driver_pmap_t vmem;
     /* Set by a format whose image may hold no physical memory at all (a
      * triage or header-only crash dump): what the image is, for the reason
      * a read gets ("a Windows kernel triage dump (a mini dump)").  NULL: an

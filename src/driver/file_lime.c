@@ -33,7 +33,7 @@ static status_t lime_parse(const uint8_t *map, size_t filesize,
     uint64_t off = 0;
     uint32_t n = 0;
 
-    out->unit = "LiME range";
+    out->mem.unit = "LiME range";
     if (filesize == 0) {
         util_err_set(err, "empty image");
         return VMI_FAILURE;

@@ -18,7 +18,7 @@ static status_t raw_parse(const uint8_t *map, size_t filesize,
                           file_layout_t *out, util_err_t *err)
 {
     (void)map;
-    out->unit = "raw image";
+    out->mem.unit = "raw image";
     if (filesize == 0) {
         util_err_set(err, "empty image");
         return VMI_FAILURE;

@@ -69,7 +69,7 @@
  *
  * A triage dump holds no physical memory and no page tables: what it holds
  * of memory (the data blocks, the data page, the stack, the KDBG copy) is
- * offered by virtual address (the layout's vranges, driver.h's read_va), in
+ * offered by virtual address (the layout's vmem, driver.h's read_va), in
  * that order of trust where two overlap.  The KPRCB, EPROCESS and ETHREAD
  * copies are not: the dump does not say where they lived.  The driver
  * list is offered as facts (win.Triage.Module.N.*): the entries hold the
@@ -829,7 +829,7 @@ static status_t windump_parse(const uint8_t *map, size_t filesize, file_layout_t
                               util_err_t *err)
 {
     dump_t d = { map, filesize, false, 0, out, err };
-    out->unit = "crash dump run";
+    out->mem.unit = "crash dump run";
     if (!windump_detect(map, filesize)) {
         util_err_set(err, "not a Windows crash dump (no PAGEDUMP / PAGEDU64 signature)");
         return VMI_FAILURE;

@@ -42,41 +42,59 @@ static int range_cmp(const void *a, const void *b)
     return x->src < y->src ? -1 : x->src > y->src;
 }
 
+static const char *space_of(const driver_pmap_t *m)
+{
+    return m->virt ? "virtual" : "guest-physical";
+}
+
+static const char *where_of(const driver_pmap_t *m)
+{
+    return m->where ? m->where : "the image";
+}
+
+status_t driver_pmap_check_bounds(const driver_pmap_t *m, uint64_t size, util_err_t *err)
+{
+    const driver_pmap_range_t *r = m->ranges;
+    const char *unit = m->unit ? m->unit : "range";
+    const char *what = m->container ? m->container : "file";
+
+    for (size_t i = 0; i < m->nranges; i++) {
+        if (r[i].len > UINT64_MAX - r[i].start) {
+            util_err_set(err, "%s %" PRIu32 " (%s 0x%" PRIx64 ", length 0x%" PRIx64
+                         ") wraps past the top of the address space", unit, r[i].src,
+                         space_of(m), r[i].start, r[i].len);
+            return VMI_FAILURE;
+        }
+        if (r[i].offset > size || r[i].len > size - r[i].offset) {
+            util_err_set(err, "%s %" PRIu32 " (%s 0x%" PRIx64 "-0x%" PRIx64 ") lies beyond "
+                         "the end of the %s (%s offset 0x%" PRIx64 ", length 0x%" PRIx64
+                         ", %s size 0x%" PRIx64 ")", unit, r[i].src, space_of(m),
+                         r[i].start, r[i].start + r[i].len - 1, what, what, r[i].offset,
+                         r[i].len, what, size);
+            return VMI_FAILURE;
+        }
+    }
+    return VMI_SUCCESS;
+}
+
 status_t driver_pmap_finish(driver_pmap_t *m, uint64_t size, util_err_t *err)
 {
     driver_pmap_range_t *r = m->ranges;
     size_t n = m->nranges, k;
     const char *unit = m->unit ? m->unit : "range";
-    const char *what = m->where ? "mapping" : "file";
 
     if (n == 0) {
-        util_err_set(err, "%s holds no guest memory (no ranges)",
-                     m->where ? m->where : "the image");
+        util_err_set(err, "%s holds no guest memory (no ranges)", where_of(m));
         return VMI_FAILURE;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (r[i].len > UINT64_MAX - r[i].start) {
-            util_err_set(err, "%s %" PRIu32 " (guest-physical 0x%" PRIx64
-                         ", length 0x%" PRIx64 ") wraps past the top of the"
-                         " address space", unit, r[i].src, r[i].start, r[i].len);
-            return VMI_FAILURE;
-        }
-        if (r[i].offset > size || r[i].len > size - r[i].offset) {
-            util_err_set(err, "%s %" PRIu32 " (guest-physical 0x%" PRIx64
-                         "-0x%" PRIx64 ") lies beyond the end of the %s (%s"
-                         " offset 0x%" PRIx64 ", length 0x%" PRIx64 ", %s size"
-                         " 0x%" PRIx64 ")", unit, r[i].src, r[i].start,
-                         r[i].start + r[i].len - 1, what, what, r[i].offset, r[i].len,
-                         what, size);
-            return VMI_FAILURE;
-        }
-    }
+    if (driver_pmap_check_bounds(m, size, err) != VMI_SUCCESS)
+        return VMI_FAILURE;
     qsort(r, n, sizeof(*r), range_cmp);
     for (size_t i = 1; i < n; i++) {
         if (r[i].start < r[i - 1].start + r[i - 1].len) {
-            util_err_set(err, "%s %" PRIu32 " (guest-physical 0x%" PRIx64
-                         "-0x%" PRIx64 ") overlaps %s %" PRIu32 " (0x%" PRIx64
-                         "-0x%" PRIx64 ")", unit, r[i].src, r[i].start,
+            util_err_set(err, "%s %" PRIu32 " (%s 0x%" PRIx64 "-0x%" PRIx64 ") overlaps "
+                         "%s %" PRIu32 " (0x%" PRIx64 "-0x%" PRIx64 ")", unit, r[i].src,
+                         space_of(m), r[i].start,
                          r[i].start + r[i].len - 1, unit, r[i - 1].src,
                          r[i - 1].start, r[i - 1].start + r[i - 1].len - 1);
             return VMI_FAILURE;
@@ -126,26 +144,36 @@ static size_t lookup(driver_pmap_t *m, addr_t pa, size_t *above)
     return SIZE_MAX;
 }
 
-static void hole_err(const driver_pmap_t *m, addr_t pa, size_t above, util_err_t *err)
+static void hole_err(const driver_pmap_t *m, addr_t a, size_t above, util_err_t *err)
 {
     const driver_pmap_range_t *r = m->ranges;
     size_t n = m->nranges;
-    const char *where = m->where ? m->where : "the image";
+    const char *word = m->virt ? "run" : "range";
+    char near[160];
 
+    if (n == 0) {
+        util_err_set(err, "%s 0x%" PRIx64 " is not in %s: it holds no memory by %s address%s",
+                     space_of(m), a, where_of(m), m->virt ? "virtual" : "physical",
+                     m->empty_note ? m->empty_note : "");
+        return;
+    }
     if (above == 0)
-        util_err_set(err, "guest-physical 0x%" PRIx64 " is not in %s"
-                     " (below its first range, 0x%" PRIx64 "-0x%" PRIx64 ")",
-                     pa, where, r[0].start, r[0].start + r[0].len - 1);
+        snprintf(near, sizeof(near), "below its first %s, 0x%" PRIx64 "-0x%" PRIx64, word,
+                 r[0].start, r[0].start + r[0].len - 1);
     else if (above >= n)
-        util_err_set(err, "guest-physical 0x%" PRIx64 " is not in %s"
-                     " (past its last range, 0x%" PRIx64 "-0x%" PRIx64 ")",
-                     pa, where, r[n - 1].start, r[n - 1].start + r[n - 1].len - 1);
+        snprintf(near, sizeof(near), "past its last %s, 0x%" PRIx64 "-0x%" PRIx64, word,
+                 r[n - 1].start, r[n - 1].start + r[n - 1].len - 1);
     else
-        util_err_set(err, "guest-physical 0x%" PRIx64 " is not in %s"
-                     " (hole between ranges 0x%" PRIx64 "-0x%" PRIx64
-                     " and 0x%" PRIx64 "-0x%" PRIx64 ")", pa, where,
-                     r[above - 1].start, r[above - 1].start + r[above - 1].len - 1,
-                     r[above].start, r[above].start + r[above].len - 1);
+        snprintf(near, sizeof(near), "hole between %ss 0x%" PRIx64 "-0x%" PRIx64 " and 0x%"
+                 PRIx64 "-0x%" PRIx64, word, r[above - 1].start,
+                 r[above - 1].start + r[above - 1].len - 1, r[above].start,
+                 r[above].start + r[above].len - 1);
+    if (m->virt)
+        util_err_set(err, "virtual 0x%" PRIx64 " is not held by %s, which keeps copies of "
+                     "%zu runs of memory only (%s)", a, where_of(m), n, near);
+    else
+        util_err_set(err, "guest-physical 0x%" PRIx64 " is not in %s (%s)", a, where_of(m),
+                     near);
 }
 
 const void *driver_pmap_map(driver_pmap_t *m, addr_t pa, size_t len, util_err_t *err)
@@ -159,10 +187,9 @@ const void *driver_pmap_map(driver_pmap_t *m, addr_t pa, size_t len, util_err_t 
     }
     r = &m->ranges[i];
     if (len > r->start + r->len - pa) {
-        util_err_set(err, "guest-physical 0x%" PRIx64 "-0x%" PRIx64 " is not"
-                     " stored contiguously in %s: its range ends at 0x%" PRIx64, pa,
-                     pa + (uint64_t)len - 1, m->where ? m->where : "the image",
-                     r->start + r->len);
+        util_err_set(err, "%s 0x%" PRIx64 "-0x%" PRIx64 " is not stored contiguously in %s: "
+                     "its %s ends at 0x%" PRIx64, space_of(m), pa, pa + (uint64_t)len - 1,
+                     where_of(m), m->virt ? "run" : "range", r->start + r->len);
         return NULL;
     }
     return m->base + r->offset + (pa - r->start);

@@ -1,9 +1,10 @@
 /*
- * pmap.h - a driver's map of guest-physical memory onto one mapped file:
- * sorted runs [start, start + len) that live at [offset, offset + len) of
- * the mapping.  Memory images (file.c) and a live QEMU's shared RAM file
- * (qemu.c) both keep one, so lookups, hole reasons and the copy loop are
- * written once.
+ * pmap.h - a driver's map of guest memory onto one mapped file: sorted
+ * runs [start, start + len) that live at [offset, offset + len) of the
+ * mapping.  Memory images (file.c) and a live QEMU's shared RAM file
+ * (qemu.c) keep one for guest-physical memory; an image that holds copies
+ * of memory by virtual address (a Windows triage dump) keeps a second one
+ * with virt set.  Lookups, hole reasons and the copy loop are written once.
  *
  * driver_pmap_finish validates every run against the mapping's size (no
  * wrap, nothing past the end, no overlap) once, so lookups and copies need
@@ -40,6 +41,15 @@ typedef struct driver_pmap {
     /* What holds the memory, for hole reasons: "guest-physical 0x... is
      * not in <where>".  NULL: "the image". */
     const char *where;
+    /* What the offsets index, for bound reasons ("beyond the end of the
+     * <container>").  NULL: "file". */
+    const char *container;
+    /* Runs by guest-virtual address (reasons say "virtual", "run", and
+     * that the holder keeps copies of some memory only). */
+    bool virt;
+    /* Appended to the reason a read of an empty table gets (why nothing is
+     * there, where to look instead); NULL: nothing. */
+    const char *empty_note;
     const uint8_t *base;  /* the mapping; set before reads */
     uint64_t memsize;     /* sum of the runs (driver_pmap_finish) */
     /* Index of the run the last lookup hit: reads cluster, so this spares
@@ -51,12 +61,17 @@ typedef struct driver_pmap {
  * out (bounds are checked by driver_pmap_finish). */
 status_t driver_pmap_add(driver_pmap_t *m, addr_t start, uint64_t len, uint64_t offset,
                          uint32_t src, util_err_t *err);
-/* Sort, check against each other and the mapping size, merge neighbours
- * contiguous in memory and in the mapping, sum memsize. */
+/* Every run inside the mapping's size and not wrapping at the top of the
+ * address space (driver_pmap_finish checks this first; a caller that
+ * works on the runs before finishing checks it earlier). */
+status_t driver_pmap_check_bounds(const driver_pmap_t *m, uint64_t size, util_err_t *err);
+/* Check the bounds, sort, refuse overlaps, merge neighbours contiguous in
+ * memory and in the mapping, sum memsize.  An empty table is refused. */
 status_t driver_pmap_finish(driver_pmap_t *m, uint64_t size, util_err_t *err);
 void driver_pmap_free(driver_pmap_t *m);
 
-/* A pointer to len bytes at pa inside one run, or NULL with a reason. */
+/* A pointer to len bytes at pa inside one run, or NULL with a reason.  On
+ * an empty table (never finished) every lookup fails with the reason. */
 const void *driver_pmap_map(driver_pmap_t *m, addr_t pa, size_t len, util_err_t *err);
 /* Copy len bytes at pa out of (write false) or into (write true) the
  * mapping, across adjacent runs; *done (may be NULL) counts the bytes

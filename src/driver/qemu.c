@@ -611,6 +611,7 @@ static status_t read_layout(qemu_state_t *s, const char *region, util_err_t *err
         return VMI_FAILURE;
     s->mem.unit = "memory-map line";
     s->mem.where = "QEMU's guest RAM";
+    s->mem.container = "mapping";
     st = qemu_layout_parse_mtree(mtree, region, &s->mem, err);
     free(mtree);
     if (st == VMI_SUCCESS && driver_pmap_finish(&s->mem, s->ram_size, err) != VMI_SUCCESS) {
@@ -624,16 +625,24 @@ static status_t read_vcpus(qemu_state_t *s, util_err_t *err)
 {
     util_json_doc_t *doc;
     const util_json_t *ret;
-    const char *target;
+    const char *t;
+    char buf[32];
+    const char *target = NULL;
+    bool array;
 
     if (qemu_qmp_exec(&s->qmp, "query-cpus-fast", NULL, &doc, &ret, err) != VMI_SUCCESS)
         return VMI_FAILURE;
+    /* Everything wanted from the reply before it is freed. */
     s->nvcpus = (unsigned)util_json_count(ret);
-    target = util_json_str(util_json_get(util_json_at(ret, 0), "target"), NULL);
-    s->x86_64 = target && strcmp(target, "x86_64") == 0;
+    array = util_json_type(ret) == UTIL_JSON_ARRAY;
+    t = util_json_str(util_json_get(util_json_at(ret, 0), "target"), NULL);
+    if (t) {
+        util_strlcpy(buf, t, sizeof(buf));
+        target = buf;
+    }
     util_json_free(doc);
-    if (s->nvcpus == 0 || s->nvcpus > QEMU_MAX_VCPUS ||
-        util_json_type(ret) != UTIL_JSON_ARRAY) {
+    s->x86_64 = target && strcmp(target, "x86_64") == 0;
+    if (s->nvcpus == 0 || s->nvcpus > QEMU_MAX_VCPUS || !array) {
         util_err_set(err, "QEMU reports %u vCPUs (TinyVMI handles 1 to %u)", s->nvcpus,
                      QEMU_MAX_VCPUS);
         return VMI_FAILURE;
@@ -647,7 +656,11 @@ static status_t read_vcpus(qemu_state_t *s, util_err_t *err)
     s->stepping = calloc(s->nvcpus, sizeof(*s->stepping));
     s->graw = calloc(s->nvcpus, sizeof(*s->graw));
     s->glen = calloc(s->nvcpus, sizeof(*s->glen));
-    if (!s->regs || !s->regs_valid || !s->stepping || !s->graw || !s->glen) {
+    s->step_from = calloc(s->nvcpus, sizeof(*s->step_from));
+    s->step_from_len = calloc(s->nvcpus, sizeof(*s->step_from_len));
+    s->step_retry = calloc(s->nvcpus, sizeof(*s->step_retry));
+    if (!s->regs || !s->regs_valid || !s->stepping || !s->graw || !s->glen || !s->step_from ||
+        !s->step_from_len || !s->step_retry) {
         util_err_set(err, "out of memory for %u vCPUs", s->nvcpus);
         return VMI_FAILURE;
     }
@@ -669,6 +682,9 @@ static void qemu_close(void *state)
     free(s->regs);
     free(s->regs_valid);
     free(s->stepping);
+    free(s->step_from);
+    free(s->step_from_len);
+    free(s->step_retry);
     free(s->graw);
     free(s->glen);
     free(s->points);

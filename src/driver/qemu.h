@@ -26,6 +26,7 @@
 
 /* The most vCPUs the driver handles (the gdbstub's thread list bound). */
 #define QEMU_MAX_VCPUS QEMU_GDB_MAX_THREADS
+#define QEMU_STEP_RETRIES 8
 /* Stops read while pausing that were events, kept for the next listen. */
 #define QEMU_MAX_PENDING 8
 /* Bytes of one 'g' reply. */
@@ -74,6 +75,14 @@ typedef struct qemu_state {
     qemu_point_t *points;
     size_t npoints, cap_points;
     bool *stepping;          /* per vCPU: SINGLESTEP watch on */
+    /* Per vCPU, the 'g' bytes before its step: a step stop that finds them
+     * unchanged did not run the instruction (QEMU 7.2 reports such stops
+     * now and then on a loaded host: the live breakpoint test saw one in a
+     * few hundred steps) and is stepped again, at most QEMU_STEP_RETRIES
+     * times, rather than reported. */
+    uint8_t (*step_from)[QEMU_G_BYTES];
+    size_t *step_from_len;
+    unsigned int *step_retry;
 
     qemu_gdb_stop_t pending[QEMU_MAX_PENDING];
     unsigned int npending;

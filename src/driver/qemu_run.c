@@ -165,6 +165,30 @@ static bool is_event(const qemu_gdb_stop_t *stop)
     return stop->watch || stop->signal != 2;
 }
 
+/* Keep vCPU vcpu's 'g' bytes before it steps. */
+static status_t step_snapshot(qemu_state_t *s, unsigned int vcpu, util_err_t *err)
+{
+    const x86_registers_t *r;
+    if (qemu_regs_stub(s, vcpu, &r, err) != VMI_SUCCESS)
+        return VMI_FAILURE;
+    memcpy(s->step_from[vcpu], s->graw[vcpu], s->glen[vcpu]);
+    s->step_from_len[vcpu] = s->glen[vcpu];
+    return VMI_SUCCESS;
+}
+
+/* After a step stop: did vcpu run nothing (every register as before)?  A
+ * REP iteration or any executed instruction changes at least RIP or a
+ * count register; only `jmp .` changes nothing, and it is stepped again
+ * at most QEMU_STEP_RETRIES times. */
+static bool step_did_nothing(qemu_state_t *s, unsigned int vcpu, util_err_t *err)
+{
+    const x86_registers_t *r;
+    if (!s->step_from_len[vcpu] || qemu_regs_stub(s, vcpu, &r, err) != VMI_SUCCESS)
+        return false;
+    return s->glen[vcpu] == s->step_from_len[vcpu] &&
+           memcmp(s->graw[vcpu], s->step_from[vcpu], s->glen[vcpu]) == 0;
+}
+
 status_t qemu_run_stop(qemu_state_t *s, util_err_t *err)
 {
     qemu_gdb_stop_t stop, stray;
@@ -218,17 +242,27 @@ status_t qemu_run_continue(qemu_state_t *s, util_err_t *err)
         qemu_regs_stub(s, vcpu, &r, err) == VMI_SUCCESS && at_breakpoint(s, r->rip)) {
         qemu_gdb_stop_t stop;
         int rc;
+        uint32_t tid = s->stop_thread;
+        unsigned int tries = 0;
+        if (step_snapshot(s, vcpu, err) != VMI_SUCCESS)
+            return VMI_FAILURE;
         n = (size_t)snprintf(cmd, sizeof(cmd), "vCont");
-        vcont_thread(cmd, sizeof(cmd), n, 's', s->stop_thread);
-        if (qemu_gdb_resume(&s->gdb, cmd, err) != VMI_SUCCESS)
-            return VMI_FAILURE;
-        rc = qemu_gdb_wait_stop(&s->gdb, qemu_now_ms() + s->timeout_ms, &stop, err);
-        if (rc == 0)
-            util_err_set(err, "QEMU's gdbstub did not finish a step within %u ms",
-                         s->timeout_ms);
-        if (rc <= 0)
-            return VMI_FAILURE;
-        qemu_regs_forget(s);
+        vcont_thread(cmd, sizeof(cmd), n, 's', tid);
+        do {
+            if (qemu_gdb_resume(&s->gdb, cmd, err) != VMI_SUCCESS)
+                return VMI_FAILURE;
+            rc = qemu_gdb_wait_stop(&s->gdb, qemu_now_ms() + s->timeout_ms, &stop, err);
+            if (rc == 0)
+                util_err_set(err, "QEMU's gdbstub did not finish a step within %u ms",
+                             s->timeout_ms);
+            if (rc <= 0)
+                return VMI_FAILURE;
+            qemu_regs_forget(s);
+            /* A step that ran nothing would leave the vCPU on the
+             * breakpoint, and the continue below would report it again. */
+        } while (stop.signal == 5 && !stop.watch && stop.thread == tid &&
+                 ++tries <= QEMU_STEP_RETRIES && step_did_nothing(s, vcpu, err));
+        s->step_from_len[vcpu] = 0;
         s->stop_thread = stop.thread;
         /* The stepped instruction hit a watchpoint: deliver that first. */
         if (stop.watch)
@@ -238,8 +272,11 @@ status_t qemu_run_continue(qemu_state_t *s, util_err_t *err)
     }
     n = (size_t)snprintf(cmd, sizeof(cmd), steppers ? "vCont" : "c");
     for (unsigned int i = 0; steppers && i < s->nvcpus; i++)
-        if (s->stepping[i])
+        if (s->stepping[i]) {
+            if (step_snapshot(s, i, err) != VMI_SUCCESS)
+                return VMI_FAILURE;
             n = vcont_thread(cmd, sizeof(cmd), n, 's', qemu_thread_of(s, i));
+        }
     if (steppers && steppers < s->nvcpus && n + 3 < sizeof(cmd))
         strcat(cmd, ";c");
     qemu_regs_forget(s);
@@ -483,8 +520,17 @@ static status_t handle_stop(qemu_state_t *s, const qemu_gdb_stop_t *stop, driver
         any = true;
         st = deliver(s, DRIVER_WATCH_WATCHPOINT, vcpu, stop, fn, ctx, err);
     }
+    if (st == VMI_SUCCESS && stop->signal == 5 && !stop->watch && s->stepping[vcpu] &&
+        s->step_retry[vcpu] < QEMU_STEP_RETRIES && step_did_nothing(s, vcpu, err)) {
+        /* The step ran nothing: step again (the caller's continue does),
+         * report nothing. */
+        s->step_retry[vcpu]++;
+        return VMI_SUCCESS;
+    }
     if (st == VMI_SUCCESS && stop->signal == 5 && s->stepping[vcpu]) {
         any = true;
+        s->step_retry[vcpu] = 0;
+        s->step_from_len[vcpu] = 0;
         st = deliver(s, DRIVER_WATCH_SINGLESTEP, vcpu, stop, fn, ctx, err);
     }
     if (st == VMI_SUCCESS && stop->signal == 5 && !stop->watch &&

@@ -23,9 +23,9 @@
 
 #include <inttypes.h>
 #include <string.h>
-#include <strings.h>
 
 #include "os/os.h"
+#include "util/strutil.h"
 
 static vmi_event_t *cr3_event(ev_state_t *st)
 {
@@ -100,7 +100,7 @@ status_t ev_cr3_register(ev_state_t *st, vmi_event_t *event)
                    core_driver_name(vmi));
         return VMI_FAILURE;
     }
-    if (method && strcasecmp(method, "watch") != 0 && strcasecmp(method, "break") != 0) {
+    if (method && !util_streq_nocase(method, "watch") && !util_streq_nocase(method, "break")) {
         core_error(vmi, "config cr3_method = \"%s\": expected watch or break", method);
         return VMI_FAILURE;
     }
@@ -116,7 +116,7 @@ status_t ev_cr3_register(ev_state_t *st, vmi_event_t *event)
         return VMI_FAILURE;
     }
     memset(c, 0, sizeof(*c));
-    c->by_watch = sw.nvars > 0 && !(method && strcasecmp(method, "break") == 0);
+    c->by_watch = sw.nvars > 0 && !(method && util_streq_nocase(method, "break"));
     if (!c->by_watch && !sw.nsites) {
         core_error(vmi, "cr3_method = break, but the %s layer found no mov to CR3 (%s)",
                    os->core.name, sw.how);

@@ -21,10 +21,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/core.h"
 #include "os/isf.h"
+#include "util/strutil.h"
 
 /* "TVMIJSON" as a little-endian word; cleared when the handle is freed. */
 #define JSON_MAGIC UINT64_C(0x4e4f534a494d5654)
@@ -110,7 +110,7 @@ static os_t init_profile(vmi_instance_t vmi, vmi_config_t config_mode, void *con
         return VMI_OS_UNKNOWN;
     }
     ostype = core_config_get(vmi, "ostype");
-    if (ostype && strcasecmp(ostype, "none") != 0 && strcasecmp(ostype, name) != 0) {
+    if (ostype && !util_streq_nocase(ostype, "none") && !util_streq_nocase(ostype, name)) {
         core_error(vmi, "config ostype = \"%s\", but JSON profile %s is a %s table", ostype,
                    isf_name(j->isf), name);
         return VMI_OS_UNKNOWN;

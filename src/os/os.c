@@ -9,7 +9,8 @@
 #include "os/os.h"
 
 #include <stdlib.h>
-#include <strings.h>
+
+#include "util/strutil.h"
 
 extern const os_ops_t os_linux_ops;   /* os/linux/linux.c */
 extern const os_ops_t os_windows_ops; /* os/windows/windows.c */
@@ -28,7 +29,7 @@ const os_ops_t *os_by_name(const char *ostype)
     if (!ostype)
         return NULL;
     for (size_t i = 0; os_table[i]; i++)
-        if (strcasecmp(os_table[i]->core.name, ostype) == 0)
+        if (util_streq_nocase(os_table[i]->core.name, ostype))
             return os_table[i];
     return NULL;
 }
@@ -41,7 +42,7 @@ static status_t choose_os(vmi_instance_t vmi, const os_ops_t **os)
     const char *ostype = core_config_get(vmi, "ostype");
 
     *os = NULL;
-    if (ostype && strcasecmp(ostype, "none") == 0)
+    if (ostype && util_streq_nocase(ostype, "none"))
         return VMI_SUCCESS;
     if (ostype) {
         if (!(*os = os_by_name(ostype))) {
@@ -63,12 +64,23 @@ static status_t start_os(vmi_instance_t vmi)
     void *state = NULL;
 
     core_set_os(vmi, NULL, NULL);
+    /* Detection reads the guest through its page tables: only a layer the
+     * config names may look for its root itself (core_paging_try_root). */
+    if (!core_config_get(vmi, "ostype") && core_paging_finish(vmi) != VMI_SUCCESS)
+        return VMI_FAILURE;
     if (choose_os(vmi, &os) != VMI_SUCCESS)
         return VMI_FAILURE;
     /* Detection probes may have failed reads; they are not this call's. */
     util_err_clear(core_err(vmi));
+    if (!os || !os->find_root)
+        if (core_paging_finish(vmi) != VMI_SUCCESS)
+            return VMI_FAILURE;
     if (!os)
         return VMI_SUCCESS;
+    if (os->find_root && core_paging_pending(vmi))
+        os->find_root(vmi);
+    if (core_paging_finish(vmi) != VMI_SUCCESS)
+        return VMI_FAILURE;
     if (os->init(vmi, &state) != VMI_SUCCESS) {
         if (!util_err_msg(core_err(vmi))[0])
             core_error(vmi, "the %s layer failed without a reason", os->core.name);
@@ -96,7 +108,7 @@ status_t vmi_init_complete(vmi_instance_t *vmi, const void *domain, uint64_t ini
 
     core_init_reason_clear();
     if (core_open(vmi, true, VMI_FILE, domain, init_flags, init_data, true, config_mode,
-                  config, &stage) != VMI_SUCCESS) {
+                  config, true, &stage) != VMI_SUCCESS) {
         if (error)
             *error = stage;
         return VMI_FAILURE;

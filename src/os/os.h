@@ -52,6 +52,12 @@ typedef struct os_ops {
 
     /* Cheap check whether the guest runs this OS, for ostype-less init. */
     bool (*detect)(vmi_instance_t vmi);
+    /* May be NULL.  Called before init when the image gave no page-table
+     * root and the config names this layer: find the kernel's root from
+     * what the config says (a symbol map) with a few physical reads, and
+     * offer it with core_paging_try_root.  Best effort, no reason needed:
+     * when it offers nothing the core scans memory as before. */
+    void (*find_root)(vmi_instance_t vmi);
     /* Start: find symbols, offsets and the kernel page table.  On failure
      * the reason is on the instance (core_error) and state is freed. */
     status_t (*init)(vmi_instance_t vmi, void **state);

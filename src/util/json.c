@@ -14,13 +14,12 @@
  */
 #include "util/json.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "util/strutil.h"
+#include "util/sys.h"
 #include "util/utf.h"
 
 /* Objects up to this many members are searched linearly (and checked for
@@ -745,38 +744,30 @@ util_json_doc_t *util_json_parse_file(const char *path,
         util_err_set(err, "no JSON file given");
         return NULL;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        util_err_set(err, "%s: %s", path, strerror(errno));
+    util_sys_load_t f;
+    switch (util_sys_load(path, max_bytes, &f)) {
+    case UTIL_SYS_LOAD_OK:
+        break;
+    case UTIL_SYS_LOAD_NO_OPEN:
+        util_err_set(err, "%s: %s", path, f.why);
         return NULL;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    case UTIL_SYS_LOAD_NOT_REGULAR:
         util_err_set(err, "%s: not a regular file", path);
-        fclose(f);
         return NULL;
-    }
-    if ((uint64_t)st.st_size > max_bytes) {
+    case UTIL_SYS_LOAD_TOO_BIG:
         util_err_set(err, "%s: %lld bytes, more than the JSON size limit of %zu",
-                     path, (long long)st.st_size, max_bytes);
-        fclose(f);
+                     path, (long long)f.size, max_bytes);
+        return NULL;
+    case UTIL_SYS_LOAD_NO_MEMORY:
+        util_err_set(err, "%s: out of memory reading %zu bytes", path, (size_t)f.size);
+        return NULL;
+    case UTIL_SYS_LOAD_SHORT:
+        util_err_set(err, "%s: short read (%zu of %zu bytes)", path, f.len, (size_t)f.size);
+        free(f.data);
         return NULL;
     }
-    size_t size = (size_t)st.st_size;
-    char *buf = malloc(size ? size : 1);
-    if (!buf) {
-        util_err_set(err, "%s: out of memory reading %zu bytes", path, size);
-        fclose(f);
-        return NULL;
-    }
-    size_t got = fread(buf, 1, size, f);
-    bool rerr = ferror(f);
-    fclose(f);
-    if (rerr || got != size) {
-        util_err_set(err, "%s: short read (%zu of %zu bytes)", path, got, size);
-        free(buf);
-        return NULL;
-    }
+    char *buf = f.data;
+    size_t size = f.len;
     static const struct { const char *magic; size_t len; const char *what; } packed[] = {
         { "\xfd" "7zXZ", 5, "xz" },
         { "\x1f\x8b", 2, "gzip" },

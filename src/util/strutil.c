@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool is_space(char ch)
+bool util_is_space(char ch)
 {
     return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' || ch == '\f' || ch == '\r';
 }
@@ -68,7 +68,7 @@ bool util_parse_u64(const char *s, uint64_t *out)
 
     if (!s)
         return false;
-    while (is_space(*s))
+    while (util_is_space(*s))
         s++;
     if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
         base = 16;
@@ -87,7 +87,7 @@ bool util_parse_u64(const char *s, uint64_t *out)
     }
     if (ndigits == 0)
         return false;
-    while (is_space(*s))
+    while (util_is_space(*s))
         s++;
     if (*s != '\0')
         return false;
@@ -102,10 +102,10 @@ char *util_str_trim(char *s)
 
     if (!s)
         return NULL;
-    for (start = s; is_space(*start); start++)
+    for (start = s; util_is_space(*start); start++)
         ;
     end = start + strlen(start);
-    while (end > start && is_space(end[-1]))
+    while (end > start && util_is_space(end[-1]))
         end--;
     memmove(s, start, (size_t)(end - start));
     s[end - start] = '\0';
@@ -120,6 +120,16 @@ bool util_streq_nocase(const char *a, const char *b)
         if (to_lower(*a) != to_lower(*b))
             return false;
     return *a == *b;
+}
+
+bool util_starts_nocase(const char *s, const char *prefix)
+{
+    if (!s || !prefix)
+        return false;
+    for (; *prefix; s++, prefix++)
+        if (to_lower(*s) != to_lower(*prefix))
+            return false;
+    return true;
 }
 
 int util_hexval(char c)

@@ -34,11 +34,16 @@ char *util_str_trim(char *s);
 
 /* ASCII case-insensitive equality.  NULL equals only NULL. */
 bool util_streq_nocase(const char *a, const char *b);
+/* Whether s begins with prefix, ASCII case-insensitively (false for NULL). */
+bool util_starts_nocase(const char *s, const char *prefix);
 
 /* memmem for guest memory, where pages are full of zero bytes that make
  * glibc's memmem slow when the pattern holds zeros too: anchors on the
  * pattern's first non-zero byte with memchr and compares the rest. */
 const void *util_memfind(const void *hay, size_t hlen, const void *pat, size_t plen);
+
+/* ASCII whitespace as isspace sees it in the C locale, in any locale. */
+bool util_is_space(char c);
 
 /* The value of one hex digit (0-9, a-f, A-F), or -1. */
 int util_hexval(char c);

@@ -34,6 +34,14 @@ if [ -f "$so" ]; then
     nexp=$(nm -D --defined-only "$so" | awk '$2 != "A"' | wc -l)
     if [ -z "$leaked" ] && [ "$nexp" -gt 100 ]; then ok "the shared library exports only vmi_/tvmi_/peparse_ ($nexp symbols)"
     else bad "the shared library exports internals: $leaked"; fi
+    # ...and every public function the static library defines (a public
+    # call declared without default visibility would be missing).
+    nm -D --defined-only "$so" | awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }' | sort -u > "$T/so.syms"
+    nm --defined-only "$T/root/usr/lib/libtinyvmi.a" 2>/dev/null |
+        awk '$2 == "T" && $3 ~ /^(vmi_|tvmi_|peparse_)/ { print $3 }' | sort -u > "$T/a.syms"
+    hidden=$(comm -23 "$T/a.syms" "$T/so.syms" | head -n 10 | tr '\n' ' ')
+    if [ -z "$hidden" ] && [ -s "$T/a.syms" ]; then ok "every public function of libtinyvmi.a is exported by the shared library ($(wc -l < "$T/a.syms"))"
+    else bad "public functions the shared library does not export: $hidden"; fi
 fi
 
 export PKG_CONFIG_PATH="$T/root/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$T/root"

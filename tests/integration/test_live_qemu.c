@@ -141,6 +141,12 @@ typedef struct bp {
     addr_t va;
     uint8_t orig;
     unsigned hits, wrong_pid, other;
+    /* Diagnosis when the count is off: hits while a step was still due (the
+     * INT3 reported again before the original instruction ran), and the
+     * stack pointer and step state of each hit. */
+    unsigned rehits, steps;
+    bool stepping;
+    uint64_t rsp[64], landed[64]; /* each hit's stack; where each step landed */
     vmi_event_t ss;
 } bp_t;
 
@@ -154,6 +160,11 @@ static event_response_t bp_int3(vmi_instance_t v, vmi_event_t *e)
         e->interrupt_event.reinject = 1;
         return VMI_EVENT_RESPONSE_NONE;
     }
+    if (B.stepping)
+        B.rehits++;
+    B.stepping = true;
+    if (B.hits < 64)
+        B.rsp[B.hits] = e->x86_regs->rsp;
     B.hits++;
     if (vmi_dtb_to_pid(v, e->x86_regs->cr3, &pid) != VMI_SUCCESS || pid != G.counter_pid)
         B.wrong_pid++;
@@ -167,6 +178,10 @@ static event_response_t bp_step(vmi_instance_t v, vmi_event_t *e)
 {
     uint8_t cc = 0xcc;
     (void)e;
+    if (B.steps < 64)
+        B.landed[B.steps] = e->x86_regs->rip;
+    B.steps++;
+    B.stepping = false;
     vmi_write_8_va(v, B.va, 0, &cc);
     return VMI_EVENT_RESPONSE_TOGGLE_SINGLESTEP;
 }
@@ -216,6 +231,16 @@ static void test_breakpoint_syscall(void)
            "(%u from another pid), %u other INT3s\n", done - done0, n, B.hits, B.wrong_pid,
            B.other);
     CHECK(done == done0 + n);
+    if (B.hits != n) {
+        fprintf(stderr, "  %u steps, %u hits while a step was due; rsp of each hit:", B.steps,
+                B.rehits);
+        for (unsigned i = 0; i < B.hits && i < 64; i++)
+            fprintf(stderr, " %" PRIx64, B.rsp[i]);
+        fprintf(stderr, "\n  where each step landed (breakpoint at 0x%" PRIx64 "):", B.va);
+        for (unsigned i = 0; i < B.steps && i < 64; i++)
+            fprintf(stderr, " %" PRIx64, B.landed[i]);
+        fprintf(stderr, "\n");
+    }
     CHECK(B.hits == n);
     CHECK(B.wrong_pid == 0);
     /* The guest said so too. */

@@ -181,11 +181,11 @@ static inline int hostile_image(const file_format_t *f, const uint8_t *d, size_t
     if (st == VMI_SUCCESS) {
         /* The driver's promise to its readers: sorted, disjoint, inside the
          * file, never wrapping. */
-        for (size_t i = 0; i < l.nranges; i++) {
-            const file_range_t *r = &l.ranges[i];
+        for (size_t i = 0; i < l.mem.nranges; i++) {
+            const file_range_t *r = &l.mem.ranges[i];
             if (r->len == 0 || r->offset > n || r->len > n - r->offset ||
                 r->start + r->len < r->start ||
-                (i && r->start < l.ranges[i - 1].start + l.ranges[i - 1].len))
+                (i && r->start < l.mem.ranges[i - 1].start + l.mem.ranges[i - 1].len))
                 hostile_die("file layout: a validated range breaks the rules");
             volatile uint8_t x = d[r->offset];
             x = d[r->offset + r->len - 1];
@@ -194,11 +194,11 @@ static inline int hostile_image(const file_format_t *f, const uint8_t *d, size_t
         if (l.nvcpus > l.cap_vcpus || l.nfacts > FILE_MAX_FACTS || l.nfacts > l.cap_facts)
             hostile_die("file layout: counts past their tables");
         /* Virtual runs: sorted, disjoint, inside the file, never wrapping. */
-        for (size_t i = 0; i < l.nvranges; i++) {
-            const file_range_t *r = &l.vranges[i];
+        for (size_t i = 0; i < l.vmem.nranges; i++) {
+            const file_range_t *r = &l.vmem.ranges[i];
             if (r->len == 0 || r->offset > n || r->len > n - r->offset ||
                 r->start + r->len < r->start ||
-                (i && r->start < l.vranges[i - 1].start + l.vranges[i - 1].len))
+                (i && r->start < l.vmem.ranges[i - 1].start + l.vmem.ranges[i - 1].len))
                 hostile_die("file layout: a validated virtual run breaks the rules");
         }
     }

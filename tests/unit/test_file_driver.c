@@ -923,16 +923,16 @@ static void test_virtual_runs_overlap(void)
                                          (uint32_t)i, &err) == VMI_SUCCESS);
         }
         CHECK(file_layout_finish(&l, 0x10000 * 32, &err) == VMI_SUCCESS);
-        for (size_t i = 1; i < l.nvranges; i++)
-            CHECK(l.vranges[i].start >= l.vranges[i - 1].start + l.vranges[i - 1].len);
+        for (size_t i = 1; i < l.vmem.nranges; i++)
+            CHECK(l.vmem.ranges[i].start >= l.vmem.ranges[i - 1].start + l.vmem.ranges[i - 1].len);
         for (uint64_t va = 0xf00; va < 0x1400; va++) {
             uint64_t want = UINT64_MAX, got = UINT64_MAX;
             for (size_t i = 0; i < n && want == UINT64_MAX; i++)
                 if (va - added[i].start < added[i].len)
                     want = added[i].offset + (va - added[i].start);
-            for (size_t i = 0; i < l.nvranges; i++)
-                if (va - l.vranges[i].start < l.vranges[i].len)
-                    got = l.vranges[i].offset + (va - l.vranges[i].start);
+            for (size_t i = 0; i < l.vmem.nranges; i++)
+                if (va - l.vmem.ranges[i].start < l.vmem.ranges[i].len)
+                    got = l.vmem.ranges[i].offset + (va - l.vmem.ranges[i].start);
             if (want != got) {
                 fprintf(stderr, "  round %d, virtual 0x%llx: file offset 0x%llx, want 0x%llx\n",
                         round, (unsigned long long)va, (unsigned long long)got,

@@ -928,8 +928,26 @@ static void test_btf_host_kernel(void)
     free(d);
 }
 
+/* The one kernel-address rule, at its edges. */
+static void test_kernel_half(void)
+{
+    CHECK(!lx_kernel_half(0x3fffffffULL, 4, false));
+    CHECK(lx_kernel_half(0x40000000ULL, 4, false));       /* CONFIG_VMSPLIT_1G */
+    CHECK(lx_kernel_half(0xc0000000ULL, 4, false));
+    CHECK(lx_kernel_half(0xffffffffULL, 4, false));
+    CHECK(!lx_kernel_half(0x100000000ULL, 4, false));     /* not a 32-bit address */
+    CHECK(!lx_kernel_half(0x00007fffffffffffULL, 8, false));
+    CHECK(!lx_kernel_half(0xff7fffffffffffffULL, 8, false));
+    CHECK(lx_kernel_half(0xffff800000000000ULL, 8, false));
+    CHECK(lx_kernel_half(0xffffffff81000000ULL, 8, false));
+    CHECK(!lx_kernel_half(0xfeffffffffffffffULL, 8, true));
+    CHECK(lx_kernel_half(0xff11000000000000ULL, 8, true));  /* la57 direct map */
+    CHECK(!lx_kernel_half(0xff11000000000000ULL, 8, false));
+}
+
 int main(void)
 {
+    TEST_RUN(test_kernel_half);
     TEST_RUN(test_symtab_index);
     TEST_RUN(test_symtab_many);
     TEST_RUN(test_sysmap_parse);

@@ -6,6 +6,7 @@
 
 #include "util/strutil.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -140,6 +141,24 @@ static void test_streq_nocase(void)
     CHECK(!util_streq_nocase("", NULL));
 }
 
+/* The replacements for strncasecmp(s, p, strlen(p)) == 0 and isspace:
+ * the C locale's answers, checked against the C library's for every byte. */
+static void test_starts_nocase_and_space(void)
+{
+    CHECK(util_starts_nocase("utf-16le", "UTF-16"));
+    CHECK(util_starts_nocase("UTF-16", "UTF-16"));
+    CHECK(util_starts_nocase("anything", ""));
+    CHECK(!util_starts_nocase("UTF-1", "UTF-16"));
+    CHECK(!util_starts_nocase("UTF-8", "UTF-16"));
+    CHECK(!util_starts_nocase("[", "{"));
+    CHECK(!util_starts_nocase(NULL, "a"));
+    CHECK(!util_starts_nocase("a", NULL));
+    int agree = 0;
+    for (int c = 0; c < 256; c++)
+        agree += util_is_space((char)c) == (isspace(c) != 0);
+    CHECK_EQ_U64(agree, 256);
+}
+
 /* util_memfind agrees with memmem on every position, including patterns
  * that start with zeros (how kallsyms and ksymtab patterns look). */
 static void test_memfind(void)
@@ -176,6 +195,7 @@ int main(void)
     TEST_RUN(test_strlcpy);
     TEST_RUN(test_trim);
     TEST_RUN(test_streq_nocase);
+    TEST_RUN(test_starts_nocase_and_space);
     TEST_RUN(test_memfind);
     TEST_DONE();
 }

@@ -83,7 +83,7 @@ typedef struct ring {
 static bool collect_ring(vmi_instance_t vmi, const lx_state_t *st, uint64_t t, uint64_t c,
                          ring_t *r)
 {
-    lx_walk_t w;
+    os_walk_t w;
     addr_t next;
     int rc;
     size_t cap = 256;
@@ -92,8 +92,8 @@ static bool collect_ring(vmi_instance_t vmi, const lx_state_t *st, uint64_t t, u
     if (!r->task)
         return false;
     r->task[r->n++] = st->init_task;
-    lx_walk_init(&w, st->init_task + t, 65536);
-    while ((rc = lx_walk_next(vmi, st, &w, &next)) == 1) {
+    lx_walk_init(&w, st, st->init_task + t, 65536, "candidate task ring");
+    while ((rc = os_walk_next(vmi, &w, &next)) == 1) {
         char comm[LX_COMM_LEN];
         addr_t task = next - t;
         if (lx_read(vmi, st, task + c, comm, sizeof(comm)) != VMI_SUCCESS ||
@@ -112,7 +112,7 @@ static bool collect_ring(vmi_instance_t vmi, const lx_state_t *st, uint64_t t, u
         }
         r->task[r->n++] = task;
     }
-    lx_walk_done(&w);
+    os_walk_done(&w);
     if (rc != 0 || r->n < 3) {
         free(r->task);
         r->task = NULL;

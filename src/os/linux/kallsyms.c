@@ -328,11 +328,6 @@ static bool markers_match(const uint8_t *buf, size_t m, unsigned mw, const uint3
     return true;
 }
 
-static bool is_kernel_half(uint64_t a, unsigned w)
-{
-    return w == 8 ? a >= 0xffff800000000000ULL : a >= 0x40000000ULL;
-}
-
 /* Address i of a base-relative table (kernel/kallsyms.c's rule). */
 static uint64_t rel_addr(int32_t o, uint64_t rb, bool abs_percpu, unsigned w)
 {
@@ -354,7 +349,8 @@ static bool relative_ok(const uint8_t *buf, size_t offs, size_t rb_at, lx_kallsy
     unsigned w = k->width;
     size_t n = k->count;
     uint64_t rb = util_le(buf + rb_at, w);
-    if (!is_kernel_half(rb, w))
+    /* Kernel text: in the 4-level upper half even under 5-level paging. */
+    if (!lx_kernel_half(rb, w, false))
         return false;
     bool neg = false;
     for (size_t i = 0; i < n && !neg; i++)
@@ -385,7 +381,7 @@ static bool absolute_ok(const uint8_t *buf, size_t at, lx_kallsyms_t *k)
             return false;
         prev = a;
     }
-    if (!is_kernel_half(prev, w))
+    if (!lx_kernel_half(prev, w, false))
         return false;
     k->base_relative = false;
     k->absolute_percpu = false;

@@ -140,6 +140,23 @@ static status_t check_first_process(vmi_instance_t vmi, lx_state_t *st)
     return VMI_FAILURE;
 }
 
+/* os_ops_t.find_root: with symbols from the config (a System.map, or
+ * those compiled in) the root is where they say, moved as the banner
+ * moved; kallsyms in memory would need the page tables first. */
+static void lx_find_root(vmi_instance_t vmi)
+{
+    lx_state_t *st;
+
+    if (!core_config_get(vmi, "sysmap") && !core_embedded_symbols(vmi))
+        return;
+    if (!(st = calloc(1, sizeof(*st))))
+        return;
+    if (load_symbols(vmi, st) == VMI_SUCCESS)
+        lx_offer_root(vmi, st);
+    lx_destroy(st);
+    util_err_clear(core_err(vmi));
+}
+
 static status_t lx_init(vmi_instance_t vmi, void **state)
 {
     lx_state_t *st = calloc(1, sizeof(*st));
@@ -272,6 +289,7 @@ const os_ops_t os_linux_ops = {
     .core = { .name = "Linux", .type = VMI_OS_LINUX, .ksym2v = lx_ksym2v,
               .pid_to_dtb = lx_pid_to_dtb, .destroy = lx_destroy },
     .detect = lx_detect,
+    .find_root = lx_find_root,
     .init = lx_init,
     .v2ksym = lx_v2ksym,
     .dtb_to_pid = lx_dtb_to_pid,

@@ -33,6 +33,7 @@
 
 #include <libvmi/libvmi.h>
 #include "arch/x86.h"
+#include "os/walk.h"
 #include "util/err.h"
 
 /* The longest symbol name we accept (the kernel's KSYM_NAME_LEN is 512 since
@@ -270,25 +271,22 @@ status_t lx_kv2p(vmi_instance_t vmi, const lx_state_t *st, addr_t va, addr_t *pa
  * cap - 1 characters. */
 status_t lx_read_chars(vmi_instance_t vmi, const lx_state_t *st, addr_t va, char *out,
                        size_t cap);
-/* Is va a plausible kernel pointer for this guest? */
+/* The one rule for "is this a kernel address" (everything that judges a
+ * pointer goes through it).  32-bit: at or above 0x40000000, the lowest
+ * PAGE_OFFSET Linux can be built with (CONFIG_VMSPLIT_1G; the usual split
+ * puts it at 0xC0000000), and within 32 bits.  64-bit: the upper half,
+ * from 0xffff800000000000 with 4-level paging and from 0xff00000000000000
+ * with 5-level (la57). */
+bool lx_kernel_half(addr_t va, unsigned width, bool la57);
+/* Is va a plausible kernel pointer for this guest (lx_kernel_half with the
+ * guest's width and paging mode)? */
 bool lx_is_kernel_va(const lx_state_t *st, addr_t va);
 
-/* The one bounded walk over a guest `struct list_head` ring. */
-typedef struct lx_walk {
-    addr_t head;      /* the list_head the walk started from */
-    addr_t cur;       /* the list_head last returned */
-    size_t count;     /* entries returned so far */
-    size_t limit;
-    /* Every list_head address seen, to catch a cycle that misses the head. */
-    uint64_t *seen;
-    size_t seen_cap, seen_count;
-} lx_walk_t;
-void lx_walk_init(lx_walk_t *w, addr_t head, size_t limit);
-void lx_walk_done(lx_walk_t *w);
-/* Step to the next list_head.  Returns 1 with *next set, 0 at the end (back
- * at head), -1 on damage (reason on the instance: a NULL or unreadable next
- * pointer, a cycle, too many entries). */
-int lx_walk_next(vmi_instance_t vmi, const lx_state_t *st, lx_walk_t *w, addr_t *next);
+/* A walk over a guest `struct list_head` ring: the OS-wide walk
+ * (os/walk.h) with Linux's pointers and kernel-address rule.  Step with
+ * os_walk_next, end with os_walk_done. */
+void lx_walk_init(os_walk_t *w, const lx_state_t *st, addr_t head, size_t limit,
+                  const char *what);
 
 /* ==== locate.c ==== */
 /* Scan physical memory for the banner "Linux version "; fills st->banner
@@ -298,6 +296,9 @@ status_t lx_find_banner(vmi_instance_t vmi, char *banner, size_t cap, addr_t *pa
 status_t lx_kallsyms_load(vmi_instance_t vmi, lx_state_t *st);
 /* Find the KASLR slide of System.map symbols (st->kaslr) and relocate. */
 status_t lx_find_kaslr(vmi_instance_t vmi, lx_state_t *st);
+/* Before init, on an image without a root (os_ops_t.find_root): offer the
+ * root the symbols in st place, found through the banner probe. */
+void lx_offer_root(vmi_instance_t vmi, const lx_state_t *st);
 /* Find the kernel's own page table (swapper) and tell the core. */
 status_t lx_find_kpgd(vmi_instance_t vmi, lx_state_t *st);
 /* Load BTF (once); false (with st->btf_why) when the kernel has none. */

@@ -121,6 +121,45 @@ static size_t find_banners(vmi_instance_t vmi, banner_scan_t *b, size_t max)
     return b->n;
 }
 
+/*
+ * The kernel image's own banner without a scan.  Both KASLR slides (the
+ * virtual and the physical one) and i386's PAGE_OFFSET move the image by
+ * multiples of 2 MiB (CONFIG_PHYSICAL_ALIGN is at least that on x86-64,
+ * and the memory splits are multiples of it), so the rodata banner of a
+ * map's linux_banner at L lies at a physical P with P = L (mod 2 MiB): one
+ * short read per 2 MiB of guest RAM (128 for 256 MiB) instead of reading
+ * all of it.  Only a first try: a 32-bit kernel may be aligned less, and
+ * callers fall back to find_banners when no candidate passes their check.
+ */
+#define IMAGE_ALIGN 0x200000ULL
+
+static size_t probe_banners(vmi_instance_t vmi, addr_t L, banner_scan_t *b)
+{
+    size_t bl = sizeof(BANNER) - 1;
+    uint64_t max = vmi_get_max_physical_address(vmi);
+    uint8_t buf[256];
+
+    memset(b, 0, sizeof(*b));
+    b->max = MAX_BANNER_HITS;
+    for (addr_t P = L & (IMAGE_ALIGN - 1); P < max && b->n < b->max; P += IMAGE_ALIGN) {
+        size_t got = 0;
+        /* Up to the end of the page at least; a hole fails (ignored). */
+        size_t want = sizeof(buf) < 4096 - (P & 0xfff) ? sizeof(buf) : 4096 - (P & 0xfff);
+        if (vmi_read_pa(vmi, P, want, buf, &got) != VMI_SUCCESS && got <= bl)
+            continue;
+        if (got > bl && memcmp(buf, BANNER, bl) == 0)
+            banner_scan_fn(b, P, buf, got);
+    }
+    return b->n;
+}
+
+/* Candidates for the banner of linux_banner at L: the probe (pass 0),
+ * then every banner in memory (pass 1). */
+static size_t banner_candidates(vmi_instance_t vmi, addr_t L, int pass, banner_scan_t *b)
+{
+    return pass == 0 ? probe_banners(vmi, L, b) : find_banners(vmi, b, MAX_BANNER_HITS);
+}
+
 status_t lx_find_banner(vmi_instance_t vmi, char *banner, size_t cap, addr_t *pa)
 {
     banner_scan_t b;
@@ -444,6 +483,123 @@ static status_t kaslr_from_kallsyms(vmi_instance_t vmi, lx_state_t *st, addr_t t
     return VMI_SUCCESS;
 }
 
+/* The symbols of the kernel's own top-level page table, newest name first
+ * (init_top_pgt since 4.13, init_level4_pgt before it, swapper_pg_dir on
+ * 32-bit and old kernels, initial_page_table: i386's boot table). */
+static const char *const lx_root_syms[] = { "init_top_pgt", "init_level4_pgt",
+                                            "swapper_pg_dir", "initial_page_table" };
+#define LX_NROOTS (sizeof(lx_root_syms) / sizeof(lx_root_syms[0]))
+
+void lx_offer_root(vmi_instance_t vmi, const lx_state_t *st)
+{
+    banner_scan_t b;
+    addr_t L, R;
+
+    if (!lx_sym(st, "linux_banner", &L) || probe_banners(vmi, L, &b) == 0)
+        return;
+    /* The image is contiguous in physical memory: a root symbol R lies at
+     * R + (P - L) when the banner L lies at P.  A runtime map needs slide
+     * 0; a link-time one, some multiple of the KASLR alignment. */
+    for (size_t h = 0; h < b.n; h++)
+        for (size_t r = 0; r < LX_NROOTS; r++)
+            if (lx_sym(st, lx_root_syms[r], &R) &&
+                core_paging_try_root(vmi, R + (b.hits[h] - L), L, KASLR_ALIGN,
+                                     (unsigned)(KASLR_MAX / KASLR_ALIGN) + 1, b.hits[h]))
+                return;
+}
+
+/* Take slide s: symbols move, and the image's physical place is known. */
+static void kaslr_found(lx_state_t *st, addr_t text, uint64_t s, addr_t banner_va,
+                        addr_t banner_pa)
+{
+    st->kaslr = s;
+    lx_symtab_relocate(st->syms, text, s);
+    st->have_image_delta = true;
+    st->image_delta = banner_va - banner_pa;
+    st->image_pa = banner_pa;
+}
+
+/* The slide the configuration gives (linux_kaslr, or linux_init_task
+ * against the map's init_task).  1: taken, 0: not configured, -1: bad. */
+static int kaslr_from_config(vmi_instance_t vmi, lx_state_t *st, addr_t text)
+{
+    uint64_t v;
+    addr_t it;
+
+    if (core_config_get(vmi, "linux_kaslr")) {
+        if (!core_config_get_u64(vmi, "linux_kaslr", &v))
+            return -1;
+        st->kaslr = v;
+        lx_symtab_relocate(st->syms, text, v);
+        return 1;
+    }
+    if (!core_config_get(vmi, "linux_init_task"))
+        return 0;
+    if (!core_config_get_u64(vmi, "linux_init_task", &v))
+        return -1;
+    if (!lx_sym(st, "init_task", &it)) {
+        core_error(vmi, "linux_init_task is set but the System.map has no init_task");
+        return -1;
+    }
+    st->kaslr = v - it;
+    lx_symtab_relocate(st->syms, text, st->kaslr);
+    return 1;
+}
+
+/* With the core's page table (CR3, or its scan) no memory scan is needed:
+ * the slide is the first s that maps L + s onto the banner. */
+static bool kaslr_from_core_root(vmi_instance_t vmi, lx_state_t *st, addr_t text, addr_t L)
+{
+    addr_t root = core_kernel_dtb(vmi), bpa;
+    for (uint64_t sl = 0; root && sl <= KASLR_MAX; sl += KASLR_ALIGN) {
+        if (maps_banner(vmi, root, L + sl, &bpa)) {
+            kaslr_found(st, text, sl, L + sl, bpa);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The banners in memory, each tried with the core's page table and the
+ * map's root symbols moved by the banner's own offset. */
+static status_t kaslr_from_banners(vmi_instance_t vmi, lx_state_t *st, addr_t text, addr_t L)
+{
+    banner_scan_t b;
+    addr_t core_dtb = core_kernel_dtb(vmi);
+
+    for (int pass = 0; pass < 2; pass++) {
+        if (banner_candidates(vmi, L, pass, &b) == 0)
+            continue;
+        if (!st->banner[0])
+            snprintf(st->banner, sizeof(st->banner), "%s", b.text);
+        for (size_t h = 0; h < b.n; h++) {
+            addr_t P = b.hits[h];
+            addr_t cand[1 + LX_NROOTS];
+            size_t nc = 0;
+            if (core_dtb)
+                cand[nc++] = core_dtb;
+            for (size_t r = 0; r < LX_NROOTS; r++) {
+                addr_t rv;
+                if (lx_sym(st, lx_root_syms[r], &rv))
+                    cand[nc++] = rv + (P - L);
+            }
+            for (size_t c = 0; c < nc; c++)
+                for (uint64_t s = 0; s <= KASLR_MAX; s += KASLR_ALIGN)
+                    if (maps_to(vmi, cand[c], L + s, P)) {
+                        kaslr_found(st, text, s, L + s, P);
+                        return VMI_SUCCESS;
+                    }
+        }
+    }
+    if (b.n == 0)
+        return kaslr_from_kallsyms(vmi, st, text, "no \"Linux version\" banner in memory");
+    char why[160];
+    snprintf(why, sizeof(why), "linux_banner (0x%llx in the System.map) is not mapped onto "
+                               "any of the %zu banners in memory within %u MiB",
+             (unsigned long long)L, b.n, KASLR_MAX >> 20);
+    return kaslr_from_kallsyms(vmi, st, text, why);
+}
+
 /*
  * Method: the banner string linux_banner is found in physical memory by its
  * text (all hits, the log buffer holds copies).  For a hit P and the
@@ -460,8 +616,8 @@ static status_t kaslr_from_kallsyms(vmi_instance_t vmi, lx_state_t *st, addr_t t
  */
 status_t lx_find_kaslr(vmi_instance_t vmi, lx_state_t *st)
 {
-    uint64_t v;
     addr_t text = 0, L;
+    int cfg;
 
     if (st->runtime_syms)
         return VMI_SUCCESS;
@@ -476,77 +632,13 @@ status_t lx_find_kaslr(vmi_instance_t vmi, lx_state_t *st)
                 break;
             }
     }
-    if (core_config_get(vmi, "linux_kaslr")) {
-        if (!core_config_get_u64(vmi, "linux_kaslr", &v))
-            return VMI_FAILURE;
-        st->kaslr = v;
-        lx_symtab_relocate(st->syms, text, v);
-        return VMI_SUCCESS;
-    }
-    if (core_config_get(vmi, "linux_init_task")) {
-        addr_t it;
-        if (!core_config_get_u64(vmi, "linux_init_task", &v))
-            return VMI_FAILURE;
-        if (!lx_sym(st, "init_task", &it)) {
-            core_error(vmi, "linux_init_task is set but the System.map has no init_task");
-            return VMI_FAILURE;
-        }
-        st->kaslr = v - it;
-        lx_symtab_relocate(st->syms, text, st->kaslr);
-        return VMI_SUCCESS;
-    }
+    if ((cfg = kaslr_from_config(vmi, st, text)) != 0)
+        return cfg > 0 ? VMI_SUCCESS : VMI_FAILURE;
     if (!lx_sym(st, "linux_banner", &L))
         return kaslr_from_kallsyms(vmi, st, text, "the System.map has no linux_banner");
-    /* With the core's page table (CR3, or its scan) no memory scan is
-     * needed: the slide is the first s that maps L + s onto the banner. */
-    addr_t core_root = core_kernel_dtb(vmi), bpa;
-    for (uint64_t sl = 0; core_root && sl <= KASLR_MAX; sl += KASLR_ALIGN) {
-        if (maps_banner(vmi, core_root, L + sl, &bpa)) {
-            st->kaslr = sl;
-            lx_symtab_relocate(st->syms, text, sl);
-            st->have_image_delta = true;
-            st->image_delta = (L + sl) - bpa;
-            st->image_pa = bpa;
-            return VMI_SUCCESS;
-        }
-    }
-    banner_scan_t b;
-    if (find_banners(vmi, &b, MAX_BANNER_HITS) == 0)
-        return kaslr_from_kallsyms(vmi, st, text, "no \"Linux version\" banner in memory");
-    snprintf(st->banner, sizeof(st->banner), "%s", b.text);
-
-    static const char *const roots[] = { "init_top_pgt", "init_level4_pgt", "swapper_pg_dir",
-                                         "initial_page_table" };
-    addr_t core_dtb = core_kernel_dtb(vmi);
-    for (size_t h = 0; h < b.n; h++) {
-        addr_t P = b.hits[h];
-        addr_t cand[1 + sizeof(roots) / sizeof(roots[0])];
-        size_t nc = 0;
-        if (core_dtb)
-            cand[nc++] = core_dtb;
-        for (size_t r = 0; r < sizeof(roots) / sizeof(roots[0]); r++) {
-            addr_t rv;
-            if (lx_sym(st, roots[r], &rv))
-                cand[nc++] = rv + (P - L);
-        }
-        for (size_t c = 0; c < nc; c++) {
-            for (uint64_t s = 0; s <= KASLR_MAX; s += KASLR_ALIGN) {
-                if (maps_to(vmi, cand[c], L + s, P)) {
-                    st->kaslr = s;
-                    lx_symtab_relocate(st->syms, text, s);
-                    st->have_image_delta = true;
-                    st->image_delta = (L + s) - P;
-                    st->image_pa = P;
-                    return VMI_SUCCESS;
-                }
-            }
-        }
-    }
-    char why[160];
-    snprintf(why, sizeof(why), "linux_banner (0x%llx in the System.map) is not mapped onto "
-                               "any of the %zu banners in memory within %u MiB",
-             (unsigned long long)L, b.n, KASLR_MAX >> 20);
-    return kaslr_from_kallsyms(vmi, st, text, why);
+    if (kaslr_from_core_root(vmi, st, text, L))
+        return VMI_SUCCESS;
+    return kaslr_from_banners(vmi, st, text, L);
 }
 
 /* ---- the kernel image and its page table ---- */
@@ -563,9 +655,9 @@ static bool find_image_delta(vmi_instance_t vmi, lx_state_t *st)
     addr_t L;
     if (st->have_image_delta)
         return true;
-    if (lx_sym(st, "linux_banner", &L)) {
+    for (int pass = 0; pass < 2 && lx_sym(st, "linux_banner", &L); pass++) {
         banner_scan_t b;
-        find_banners(vmi, &b, MAX_BANNER_HITS);
+        banner_candidates(vmi, L, pass, &b);
         for (size_t h = 0; h < b.n; h++) {
             char t[sizeof(BANNER) - 1];
             if (b.hits[h] > L || ((L - b.hits[h]) & 0xfff) != 0)
@@ -777,10 +869,9 @@ status_t lx_find_kpgd(vmi_instance_t vmi, lx_state_t *st)
     }
     bool core_ok = root_ok(vmi, st, core_dtb);
 
-    static const char *const roots[] = { "init_top_pgt", "init_level4_pgt", "swapper_pg_dir" };
-    for (size_t r = 0; r < sizeof(roots) / sizeof(roots[0]); r++) {
+    for (size_t r = 0; r < LX_NROOTS; r++) {
         addr_t va, pa;
-        if (!lx_sym(st, roots[r], &va))
+        if (!lx_sym(st, lx_root_syms[r], &va))
             continue;
         if (core_ok) {
             if (vmi_pagetable_lookup(vmi, core_dtb, va, &pa) != VMI_SUCCESS)

@@ -125,17 +125,17 @@ static bool try_module_at(head_scan_t *h, addr_t pa, const uint8_t *b)
         return false;
     h->candidates++;
     /* Walk the ring for the one node in the kernel image. */
-    lx_walk_t wk;
+    os_walk_t wk;
     addr_t node;
     int r;
-    lx_walk_init(&wk, back, 1024);
-    while ((r = lx_walk_next(vmi, st, &wk, &node)) == 1) {
+    lx_walk_init(&wk, st, back, 1024, "module ring");
+    while ((r = os_walk_next(vmi, &wk, &node)) == 1) {
         if (in_image(vmi, st, node)) {
             h->head = node;
             break;
         }
     }
-    lx_walk_done(&wk);
+    os_walk_done(&wk);
     return h->head != 0;
 }
 
@@ -314,14 +314,14 @@ status_t lx_module_layout_heuristic(vmi_instance_t vmi, lx_state_t *st)
     const uint8_t *view[MAXMODS];
     uint64_t addr[MAXMODS];
     size_t n = 0, len = MOD_SPAN;
-    lx_walk_t wk;
+    os_walk_t wk;
     addr_t node;
     if (!m) {
         core_error(vmi, "out of memory");
         return VMI_FAILURE;
     }
-    lx_walk_init(&wk, st->modules, OS_WALK_LIMIT);
-    while (n < MAXMODS && lx_walk_next(vmi, st, &wk, &node) == 1) {
+    lx_walk_init(&wk, st, st->modules, OS_WALK_LIMIT, "module list");
+    while (n < MAXMODS && os_walk_next(vmi, &wk, &node) == 1) {
         addr[n] = node - st->off[LX_OFF_MOD_LIST];
         /* Page by page: the struct may end near the end of its mapping. */
         size_t got = 0;
@@ -338,7 +338,7 @@ status_t lx_module_layout_heuristic(vmi_instance_t vmi, lx_state_t *st)
             n++;
         }
     }
-    lx_walk_done(&wk);
+    os_walk_done(&wk);
     lx_mod_layout_t l;
     size_t from = (size_t)st->off[LX_OFF_MOD_NAME] + LX_MODNAME_LEN - st->width;
     bool ok = lx_module_layout_guess(view, addr, n, len, from, st->width, &l);
@@ -373,13 +373,13 @@ status_t lx_module_foreach(vmi_instance_t vmi, void *state, tvmi_module_fn fn, v
         core_error_prefix(vmi, "module list");
         return VMI_FAILURE;
     }
-    lx_walk_t w;
+    os_walk_t w;
     addr_t next;
     int r;
     size_t n = 0;
     tvmi_module_t m;
-    lx_walk_init(&w, st->modules, OS_WALK_LIMIT);
-    while ((r = lx_walk_next(vmi, st, &w, &next)) == 1) {
+    lx_walk_init(&w, st, st->modules, OS_WALK_LIMIT, "module list");
+    while ((r = os_walk_next(vmi, &w, &next)) == 1) {
         if (read_module(vmi, st, next - st->off[LX_OFF_MOD_LIST], &m) != VMI_SUCCESS) {
             r = -1;
             break;
@@ -390,7 +390,7 @@ status_t lx_module_foreach(vmi_instance_t vmi, void *state, tvmi_module_fn fn, v
             break;
         }
     }
-    lx_walk_done(&w);
+    os_walk_done(&w);
     if (r < 0) {
         core_error_prefix(vmi, "module list (after %zu modules)", n);
         return VMI_FAILURE;

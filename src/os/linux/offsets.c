@@ -181,7 +181,7 @@ status_t lx_offsets_modules(vmi_instance_t vmi, lx_state_t *st)
         missing |= st->off_src[mods[k]] == LX_SRC_NONE;
     if (missing && lx_btf_load(vmi, st)) {
         util_err_t e;
-        uint64_t n, stride;
+        uint64_t n = 0, stride = 0;
         bool mem_array = st->off_src[LX_OFF_MOD_SIZE] == LX_SRC_NONE &&
                          lx_btf_array_len(st->btf, "module", "mem", &n, &e) == VMI_SUCCESS &&
                          lx_btf_struct_size(st->btf, "module_memory", &stride, &e) ==

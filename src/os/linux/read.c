@@ -20,13 +20,16 @@
 #include "os/os.h"
 #include "util/bytes.h"
 
+bool lx_kernel_half(addr_t va, unsigned width, bool la57)
+{
+    if (width == 4)
+        return va >= 0x40000000ULL && va <= 0xffffffffULL;
+    return va >= (la57 ? 0xff00000000000000ULL : 0xffff800000000000ULL);
+}
+
 bool lx_is_kernel_va(const lx_state_t *st, addr_t va)
 {
-    if (st->width == 4)
-        return va >= 0x40000000ULL && va <= 0xffffffffULL;
-    /* The upper half of a 4- or 5-level address space. */
-    return va >= 0xff00000000000000ULL ||
-           (st->mode != ARCH_X86_IA32E_5 && va >= 0xffff800000000000ULL);
+    return lx_kernel_half(va, st->width, st->mode == ARCH_X86_IA32E_5);
 }
 
 status_t lx_kv2p(vmi_instance_t vmi, const lx_state_t *st, addr_t va, addr_t *pa)
@@ -94,91 +97,20 @@ status_t lx_read_chars(vmi_instance_t vmi, const lx_state_t *st, addr_t va, char
     return VMI_SUCCESS;
 }
 
-/* ---- the bounded list walk ---- */
+/* ---- the bounded list walk (os/walk.h) ---- */
 
-void lx_walk_init(lx_walk_t *w, addr_t head, size_t limit)
+static status_t walk_read_ptr(vmi_instance_t vmi, const void *os, addr_t va, addr_t *out)
 {
-    memset(w, 0, sizeof(*w));
-    w->head = head;
-    w->cur = head;
-    w->limit = limit ? limit : OS_WALK_LIMIT;
+    return lx_read_ptr(vmi, os, va, out);
 }
 
-void lx_walk_done(lx_walk_t *w)
+static bool walk_is_kernel(const void *os, addr_t va)
 {
-    free(w->seen);
-    w->seen = NULL;
-    w->seen_cap = w->seen_count = 0;
+    return lx_is_kernel_va(os, va);
 }
 
-/* Open-addressing set of addresses; returns true when a was already in. */
-static bool seen_insert(lx_walk_t *w, uint64_t a, bool *oom)
+void lx_walk_init(os_walk_t *w, const lx_state_t *st, addr_t head, size_t limit,
+                  const char *what)
 {
-    if ((w->seen_count + 1) * 2 > w->seen_cap) {
-        size_t cap = w->seen_cap ? w->seen_cap * 2 : 256;
-        uint64_t *n = calloc(cap, sizeof(uint64_t));
-        if (!n) {
-            *oom = true;
-            return false;
-        }
-        for (size_t i = 0; i < w->seen_cap; i++) {
-            uint64_t v = w->seen[i];
-            if (!v)
-                continue;
-            size_t j = (size_t)((v >> 3) * 0x9e3779b97f4a7c15ULL) & (cap - 1);
-            while (n[j])
-                j = (j + 1) & (cap - 1);
-            n[j] = v;
-        }
-        free(w->seen);
-        w->seen = n;
-        w->seen_cap = cap;
-    }
-    size_t j = (size_t)((a >> 3) * 0x9e3779b97f4a7c15ULL) & (w->seen_cap - 1);
-    while (w->seen[j]) {
-        if (w->seen[j] == a)
-            return true;
-        j = (j + 1) & (w->seen_cap - 1);
-    }
-    w->seen[j] = a;
-    w->seen_count++;
-    return false;
-}
-
-int lx_walk_next(vmi_instance_t vmi, const lx_state_t *st, lx_walk_t *w, addr_t *next)
-{
-    addr_t n;
-    if (lx_read_ptr(vmi, st, w->cur, &n) != VMI_SUCCESS) {
-        core_error_prefix(vmi, "list entry %zu: next pointer at 0x%llx unreadable", w->count,
-                          (unsigned long long)w->cur);
-        return -1;
-    }
-    if (n == w->head)
-        return 0;
-    if (n == 0 || !lx_is_kernel_va(st, n)) {
-        core_error(vmi, "list entry %zu: next pointer at 0x%llx is 0x%llx, not a kernel "
-                        "address", w->count, (unsigned long long)w->cur,
-                   (unsigned long long)n);
-        return -1;
-    }
-    if (w->count >= w->limit) {
-        core_error(vmi, "list from 0x%llx: more than %zu entries (corrupt or cyclic)",
-                   (unsigned long long)w->head, w->limit);
-        return -1;
-    }
-    bool oom = false;
-    if (seen_insert(w, n, &oom)) {
-        core_error(vmi, "list from 0x%llx: entry %zu at 0x%llx was already visited (a "
-                        "cycle that misses the list head)", (unsigned long long)w->head,
-                   w->count, (unsigned long long)n);
-        return -1;
-    }
-    if (oom) {
-        core_error(vmi, "list walk: out of memory after %zu entries", w->count);
-        return -1;
-    }
-    w->cur = n;
-    w->count++;
-    *next = n;
-    return 1;
+    os_walk_init(w, head, limit, what, walk_read_ptr, walk_is_kernel, st);
 }

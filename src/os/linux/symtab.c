@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/strutil.h"
 #include "util/symz.h"
 
 typedef struct lx_sym {
@@ -316,7 +317,7 @@ lx_symtab_t *lx_symtab_from_sysmap(const char *path, const char *text, size_t le
     lx_symtab_t *t = calloc(1, sizeof(*t));
     if (nhints > LX_SYSMAP_HINTS_MAX)
         nhints = LX_SYSMAP_HINTS_MAX;
-    if (!t || (path && !(t->path = strdup(path)))) {
+    if (!t || (path && !(t->path = util_strdup(path)))) {
         free(t);
         util_err_set(err, "out of memory");
         return NULL;

@@ -17,14 +17,11 @@
  */
 #include "os/linux/linux.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "util/strutil.h"
+#include "util/sys.h"
 
 static bool is_blank(char c)
 {
@@ -147,37 +144,30 @@ status_t lx_sysmap_load(lx_symtab_t *t, const char *path, util_err_t *err)
 
 status_t lx_sysmap_read(lx_symtab_t *t, const char *path, bool modules, util_err_t *err)
 {
-    FILE *f = fopen(path, "rb");
-    struct stat sb;
-    if (!f) {
-        util_err_set(err, "cannot open System.map %s: %s", path, strerror(errno));
+    util_sys_load_t f;
+    switch (util_sys_load(path, LX_SYSMAP_MAX, &f)) {
+    case UTIL_SYS_LOAD_OK:
+        break;
+    case UTIL_SYS_LOAD_NO_OPEN:
+        util_err_set(err, "cannot open System.map %s: %s", path, f.why);
         return VMI_FAILURE;
-    }
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    case UTIL_SYS_LOAD_NOT_REGULAR:
         util_err_set(err, "System.map %s is not a regular file", path);
-        fclose(f);
         return VMI_FAILURE;
-    }
-    if ((uint64_t)sb.st_size > LX_SYSMAP_MAX) {
+    case UTIL_SYS_LOAD_TOO_BIG:
         util_err_set(err, "System.map %s is %lld bytes, more than the %u allowed", path,
-                     (long long)sb.st_size, LX_SYSMAP_MAX);
-        fclose(f);
+                     (long long)f.size, LX_SYSMAP_MAX);
         return VMI_FAILURE;
-    }
-    size_t size = (size_t)sb.st_size;
-    char *buf = malloc(size ? size : 1);
-    if (!buf) {
+    case UTIL_SYS_LOAD_NO_MEMORY:
         util_err_set(err, "System.map %s: out of memory", path);
-        fclose(f);
+        return VMI_FAILURE;
+    case UTIL_SYS_LOAD_SHORT:
+        util_err_set(err, "System.map %s: read %zu of %zu bytes", path, f.len, (size_t)f.size);
+        free(f.data);
         return VMI_FAILURE;
     }
-    size_t got = fread(buf, 1, size, f);
-    fclose(f);
-    if (got != size) {
-        util_err_set(err, "System.map %s: read %zu of %zu bytes", path, got, size);
-        free(buf);
-        return VMI_FAILURE;
-    }
+    char *buf = f.data;
+    size_t size = f.len;
     status_t rc = parse_text(t, buf, size, modules, err);
     if (rc != VMI_SUCCESS)
         util_err_prefix(err, "%s", path);
@@ -292,37 +282,35 @@ static const char *find_lines(finder_t *f, const char *p, const char *end)
 
 static status_t find_file(finder_t *f, const char *path, util_err_t *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat sb;
-    if (fd < 0) {
-        util_err_set(err, "cannot open System.map %s: %s", path, strerror(errno));
+    util_sys_file_t fd;
+    const char *why;
+    if (!util_sys_open(&fd, path, &why)) {
+        util_err_set(err, "cannot open System.map %s: %s", path, why);
         return VMI_FAILURE;
     }
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    if (!fd.regular) {
         util_err_set(err, "System.map %s is not a regular file", path);
-        close(fd);
+        util_sys_close(&fd);
         return VMI_FAILURE;
     }
-    if ((uint64_t)sb.st_size > LX_SYSMAP_MAX) {
+    if (fd.size > LX_SYSMAP_MAX) {
         util_err_set(err, "System.map %s is %lld bytes, more than the %u allowed", path,
-                     (long long)sb.st_size, LX_SYSMAP_MAX);
-        close(fd);
+                     (long long)fd.size, LX_SYSMAP_MAX);
+        util_sys_close(&fd);
         return VMI_FAILURE;
     }
     char *buf = malloc(FIND_CHUNK);
     if (!buf) {
         util_err_set(err, "System.map %s: out of memory", path);
-        close(fd);
+        util_sys_close(&fd);
         return VMI_FAILURE;
     }
     size_t have = 0, total = 0;
     bool skipping = false; /* inside a line longer than the buffer */
     for (;;) {
-        ssize_t r = read(fd, buf + have, FIND_CHUNK - have);
-        if (r < 0 && errno == EINTR)
-            continue;
+        long long r = util_sys_read(&fd, buf + have, FIND_CHUNK - have, &why);
         if (r < 0) {
-            util_err_set(err, "reading System.map %s: %s", path, strerror(errno));
+            util_err_set(err, "reading System.map %s: %s", path, why);
             break;
         }
         total += (size_t)r;
@@ -362,7 +350,7 @@ static status_t find_file(finder_t *f, const char *path, util_err_t *err)
         }
     }
     free(buf);
-    close(fd);
+    util_sys_close(&fd);
     return util_err_msg(err)[0] ? VMI_FAILURE : VMI_SUCCESS;
 }
 

@@ -78,7 +78,7 @@ static status_t walk_tasks(vmi_instance_t vmi, const lx_state_t *st, bool want_p
                            task_fn fn, void *ctx, size_t *seen)
 {
     tvmi_process_t p;
-    lx_walk_t w;
+    os_walk_t w;
     addr_t next;
     int r;
 
@@ -90,8 +90,8 @@ static status_t walk_tasks(vmi_instance_t vmi, const lx_state_t *st, bool want_p
     (*seen)++;
     if (fn(ctx, &p))
         return VMI_SUCCESS;
-    lx_walk_init(&w, st->init_task + st->off[LX_OFF_TASKS], OS_WALK_LIMIT);
-    while ((r = lx_walk_next(vmi, st, &w, &next)) == 1) {
+    lx_walk_init(&w, st, st->init_task + st->off[LX_OFF_TASKS], OS_WALK_LIMIT, "task list");
+    while ((r = os_walk_next(vmi, &w, &next)) == 1) {
         if (read_task(vmi, st, next - st->off[LX_OFF_TASKS], &p, want_parent) != VMI_SUCCESS) {
             r = -1;
             break;
@@ -102,7 +102,7 @@ static status_t walk_tasks(vmi_instance_t vmi, const lx_state_t *st, bool want_p
             break;
         }
     }
-    lx_walk_done(&w);
+    os_walk_done(&w);
     if (r < 0) {
         core_error_prefix(vmi, "task list (after %zu tasks)", *seen);
         return VMI_FAILURE;

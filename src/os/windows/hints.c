@@ -30,10 +30,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/core.h"
 #include "os/windows/windows.h"
+#include "util/strutil.h"
 
 __attribute__((format(printf, 3, 4)))
 static void note(char *buf, size_t size, const char *fmt, ...)
@@ -108,7 +108,7 @@ static bool is_kernel_file(const char *name)
     static const char *const names[] = { "ntoskrnl.exe", "ntkrnlpa.exe", "ntkrnlmp.exe",
                                          "ntkrpamp.exe" };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (strcasecmp(name, names[i]) == 0)
+        if (util_streq_nocase(name, names[i]))
             return true;
     return false;
 }

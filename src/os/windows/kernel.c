@@ -28,11 +28,11 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/core.h"
 #include "os/windows/windows.h"
 #include "util/bytes.h"
+#include "util/strutil.h"
 
 /* How far below a known kernel address the image may start: ntoskrnl is
  * under 16 MiB on every release so far. */
@@ -45,7 +45,7 @@ bool win_is_kernel_pdb(const char *name)
     static const char *const kernels[] = { "ntoskrnl.pdb", "ntkrnlpa.pdb", "ntkrnlmp.pdb",
                                            "ntkrpamp.pdb" };
     for (size_t i = 0; i < sizeof(kernels) / sizeof(kernels[0]); i++)
-        if (strcasecmp(name, kernels[i]) == 0)
+        if (util_streq_nocase(name, kernels[i]))
             return true;
     return false;
 }
@@ -69,7 +69,7 @@ bool win_is_kernel_image(vmi_instance_t vmi, win_state_t *st, addr_t va, pe_imag
         ok = win_is_kernel_pdb(pe_pdb_basename(cv->pdb));
     } else {
         ok = pe_export_dll_name(img, dll, sizeof(dll), &err) == VMI_SUCCESS &&
-             strcasecmp(dll, "ntoskrnl.exe") == 0;
+             util_streq_nocase(dll, "ntoskrnl.exe");
     }
     /* c lives on this stack: callers reattach a context (win_kernel_pe). */
     img->ctx = NULL;

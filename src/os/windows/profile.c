@@ -15,7 +15,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/core.h"
 #include "os/windows/windows.h"
@@ -138,15 +137,10 @@ void win_offsets_defaults(win_state_t *st)
 status_t win_need_process_offsets(vmi_instance_t vmi, const win_state_t *st)
 {
     const win_offsets_t *o = &st->off;
-    char missing[96] = "";
-    if (o->tasks == WIN_UNKNOWN)
-        strcat(missing, " win_tasks");
-    if (o->pdbase == WIN_UNKNOWN)
-        strcat(missing, " win_pdbase");
-    if (o->pid == WIN_UNKNOWN)
-        strcat(missing, " win_pid");
-    if (o->pname == WIN_UNKNOWN)
-        strcat(missing, " win_pname");
+    char missing[96];
+    snprintf(missing, sizeof(missing), "%s%s%s%s", o->tasks == WIN_UNKNOWN ? " win_tasks" : "",
+             o->pdbase == WIN_UNKNOWN ? " win_pdbase" : "", o->pid == WIN_UNKNOWN ? " win_pid" : "",
+             o->pname == WIN_UNKNOWN ? " win_pname" : "");
     if (!missing[0])
         return VMI_SUCCESS;
     core_error(vmi, "the EPROCESS offsets are unknown (missing:%s); give a Volatility ISF "

@@ -13,6 +13,7 @@
 
 #include "core/core.h"
 #include "os/windows/windows.h"
+#include "os/walk.h"
 #include "util/bytes.h"
 #include "util/utf.h"
 
@@ -107,108 +108,35 @@ status_t win_read_unicode(vmi_instance_t vmi, const win_state_t *st, addr_t va,
     return VMI_SUCCESS;
 }
 
-/* ---- The bounded list walk ---- */
+/* ---- The bounded list walk (os/walk.h) ---- */
 
-/* A set of addresses (open addressing), to notice an entry seen twice. */
-typedef struct addrset {
-    uint64_t *slot;
-    size_t cap, n;
-} addrset_t;
-
-static uint64_t mix(uint64_t x)
+static status_t walk_read_ptr(vmi_instance_t vmi, const void *os, addr_t va, addr_t *out)
 {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
+    return win_read_ptr(vmi, os, va, out);
 }
 
-/* 1: added, 0: already there, -1: out of memory.  Address 0 is never
- * added (walks reject null links before). */
-static int addrset_add(addrset_t *s, uint64_t a)
+static bool walk_is_kernel(const void *os, addr_t va)
 {
-    if ((s->n + 1) * 2 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        uint64_t *slot = calloc(cap, sizeof(*slot));
-        if (!slot)
-            return -1;
-        for (size_t i = 0; i < s->cap; i++) {
-            if (!s->slot[i])
-                continue;
-            size_t j = mix(s->slot[i]) & (cap - 1);
-            while (slot[j])
-                j = (j + 1) & (cap - 1);
-            slot[j] = s->slot[i];
-        }
-        free(s->slot);
-        s->slot = slot;
-        s->cap = cap;
-    }
-    size_t j = mix(a) & (s->cap - 1);
-    while (s->slot[j]) {
-        if (s->slot[j] == a)
-            return 0;
-        j = (j + 1) & (s->cap - 1);
-    }
-    s->slot[j] = a;
-    s->n++;
-    return 1;
+    return win_is_kernel_va(os, va);
 }
 
 status_t win_walk_list(vmi_instance_t vmi, win_state_t *st, addr_t head, const char *what,
                        win_list_fn fn, void *ctx)
 {
-    addrset_t seen = { 0 };
-    status_t ret = VMI_FAILURE;
-    addr_t cur;
-    size_t count = 0;
+    os_walk_t w;
+    addr_t entry;
+    int r;
 
-    if (win_read_ptr(vmi, st, head, &cur) != VMI_SUCCESS) {
-        core_error_prefix(vmi, "%s: reading the list head at 0x%llx", what,
-                          (unsigned long long)head);
-        return VMI_FAILURE;
-    }
-    while (cur != head) {
-        if (!win_is_kernel_va(st, cur)) {
-            core_error(vmi, "%s: entry %zu links to 0x%llx, not a kernel address (corrupt list)",
-                       what, count, (unsigned long long)cur);
-            goto out;
-        }
-        if (count >= OS_WALK_LIMIT) {
-            core_error(vmi, "%s: more than %d entries without returning to the head at 0x%llx "
-                            "(corrupt list)", what, OS_WALK_LIMIT, (unsigned long long)head);
-            goto out;
-        }
-        int added = addrset_add(&seen, cur);
-        if (added < 0) {
-            core_error(vmi, "%s: out of memory", what);
-            goto out;
-        }
-        if (added == 0) {
-            core_error(vmi, "%s: entry 0x%llx comes round again after %zu entries without "
-                            "returning to the head at 0x%llx (cyclic list)",
-                       what, (unsigned long long)cur, count, (unsigned long long)head);
-            goto out;
-        }
-        count++;
-        int r = fn(vmi, st, cur, ctx);
-        if (r < 0)
-            goto out; /* fn gave the reason */
-        if (r > 0)
+    os_walk_init(&w, head, OS_WALK_LIMIT, what, walk_read_ptr, walk_is_kernel, st);
+    while ((r = os_walk_next(vmi, &w, &entry)) == 1) {
+        int f = fn(vmi, st, entry, ctx);
+        if (f != 0) {
+            r = f < 0 ? -1 : 0; /* fn gave the reason, or asked to stop */
             break;
-        addr_t next;
-        if (win_read_ptr(vmi, st, cur, &next) != VMI_SUCCESS) {
-            core_error_prefix(vmi, "%s: reading the link of entry 0x%llx", what,
-                              (unsigned long long)cur);
-            goto out;
         }
-        cur = next;
     }
-    ret = VMI_SUCCESS;
-out:
-    free(seen.slot);
-    return ret;
+    os_walk_done(&w);
+    return r == 0 ? VMI_SUCCESS : VMI_FAILURE;
 }
 
 /* ---- PE images in guest memory ---- */
