@@ -27,6 +27,7 @@ ifneq ($(XEN),0)
     $(O)/lib/libtinyvmi.so: LDLIBS := $(filter-out $(XEN_LIBS),$(LDLIBS)) \
                                        $(addprefix -l,$(XEN_ARCHIVES))
     XEN_BUILT := yes
+    PC_LIBS_PRIVATE += $(addprefix -l,$(XEN_ARCHIVES)) -lpthread
     # Xen's public headers need GNU C (anonymous unions, __attribute__ under
     # !__STRICT_ANSI__); only the files that include them get it.
     $(O)/obj/src/driver/xen.o: override CFLAGS += -std=gnu11
