@@ -87,7 +87,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(O)/bench/%)
 STATIC_LIB := $(O)/lib/libtinyvmi.a
 SHARED_LIB := $(O)/lib/libtinyvmi.so
 
-.PHONY: all lib tools tests bench check check-unit check-integration static \
+.PHONY: all lib tools tests bench check check-unit check-integration static libs-private \
         install clean guests fuzz fuzz-bin fuzz-run docs check-docs check-seam check-freestanding
 all: lib tools tests $(BENCH_BIN) $(EXAMPLE_BIN)
 
@@ -246,8 +246,13 @@ install: all
 	sh scripts/mkman.sh $(O)/bin $(O)/man
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 $(O)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' tinyvmi.pc.in \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' \
+	  -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|g' tinyvmi.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tinyvmi.pc
+
+# What a program linking libtinyvmi.a needs after it (a driver's libraries).
+libs-private:
+	@echo $(PC_LIBS_PRIVATE)
 
 clean:
 	rm -rf build build-clang build-san build-static build-static-images build-fuzz

@@ -15,6 +15,8 @@
 #            gcc-multilib (static i386 helper run inside the guest), zstd,
 #            debian-archive-keyring (the kernel matrix's suites are checked
 #            against it)
+#   xen:     libxen-dev (Xen's headers and static libraries: the Xen driver
+#            and the static tools that run in the Xen test dom0)
 #   docs:    hugo (the site), chromium + chromium-driver + python3-selenium
 #            (the site's browser test), all Debian's
 #   the i386 guests' kernels and busybox come as :i386 packages, so the
@@ -26,7 +28,7 @@ SUDO=
 
 PACKAGES="build-essential clang libclang-rt-14-dev musl-tools pkg-config qemu-system-x86 busybox-static cpio gzip
     gcc-multilib zstd xz-utils valgrind file dwarves strace gdb debian-archive-keyring
-    hugo chromium chromium-driver python3-selenium libglib2.0-dev libjson-c-dev"
+    hugo chromium chromium-driver python3-selenium libglib2.0-dev libjson-c-dev libxen-dev"
 
 missing=""
 for p in $PACKAGES; do

@@ -14,11 +14,17 @@ extern const driver_ops_t driver_file_ops;
 #if TINYVMI_QEMU
 extern const driver_ops_t driver_qemu_ops; /* the Makefile's QEMU=0 leaves it out */
 #endif
+#if TINYVMI_XEN
+extern const driver_ops_t driver_xen_ops; /* mk/xen.mk: built with libxen-dev */
+#endif
 
 const driver_ops_t *const driver_table[] = {
-    &driver_file_ops,
+    &driver_file_ops, /* first: an existing file is an image, never a domain name */
 #if TINYVMI_QEMU
     &driver_qemu_ops,
+#endif
+#if TINYVMI_XEN
+    &driver_xen_ops,
 #endif
     NULL,
 };

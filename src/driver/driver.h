@@ -125,8 +125,13 @@ typedef struct driver_event {
         struct { addr_t gla; } step;             /* SINGLESTEP, BREAKPOINT */
         struct { addr_t gla, va; uint8_t access; } watch; /* WATCHPOINT: pc, data */
         struct { uint32_t leaf, subleaf, insn_length; } cpuid;
-        struct { addr_t gla; uint8_t type; uint32_t insn_length; } debug;
-        struct { uint8_t descriptor; bool is_write; uint64_t exit_info; } desc;
+        struct { addr_t gla, gfn; uint8_t type; uint32_t insn_length; } debug;
+        struct {
+            uint8_t descriptor;                  /* VMI_DESCRIPTOR_* */
+            bool is_write;
+            uint32_t instr_info;                 /* VMX: instruction information */
+            uint64_t exit_info;                  /* VMX: exit qualification */
+        } desc;
         struct { uint16_t port; uint32_t bytes; bool in, str; } io;
         struct { uint64_t data; } request;       /* GUEST_REQUEST */
     };
@@ -143,6 +148,10 @@ typedef struct driver_reply {
     uint32_t insn_length;        /* INT3, DEBUG: for reinjection */
     const emul_read_t *emul_read; /* SET_EMUL_READ_DATA */
     const emul_insn_t *emul_insn; /* SET_EMUL_INSN */
+    /* Added for Xen's altp2m (the Xen driver): the view to switch to
+     * (SLAT_ID) and the view after one step (NEXT_SLAT_ID).  0 = the host's. */
+    uint16_t slat_id;
+    uint16_t next_slat_id;
 } driver_reply_t;
 
 /* Called by listen() once per event, with the vCPU stopped; the callee may

@@ -88,6 +88,9 @@ struct ev_state {
     vmi_event_t *reg[EV_MAX_REG_EVENTS];
     unsigned int nreg;
     vmi_event_t *int3;
+    /* The kinds only a hypervisor's monitor reports, one registration each
+     * (CPUID, GUEST_REQUEST, DEBUG, DESCRIPTOR, IO), by driver watch kind. */
+    vmi_event_t *native[DRIVER_WATCH_KINDS];
     addr_t int3_handler;      /* debugger emulation: the #BP entry, 0 when off */
     bool int3_64;             /* long-mode exception frames */
     ev_mem_t mem[EV_MAX_MEM_EVENTS];

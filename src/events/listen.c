@@ -56,8 +56,11 @@ event_response_t ev_call(ev_state_t *st, vmi_event_t *event, const driver_event_
         reply->regs = event->x86_regs;
     }
     if (native(st)) {
-        /* The hypervisor applies the rest; emulation data rides along. */
+        /* The hypervisor applies the rest; emulation data and views ride
+         * along. */
         reply->flags |= r & ~handled;
+        reply->slat_id = event->slat_id;
+        reply->next_slat_id = event->next_slat_id;
         if (r & VMI_EVENT_RESPONSE_SET_EMUL_READ_DATA)
             reply->emul_read = event->emul_read;
         if (r & VMI_EVENT_RESPONSE_SET_EMUL_INSN)
@@ -132,6 +135,45 @@ static void native_event(ev_state_t *st, const driver_event_t *ev, driver_reply_
     case DRIVER_WATCH_SINGLESTEP:
         ev_ss_deliver(st, ev, reply);
         return;
+    case DRIVER_WATCH_CPUID:
+        if (!(e = st->native[ev->kind]))
+            return;
+        e->cpuid_event.leaf = ev->cpuid.leaf;
+        e->cpuid_event.subleaf = ev->cpuid.subleaf;
+        e->cpuid_event.insn_length = ev->cpuid.insn_length;
+        break;
+    case DRIVER_WATCH_GUEST_REQUEST: /* LibVMI hands over the registers only */
+        if (!(e = st->native[ev->kind]))
+            return;
+        break;
+    case DRIVER_WATCH_DEBUG:
+        if (!(e = st->native[ev->kind]))
+            return;
+        e->debug_event.gla = ev->debug.gla;
+        e->debug_event.gfn = ev->debug.gfn;
+        e->debug_event.offset = ev->debug.gla & 0xfff;
+        e->debug_event.type = ev->debug.type;
+        e->debug_event.insn_length = ev->debug.insn_length;
+        e->debug_event.reinject = -1;
+        break;
+    case DRIVER_WATCH_DESCRIPTOR:
+        if (!(e = st->native[ev->kind]))
+            return;
+        /* VMX's two words, as hypervisors report them (Xen reports zeros on
+         * SVM). */
+        e->descriptor_event.instr_info = ev->desc.instr_info;
+        e->descriptor_event.exit_qualification = ev->desc.exit_info;
+        e->descriptor_event.descriptor = ev->desc.descriptor;
+        e->descriptor_event.is_write = ev->desc.is_write;
+        break;
+    case DRIVER_WATCH_IO:
+        if (!(e = st->native[ev->kind]))
+            return;
+        e->io_event.port = ev->io.port;
+        e->io_event.bytes = ev->io.bytes;
+        e->io_event.in = ev->io.in;
+        e->io_event.str = ev->io.str;
+        break;
     default:
         if (!st->deferred.msg[0])
             util_err_set(&st->deferred, "the %s driver reported an event kind (%d) TinyVMI "
@@ -140,12 +182,16 @@ static void native_event(ev_state_t *st, const driver_event_t *ev, driver_reply_
         return;
     }
     ev_call(st, e, ev, reply);
-    if (ev->kind == DRIVER_WATCH_INT3) {
-        if (e->interrupt_event.reinject == -1 && !st->deferred.msg[0])
-            util_err_set(&st->deferred, "the INT3 callback did not say whether to reinject "
-                                        "(set interrupt_event.reinject to 0 or 1)");
-        reply->reinject = e->interrupt_event.reinject == 1;
-        reply->insn_length = e->interrupt_event.insn_length;
+    if (ev->kind == DRIVER_WATCH_INT3 || ev->kind == DRIVER_WATCH_DEBUG) {
+        bool int3 = ev->kind == DRIVER_WATCH_INT3;
+        int8_t again = int3 ? e->interrupt_event.reinject : e->debug_event.reinject;
+        if (again == -1 && !st->deferred.msg[0])
+            util_err_set(&st->deferred, "the %s callback did not say whether to reinject "
+                                        "(set %s.reinject to 0 or 1)",
+                         int3 ? "INT3" : "debug exception",
+                         int3 ? "interrupt_event" : "debug_event");
+        reply->reinject = again == 1;
+        reply->insn_length = int3 ? e->interrupt_event.insn_length : e->debug_event.insn_length;
     }
 }
 

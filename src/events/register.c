@@ -21,7 +21,7 @@ static const char *type_name(vmi_event_type_t t)
     return t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown";
 }
 
-/* Kinds only a hypervisor's monitor reports. */
+/* Kinds only a hypervisor's monitor reports: one registration each. */
 static status_t native_only(ev_state_t *st, vmi_event_t *e, driver_watch_kind_t kind,
                             const char *what)
 {
@@ -32,7 +32,38 @@ static status_t native_only(ev_state_t *st, vmi_event_t *e, driver_watch_kind_t 
                    type_name(e->type));
         return VMI_FAILURE;
     }
-    return core_driver_watch(st->vmi, &w, true);
+    if (st->native[kind]) {
+        core_error(st->vmi, "a VMI_EVENT_%s event is registered already", type_name(e->type));
+        return VMI_FAILURE;
+    }
+    if (core_driver_watch(st->vmi, &w, true) != VMI_SUCCESS)
+        return VMI_FAILURE;
+    st->native[kind] = e;
+    return VMI_SUCCESS;
+}
+
+static status_t native_clear(ev_state_t *st, vmi_event_t *e, driver_watch_kind_t kind)
+{
+    driver_watch_t w = { .kind = kind };
+    if (st->native[kind] != e) {
+        core_error(st->vmi, "this VMI_EVENT_%s event is not registered", type_name(e->type));
+        return VMI_FAILURE;
+    }
+    st->native[kind] = NULL;
+    return core_driver_watch(st->vmi, &w, false);
+}
+
+/* The driver watch kind of a native-only event type; false for others. */
+static bool native_kind(vmi_event_type_t t, driver_watch_kind_t *kind)
+{
+    switch (t) {
+    case VMI_EVENT_CPUID: *kind = DRIVER_WATCH_CPUID; return true;
+    case VMI_EVENT_GUEST_REQUEST: *kind = DRIVER_WATCH_GUEST_REQUEST; return true;
+    case VMI_EVENT_DEBUG_EXCEPTION: *kind = DRIVER_WATCH_DEBUG; return true;
+    case VMI_EVENT_DESCRIPTOR_ACCESS: *kind = DRIVER_WATCH_DESCRIPTOR; return true;
+    case VMI_EVENT_IO: *kind = DRIVER_WATCH_IO; return true;
+    default: return false;
+    }
 }
 
 static status_t reg_register(ev_state_t *st, vmi_event_t *e)
@@ -281,6 +312,7 @@ static status_t do_clear(vmi_instance_t vmi, vmi_event_t *e, vmi_event_free_t fr
 {
     ev_state_t *st;
     status_t rc;
+    driver_watch_kind_t kind;
 
     CORE_REQUIRE(vmi, e);
     st = core_get_events(vmi);
@@ -294,8 +326,12 @@ static status_t do_clear(vmi_instance_t vmi, vmi_event_t *e, vmi_event_free_t fr
     case VMI_EVENT_SINGLESTEP: rc = ev_ss_clear(st, e); break;
     case VMI_EVENT_INTERRUPT: rc = int3_clear(st, e); break;
     default:
-        core_error(vmi, "no VMI_EVENT_%s event is registered", type_name(e->type));
-        return VMI_FAILURE;
+        if (!native_kind(e->type, &kind)) {
+            core_error(vmi, "no VMI_EVENT_%s event is registered", type_name(e->type));
+            return VMI_FAILURE;
+        }
+        rc = native_clear(st, e, kind);
+        break;
     }
     if (free_routine)
         free_routine(e, rc);
@@ -314,6 +350,7 @@ static status_t do_swap(vmi_instance_t vmi, vmi_event_t *from, vmi_event_t *to,
                         vmi_event_free_t free_routine)
 {
     ev_state_t *st;
+    driver_watch_kind_t kind;
 
     CORE_REQUIRE(vmi, from && to);
     if (!(st = core_get_events(vmi))) {
@@ -327,6 +364,8 @@ static status_t do_swap(vmi_instance_t vmi, vmi_event_t *from, vmi_event_t *to,
                 slot = st->reg[i] == from ? &st->reg[i] : slot;
         if (from->type == VMI_EVENT_INTERRUPT && st->int3 == from)
             slot = &st->int3;
+        if (native_kind(from->type, &kind) && st->native[kind] == from)
+            slot = &st->native[kind];
         if (from->type == VMI_EVENT_MEMORY && from->mem_event.gfn == to->mem_event.gfn &&
             from->mem_event.in_access == to->mem_event.in_access)
             for (unsigned int i = 0; i < st->nmem; i++)

@@ -27,6 +27,8 @@ INC="-D_GNU_SOURCE -Iinclude -Itests/unit -Itests/integration"
 
 # musl: the library built with musl-gcc into $T/musl (the tools' static build).
 MUSL_LIB=
+# What libtinyvmi.a needs after it (Xen's libraries, when built in).
+XLIBS=$(make -s --no-print-directory O="$O" libs-private)
 if command -v musl-gcc >/dev/null 2>&1; then
     if make -s -j2 O="$T/musl" CC=musl-gcc PIC=-fno-pic OPT=-Os "$T/musl/lib/libtinyvmi.a" \
         > "$T/musl.log" 2>&1; then
@@ -74,11 +76,11 @@ run_case() { # label, guest, image, embed options...
     done
     # One program, linked three ways (four with musl).
     src=tests/integration/embed_check.c
-    $CC -std=c11 -O2 $INC "$src" "$T/$label.c" "$O/lib/libtinyvmi.a" -o "$T/check" 2> "$T/log" &&
+    $CC -std=c11 -O2 $INC "$src" "$T/$label.c" "$O/lib/libtinyvmi.a" $XLIBS -o "$T/check" 2> "$T/log" &&
     mkdir -p "$T/lib" && ln -sf "$PWD/$O/lib/libtinyvmi.so" "$T/lib/libtinyvmi.so.0" &&
     $CC -std=c11 -O2 $INC "$src" "$T/$label.c" -L"$O/lib" -ltinyvmi -Wl,-rpath,"$T/lib" \
         -o "$T/check-shared" 2>> "$T/log" &&
-    $CC -std=c11 -O2 -static $INC "$src" "$T/$label.c" "$O/lib/libtinyvmi.a" -o "$T/check-static" \
+    $CC -std=c11 -O2 -static $INC "$src" "$T/$label.c" "$O/lib/libtinyvmi.a" $XLIBS -o "$T/check-static" \
         2>> "$T/log" || { bad "$label: embed_check links (static library, shared, -static)"; head -n 5 "$T/log"; return; }
     bins="check check-shared check-static"
     if [ -n "$MUSL_LIB" ]; then

@@ -28,7 +28,8 @@ trap 'rm -rf "$T"' EXIT
 
 SAN=""
 [ "$O" = build-san ] && SAN="-fsanitize=address,undefined -fno-omit-frame-pointer"
-LIB="$O/lib/libtinyvmi.a"
+# The archive, and what it needs after it (Xen's libraries, when built in).
+LIB="$O/lib/libtinyvmi.a $(make -s --no-print-directory O="$O" libs-private)"
 CFLAGS="-std=c11 -Wall -Wextra -Werror -g $SAN -Iinclude"
 
 if ! pkg-config --exists glib-2.0; then

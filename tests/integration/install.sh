@@ -55,7 +55,8 @@ for ex in examples/cr3-events.c examples/breakpoint-recoil.c examples/mem-watch.
     then ok "LibVMI-style events program $ex builds with pkg-config"
     else bad "LibVMI-style events program $ex builds with pkg-config"; cat "$T/log"; fi
 done
-if $CC -std=c11 -Wall -Werror -static $cflags examples/map-addr.c -o "$T/map-addr-static" $libs > "$T/log" 2>&1
+if $CC -std=c11 -Wall -Werror -static $cflags examples/map-addr.c -o "$T/map-addr-static" \
+        $(pkg-config --static --libs tinyvmi) > "$T/log" 2>&1
 then ok "LibVMI-style program links statically"
 else bad "LibVMI-style program links statically"; cat "$T/log"; fi
 
