@@ -217,21 +217,6 @@ static bool is_stop_reply(const char *p)
 
 /* ---- Stop replies ---- */
 
-static bool parse_hex(const char *s, size_t n, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (n == 0 || n > 16)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        int d = util_hexval(s[i]);
-        if (d < 0)
-            return false;
-        v = (v << 4) | (uint64_t)d;
-    }
-    *out = v;
-    return true;
-}
-
 /* "p1.2", "p01.02" or "2": the thread part. */
 static bool parse_thread(const char *s, size_t n, uint32_t *tid)
 {
@@ -239,12 +224,12 @@ static bool parse_thread(const char *s, size_t n, uint32_t *tid)
     uint64_t v;
     if (n && s[0] == 'p') {
         dot = memchr(s, '.', n);
-        if (!dot || !parse_hex(s + 1, (size_t)(dot - s - 1), &v))
+        if (!dot || !util_hex_u64(s + 1, (size_t)(dot - s - 1), &v))
             return false;
         n -= (size_t)(dot + 1 - s);
         s = dot + 1;
     }
-    if (!parse_hex(s, n, &v) || v > UINT32_MAX)
+    if (!util_hex_u64(s, n, &v) || v > UINT32_MAX)
         return false;
     *tid = (uint32_t)v;
     return true;
@@ -260,7 +245,7 @@ status_t qemu_gdb_parse_stop(const char *pkt, size_t len, qemu_gdb_stop_t *out,
         out->exited = true;
         return VMI_SUCCESS;
     }
-    if (len < 3 || (pkt[0] != 'T' && pkt[0] != 'S') || !parse_hex(pkt + 1, 2, &sig)) {
+    if (len < 3 || (pkt[0] != 'T' && pkt[0] != 'S') || !util_hex_u64(pkt + 1, 2, &sig)) {
         util_err_set(err, "gdbstub sent \"%.40s\" where a stop reply was expected", pkt);
         return VMI_FAILURE;
     }
@@ -284,7 +269,7 @@ status_t qemu_gdb_parse_stop(const char *pkt, size_t len, qemu_gdb_stop_t *out,
         } else if ((klen == 5 && memcmp(k, "watch", 5) == 0) ||
                    (klen == 6 && memcmp(k, "rwatch", 6) == 0) ||
                    (klen == 6 && memcmp(k, "awatch", 6) == 0)) {
-            if (!parse_hex(colon + 1, vlen, &out->watch_addr)) {
+            if (!util_hex_u64(colon + 1, vlen, &out->watch_addr)) {
                 util_err_set(err, "gdbstub stop reply \"%.60s\": bad watchpoint address", pkt);
                 return VMI_FAILURE;
             }

@@ -14,21 +14,6 @@
 /* More runs than this is not a machine QEMU builds. */
 #define LAYOUT_MAX_RUNS 4096u
 
-static bool hex_word(const char *s, size_t n, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (n == 0 || n > 16)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        int d = util_hexval(s[i]);
-        if (d < 0)
-            return false;
-        v = (v << 4) | (uint64_t)d;
-    }
-    *out = v;
-    return true;
-}
-
 /* "  START-END (prio P, KIND): NAME[ @OFFSET][ ...]" with KIND ram or rom
  * and NAME region: the run.  false for every other line. */
 static bool mtree_run(const char *line, size_t n, const char *region, uint64_t *start,
@@ -40,11 +25,11 @@ static bool mtree_run(const char *line, size_t n, const char *region, uint64_t *
     while (p < e && *p == ' ')
         p++;
     dash = memchr(p, '-', (size_t)(e - p));
-    if (!dash || !hex_word(p, (size_t)(dash - p), start))
+    if (!dash || !util_hex_u64(p, (size_t)(dash - p), start))
         return false;
     p = dash + 1;
     name = memchr(p, ' ', (size_t)(e - p));
-    if (!name || !hex_word(p, (size_t)(name - p), end) || *end < *start)
+    if (!name || !util_hex_u64(p, (size_t)(name - p), end) || *end < *start)
         return false;
     colon = memchr(name, ')', (size_t)(e - name));
     if (!colon || colon + 3 > e || colon[1] != ':' || colon[2] != ' ')
@@ -63,7 +48,7 @@ static bool mtree_run(const char *line, size_t n, const char *region, uint64_t *
         const char *q = p + 2, *w = q;
         while (w < e && *w != ' ')
             w++;
-        if (!hex_word(q, (size_t)(w - q), offset))
+        if (!util_hex_u64(q, (size_t)(w - q), offset))
             return false;
     }
     return true;
@@ -203,7 +188,7 @@ static void registers_line(const char *p, size_t n, x86_registers_t *r, unsigned
                 word = 0;
                 continue;
             }
-            if (cur && hex_word(w, (size_t)(p - w), &v)) {
+            if (cur && util_hex_u64(w, (size_t)(p - w), &v)) {
                 word++;
                 set(r, word == 1 ? cur->base : word == 2 ? cur->limit
                                              : word == 3 ? cur->flags : NONE, v);
@@ -219,7 +204,7 @@ static void registers_line(const char *p, size_t n, x86_registers_t *r, unsigned
         }
         if (eq == w) {
             /* "=0010" after a lone name. */
-            if (cur && hex_word(eq + 1, (size_t)(p - eq - 1), &v))
+            if (cur && util_hex_u64(eq + 1, (size_t)(p - eq - 1), &v))
                 set(r, cur->first, v);
             word = 0;
             continue;
@@ -229,7 +214,7 @@ static void registers_line(const char *p, size_t n, x86_registers_t *r, unsigned
         if (!cur)
             continue;
         if (eq + 1 < p) {
-            if (hex_word(eq + 1, (size_t)(p - eq - 1), &v)) {
+            if (util_hex_u64(eq + 1, (size_t)(p - eq - 1), &v)) {
                 set(r, cur->first, v);
                 if (cur->first == RAX || cur->first == RIP)
                     (*general)++;

@@ -168,3 +168,18 @@ const void *util_memfind(const void *hay, size_t hlen, const void *pat, size_t p
     }
     return NULL;
 }
+
+bool util_hex_u64(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0 || n > 16)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        int d = util_hexval(s[i]);
+        if (d < 0)
+            return false;
+        v = (v << 4) | (uint64_t)d;
+    }
+    *out = v;
+    return true;
+}

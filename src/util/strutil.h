@@ -48,4 +48,8 @@ bool util_is_space(char c);
 /* The value of one hex digit (0-9, a-f, A-F), or -1. */
 int util_hexval(char c);
 
+/* s[0..n) as one hex number: 1 to 16 digits and nothing else; false
+ * otherwise (*out untouched). */
+bool util_hex_u64(const char *s, size_t n, uint64_t *out);
+
 #endif

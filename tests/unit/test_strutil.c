@@ -187,8 +187,22 @@ static void test_memfind(void)
     CHECK(util_memfind("\0\0ab", 4, "\0ab", 3) != NULL);
 }
 
+static void test_hex_u64(void)
+{
+    uint64_t v = 7;
+    CHECK(util_hex_u64("ffffffff81000000", 16, &v) && v == 0xffffffff81000000ULL);
+    CHECK(util_hex_u64("0A", 2, &v) && v == 10);
+    CHECK(util_hex_u64("1f2", 1, &v) && v == 1);       /* n bytes only */
+    v = 7;
+    CHECK(!util_hex_u64("", 0, &v) && v == 7);
+    CHECK(!util_hex_u64("12345678123456789", 17, &v) && v == 7); /* 17 digits */
+    CHECK(!util_hex_u64("12g4", 4, &v) && v == 7);
+    CHECK(!util_hex_u64("-1", 2, &v) && v == 7);
+}
+
 int main(void)
 {
+    TEST_RUN(test_hex_u64);
     TEST_RUN(test_parse_u64_accepts);
     TEST_RUN(test_parse_u64_rejects);
     TEST_RUN(test_strdup);
