@@ -58,29 +58,32 @@ static status_t choose_os(vmi_instance_t vmi, const os_ops_t **os)
     return VMI_SUCCESS;
 }
 
-static status_t start_os(vmi_instance_t vmi)
+/* Choose and start the OS layer; a scan core_open left pending runs first,
+ * unless the configured layer finds its root itself.  *stage says which
+ * stage failed (paging or OS). */
+static status_t start_os(vmi_instance_t vmi, vmi_init_error_t *stage)
 {
-    const os_ops_t *os;
+    const os_ops_t *os = NULL;
     void *state = NULL;
 
     core_set_os(vmi, NULL, NULL);
+    *stage = VMI_INIT_ERROR_OS;
     /* Detection reads the guest through its page tables: only a layer the
      * config names may look for its root itself (core_paging_try_root). */
-    if (!core_config_get(vmi, "ostype") && core_paging_finish(vmi) != VMI_SUCCESS)
+    if (core_config_get(vmi, "ostype") && choose_os(vmi, &os) != VMI_SUCCESS)
         return VMI_FAILURE;
-    if (choose_os(vmi, &os) != VMI_SUCCESS)
+    if (os && os->find_root && core_paging_pending(vmi))
+        os->find_root(vmi);
+    if (core_paging_finish(vmi) != VMI_SUCCESS) {
+        *stage = VMI_INIT_ERROR_PAGING;
+        return VMI_FAILURE;
+    }
+    if (!core_config_get(vmi, "ostype") && choose_os(vmi, &os) != VMI_SUCCESS)
         return VMI_FAILURE;
     /* Detection probes may have failed reads; they are not this call's. */
     util_err_clear(core_err(vmi));
-    if (!os || !os->find_root)
-        if (core_paging_finish(vmi) != VMI_SUCCESS)
-            return VMI_FAILURE;
     if (!os)
         return VMI_SUCCESS;
-    if (os->find_root && core_paging_pending(vmi))
-        os->find_root(vmi);
-    if (core_paging_finish(vmi) != VMI_SUCCESS)
-        return VMI_FAILURE;
     if (os->init(vmi, &state) != VMI_SUCCESS) {
         if (!util_err_msg(core_err(vmi))[0])
             core_error(vmi, "the %s layer failed without a reason", os->core.name);
@@ -93,10 +96,11 @@ static status_t start_os(vmi_instance_t vmi)
 
 /* vmi_init_complete is not a CORE_API call, but the OS layer reads guest
  * memory: the same guard against it vanishing (core/fault.c). */
-static status_t guarded_start_os(vmi_instance_t vmi)
+static status_t guarded_start_os(vmi_instance_t vmi, vmi_init_error_t *stage)
 {
     status_t st;
-    CORE_API_GUARD_ONLY(vmi, "vmi_init_complete", st = start_os(vmi), VMI_FAILURE);
+    *stage = VMI_INIT_ERROR_OS;
+    CORE_API_GUARD_ONLY(vmi, "vmi_init_complete", st = start_os(vmi, stage), VMI_FAILURE);
     return st;
 }
 
@@ -113,11 +117,11 @@ status_t vmi_init_complete(vmi_instance_t *vmi, const void *domain, uint64_t ini
             *error = stage;
         return VMI_FAILURE;
     }
-    if (guarded_start_os(*vmi) != VMI_SUCCESS) {
-        core_open_failed(*vmi, VMI_INIT_ERROR_OS);
+    if (guarded_start_os(*vmi, &stage) != VMI_SUCCESS) {
+        core_open_failed(*vmi, stage);
         *vmi = NULL;
         if (error)
-            *error = VMI_INIT_ERROR_OS;
+            *error = stage;
         return VMI_FAILURE;
     }
     if (error)
@@ -143,9 +147,9 @@ static os_t init_os(vmi_instance_t vmi, vmi_config_t config_mode, void *config,
             *error = stage;
         return VMI_OS_UNKNOWN;
     }
-    if (start_os(vmi) != VMI_SUCCESS) {
+    if (start_os(vmi, &stage) != VMI_SUCCESS) {
         if (error)
-            *error = VMI_INIT_ERROR_OS;
+            *error = stage;
         return VMI_OS_UNKNOWN;
     }
     if (error)

@@ -409,6 +409,21 @@ static void test_own_contracts(void)
     CHECK(vmi_init_complete(&vmi, NULL, 0, NULL, VMI_CONFIG_GLOBAL_FILE_ENTRY, NULL, NULL) ==
           VMI_FAILURE);
     CHECK(strstr(tvmi_init_errmsg(), "domain is NULL") != NULL);
+    /* A scan left for the OS layer that then fails is the paging stage's
+     * failure, with the scan's reason (an image of zeros has no root). */
+    {
+        char zpath[] = "/tmp/tvmi-contract-zero-XXXXXX";
+        int zfd = mkstemp(zpath);
+        vmi_init_error_t e = VMI_INIT_ERROR_NONE;
+        CHECK(zfd >= 0 && ftruncate(zfd, 1 << 20) == 0);
+        close(zfd);
+        CHECK(vmi_init_complete(&vmi, zpath, VMI_INIT_DOMAINNAME, NULL, VMI_CONFIG_STRING,
+                                "ostype = Linux; sysmap = /nonexistent/System.map;", &e) ==
+              VMI_FAILURE);
+        CHECK(e == VMI_INIT_ERROR_PAGING);
+        CHECK(strstr(tvmi_init_errmsg(), "scan for a page table failed") != NULL);
+        unlink(zpath);
+    }
     CHECK(vmi_destroy(NULL) == VMI_SUCCESS);
     /* No instance to hold the reason: tvmi_errmsg(NULL) has it. */
     CHECK(vmi_convert_str_encoding(&in, &out, "EBCDIC") == VMI_FAILURE);

@@ -1,0 +1,50 @@
+#!/bin/sh
+# Init reads what it needs: on a raw image (no registers) with a System.map
+# and the process offsets configured, the Linux layer finds the kernel's
+# page-table root from its symbols instead of the core scanning all of
+# memory for one.  Checked by what the whole vmi-process-list process
+# touches (peak RSS, the image being mapped: a scan faults in every page)
+# against a quarter of the guest's RAM, and by its list equalling the
+# zero-configuration one.  A resource bound, not a timing.  Ends with
+# "N passed, N failed, N skipped".
+O=${1:-build}
+# Sanitizers inflate RSS by design: the plain pass only.
+if [ "$O" != build ]; then echo "0 passed, 0 failed, 1 skipped"; exit 0; fi
+C=${TINYVMI_GUEST_CACHE:-$HOME/.cache/tinyvmi/guests}
+pass=0; fail=0; skip=0
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+for g in amd64 amd64-la57; do
+    G=$C/$g
+    [ -f "$G/ram.raw" ] || { skip=$((skip + 1)); echo "skip $g: no image"; continue; }
+    # The guest's own symbols as a System.map (no module lines), and the
+    # offsets TinyVMI reports for it.
+    awk 'NF == 3' "$G/truth/kallsyms.txt" > "$T/map"
+    cfg="ostype = Linux; sysmap = $T/map"
+    for k in $("$O/bin/vmi-linux-offsets" "$G/ram.raw" 2>/dev/null |
+               sed -n 's/^ *\(linux_[a-z]*\) *= *\(0x[0-9a-f]*\);.*/\1=\2/p' |
+               grep -E '^linux_(tasks|mm|pid|name|pgd)='); do
+        cfg="$cfg; ${k%%=*} = ${k#*=}"
+    done
+    "$O/bin/vmi-process-list" "$G/ram.raw" > "$T/zero" 2>&1
+    out=$(python3 - "$O/bin/vmi-process-list" "$G/ram.raw" "$cfg" "$T/conf" <<'PY'
+import os, resource, subprocess, sys
+tool, img, cfg, dest = sys.argv[1:]
+with open(dest, "w") as f:
+    rc = subprocess.call([tool, img, "-c", cfg], stdout=f, stderr=subprocess.STDOUT)
+print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
+)
+    rc=${out% *}; kb=${out#* }
+    limit=$(( $(stat -c %s "$G/ram.raw") / 4096 ))   # a quarter of the RAM, in KiB
+    if [ "$rc" = 0 ] && cmp -s "$T/zero" "$T/conf" && [ "$kb" -lt "$limit" ]; then
+        pass=$((pass + 1))
+        echo "ok   $g: configured process list from ram.raw touched $kb KiB (limit $limit), same list as zero config"
+    else
+        fail=$((fail + 1))
+        echo "FAIL $g: configured process list exit $rc, peak RSS $kb KiB (limit $limit)"
+        diff "$T/zero" "$T/conf" | head -n 5
+    fi
+done
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]
