@@ -132,6 +132,55 @@ static void test_sysmap_parse(void)
     lx_symtab_free(t);
 }
 
+/* The streaming reader (lx_symtab_from_sysmap) must answer every name as the
+ * built index does, on lines whose fixed positions mislead a quick reader: an
+ * 8-digit address followed by blanks where a 16-digit one would end, digits
+ * that are not all hex, a control byte in a name, leading blanks, a name too
+ * long for the index.  (A fuzzer found the first one.) */
+static void test_sysmap_lazy_agrees(void)
+{
+    const char *map =
+        "c1000370 T abcde X Y\n"              /* 8 digits; p[16] is a blank */
+        "c1000380 T a\n"
+        "ffffxxxxffff0000 T _text\n"          /* not hex inside: not a line */
+        "ffffffff81000000 T _text\n"
+        "ffffffff81000040 T linux\x01" "banner\n" /* control byte: not a line */
+        "   ffffffff81a12940 D init_task\n"   /* leading blanks */
+        "c1000390 T  two_blanks\n"
+        "c10003a0 T linux_banner [mod]\n";    /* a module: not the kernel's */
+    static const char *const names[] = { "abcde", "a", "_text", "init_task",
+                                         "two_blanks", "linux_banner", "X", "Y" };
+    static const char *const hints[] = { "abcde", "_text", "init_task", "linux_banner" };
+    util_err_t err;
+    util_err_clear(&err);
+    lx_symtab_t *t = lx_symtab_new();
+    CHECK(lx_sysmap_parse(t, map, strlen(map), &err) == VMI_SUCCESS);
+    CHECK(lx_symtab_finish(t));
+    /* Twice: once with the names as start-up hints, once asked one by one. */
+    for (int round = 0; round < 2; round++) {
+        lx_symtab_t *z = lx_symtab_from_sysmap(NULL, map, strlen(map), hints,
+                                               round ? 0 : 4, &err);
+        CHECK(z != NULL);
+        for (size_t i = 0; z && i < sizeof(names) / sizeof(names[0]); i++) {
+            uint64_t a = 1, b = 2;
+            char ta = 0, tb = 1;
+            bool in_t = lx_symtab_lookup(t, names[i], &a, &ta);
+            bool in_z = lx_symtab_lookup(z, names[i], &b, &tb);
+            if (in_t != in_z || (in_t && (a != b || ta != tb))) {
+                fprintf(stderr, "  round %d: %s: index %d %#llx, lazy %d %#llx\n", round,
+                        names[i], in_t, (unsigned long long)a, in_z, (unsigned long long)b);
+                CHECK(!"the lazy reader agrees with the index");
+            }
+        }
+        lx_symtab_free(z);
+    }
+    uint64_t a;
+    CHECK(lx_symtab_lookup(t, "abcde", &a, NULL) && a == 0xc1000370ULL);
+    CHECK(!lx_symtab_lookup(t, "X", &a, NULL));
+    CHECK(lx_symtab_lookup(t, "_text", &a, NULL) && a == 0xffffffff81000000ULL);
+    lx_symtab_free(t);
+}
+
 /* -------------------------------------------------------------- kallsyms */
 
 /* A small model of scripts/kallsyms.c: single characters used by the names
@@ -951,6 +1000,7 @@ int main(void)
     TEST_RUN(test_symtab_index);
     TEST_RUN(test_symtab_many);
     TEST_RUN(test_sysmap_parse);
+    TEST_RUN(test_sysmap_lazy_agrees);
     TEST_RUN(test_kallsyms_64_relative_percpu);
     TEST_RUN(test_kallsyms_64_relative);
     TEST_RUN(test_kallsyms_32_relative);

@@ -232,24 +232,43 @@ static void match(finder_t *f, const char *p, const char *le, const char *name, 
     }
 }
 
+/* The address field of nm's shape: w hex digits then a blank, w = 8 or 16. */
+static size_t fixed_width(const char *p, size_t n)
+{
+    size_t w = n > 11 && p[8] == ' ' ? 8 : n > 19 && p[16] == ' ' ? 16 : 0;
+    for (size_t i = 0; i < w; i++)
+        if (!hex_digit(p[i]))
+            return 0;
+    return w;
+}
+
 /* One line [p, le).  The shape nm writes ("<16 or 8 hex> <type> <name>")
- * is recognised by its fixed positions; any other line gets the full parse. */
+ * is recognised by its fixed positions; any other line gets the full parse.
+ * The quick path must take exactly the lines parse_line takes, with the
+ * same name: every address digit is checked (an 8-digit line can have a
+ * blank at column 16 too, and would otherwise lend its tail as the name),
+ * and a name with a control byte or too long for the index goes to the
+ * full parse, which refuses it as lx_sysmap_parse does. */
 static void find_line(finder_t *f, const char *p, const char *le)
 {
     size_t n = (size_t)(le - p);
     f->lines++;
-    size_t w = n > 19 && p[16] == ' ' ? 16 : 8;
-    if (n > w + 3 && p[w] == ' ' && p[w + 2] == ' ' && sym_type(p[w + 1]) && hex_digit(p[0]) &&
-        hex_digit(p[w - 1]) && !is_blank(p[w + 3])) {
+    size_t w = fixed_width(p, n);
+    if (w && p[w + 2] == ' ' && sym_type(p[w + 1]) && !is_blank(p[w + 3])) {
         /* The name ends where parse_line ends it: at the first blank or CR
          * (what follows is a module's "[name]", or junk parse_line skips). */
         const char *name = p + w + 3, *e = name;
-        while (e < le && !is_blank(*e) && *e != '\r')
+        bool plain = true;
+        while (e < le && !is_blank(*e) && *e != '\r') {
+            plain &= (unsigned char)*e >= 0x20 && *e != 0x7f;
             e++;
-        f->good++;
-        if (f->left && may_want(f, name, (size_t)(e - name)))
-            match(f, p, le, name, (size_t)(e - name));
-        return;
+        }
+        if (plain && (size_t)(e - name) < LX_SYM_NAME_MAX) {
+            f->good++;
+            if (f->left && may_want(f, name, (size_t)(e - name)))
+                match(f, p, le, name, (size_t)(e - name));
+            return;
+        }
     }
     uint64_t a;
     char ty;
