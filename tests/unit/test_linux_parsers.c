@@ -147,7 +147,8 @@ static void test_sysmap_lazy_agrees(void)
         "ffffffff81000040 T linux\x01" "banner\n" /* control byte: not a line */
         "   ffffffff81a12940 D init_task\n"   /* leading blanks */
         "c1000390 T  two_blanks\n"
-        "c10003a0 T linux_banner [mod]\n";    /* a module: not the kernel's */
+        "c10003a0 T linux_banner [mod]\n"     /* a module: not the kernel's */
+        "c10003b0 T \r\n";                     /* no name: not a line */
     static const char *const names[] = { "abcde", "a", "_text", "init_task",
                                          "two_blanks", "linux_banner", "X", "Y" };
     static const char *const hints[] = { "abcde", "_text", "init_task", "linux_banner" };
@@ -178,6 +179,15 @@ static void test_sysmap_lazy_agrees(void)
     CHECK(lx_symtab_lookup(t, "abcde", &a, NULL) && a == 0xc1000370ULL);
     CHECK(!lx_symtab_lookup(t, "X", &a, NULL));
     CHECK(lx_symtab_lookup(t, "_text", &a, NULL) && a == 0xffffffff81000000ULL);
+    lx_symtab_free(t);
+
+    /* Both refuse a text that is mostly not symbol lines, counting the same
+     * lines as bad. */
+    const char *mostly_bad = "c1000000 T a\nc1000010 T \r\nc1000020 T x\x01y\n";
+    t = lx_symtab_new();
+    CHECK(lx_sysmap_parse(t, mostly_bad, strlen(mostly_bad), &err) == VMI_FAILURE);
+    CHECK(lx_symtab_from_sysmap(NULL, mostly_bad, strlen(mostly_bad), hints, 4, &err) == NULL);
+    CHECK(strstr(util_err_msg(&err), "2 of 3 lines") != NULL);
     lx_symtab_free(t);
 }
 

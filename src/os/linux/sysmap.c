@@ -198,8 +198,10 @@ static unsigned filter_key(const char *name, size_t len)
 
 static bool may_want(const finder_t *f, const char *name, size_t len)
 {
+    if (len == 0)
+        return false;
     unsigned k = filter_key(name, len);
-    return len && (f->filter[k / 64] >> (k % 64)) & 1;
+    return (f->filter[k / 64] >> (k % 64)) & 1;
 }
 
 static bool hex_digit(char c)
@@ -247,8 +249,8 @@ static size_t fixed_width(const char *p, size_t n)
  * The quick path must take exactly the lines parse_line takes, with the
  * same name: every address digit is checked (an 8-digit line can have a
  * blank at column 16 too, and would otherwise lend its tail as the name),
- * and a name with a control byte or too long for the index goes to the
- * full parse, which refuses it as lx_sysmap_parse does. */
+ * and a name that is empty (a CR where it starts), has a control byte or
+ * is too long for the index goes to the full parse, which refuses it as lx_sysmap_parse does. */
 static void find_line(finder_t *f, const char *p, const char *le)
 {
     size_t n = (size_t)(le - p);
@@ -263,7 +265,7 @@ static void find_line(finder_t *f, const char *p, const char *le)
             plain &= (unsigned char)*e >= 0x20 && *e != 0x7f;
             e++;
         }
-        if (plain && (size_t)(e - name) < LX_SYM_NAME_MAX) {
+        if (plain && e > name && (size_t)(e - name) < LX_SYM_NAME_MAX) {
             f->good++;
             if (f->left && may_want(f, name, (size_t)(e - name)))
                 match(f, p, le, name, (size_t)(e - name));
