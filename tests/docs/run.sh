@@ -1,5 +1,6 @@
 #!/bin/sh
 # The documentation test (make check-docs): the API reference is complete,
+# every configuration key the code reads is documented,
 # every quick start runs as written, and the built site works in a real
 # browser.  Builds the site first.  The last line is the total, in the form
 # scripts/test.sh adds up.   usage: run.sh [O]
@@ -11,6 +12,8 @@ start=$(date +%s)
 {
     echo "== documentation: the API reference"
     $PY scripts/docs/api.py check "$O"
+    echo "== documentation: the configuration keys"
+    $PY tests/docs/config_keys.py
     echo "== documentation: building the site"
     if sh scripts/docs/build.sh "$O"; then echo "ok   make docs built $O/site"
     else echo "FAIL make docs"; fi
