@@ -239,7 +239,8 @@ bool core_driver_hint(vmi_instance_t vmi, const char *key, uint64_t *value);
 
 /* The virtual pages in [lo, hi) of the page table at dtb that map frame
  * gfn, appended to vas[*n..max) without repeats (frames.c).  Fails with a
- * reason when the table is larger than any real one (hostile). */
+ * reason when one more page than fits maps the frame (*n is then max), or
+ * when the table is larger than any real one (hostile). */
 status_t core_frame_vas(vmi_instance_t vmi, addr_t dtb, addr_t lo, addr_t hi, addr_t gfn,
                         addr_t *vas, unsigned int max, unsigned int *n);
 

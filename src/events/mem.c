@@ -128,18 +128,26 @@ status_t ev_mem_watch(ev_state_t *st, ev_mem_t *m)
         return VMI_FAILURE;
     }
     if (core_frame_vas(vmi, core_kernel_dtb(vmi), c.user_hi, ~0ULL, m->gfn, c.vas,
-                       MEM_MAX_VAS, &c.n) != VMI_SUCCESS)
+                       MEM_MAX_VAS, &c.n) != VMI_SUCCESS) {
+        core_error_prefix(vmi, "memory event on frame 0x%" PRIx64, m->gfn);
         return VMI_FAILURE;
+    }
     if (os_running(vmi, &(void *){ NULL }))
         tvmi_process_foreach(vmi, per_process, &c);
     else
         for (unsigned int v = 0; v < vmi_get_num_vcpus(vmi) && v < EV_MAX_VCPUS; v++) {
             uint64_t cr3;
-            if (vmi_get_vcpureg(vmi, &cr3, CR3, v) == VMI_SUCCESS)
-                core_frame_vas(vmi, cr3, 0, c.user_hi, m->gfn, c.vas, MEM_MAX_VAS, &c.n);
+            if (vmi_get_vcpureg(vmi, &cr3, CR3, v) == VMI_SUCCESS &&
+                core_frame_vas(vmi, cr3, 0, c.user_hi, m->gfn, c.vas, MEM_MAX_VAS, &c.n) !=
+                    VMI_SUCCESS) {
+                c.rc = VMI_FAILURE;
+                break;
+            }
         }
-    if (c.rc != VMI_SUCCESS)
+    if (c.rc != VMI_SUCCESS) {
+        core_error_prefix(vmi, "memory event on frame 0x%" PRIx64, m->gfn);
         return VMI_FAILURE;
+    }
     if (c.n == 0) {
         core_error(vmi, "frame 0x%" PRIx64 " is mapped at no virtual address the guest's page "
                         "tables show, so no watchpoint can stand in for it", m->gfn);

@@ -13,6 +13,7 @@
 
 #include <libvmi/libvmi.h>
 #include "test.h"
+#include "core/core.h" /* core_frame_vas: internal, used by the events layer */
 
 #define IMG_SIZE (1u << 20)
 #define PML4 0x1000
@@ -286,6 +287,65 @@ static void test_init_failures_say_why(void)
     CHECK(strstr(tvmi_init_errmsg(), "/nonexistent/image") != NULL);
 }
 
+/* The reverse map the memory events stand on (core_frame_vas): a frame
+ * mapped at more virtual pages than the caller can watch is a failure that
+ * says so, never a silent cut.  70 pages map one frame here. */
+static void test_frame_vas_bounded(void)
+{
+    unsigned char *m = calloc(1, IMG_SIZE);
+    char p2[64] = "/tmp/tvmi-frames-XXXXXX";
+    uint64_t e;
+    CHECK(m != NULL);
+    e = PDPT | 3; memcpy(m + PML4 + 273 * 8, &e, 8);
+    e = PD | 3;   memcpy(m + PDPT, &e, 8);
+    e = PT | 3;   memcpy(m + PD, &e, 8);
+    for (unsigned i = 0; i < 70; i++) {
+        e = DATA | 3;
+        memcpy(m + PT + i * 8, &e, 8);
+    }
+    e = (DATA + 0x1000) | 3;
+    memcpy(m + PT + 70 * 8, &e, 8);
+    int fd = mkstemp(p2);
+    CHECK(fd >= 0 && write(fd, m, IMG_SIZE) == IMG_SIZE);
+    close(fd);
+    free(m);
+
+    char cfg[128];
+    vmi_instance_t vmi = NULL;
+    vmi_init_error_t ie;
+    snprintf(cfg, sizeof(cfg), "ostype = none; pagemode = ia32e; kpgd = 0x%x", PML4);
+    CHECK(vmi_init_complete(&vmi, p2, VMI_INIT_DOMAINNAME, NULL, VMI_CONFIG_STRING, cfg, &ie) ==
+          VMI_SUCCESS);
+    if (vmi) {
+        addr_t vas[80];
+        unsigned int n = 0;
+        CHECK(core_frame_vas(vmi, PML4, 0, ~0ULL, DATA >> 12, vas, 80, &n) == VMI_SUCCESS);
+        CHECK_EQ_U64(n, 70);
+        CHECK_EQ_U64(vas[0], VBASE);
+        CHECK_EQ_U64(vas[69], VBASE + 69 * 0x1000);
+        n = 0; /* exactly as many as fit */
+        CHECK(core_frame_vas(vmi, PML4, 0, ~0ULL, DATA >> 12, vas, 70, &n) == VMI_SUCCESS);
+        CHECK_EQ_U64(n, 70);
+        n = 0; /* asked again: no repeats */
+        CHECK(core_frame_vas(vmi, PML4, 0, ~0ULL, DATA >> 12, vas, 70, &n) == VMI_SUCCESS);
+        CHECK(core_frame_vas(vmi, PML4, 0, ~0ULL, DATA >> 12, vas, 70, &n) == VMI_SUCCESS);
+        CHECK_EQ_U64(n, 70);
+        n = 0; /* one more than fits */
+        CHECK(core_frame_vas(vmi, PML4, 0, ~0ULL, DATA >> 12, vas, 64, &n) == VMI_FAILURE);
+        CHECK_EQ_U64(n, 64);
+        CHECK(strstr(tvmi_errmsg(vmi), "more than 64 virtual pages") != NULL);
+        n = 0; /* the range bounds it: [VBASE, VBASE + 10 pages) */
+        CHECK(core_frame_vas(vmi, PML4, VBASE, VBASE + 10 * 0x1000, DATA >> 12, vas, 64, &n) ==
+              VMI_SUCCESS);
+        CHECK_EQ_U64(n, 10);
+        n = 0;
+        CHECK(core_frame_vas(vmi, PML4, 0, ~0ULL, (DATA >> 12) + 1, vas, 64, &n) == VMI_SUCCESS);
+        CHECK(n == 1 && vas[0] == VBASE + 70 * 0x1000);
+        vmi_destroy(vmi);
+    }
+    unlink(p2);
+}
+
 int main(void)
 {
     build_image();
@@ -299,6 +359,7 @@ int main(void)
     TEST_RUN(test_mmap_guest_gives_copies);
     TEST_RUN(test_config_file_and_global_entry);
     TEST_RUN(test_init_failures_say_why);
+    TEST_RUN(test_frame_vas_bounded);
     unlink(path);
     free(img);
     TEST_DONE();
