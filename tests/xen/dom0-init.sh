@@ -16,7 +16,7 @@
 #   /host/bin/      the programs (static executables, or sh scripts *.sh)
 #   /host/out/      written here: <program>.out (stdout and stderr),
 #                   <program>.rc (exit status; 124 = timed out),
-#                   truth-<kind>/ (the guest's own ground truth, see
+#                   <kind>/truth/ (the guest's own ground truth, see
 #                   dom0-guest.sh), guest-<name>.log (each guest's console),
 #                   times.txt,
 #                   xl-dmesg.txt, dom0-dmesg.txt

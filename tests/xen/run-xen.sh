@@ -9,7 +9,7 @@
 #
 # PROGRAMs are files (static executables, or sh scripts named *.sh) run in
 # dom0 from /host/bin with /host/out (= OUTDIR) as the working directory;
-# see dom0-init.sh for what they find there (TVMI_OUT, truth-<kind>/).
+# see dom0-init.sh for what they find there (TVMI_OUT, <kind>/truth/).
 # Each -f FILE is put into /host/bin beside them, but not run (the tools a
 # program runs).
 #
