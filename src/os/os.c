@@ -73,8 +73,10 @@ static status_t start_os(vmi_instance_t vmi, vmi_init_error_t *stage)
     if (core_config_get(vmi, "ostype") && choose_os(vmi, &os) != VMI_SUCCESS)
         return VMI_FAILURE;
     if (os && os->find_root && core_paging_pending(vmi))
-        os->find_root(vmi);
+        os->find_root(vmi, &state);
     if (core_paging_finish(vmi) != VMI_SUCCESS) {
+        if (state)
+            os->core.destroy(state);
         *stage = VMI_INIT_ERROR_PAGING;
         return VMI_FAILURE;
     }

@@ -56,9 +56,13 @@ typedef struct os_ops {
      * root and the config names this layer: find the kernel's root from
      * what the config says (a symbol map) with a few physical reads, and
      * offer it with core_paging_try_root.  Best effort, no reason needed:
-     * when it offers nothing the core scans memory as before. */
-    void (*find_root)(vmi_instance_t vmi);
-    /* Start: find symbols, offsets and the kernel page table.  On failure
+     * when it offers nothing the core scans memory as before.  What it
+     * loaded on the way (the symbol map, read once) it may leave in
+     * *state (NULL on entry), which init then receives; the core frees it
+     * with core.destroy when init is not reached. */
+    void (*find_root)(vmi_instance_t vmi, void **state);
+    /* Start: find symbols, offsets and the kernel page table.  *state is
+     * what find_root left, or NULL; init owns it either way.  On failure
      * the reason is on the instance (core_error) and state is freed. */
     status_t (*init)(vmi_instance_t vmi, void **state);
 

@@ -142,8 +142,10 @@ static status_t check_first_process(vmi_instance_t vmi, lx_state_t *st)
 
 /* os_ops_t.find_root: with symbols from the config (a System.map, or
  * those compiled in) the root is where they say, moved as the banner
- * moved; kallsyms in memory would need the page tables first. */
-static void lx_find_root(vmi_instance_t vmi)
+ * moved; kallsyms in memory would need the page tables first.  The
+ * symbols loaded are handed to lx_init (still unmoved: lx_offer_root only
+ * reads them), so the map is read once. */
+static void lx_find_root(vmi_instance_t vmi, void **state)
 {
     lx_state_t *st;
 
@@ -151,15 +153,20 @@ static void lx_find_root(vmi_instance_t vmi)
         return;
     if (!(st = calloc(1, sizeof(*st))))
         return;
-    if (load_symbols(vmi, st) == VMI_SUCCESS)
+    if (load_symbols(vmi, st) == VMI_SUCCESS) {
         lx_offer_root(vmi, st);
-    lx_destroy(st);
+        *state = st;
+    } else {
+        lx_destroy(st);
+    }
     util_err_clear(core_err(vmi));
 }
 
 static status_t lx_init(vmi_instance_t vmi, void **state)
 {
-    lx_state_t *st = calloc(1, sizeof(*st));
+    /* find_root's state holds the symbols only, not yet moved. */
+    lx_state_t *st = *state ? *state : calloc(1, sizeof(*st));
+    *state = NULL;
     if (!st) {
         core_error(vmi, "out of memory");
         return VMI_FAILURE;
@@ -169,7 +176,8 @@ static status_t lx_init(vmi_instance_t vmi, void **state)
     if (st->width != 4 && st->width != 8)
         st->width = (st->mode == ARCH_X86_IA32E_4 || st->mode == ARCH_X86_IA32E_5) ? 8 : 4;
 
-    if (load_symbols(vmi, st) != VMI_SUCCESS || lx_find_kaslr(vmi, st) != VMI_SUCCESS ||
+    if ((!st->syms && load_symbols(vmi, st) != VMI_SUCCESS) ||
+        lx_find_kaslr(vmi, st) != VMI_SUCCESS ||
         lx_find_kpgd(vmi, st) != VMI_SUCCESS || find_init_task(vmi, st) != VMI_SUCCESS ||
         lx_offsets_init(vmi, st) != VMI_SUCCESS) {
         lx_destroy(st);
