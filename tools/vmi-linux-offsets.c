@@ -117,6 +117,7 @@ int main(int argc, char **argv)
         have_boot[i] = vmi_get_offset(vmi, boot_keys[i], &boot[i]) == VMI_SUCCESS;
     const char *banner = tvmi_get_config(vmi, "linux_banner");
     const char *syms = tvmi_get_config(vmi, "linux_symbols");
+    const char *paging = tvmi_get_config(vmi, "paging_source");
     char src[32];
 
     if (o.json) {
@@ -126,6 +127,8 @@ int main(int argc, char **argv)
         tool_json_str(stdout, banner ? banner : "");
         printf(",\"symbols\":");
         tool_json_str(stdout, syms ? syms : "");
+        printf(",\"paging_source\":");
+        tool_json_str(stdout, paging ? paging : "");
         printf(",\"offsets\":{");
         bool first = true;
         for (size_t i = 0; i < NKEYS; i++) {
@@ -151,6 +154,8 @@ int main(int argc, char **argv)
             printf("# %s\n", banner);
         if (syms)
             printf("# symbols: %s\n", syms);
+        if (paging)
+            printf("# kernel page table first found by: %s\n", paging);
         printf("%s {\n    ostype = \"Linux\";\n", name);
         /* LibVMI needs a symbol source of its own; the kernel package's
          * System.map matches the banner's release. */

@@ -155,6 +155,7 @@ static status_t scan_paging(vmi_instance_t vmi, bool have_pm)
                                    "table failed (set pagemode and kpgd in the config)");
         return VMI_FAILURE;
     }
+    core_config_set_default(vmi, "paging_source", "a scan of memory for a page table");
     return VMI_SUCCESS;
 }
 
@@ -223,8 +224,10 @@ static status_t setup_paging(vmi_instance_t vmi, bool may_defer)
         if (!config_get_u64(vmi->config, "kpgd", &v, &vmi->err))
             return VMI_FAILURE;
         vmi->kpgd = v;
+        core_config_set_default(vmi, "paging_source", "the config's kpgd");
     } else if (have_cr3) {
         vmi->kpgd = cr3;
+        core_config_set_default(vmi, "paging_source", "the target's CR3");
     }
 
     /* A root but no mode (a LibVMI config for a raw image): judge that one
@@ -287,6 +290,7 @@ bool core_paging_try_root(vmi_instance_t vmi, addr_t root, addr_t va, uint64_t s
     vmi->pmode = mode;
     vmi->kpgd = root;
     vmi->scan_pending = false;
+    core_config_set_default(vmi, "paging_source", "the OS layer, from the kernel's symbols");
     paging_derive(vmi);
     vmi_v2pcache_flush(vmi, ~0ULL);
     return true;

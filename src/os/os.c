@@ -59,8 +59,8 @@ static status_t choose_os(vmi_instance_t vmi, const os_ops_t **os)
 }
 
 /* Choose and start the OS layer; a scan core_open left pending runs first,
- * unless the configured layer finds its root itself.  *stage says which
- * stage failed (paging or OS). */
+ * unless the layer (configured, or recognised from physical memory) finds
+ * its root itself.  *stage says which stage failed (paging or OS). */
 static status_t start_os(vmi_instance_t vmi, vmi_init_error_t *stage)
 {
     const os_ops_t *os = NULL;
@@ -68,19 +68,25 @@ static status_t start_os(vmi_instance_t vmi, vmi_init_error_t *stage)
 
     core_set_os(vmi, NULL, NULL);
     *stage = VMI_INIT_ERROR_OS;
-    /* Detection reads the guest through its page tables: only a layer the
-     * config names may look for its root itself (core_paging_try_root). */
     if (core_config_get(vmi, "ostype") && choose_os(vmi, &os) != VMI_SUCCESS)
         return VMI_FAILURE;
     if (os && os->find_root && core_paging_pending(vmi))
         os->find_root(vmi, &state);
+    /* No layer named: one that can find its root recognises its guest
+     * from physical memory (os.h), then looks for the root itself. */
+    for (size_t i = 0; !core_config_get(vmi, "ostype") && !os && core_paging_pending(vmi) &&
+                       os_table[i]; i++)
+        if (os_table[i]->find_root && os_table[i]->detect(vmi)) {
+            os = os_table[i];
+            os->find_root(vmi, &state);
+        }
     if (core_paging_finish(vmi) != VMI_SUCCESS) {
         if (state)
             os->core.destroy(state);
         *stage = VMI_INIT_ERROR_PAGING;
         return VMI_FAILURE;
     }
-    if (!core_config_get(vmi, "ostype") && choose_os(vmi, &os) != VMI_SUCCESS)
+    if (!core_config_get(vmi, "ostype") && !os && choose_os(vmi, &os) != VMI_SUCCESS)
         return VMI_FAILURE;
     /* Detection probes may have failed reads; they are not this call's. */
     util_err_clear(core_err(vmi));

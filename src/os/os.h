@@ -53,9 +53,11 @@ typedef struct os_ops {
     /* Cheap check whether the guest runs this OS, for ostype-less init. */
     bool (*detect)(vmi_instance_t vmi);
     /* May be NULL.  Called before init when the image gave no page-table
-     * root and the config names this layer: find the kernel's root from
-     * what the config says (a symbol map) with a few physical reads, and
-     * offer it with core_paging_try_root.  Best effort, no reason needed:
+     * root and the config names this layer, or names none and this
+     * layer's detect (which must then work on physical memory alone)
+     * recognised the guest: find the kernel's root from the kernel's
+     * symbols (the config's map, or the guest's own tables) with physical
+     * reads, and offer it with core_paging_try_root.  Best effort, no reason needed:
      * when it offers nothing the core scans memory as before.  What it
      * loaded on the way (the symbol map, read once) it may leave in
      * *state (NULL on entry), which init then receives; the core frees it

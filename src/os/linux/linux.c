@@ -140,21 +140,25 @@ static status_t check_first_process(vmi_instance_t vmi, lx_state_t *st)
     return VMI_FAILURE;
 }
 
-/* os_ops_t.find_root: with symbols from the config (a System.map, or
- * those compiled in) the root is where they say, moved as the banner
- * moved; kallsyms in memory would need the page tables first.  The
- * symbols loaded are handed to lx_init (still unmoved: lx_offer_root only
- * reads them), so the map is read once. */
+/* os_ops_t.find_root: the root is where the kernel's symbols say, moved
+ * as the banner moved.  The symbols come from the config (a System.map,
+ * or those compiled in), else from kallsyms in physical memory, which a
+ * 64-bit kernel up to 6.12 stores with absolute addresses: no page table
+ * needed (later ones store place-relative offsets, which need one: the
+ * candidate is then kept in ks_hint for lx_init, after the core's scan).
+ * Whatever was loaded is handed to lx_init, so nothing is read twice;
+ * lx_offer_root only reads the symbols. */
 static void lx_find_root(vmi_instance_t vmi, void **state)
 {
     lx_state_t *st;
+    bool configured = core_config_get(vmi, "sysmap") || core_embedded_symbols(vmi);
 
-    if (!core_config_get(vmi, "sysmap") && !core_embedded_symbols(vmi))
-        return;
     if (!(st = calloc(1, sizeof(*st))))
         return;
-    if (load_symbols(vmi, st) == VMI_SUCCESS) {
-        lx_offer_root(vmi, st);
+    if (configured ? load_symbols(vmi, st) == VMI_SUCCESS
+                   : (st->width = 8, lx_kallsyms_load(vmi, st) == VMI_SUCCESS || st->ks_hint)) {
+        if (st->syms)
+            (void)lx_offer_root(vmi, st);
         *state = st;
     } else {
         lx_destroy(st);
@@ -171,10 +175,17 @@ static status_t lx_init(vmi_instance_t vmi, void **state)
         core_error(vmi, "out of memory");
         return VMI_FAILURE;
     }
+    unsigned guessed = st->width; /* find_root's, when it read kallsyms */
     st->mode = core_paging_mode(vmi);
     st->width = vmi_get_address_width(vmi);
     if (st->width != 4 && st->width != 8)
         st->width = (st->mode == ARCH_X86_IA32E_4 || st->mode == ARCH_X86_IA32E_5) ? 8 : 4;
+    if (guessed && guessed != st->width && st->syms) {
+        /* Tables read as 64-bit from a 32-bit kernel: read them again. */
+        lx_symtab_free(st->syms);
+        st->syms = NULL;
+        st->runtime_syms = false;
+    }
 
     if ((!st->syms && load_symbols(vmi, st) != VMI_SUCCESS) ||
         lx_find_kaslr(vmi, st) != VMI_SUCCESS ||

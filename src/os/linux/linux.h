@@ -242,6 +242,11 @@ typedef struct lx_state {
     bool have_image_delta;
     uint64_t image_delta;
     uint64_t image_pa;        /* a physical address inside the image */
+    /* Physical address of a kallsyms candidate whose token table was
+     * valid, 0 if none: found before paging was known (find_root), it is
+     * tried first when the tables are read again with the right width or
+     * with the page table that place-relative addresses need. */
+    addr_t ks_hint;
 
     addr_t init_task;         /* runtime va */
     addr_t modules;           /* runtime va of the `modules` list head, 0 unknown */
@@ -297,8 +302,9 @@ status_t lx_kallsyms_load(vmi_instance_t vmi, lx_state_t *st);
 /* Find the KASLR slide of System.map symbols (st->kaslr) and relocate. */
 status_t lx_find_kaslr(vmi_instance_t vmi, lx_state_t *st);
 /* Before init, on an image without a root (os_ops_t.find_root): offer the
- * root the symbols in st place, found through the banner probe. */
-void lx_offer_root(vmi_instance_t vmi, const lx_state_t *st);
+ * root the symbols in st place, found through the banner probe.  True when
+ * the core took it. */
+bool lx_offer_root(vmi_instance_t vmi, const lx_state_t *st);
 /* Find the kernel's own page table (swapper) and tell the core. */
 status_t lx_find_kpgd(vmi_instance_t vmi, lx_state_t *st);
 /* Load BTF (once); false (with st->btf_why) when the kernel has none. */

@@ -198,6 +198,7 @@ typedef struct ks_scan {
     bool found;
     size_t hits;
     unsigned best_stage; /* how far the most promising candidate got */
+    bool stop;           /* no candidate can succeed before paging is known */
     util_err_t why;      /* and why it was not kallsyms after all */
 } ks_scan_t;
 
@@ -298,6 +299,8 @@ static bool try_kallsyms_at(ks_scan_t *s, addr_t hit_pa)
     lx_state_t *st = s->st;
     if (!ks_probe(s, hit_pa))
         return false;
+    if (!st->ks_hint)
+        st->ks_hint = hit_pa;
     addr_t lo = hit_pa > KS_WINDOW_BEFORE ? hit_pa - KS_WINDOW_BEFORE : 0;
     lo &= ~(addr_t)0xfff;
     /* Start where memory is readable: step up past a hole below the hit. */
@@ -329,6 +332,9 @@ static bool try_kallsyms_at(ks_scan_t *s, addr_t hit_pa)
         !place_va(s->vmi, st, lo + k.addrs, (addr_t)k.count * 4, &k.addrs_va, &e)) {
         k.stage = 3;
         rc = VMI_FAILURE;
+        /* Without a page table yet, the real tables cannot be placed: no
+         * other candidate can do better, so the scan stops here. */
+        s->stop = !core_kernel_dtb(s->vmi);
     }
     if (rc != VMI_SUCCESS) {
         ks_note(s, k.stage, &e);
@@ -361,7 +367,7 @@ static bool ks_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
     while ((p = util_memfind(p, (size_t)(end - p), lx_kallsyms_digits, LX_KALLSYMS_DIGITS_LEN))) {
         if (++s->hits > KS_MAX_CANDIDATES)
             return true;
-        if (try_kallsyms_at(s, pa + (addr_t)(p - buf)))
+        if (try_kallsyms_at(s, pa + (addr_t)(p - buf)) || s->stop)
             return true;
         p++;
     }
@@ -375,9 +381,16 @@ status_t lx_kallsyms_load(vmi_instance_t vmi, lx_state_t *st)
     s.vmi = vmi;
     s.st = st;
     util_err_clear(&s.why);
+    /* A candidate found before paging was known goes first. */
+    if (st->ks_hint) {
+        s.hits = 1;
+        if (try_kallsyms_at(&s, st->ks_hint))
+            return VMI_SUCCESS;
+    }
     /* Chunks overlap by the pattern length so a hit across a border is seen;
      * a hit inside the overlap may be tried twice, which is harmless. */
-    lx_scan_physical(vmi, LX_KALLSYMS_DIGITS_LEN, ks_scan_fn, &s);
+    if (!s.stop)
+        lx_scan_physical(vmi, LX_KALLSYMS_DIGITS_LEN, ks_scan_fn, &s);
     if (s.found)
         return VMI_SUCCESS;
     if (s.hits == 0)
@@ -490,13 +503,13 @@ static const char *const lx_root_syms[] = { "init_top_pgt", "init_level4_pgt",
                                             "swapper_pg_dir", "initial_page_table" };
 #define LX_NROOTS (sizeof(lx_root_syms) / sizeof(lx_root_syms[0]))
 
-void lx_offer_root(vmi_instance_t vmi, const lx_state_t *st)
+bool lx_offer_root(vmi_instance_t vmi, const lx_state_t *st)
 {
     banner_scan_t b;
     addr_t L, R;
 
     if (!lx_sym(st, "linux_banner", &L) || probe_banners(vmi, L, &b) == 0)
-        return;
+        return false;
     /* The image is contiguous in physical memory: a root symbol R lies at
      * R + (P - L) when the banner L lies at P.  A runtime map needs slide
      * 0; a link-time one, some multiple of the KASLR alignment. */
@@ -505,7 +518,8 @@ void lx_offer_root(vmi_instance_t vmi, const lx_state_t *st)
             if (lx_sym(st, lx_root_syms[r], &R) &&
                 core_paging_try_root(vmi, R + (b.hits[h] - L), L, KASLR_ALIGN,
                                      (unsigned)(KASLR_MAX / KASLR_ALIGN) + 1, b.hits[h]))
-                return;
+                return true;
+    return false;
 }
 
 /* Take slide s: symbols move, and the image's physical place is known. */
