@@ -34,10 +34,11 @@ const os_ops_t *os_by_name(const char *ostype)
     return NULL;
 }
 
-/* The layer the config names, or the first that recognises the guest.
+/* The layer the config names, or the first that recognises the guest
+ * (skipping the layers whose bit in asked is set: they said no already).
  * *os stays NULL (with success) for ostype "none" and when no layer
  * recognises the guest: memory and translation still work then. */
-static status_t choose_os(vmi_instance_t vmi, const os_ops_t **os)
+static status_t choose_os(vmi_instance_t vmi, const os_ops_t **os, unsigned asked)
 {
     const char *ostype = core_config_get(vmi, "ostype");
 
@@ -53,7 +54,7 @@ static status_t choose_os(vmi_instance_t vmi, const os_ops_t **os)
         return VMI_SUCCESS;
     }
     for (size_t i = 0; os_table[i] && !*os; i++)
-        if (os_table[i]->detect && os_table[i]->detect(vmi))
+        if (!(asked >> i & 1) && os_table[i]->detect && os_table[i]->detect(vmi))
             *os = os_table[i];
     return VMI_SUCCESS;
 }
@@ -65,10 +66,11 @@ static status_t start_os(vmi_instance_t vmi, vmi_init_error_t *stage)
 {
     const os_ops_t *os = NULL;
     void *state = NULL;
+    unsigned asked = 0; /* layers whose detect said no before paging */
 
     core_set_os(vmi, NULL, NULL);
     *stage = VMI_INIT_ERROR_OS;
-    if (core_config_get(vmi, "ostype") && choose_os(vmi, &os) != VMI_SUCCESS)
+    if (core_config_get(vmi, "ostype") && choose_os(vmi, &os, 0) != VMI_SUCCESS)
         return VMI_FAILURE;
     if (os && os->find_root && core_paging_pending(vmi))
         os->find_root(vmi, &state);
@@ -76,7 +78,11 @@ static status_t start_os(vmi_instance_t vmi, vmi_init_error_t *stage)
      * from physical memory (os.h), then looks for the root itself. */
     for (size_t i = 0; !core_config_get(vmi, "ostype") && !os && core_paging_pending(vmi) &&
                        os_table[i]; i++)
-        if (os_table[i]->find_root && os_table[i]->detect(vmi)) {
+        if (os_table[i]->find_root) {
+            if (!os_table[i]->detect(vmi)) {
+                asked |= 1u << i;
+                continue;
+            }
             os = os_table[i];
             os->find_root(vmi, &state);
         }
@@ -86,7 +92,7 @@ static status_t start_os(vmi_instance_t vmi, vmi_init_error_t *stage)
         *stage = VMI_INIT_ERROR_PAGING;
         return VMI_FAILURE;
     }
-    if (!core_config_get(vmi, "ostype") && !os && choose_os(vmi, &os) != VMI_SUCCESS)
+    if (!core_config_get(vmi, "ostype") && !os && choose_os(vmi, &os, asked) != VMI_SUCCESS)
         return VMI_FAILURE;
     /* Detection probes may have failed reads; they are not this call's. */
     util_err_clear(core_err(vmi));
