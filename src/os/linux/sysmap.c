@@ -244,39 +244,18 @@ static size_t fixed_width(const char *p, size_t n)
     return w;
 }
 
-/* One line [p, le).  The shape nm writes ("<16 or 8 hex> <type> <name>")
- * is recognised by its fixed positions; any other line gets the full parse.
- * The quick path must take exactly the lines parse_line takes, with the
- * same name: every address digit is checked (an 8-digit line can have a
- * blank at column 16 too, and would otherwise lend its tail as the name),
- * and a name that is empty (a CR where it starts), has a control byte or
- * is too long for the index goes to the full parse, which refuses it as lx_sysmap_parse does. */
+/* One line [p, le), any shape: the full parse, counted as lx_sysmap_parse
+ * counts it (blank-only lines are not damage). */
 static void find_line(finder_t *f, const char *p, const char *le)
 {
     size_t n = (size_t)(le - p);
-    f->lines++;
-    size_t w = fixed_width(p, n);
-    if (w && p[w + 2] == ' ' && sym_type(p[w + 1]) && !is_blank(p[w + 3])) {
-        /* The name ends where parse_line ends it: at the first blank or CR
-         * (what follows is a module's "[name]", or junk parse_line skips). */
-        const char *name = p + w + 3, *e = name;
-        bool plain = true;
-        while (e < le && !is_blank(*e) && *e != '\r') {
-            plain &= (unsigned char)*e >= 0x20 && *e != 0x7f;
-            e++;
-        }
-        if (plain && e > name && (size_t)(e - name) < LX_SYM_NAME_MAX) {
-            f->good++;
-            if (f->left && may_want(f, name, (size_t)(e - name)))
-                match(f, p, le, name, (size_t)(e - name));
-            return;
-        }
-    }
     uint64_t a;
     char ty;
     const char *nm;
     size_t nl;
     bool module;
+
+    f->lines++;
     if (n && parse_line(p, le, &a, &ty, &nm, &nl, &module) && nl < LX_SYM_NAME_MAX) {
         f->good++;
         if (!module && f->left && may_want(f, nm, nl))
@@ -290,12 +269,66 @@ static void find_line(finder_t *f, const char *p, const char *le)
         f->first_bad = f->lines;
 }
 
+/* Where the name at e ends: its first byte below 0x21 (a blank, CR, LF
+ * or control byte) or DEL, or end.  Eight bytes at a time: a byte b is
+ * flagged where b - 0x21 borrows with b's top bit clear (b < 0x21), or
+ * b ^ 0x7f is zero; the lowest flag is exact, and on a little-endian host
+ * the lowest flag is the first byte.  Bytes of 0x80 and up (UTF-8) are
+ * name bytes, as parse_line takes them. */
+static const char *name_end(const char *e, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    while (end - e >= 8) {
+        uint64_t x, y;
+        memcpy(&x, e, 8);
+        y = x ^ (0x7f * ones);
+        uint64_t stop = (((x - 0x21 * ones) & ~x) | ((y - ones) & ~y)) & high;
+        if (stop)
+            return e + __builtin_ctzll(stop) / 8;
+        e += 8;
+    }
+#endif
+    while (e < end && (unsigned char)*e > 0x20 && *e != 0x7f)
+        e++;
+    return e;
+}
+
+/* The line at p in nm's shape ("<16 or 8 hex> <type> <name>\n"), taken at
+ * its fixed positions: returns its '\n', or NULL for any other line (with
+ * a blank, CR or control byte after the name, an empty or too long name,
+ * or no '\n' before end), which the caller parses in full.  It must take
+ * exactly the lines parse_line takes, with the same name: every address
+ * digit is checked (an 8-digit line can have a blank at column 16 too, and
+ * would otherwise lend its tail as the name).  For nm's lines the scan for
+ * the name's end is the scan for the line's end, so most lines are read
+ * once.  Reads only [p, end). */
+static const char *quick_line(finder_t *f, const char *p, const char *end)
+{
+    size_t w = fixed_width(p, (size_t)(end - p));
+    if (!w || p[w + 2] != ' ' || !sym_type(p[w + 1]))
+        return NULL;
+    const char *name = p + w + 3, *e = name_end(name, end);
+    size_t len = (size_t)(e - name);
+    if (e == end || *e != '\n' || len == 0 || len >= LX_SYM_NAME_MAX)
+        return NULL;
+    f->lines++;
+    f->good++;
+    if (f->left && may_want(f, name, len))
+        match(f, p, e, name, len);
+    return e;
+}
+
 /* Every whole line of [p, end); returns where the unfinished one starts. */
 static const char *find_lines(finder_t *f, const char *p, const char *end)
 {
     const char *nl;
-    while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
-        find_line(f, p, nl);
+    while (p < end) {
+        if (!(nl = quick_line(f, p, end))) {
+            if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+                break;
+            find_line(f, p, nl);
+        }
         p = nl + 1;
     }
     return p;
