@@ -131,21 +131,30 @@ static void start_burst(vmi_instance_t vmi, int monitoring)
 
 /* The burst's counters are cumulative within a burst: a window is a difference. */
 struct window {
-    double secs;
+    double secs, cpu; /* wall and this process's CPU time (user + system) */
     uint64_t rounds, rtt, events;
 };
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static struct window run_window(vmi_instance_t vmi, int monitoring, double secs)
 {
     struct window w;
     uint64_t r0, t0, e0;
-    double s0;
+    double s0, c0;
     start_burst(vmi, monitoring);
     r0 = word(vmi, B_ROUNDS);
     t0 = word(vmi, B_RTT);
     e0 = events;
     s0 = now_s();
+    c0 = cpu_s();
     pass_time(vmi, monitoring, secs);
+    w.cpu = cpu_s() - c0;
     w.rounds = word(vmi, B_ROUNDS) - r0;
     w.rtt = word(vmi, B_RTT) - t0;
     w.events = events - e0;
@@ -238,6 +247,9 @@ int main(int argc, char **argv)
            RATE(bare, events), RATE(bare, rounds), RTT(bare));
     printf("stamp      %8.0f CR3 events/s, guest %8.0f switches/s, round trip %8.1f us\n",
            RATE(st, events), RATE(st, rounds), RTT(st));
+#define CPU(w) ((w).events ? (w).cpu / (double)(w).events * 1e6 : 0)
+    printf("dom0 cpu   %8.1f us an event (bare), %8.1f us (stamp): this process, user + "
+           "system\n", CPU(bare), CPU(st));
 
     qsort(samples, nsamples, sizeof(*samples), cmp64);
     int64_t bound = st.rounds ? (int64_t)(st.rtt / st.rounds) : 0;
@@ -263,10 +275,10 @@ int main(int argc, char **argv)
     printf("RESULT ev init_ms=%.1f free_sw_s=%.0f free_rtt_us=%.1f bare_ev_s=%.0f "
            "bare_sw_s=%.0f bare_rtt_us=%.1f stamp_ev_s=%.0f stamp_rtt_us=%.1f lat_med_us=%.1f "
            "lat_p10_us=%.1f lat_p90_us=%.1f samples=%" PRIu64 " one_clock=%d dom0_khz=%.0f "
-           "guest_khz=%.0f\n",
+           "guest_khz=%.0f bare_cpu_us=%.1f stamp_cpu_us=%.1f\n",
            init_ms, RATE(fr, rounds), RTT(fr), RATE(bare, events), RATE(bare, rounds), RTT(bare),
            RATE(st, events), RTT(st), med, p10, p90, nsamples, one_clock,
-           dom0_khz, guest_khz);
+           dom0_khz, guest_khz, CPU(bare), CPU(st));
     free(samples);
     return 0;
 }
