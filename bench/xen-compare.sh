@@ -46,9 +46,9 @@ B=$T/bin
 mkdir -p "$B"
 for p in xen_map_addr xen_events; do
     # shellcheck disable=SC2086
-    gcc -static -std=c11 -O2 -Wall -Wextra -Iinclude -o "$B/$p.tinyvmi" "bench/$p.c" \
+    gcc -static -std=c11 -O2 -Wall -Wextra -Iinclude -Ibench -o "$B/$p.tinyvmi" "bench/$p.c" \
         $S/lib/libtinyvmi.a $XLIBS || die "building $p against TinyVMI"
-    gcc -std=c11 -O2 -Wall -Wextra -I"$LV/include" -o "$B/$p.libvmi" "bench/$p.c" \
+    gcc -std=c11 -O2 -Wall -Wextra -I"$LV/include" -Ibench -o "$B/$p.libvmi" "bench/$p.c" \
         -L"$LV/lib" -lvmi -Wl,-rpath,/host/bin || die "building $p against LibVMI"
 done
 

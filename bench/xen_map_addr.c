@@ -26,12 +26,7 @@
 
 #include <libvmi/libvmi.h>
 
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
+#include "map_rounds.h"
 
 /* FNV-1a over the bytes read: equal sums, same bytes (short of a collision). */
 static uint64_t fnv(const unsigned char *p, size_t n)
@@ -47,10 +42,11 @@ int main(int argc, char **argv)
     vmi_instance_t vmi = NULL;
     vmi_init_error_t ierr = VMI_INIT_ERROR_NONE;
     addr_t text = 0;
-    size_t pages = 500, rounds = 20, bad = 0;
+    size_t pages = 500, rounds = 20;
     unsigned char *buf, *copy;
     addr_t *pas;
-    double t, cold = 0, warm = 0, walk = 0, hit = 0, mc = 0;
+    double t, mc = 0;
+    struct map_times m = {0};
 
     if (argc < 3) {
         fprintf(stderr, "usage: %s DOMAIN LIBVMI_CONF [PAGES [ROUNDS]]\n", argv[0]);
@@ -62,14 +58,14 @@ int main(int argc, char **argv)
         rounds = strtoul(argv[4], NULL, 0);
     if (!pages || !rounds)
         return 2;
-    t = now_us();
+    t = map_now_us();
     if (vmi_init_complete(&vmi, argv[1], VMI_INIT_DOMAINNAME, NULL, VMI_CONFIG_FILE_PATH,
                           argv[2], &ierr) != VMI_SUCCESS) {
         fprintf(stderr, "xen_map_addr: vmi_init_complete failed (vmi_init_error_t %d)\n",
                 (int)ierr);
         return 1;
     }
-    double init_ms = (now_us() - t) / 1e3;
+    double init_ms = (map_now_us() - t) / 1e3;
     if (vmi_translate_ksym2v(vmi, "_text", &text) != VMI_SUCCESS) {
         fprintf(stderr, "xen_map_addr: no _text symbol\n");
         vmi_destroy(vmi);
@@ -93,33 +89,11 @@ int main(int argc, char **argv)
         return 1;
 
     for (size_t r = 0; r < rounds; r++) {
-        vmi_v2pcache_flush(vmi, ~0ULL);
-        vmi_pagecache_flush(vmi);
-        t = now_us();
-        for (size_t i = 0; i < pages; i++)
-            if (vmi_read_va(vmi, text + i * 4096, 0, 4096, buf + i * 4096, NULL) != VMI_SUCCESS)
-                bad++;
-        cold += now_us() - t;
-        t = now_us();
-        for (size_t i = 0; i < pages; i++)
-            if (vmi_read_va(vmi, text + i * 4096, 0, 4096, buf + i * 4096, NULL) != VMI_SUCCESS)
-                bad++;
-        warm += now_us() - t;
-
-        vmi_v2pcache_flush(vmi, ~0ULL);
-        t = now_us();
-        for (size_t i = 0; i < pages; i++)
-            vmi_translate_kv2p(vmi, text + i * 4096, &pas[i]);
-        walk += now_us() - t;
-        t = now_us();
-        for (size_t i = 0; i < pages; i++)
-            vmi_translate_kv2p(vmi, text + i * 4096, &pas[i]);
-        hit += now_us() - t;
-
-        t = now_us();
+        map_round(vmi, text, pages, buf, pas, &m);
+        t = map_now_us();
         for (size_t i = 0; i < pages; i++)
             memcpy(copy + i * 4096, buf + i * 4096, 4096);
-        mc += now_us() - t;
+        mc += map_now_us() - t;
     }
     double n = (double)(pages * rounds);
     printf("domain     %s\n", argv[1]);
@@ -127,18 +101,18 @@ int main(int argc, char **argv)
            pages, (uint64_t)text, (uint64_t)pas[0], rounds);
     printf("init       %.1f ms\n", init_ms);
     printf("map_addr   cold %8.3f us/page   warm %8.3f us/page   memcpy limit %8.3f us/page\n",
-           cold / n, warm / n, mc / n);
-    printf("translate  walk %10.0f /s        cached %10.0f /s\n", n / walk * 1e6, n / hit * 1e6);
-    printf("failed     %zu reads\n", bad);
+           m.cold / n, m.warm / n, mc / n);
+    printf("translate  walk %10.0f /s        cached %10.0f /s\n", n / m.walk * 1e6, n / m.hit * 1e6);
+    printf("failed     %zu reads\n", m.bad);
     printf("checksum   %016" PRIx64 "  (same bytes in dom0's copy: %s)\n",
            fnv(buf, pages * 4096), memcmp(copy, buf, pages * 4096) == 0 ? "yes" : "NO");
     /* One line for bench/xen-compare.sh to collect. */
     printf("RESULT map init_ms=%.1f cold_us=%.3f warm_us=%.3f memcpy_us=%.3f walk_Ms=%.3f "
            "cached_Ms=%.3f failed=%zu\n",
-           init_ms, cold / n, warm / n, mc / n, n / walk, n / hit, bad);
+           init_ms, m.cold / n, m.warm / n, mc / n, n / m.walk, n / m.hit, m.bad);
     free(buf);
     free(copy);
     free(pas);
     vmi_destroy(vmi);
-    return bad ? 1 : 0;
+    return m.bad ? 1 : 0;
 }
