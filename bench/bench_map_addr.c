@@ -100,7 +100,8 @@ int main(int argc, char **argv)
     printf("pages      %zu from 0x%" PRIx64 ", %zu rounds\n", pages, text, rounds);
     printf("map_addr   cold %8.3f us/page   warm %8.3f us/page   memcpy limit %8.3f us/page\n",
            m.cold / n, m.warm / n, mc / n);
-    printf("translate  walk %10.0f /s        cached %10.0f /s\n", n / m.walk * 1e6, n / m.hit * 1e6);
+    printf("translate  walk %10.0f /s        cached %10.0f /s\n", n / m.walk * 1e6,
+           n / m.hit * 1e6);
     printf("same bytes %s\n", memcmp(copy, buf, pages * 4096) == 0 ? "yes" : "NO");
     bench_record(argv[1], "read_cold", m.cold / n, "us/page");
     bench_record(argv[1], "read_warm", m.warm / n, "us/page");

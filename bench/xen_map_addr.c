@@ -102,7 +102,8 @@ int main(int argc, char **argv)
     printf("init       %.1f ms\n", init_ms);
     printf("map_addr   cold %8.3f us/page   warm %8.3f us/page   memcpy limit %8.3f us/page\n",
            m.cold / n, m.warm / n, mc / n);
-    printf("translate  walk %10.0f /s        cached %10.0f /s\n", n / m.walk * 1e6, n / m.hit * 1e6);
+    printf("translate  walk %10.0f /s        cached %10.0f /s\n", n / m.walk * 1e6,
+           n / m.hit * 1e6);
     printf("failed     %zu reads\n", m.bad);
     printf("checksum   %016" PRIx64 "  (same bytes in dom0's copy: %s)\n",
            fnv(buf, pages * 4096), memcmp(copy, buf, pages * 4096) == 0 ? "yes" : "NO");
