@@ -26,13 +26,7 @@
 #include <libvmi/libvmi.h>
 
 #include "bench_out.h"
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
+#include "map_rounds.h"
 
 int main(int argc, char **argv)
 {
@@ -42,7 +36,8 @@ int main(int argc, char **argv)
     size_t pages = 500, rounds = 20;
     unsigned char *buf, *copy;
     addr_t *pas;
-    double t, cold = 0, warm = 0, walk = 0, hit = 0, mc = 0;
+    double t, mc = 0;
+    struct map_times m = {0};
 
     const unsigned char *raw;
     struct stat st;
@@ -91,46 +86,28 @@ int main(int argc, char **argv)
             memcpy(copy + i * 4096, raw + (pas[i] & ~0xfffULL), 4096);
 
     for (size_t r = 0; r < rounds; r++) {
-        vmi_v2pcache_flush(vmi, ~0ULL);
-        vmi_pagecache_flush(vmi);
-        t = now_us();
-        for (size_t i = 0; i < pages; i++)
-            vmi_read_va(vmi, text + i * 4096, 0, 4096, buf + i * 4096, NULL);
-        cold += now_us() - t;
-        t = now_us();
-        for (size_t i = 0; i < pages; i++)
-            vmi_read_va(vmi, text + i * 4096, 0, 4096, buf + i * 4096, NULL);
-        warm += now_us() - t;
-
-        vmi_v2pcache_flush(vmi, ~0ULL);
-        t = now_us();
-        for (size_t i = 0; i < pages; i++)
-            vmi_translate_kv2p(vmi, text + i * 4096, &pas[i]);
-        walk += now_us() - t;
-        t = now_us();
-        for (size_t i = 0; i < pages; i++)
-            vmi_translate_kv2p(vmi, text + i * 4096, &pas[i]);
-        hit += now_us() - t;
+        map_round(vmi, text, pages, buf, pas, &m);
 
         /* The limit: the same pages copied straight out of guest memory. */
-        t = now_us();
+        t = map_now_us();
         for (size_t i = 0; i < pages; i++)
             if (pas[i] + 4096 <= (uint64_t)st.st_size)
                 memcpy(copy + i * 4096, raw + (pas[i] & ~0xfffULL), 4096);
-        mc += now_us() - t;
+        mc += map_now_us() - t;
     }
     double n = (double)(pages * rounds);
     printf("image      %s\n", argv[1]);
     printf("pages      %zu from 0x%" PRIx64 ", %zu rounds\n", pages, text, rounds);
     printf("map_addr   cold %8.3f us/page   warm %8.3f us/page   memcpy limit %8.3f us/page\n",
-           cold / n, warm / n, mc / n);
-    printf("translate  walk %10.0f /s        cached %10.0f /s\n", n / walk * 1e6, n / hit * 1e6);
+           m.cold / n, m.warm / n, mc / n);
+    printf("translate  walk %10.0f /s        cached %10.0f /s\n", n / m.walk * 1e6,
+           n / m.hit * 1e6);
     printf("same bytes %s\n", memcmp(copy, buf, pages * 4096) == 0 ? "yes" : "NO");
-    bench_record(argv[1], "read_cold", cold / n, "us/page");
-    bench_record(argv[1], "read_warm", warm / n, "us/page");
+    bench_record(argv[1], "read_cold", m.cold / n, "us/page");
+    bench_record(argv[1], "read_warm", m.warm / n, "us/page");
     bench_record(argv[1], "memcpy_limit", mc / n, "us/page");
-    bench_record(argv[1], "translate_walk", n / walk, "M/s");
-    bench_record(argv[1], "translate_cached", n / hit, "M/s");
+    bench_record(argv[1], "translate_walk", n / m.walk, "M/s");
+    bench_record(argv[1], "translate_cached", n / m.hit, "M/s");
     free(buf);
     free(copy);
     free(pas);

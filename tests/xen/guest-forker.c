@@ -20,7 +20,14 @@
  * It prints, before the loop:
  *   TINYVMI-COUNTER <pid> <va of the counter> <start value>
  *   TINYVMI-FORKER cpuid-leaf 0x7417 guest-type <PVH|PV|...> guest-request-rc <rax>
+ *   TINYVMI-BENCH <guest-physical address of the bench page, hex>   (0: none)
  * (the request's return value with no monitor listening; -1 is -EPERM).
+ *  - it keeps one locked, shared page for bench/xen_events.c and prints its
+ *    guest-physical address; while dom0 sets the page's go word, two
+ *    children switch to each other as fast as they can (a pipe ping-pong:
+ *    every switch is a CR3 write), stamping rdtsc before each one and
+ *    timing each round trip (below).  Nothing of this runs unless dom0 asks.
+ *
  * It must stay small and never exit: the tests look for it by name.  It
  * wakes 10 times a second: under TCG every wakeup of a guest costs dom0 and
  * the other guest time (50 a second halved their speed).
@@ -33,6 +40,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +53,110 @@
 #define HVMOP_guest_request_vm_event 24
 
 static volatile uint64_t tinyvmi_counter = COUNTER_START;
+
+/* The bench page, 64-bit words (bench/xen_events.c reads them by these
+ * indexes; keep both in step):
+ *   0 magic   BENCH_MAGIC
+ *   1 go      dom0 writes 1 to start the ping-pong, 0 to stop it
+ *   2 seq     +1 just before each switch, then
+ *   3 stamp   the guest's rdtsc, written last before the switch
+ *   4 rounds  switches completed (the side that ran next saw its stamp)
+ *   5 rtt     sum of rdtsc(after the switch) - stamp, over those
+ *   6 tsc_khz the guest's TSC rate, measured against CLOCK_MONOTONIC
+ *   7 bursts  ping-pongs started */
+#define BENCH_MAGIC 0x746976626e636821ull /* "tivbnch!" */
+enum { B_MAGIC, B_GO, B_SEQ, B_STAMP, B_ROUNDS, B_RTT, B_KHZ, B_BURSTS };
+static volatile uint64_t *bench;
+
+static uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t)hi << 32 | lo;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* One shared, locked page; its frame from /proc/self/pagemap (we run as
+ * root, so the frame number is shown).  0 when any step fails. */
+static uint64_t bench_page(void)
+{
+    uint64_t e = 0;
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return 0;
+    memset(p, 0, 4096);
+    int fd = open("/proc/self/pagemap", O_RDONLY);
+    if (mlock(p, 4096) != 0 || fd < 0 ||
+        pread(fd, &e, sizeof(e), (off_t)((uintptr_t)p / 4096 * 8)) != sizeof(e) ||
+        !(e >> 63) || !(e & ((1ull << 55) - 1))) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    close(fd);
+    bench = p;
+    bench[B_MAGIC] = BENCH_MAGIC;
+    return (e & ((1ull << 55) - 1)) * 4096;
+}
+
+/* One side of the ping-pong: stamp, wake the other side, block until it
+ * answers; the other side, on waking, times the round from the stamp. */
+static void ping_pong(int rd, int wr, int first)
+{
+    char c = 0;
+    if (first) {
+        bench[B_SEQ]++;
+        bench[B_STAMP] = rdtsc();
+        if (write(wr, &c, 1) != 1)
+            return;
+    }
+    while (bench[B_GO]) {
+        if (read(rd, &c, 1) != 1)
+            return;
+        uint64_t t = rdtsc();
+        bench[B_RTT] += t - bench[B_STAMP];
+        bench[B_ROUNDS]++;
+        bench[B_SEQ]++;
+        bench[B_STAMP] = rdtsc();
+        if (write(wr, &c, 1) != 1)
+            return;
+    }
+}
+
+/* The forker's child for one burst: forks the other side and plays. */
+static void burst(uint64_t tsc0, uint64_t ns0)
+{
+    int ab[2], ba[2];
+    uint64_t ns = mono_ns();
+    if (ns > ns0)
+        bench[B_KHZ] = (rdtsc() - tsc0) * 1000000u / (ns - ns0);
+    bench[B_BURSTS]++;
+    signal(SIGPIPE, SIG_IGN); /* the side that stops last sees EPIPE */
+    if (pipe(ab) != 0 || pipe(ba) != 0)
+        _exit(1);
+    pid_t other = fork();
+    if (other == 0) {
+        close(ab[1]); /* only the other side may hold each write end, */
+        close(ba[0]); /* so that a read ends when that side has gone */
+        ping_pong(ab[0], ba[1], 0);
+        _exit(0);
+    }
+    close(ab[0]);
+    close(ba[1]);
+    if (other > 0)
+        ping_pong(ba[0], ab[1], 1);
+    close(ab[1]);
+    close(ba[0]);
+    if (other > 0)
+        waitpid(other, NULL, 0);
+    _exit(0);
+}
 static volatile unsigned long traps;
 static int amd; /* VMMCALL (AMD) or VMCALL (Intel) */
 
@@ -111,13 +224,23 @@ int main(void)
 
     printf("TINYVMI-COUNTER %d %p 0x%llx\n", (int)getpid(), (void *)&tinyvmi_counter,
            (unsigned long long)COUNTER_START);
+    uint64_t tsc0 = rdtsc(), ns0 = mono_ns();
+    printf("TINYVMI-BENCH 0x%llx\n", (unsigned long long)bench_page());
     printf("TINYVMI-FORKER cpuid-leaf 0x%x guest-type %s guest-request-rc %ld\n", CPUID_LEAF,
            type, pvh ? guest_request() : 0L);
     fflush(stdout);
 
     const struct timespec tick = {0, 100 * 1000 * 1000};
+    pid_t player = 0;
     for (unsigned long i = 1;; i++) {
         nanosleep(&tick, NULL);
+        if (player > 0 && waitpid(player, NULL, WNOHANG) == player)
+            player = 0;
+        if (bench && bench[B_GO] && player == 0) {
+            player = fork();
+            if (player == 0)
+                burst(tsc0, ns0);
+        }
         tinyvmi_counter++;
         cpuid(CPUID_LEAF, r);
         if (i % 2 == 0) {
