@@ -205,6 +205,57 @@ static bool run_tool(const char *tool, const char *a1, const char *a2, const cha
     return true;
 }
 
+/* RssAnon and RssFile of this process, KiB (/proc/self/status). */
+static bool rss_kib(long *anon, long *file)
+{
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    *anon = *file = -1;
+    if (!f)
+        return false;
+    while (fgets(line, sizeof(line), f)) {
+        if (!strncmp(line, "RssAnon:", 8))
+            *anon = atol(line + 8);
+        else if (!strncmp(line, "RssFile:", 8))
+            *file = atol(line + 8);
+    }
+    fclose(f);
+    return *anon >= 0 && *file >= 0;
+}
+
+/* The scale figure: n instances open at once on one image in this
+ * process, each with the full configuration; per instance, the time to
+ * open it and the memory it adds: heap (anonymous) and the image pages
+ * its own mapping of the file has touched. */
+#define SCALE_INSTANCES 100
+static void scale_figure(const char *img, const char *cfg)
+{
+    static vmi_instance_t v[SCALE_INSTANCES];
+    long a0, f0, a1, f1;
+    size_t n = 0;
+    if (!rss_kib(&a0, &f0))
+        return;
+    double t0 = now_us();
+    for (; n < SCALE_INSTANCES; n++)
+        if (vmi_init_complete(&v[n], img, VMI_INIT_DOMAINNAME, NULL, VMI_CONFIG_STRING,
+                              (void *)cfg, NULL) != VMI_SUCCESS) {
+            printf("  %zu instances: init %zu failed: %s\n", (size_t)SCALE_INSTANCES, n,
+                   tvmi_init_errmsg());
+            break;
+        }
+    double t = now_us() - t0;
+    if (n == SCALE_INSTANCES && rss_kib(&a1, &f1)) {
+        printf("  %d instances on one image, one process: open %.2f ms each, heap %.0f KiB "
+               "each, image pages mapped %.0f KiB each\n", SCALE_INSTANCES,
+               t / 1000.0 / SCALE_INSTANCES, (double)(a1 - a0) / SCALE_INSTANCES,
+               (double)(f1 - f0) / SCALE_INSTANCES);
+        bench_record(img, "instance_heap", (double)(a1 - a0) / SCALE_INSTANCES, "KiB");
+        bench_record(img, "instance_image_pages", (double)(f1 - f0) / SCALE_INSTANCES, "KiB");
+    }
+    while (n)
+        vmi_destroy(v[--n]);
+}
+
 static int count(void *ctx, const tvmi_process_t *p)
 {
     (void)p;
@@ -256,6 +307,7 @@ static void bench_guest(const char *dir)
         if (t_full >= 0) {
             printf("  init with System.map + offsets (median of 5): %.2f ms\n", t_full);
             bench_record(img, "init_full_config", t_full, "ms");
+            scale_figure(img, cfg_full);
         }
         if (all && run_tool("vmi-process-list", raw, "-c", cfg_full, &tool_ms, &tool_kb) &&
             run_tool("vmi-process-list", "--help", NULL, NULL, &floor_ms, &floor_kb)) {
