@@ -133,15 +133,20 @@ static size_t find_banners(vmi_instance_t vmi, banner_scan_t *b, size_t max)
  */
 #define IMAGE_ALIGN 0x200000ULL
 
-static size_t probe_banners(vmi_instance_t vmi, addr_t L, banner_scan_t *b)
+/* The probe from physical address from up, until max_hits banners. */
+static size_t probe_banners_from(vmi_instance_t vmi, addr_t L, addr_t from, size_t max_hits,
+                                 banner_scan_t *b)
 {
     size_t bl = sizeof(BANNER) - 1;
     uint64_t max = vmi_get_max_physical_address(vmi);
     uint8_t buf[256];
+    addr_t P = L & (IMAGE_ALIGN - 1);
 
     memset(b, 0, sizeof(*b));
-    b->max = MAX_BANNER_HITS;
-    for (addr_t P = L & (IMAGE_ALIGN - 1); P < max && b->n < b->max; P += IMAGE_ALIGN) {
+    b->max = max_hits < MAX_BANNER_HITS ? max_hits : MAX_BANNER_HITS;
+    if (from > P)
+        P += (from - P + IMAGE_ALIGN - 1) & ~(IMAGE_ALIGN - 1);
+    for (; P < max && b->n < b->max; P += IMAGE_ALIGN) {
         size_t got = 0;
         /* Up to the end of the page at least; a hole fails (ignored). */
         size_t want = sizeof(buf) < 4096 - (P & 0xfff) ? sizeof(buf) : 4096 - (P & 0xfff);
@@ -151,6 +156,11 @@ static size_t probe_banners(vmi_instance_t vmi, addr_t L, banner_scan_t *b)
             banner_scan_fn(b, P, buf, got);
     }
     return b->n;
+}
+
+static size_t probe_banners(vmi_instance_t vmi, addr_t L, banner_scan_t *b)
+{
+    return probe_banners_from(vmi, L, 0, MAX_BANNER_HITS, b);
 }
 
 /* Candidates for the banner of linux_banner at L: the probe (pass 0),
@@ -508,16 +518,18 @@ bool lx_offer_root(vmi_instance_t vmi, const lx_state_t *st)
     banner_scan_t b;
     addr_t L, R;
 
-    if (!lx_sym(st, "linux_banner", &L) || probe_banners(vmi, L, &b) == 0)
+    if (!lx_sym(st, "linux_banner", &L))
         return false;
     /* The image is contiguous in physical memory: a root symbol R lies at
      * R + (P - L) when the banner L lies at P.  A runtime map needs slide
-     * 0; a link-time one, some multiple of the KASLR alignment. */
-    for (size_t h = 0; h < b.n; h++)
+     * 0; a link-time one, some multiple of the KASLR alignment.  Banner by
+     * banner, from the bottom: the first usually is the kernel's, and the
+     * probe reads no further (each read maps pages of an image). */
+    for (addr_t from = 0; probe_banners_from(vmi, L, from, 1, &b) == 1; from = b.hits[0] + 1)
         for (size_t r = 0; r < LX_NROOTS; r++)
             if (lx_sym(st, lx_root_syms[r], &R) &&
-                core_paging_try_root(vmi, R + (b.hits[h] - L), L, KASLR_ALIGN,
-                                     (unsigned)(KASLR_MAX / KASLR_ALIGN) + 1, b.hits[h]))
+                core_paging_try_root(vmi, R + (b.hits[0] - L), L, KASLR_ALIGN,
+                                     (unsigned)(KASLR_MAX / KASLR_ALIGN) + 1, b.hits[0]))
                 return true;
     return false;
 }
