@@ -39,21 +39,14 @@
 #include <libvmi/libvmi.h>
 #include <libvmi/events.h>
 
-#define BENCH_MAGIC 0x746976626e636821ull
-enum { B_MAGIC, B_GO, B_SEQ, B_STAMP, B_ROUNDS, B_RTT, B_KHZ, B_BURSTS };
+#include "../tests/xen/bench_page.h" /* the page tinyvmi-forker writes */
+
 #define MAX_SAMPLES (1u << 20)
 
 static addr_t page;
 static uint64_t events, last_seq, nsamples;
 static int64_t *samples;
 static int reading; /* the stamp window */
-
-static uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return (uint64_t)hi << 32 | lo;
-}
 
 static double now_s(void)
 {
@@ -89,7 +82,7 @@ static event_response_t on_cr3(vmi_instance_t vmi, vmi_event_t *event)
         uint64_t w[2]; /* seq, stamp */
         uint64_t now;
         if (vmi_read_pa(vmi, page + 8u * B_SEQ, sizeof(w), w, NULL) == VMI_SUCCESS) {
-            now = rdtsc();
+            now = bench_rdtsc();
             if (w[0] != last_seq && nsamples < MAX_SAMPLES)
                 samples[nsamples++] = (int64_t)(now - w[1]);
             last_seq = w[0];
@@ -191,10 +184,10 @@ int main(int argc, char **argv)
 
     /* dom0's TSC rate against its monotonic clock. */
     double s0 = now_s();
-    uint64_t c0 = rdtsc();
+    uint64_t c0 = bench_rdtsc();
     struct timespec ts = {0, 300 * 1000 * 1000};
     nanosleep(&ts, NULL);
-    double dom0_khz = (double)(rdtsc() - c0) / (now_s() - s0) / 1e3;
+    double dom0_khz = (double)(bench_rdtsc() - c0) / (now_s() - s0) / 1e3;
 
     double t = now_s();
     if (vmi_init(&vmi, VMI_XEN, argv[1], VMI_INIT_DOMAINNAME | VMI_INIT_EVENTS, NULL, NULL) !=

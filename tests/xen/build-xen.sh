@@ -21,7 +21,7 @@ set -eu
 # themselves: their checksum is in the stamp.
 FORMAT_VERSION=1
 HERE=$(cd "$(dirname "$0")" && pwd)
-INPUTS="build-xen.sh dom0-init.sh dom0-guest.sh guest-init.sh guest-forker.c"
+INPUTS="build-xen.sh dom0-init.sh dom0-guest.sh guest-init.sh guest-forker.c bench_page.h"
 CACHE=${TINYVMI_GUEST_CACHE:-${HOME:-/tmp}/.cache/tinyvmi/guests}/xen
 GUEST_CC=${TINYVMI_GUEST_CC:-gcc}
 KERNEL_META=linux-image-amd64

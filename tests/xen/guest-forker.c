@@ -46,6 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_page.h"
+
 /* The high bits mark the counter, so a read of the wrong address is seen. */
 #define COUNTER_START 0x7417000000000000ull
 #define CPUID_LEAF 0x7417u
@@ -54,26 +56,8 @@
 
 static volatile uint64_t tinyvmi_counter = COUNTER_START;
 
-/* The bench page, 64-bit words (bench/xen_events.c reads them by these
- * indexes; keep both in step):
- *   0 magic   BENCH_MAGIC
- *   1 go      dom0 writes 1 to start the ping-pong, 0 to stop it
- *   2 seq     +1 just before each switch, then
- *   3 stamp   the guest's rdtsc, written last before the switch
- *   4 rounds  switches completed (the side that ran next saw its stamp)
- *   5 rtt     sum of rdtsc(after the switch) - stamp, over those
- *   6 tsc_khz the guest's TSC rate, measured against CLOCK_MONOTONIC
- *   7 bursts  ping-pongs started */
-#define BENCH_MAGIC 0x746976626e636821ull /* "tivbnch!" */
-enum { B_MAGIC, B_GO, B_SEQ, B_STAMP, B_ROUNDS, B_RTT, B_KHZ, B_BURSTS };
+/* The bench page: its layout is bench_page.h's. */
 static volatile uint64_t *bench;
-
-static uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return (uint64_t)hi << 32 | lo;
-}
 
 static uint64_t mono_ns(void)
 {
@@ -112,18 +96,18 @@ static void ping_pong(int rd, int wr, int first)
     char c = 0;
     if (first) {
         bench[B_SEQ]++;
-        bench[B_STAMP] = rdtsc();
+        bench[B_STAMP] = bench_rdtsc();
         if (write(wr, &c, 1) != 1)
             return;
     }
     while (bench[B_GO]) {
         if (read(rd, &c, 1) != 1)
             return;
-        uint64_t t = rdtsc();
+        uint64_t t = bench_rdtsc();
         bench[B_RTT] += t - bench[B_STAMP];
         bench[B_ROUNDS]++;
         bench[B_SEQ]++;
-        bench[B_STAMP] = rdtsc();
+        bench[B_STAMP] = bench_rdtsc();
         if (write(wr, &c, 1) != 1)
             return;
     }
@@ -135,7 +119,7 @@ static void burst(uint64_t tsc0, uint64_t ns0)
     int ab[2], ba[2];
     uint64_t ns = mono_ns();
     if (ns > ns0)
-        bench[B_KHZ] = (rdtsc() - tsc0) * 1000000u / (ns - ns0);
+        bench[B_KHZ] = (bench_rdtsc() - tsc0) * 1000000u / (ns - ns0);
     bench[B_BURSTS]++;
     signal(SIGPIPE, SIG_IGN); /* the side that stops last sees EPIPE */
     if (pipe(ab) != 0 || pipe(ba) != 0)
@@ -224,7 +208,7 @@ int main(void)
 
     printf("TINYVMI-COUNTER %d %p 0x%llx\n", (int)getpid(), (void *)&tinyvmi_counter,
            (unsigned long long)COUNTER_START);
-    uint64_t tsc0 = rdtsc(), ns0 = mono_ns();
+    uint64_t tsc0 = bench_rdtsc(), ns0 = mono_ns();
     printf("TINYVMI-BENCH 0x%llx\n", (unsigned long long)bench_page());
     printf("TINYVMI-FORKER cpuid-leaf 0x%x guest-type %s guest-request-rc %ld\n", CPUID_LEAF,
            type, pvh ? guest_request() : 0L);
