@@ -146,6 +146,14 @@ static bool scan_accept(void *ctx, arch_x86_mode_t mode, addr_t dtb)
  * from a scan of physical memory.  The kernel page table from config `kpgd`,
  * else CR3, else the scan. */
 /* The scan of all memory for a root (and the mode, unless configured). */
+/* Where the kernel's root came from, for tvmi_get_config("paging_source").
+ * Set where the root becomes final (it replaces an earlier guess: a CR3
+ * whose mode could not be judged is followed by the scan). */
+static void paging_found(vmi_instance_t vmi, const char *how)
+{
+    (void)config_set(vmi->config, "paging_source", how);
+}
+
 static status_t scan_paging(vmi_instance_t vmi, bool have_pm)
 {
     scan_want_t want = { have_pm, vmi->pmode };
@@ -155,7 +163,7 @@ static status_t scan_paging(vmi_instance_t vmi, bool have_pm)
                                    "table failed (set pagemode and kpgd in the config)");
         return VMI_FAILURE;
     }
-    core_config_set_default(vmi, "paging_source", "a scan of memory for a page table");
+    paging_found(vmi, "a scan of memory for a page table");
     return VMI_SUCCESS;
 }
 
@@ -224,10 +232,8 @@ static status_t setup_paging(vmi_instance_t vmi, bool may_defer)
         if (!config_get_u64(vmi->config, "kpgd", &v, &vmi->err))
             return VMI_FAILURE;
         vmi->kpgd = v;
-        core_config_set_default(vmi, "paging_source", "the config's kpgd");
     } else if (have_cr3) {
         vmi->kpgd = cr3;
-        core_config_set_default(vmi, "paging_source", "the target's CR3");
     }
 
     /* A root but no mode (a LibVMI config for a raw image): judge that one
@@ -245,6 +251,9 @@ static status_t setup_paging(vmi_instance_t vmi, bool may_defer)
         } else if (scan_paging(vmi, have_pm) != VMI_SUCCESS) {
             return VMI_FAILURE;
         }
+    } else if (vmi->kpgd) {
+        paging_found(vmi, config_get(vmi->config, "kpgd") ? "the config's kpgd"
+                                                          : "the target's CR3");
     }
     paging_derive(vmi);
     return VMI_SUCCESS;
@@ -290,7 +299,7 @@ bool core_paging_try_root(vmi_instance_t vmi, addr_t root, addr_t va, uint64_t s
     vmi->pmode = mode;
     vmi->kpgd = root;
     vmi->scan_pending = false;
-    core_config_set_default(vmi, "paging_source", "the OS layer, from the kernel's symbols");
+    paging_found(vmi, "the OS layer, from the kernel's symbols");
     paging_derive(vmi);
     vmi_v2pcache_flush(vmi, ~0ULL);
     return true;

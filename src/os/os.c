@@ -67,17 +67,17 @@ static status_t start_os(vmi_instance_t vmi, vmi_init_error_t *stage)
     const os_ops_t *os = NULL;
     void *state = NULL;
     unsigned asked = 0; /* layers whose detect said no before paging */
+    bool named = core_config_get(vmi, "ostype") != NULL;
 
     core_set_os(vmi, NULL, NULL);
     *stage = VMI_INIT_ERROR_OS;
-    if (core_config_get(vmi, "ostype") && choose_os(vmi, &os, 0) != VMI_SUCCESS)
+    if (named && choose_os(vmi, &os, 0) != VMI_SUCCESS)
         return VMI_FAILURE;
     if (os && os->find_root && core_paging_pending(vmi))
         os->find_root(vmi, &state);
     /* No layer named: one that can find its root recognises its guest
      * from physical memory (os.h), then looks for the root itself. */
-    for (size_t i = 0; !core_config_get(vmi, "ostype") && !os && core_paging_pending(vmi) &&
-                       os_table[i]; i++)
+    for (size_t i = 0; !named && !os && core_paging_pending(vmi) && os_table[i]; i++)
         if (os_table[i]->find_root) {
             if (!os_table[i]->detect(vmi)) {
                 asked |= 1u << i;
@@ -92,7 +92,7 @@ static status_t start_os(vmi_instance_t vmi, vmi_init_error_t *stage)
         *stage = VMI_INIT_ERROR_PAGING;
         return VMI_FAILURE;
     }
-    if (!core_config_get(vmi, "ostype") && !os && choose_os(vmi, &os, asked) != VMI_SUCCESS)
+    if (!named && !os && choose_os(vmi, &os, asked) != VMI_SUCCESS)
         return VMI_FAILURE;
     /* Detection probes may have failed reads; they are not this call's. */
     util_err_clear(core_err(vmi));

@@ -318,6 +318,9 @@ static void test_frame_vas_bounded(void)
           VMI_SUCCESS);
     if (vmi) {
         addr_t vas[80];
+        /* Where the root came from, as the core records it. */
+        CHECK(tvmi_get_config(vmi, "paging_source") != NULL &&
+              strcmp(tvmi_get_config(vmi, "paging_source"), "the config's kpgd") == 0);
         unsigned int n = 0;
         CHECK(core_frame_vas(vmi, PML4, 0, ~0ULL, DATA >> 12, vas, 80, &n) == VMI_SUCCESS);
         CHECK_EQ_U64(n, 70);

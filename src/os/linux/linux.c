@@ -151,12 +151,19 @@ static status_t check_first_process(vmi_instance_t vmi, lx_state_t *st)
 static void lx_find_root(vmi_instance_t vmi, void **state)
 {
     lx_state_t *st;
-    bool configured = core_config_get(vmi, "sysmap") || core_embedded_symbols(vmi);
+    bool loaded;
 
     if (!(st = calloc(1, sizeof(*st))))
         return;
-    if (configured ? load_symbols(vmi, st) == VMI_SUCCESS
-                   : (st->width = 8, lx_kallsyms_load(vmi, st) == VMI_SUCCESS || st->ks_hint)) {
+    if (core_config_get(vmi, "sysmap") || core_embedded_symbols(vmi)) {
+        loaded = load_symbols(vmi, st) == VMI_SUCCESS;
+    } else {
+        /* Paging unknown: read the tables as a 64-bit kernel's; lx_init
+         * reads them again if the guest turns out 32-bit. */
+        st->width = 8;
+        loaded = lx_kallsyms_load(vmi, st) == VMI_SUCCESS || st->ks_hint;
+    }
+    if (loaded) {
         if (st->syms)
             (void)lx_offer_root(vmi, st);
         *state = st;
