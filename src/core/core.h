@@ -300,7 +300,20 @@ status_t core_open(vmi_instance_t *out, bool detect, vmi_mode_t mode, const void
  * is pending). */
 bool core_paging_pending(vmi_instance_t vmi);
 bool core_paging_try_root(vmi_instance_t vmi, addr_t root, addr_t va, uint64_t step,
-                          unsigned int tries, addr_t pa);
+                          unsigned int tries, addr_t pa, const char *how);
+/* For a layer weighing a candidate root before it offers one: the pages
+ * root maps in the virtual range [lo, hi), in ascending order (a large page
+ * once), each with its entries (page_info_t's x86 fields, pm the mode).
+ * The mode is the instance's when known (configured, registers, or a root
+ * already taken), else the one the pending scan would judge root in
+ * (arch_x86_root_mode).  fn returns false to stop early.  Bounded: at most
+ * max_pages pages and max_tables tables (a hostile table claims every
+ * entry).  Fails with a reason on the instance when root is valid in no
+ * mode, when its root table cannot be read or past a bound; a walk stopped
+ * by fn succeeds. */
+typedef bool (*core_page_fn)(void *ctx, const page_info_t *page);
+status_t core_root_pages(vmi_instance_t vmi, addr_t root, addr_t lo, addr_t hi,
+                         uint64_t max_pages, uint64_t max_tables, core_page_fn fn, void *ctx);
 status_t core_paging_finish(vmi_instance_t vmi);
 /* Load more configuration into an open instance (vmi_init_os). */
 status_t core_load_config(vmi_instance_t vmi, vmi_config_t config_mode, void *config,

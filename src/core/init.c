@@ -277,7 +277,7 @@ bool core_paging_pending(vmi_instance_t vmi)
 }
 
 bool core_paging_try_root(vmi_instance_t vmi, addr_t root, addr_t va, uint64_t step,
-                          unsigned int tries, addr_t pa)
+                          unsigned int tries, addr_t pa, const char *how)
 {
     arch_x86_mode_t mode = vmi->pmode;
     page_info_t info;
@@ -299,10 +299,53 @@ bool core_paging_try_root(vmi_instance_t vmi, addr_t root, addr_t va, uint64_t s
     vmi->pmode = mode;
     vmi->kpgd = root;
     vmi->scan_pending = false;
-    paging_found(vmi, "the OS layer, from the kernel's symbols");
+    paging_found(vmi, how);
     paging_derive(vmi);
     vmi_v2pcache_flush(vmi, ~0ULL);
     return true;
+}
+
+typedef struct root_pages {
+    core_page_fn fn;
+    void *ctx;
+    bool stopped;
+} root_pages_t;
+
+static status_t root_page(void *ctx, const page_info_t *page, util_err_t *err)
+{
+    root_pages_t *r = ctx;
+    (void)err;
+    if (r->fn(r->ctx, page))
+        return VMI_SUCCESS;
+    /* A failure ends the walk; stopped tells it from a real one. */
+    r->stopped = true;
+    return VMI_FAILURE;
+}
+
+status_t core_root_pages(vmi_instance_t vmi, addr_t root, addr_t lo, addr_t hi,
+                         uint64_t max_pages, uint64_t max_tables, core_page_fn fn, void *ctx)
+{
+    arch_x86_mode_t mode = vmi->pmode;
+    root_pages_t r = { fn, ctx, false };
+    util_err_t e;
+
+    if (vmi->scan_pending && !vmi->scan_have_pm &&
+        arch_x86_root_mode(&vmi->walker, vmi->drv->max_pa(vmi->drv_state), root, &mode,
+                           &e) != VMI_SUCCESS) {
+        core_error(vmi, "0x%llx is no page-table root in any paging mode: %s",
+                   (unsigned long long)root, util_err_msg(&e));
+        return VMI_FAILURE;
+    }
+    util_err_clear(&e);
+    if (arch_x86_enum_range(&vmi->walker, mode, root, lo, hi, max_pages, max_tables, root_page,
+                            &r, NULL, &e) != VMI_SUCCESS &&
+        !r.stopped) {
+        core_error(vmi, "the pages root 0x%llx maps in 0x%llx..0x%llx: %s",
+                   (unsigned long long)root, (unsigned long long)lo, (unsigned long long)hi,
+                   util_err_msg(&e));
+        return VMI_FAILURE;
+    }
+    return VMI_SUCCESS;
 }
 
 static page_mode_t init_paging_impl(vmi_instance_t vmi, uint64_t flags)

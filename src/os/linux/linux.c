@@ -41,7 +41,10 @@ static void lx_destroy(void *state)
 /* A banner from memory: cheap enough for ostype-less start-up. */
 static bool lx_detect(vmi_instance_t vmi)
 {
-    return lx_find_banner(vmi, NULL, 0, NULL) == VMI_SUCCESS;
+    /* A 64-bit image through a page table reads a few MiB; else the banner
+     * anywhere in memory. */
+    lx_image_t img;
+    return lx_image_find(vmi, 0, &img) || lx_find_banner(vmi, NULL, 0, NULL) == VMI_SUCCESS;
 }
 
 /* The names start-up asks of a System.map (locate.c, this file, offsets.c):
@@ -140,31 +143,43 @@ static status_t check_first_process(vmi_instance_t vmi, lx_state_t *st)
     return VMI_FAILURE;
 }
 
-/* os_ops_t.find_root: the root is where the kernel's symbols say, moved
- * as the banner moved.  The symbols come from the config (a System.map,
- * or those compiled in), else from kallsyms in physical memory, which a
- * 64-bit kernel up to 6.12 stores with absolute addresses: no page table
- * needed (later ones store place-relative offsets, which need one: the
- * candidate is then kept in ks_hint for lx_init, after the core's scan).
- * Whatever was loaded is handed to lx_init, so nothing is read twice;
- * lx_offer_root only reads the symbols. */
+/* os_ops_t.find_root, on an image without a root.  A 64-bit kernel: the
+ * real-mode trampoline's table (image.c), checked against the image's
+ * banner.  Else the root is where the kernel's symbols say, moved as the
+ * banner moved (lx_offer_root).  The symbols come from the config (a
+ * System.map, or those compiled in), else from kallsyms in physical memory
+ * (in the image when it was found).  Whatever was loaded is handed to
+ * lx_init, so nothing is read twice. */
 static void lx_find_root(vmi_instance_t vmi, void **state)
 {
     lx_state_t *st;
-    bool loaded;
+    bool from_map = core_config_get(vmi, "sysmap") || core_embedded_symbols(vmi);
+    bool loaded = false;
 
     if (!(st = calloc(1, sizeof(*st))))
         return;
-    if (core_config_get(vmi, "sysmap") || core_embedded_symbols(vmi)) {
+    if (from_map)
         loaded = load_symbols(vmi, st) == VMI_SUCCESS;
+    /* A 64-bit kernel's image through the trampoline's table (image.c): that
+     * table is a root of the kernel's, with the image's banner as evidence
+     * (where the map's linux_banner says, or searched for in the image);
+     * kallsyms is then searched for in the image only.  The width is a
+     * guess here; a map's is judged in lx_init. */
+    st->width = 8;
+    lx_image_known(vmi, st);
+    if (st->have_image && st->image.trampoline)
+        (void)core_paging_try_root(vmi, st->image.root, st->image.va_lo, 0, 1,
+                                   st->image.pa_lo, "the OS layer, from the real-mode "
+                                                    "trampoline's page table");
+    if (from_map) {
+        st->width = 0;
     } else {
-        /* Paging unknown: read the tables as a 64-bit kernel's; lx_init
-         * reads them again if the guest turns out 32-bit. */
-        st->width = 8;
+        /* Read the tables as a 64-bit kernel's; lx_init reads them again if
+         * the guest turns out 32-bit. */
         loaded = lx_kallsyms_load(vmi, st) == VMI_SUCCESS || st->ks_hint;
     }
-    if (loaded) {
-        if (st->syms)
+    if (loaded || st->have_image) {
+        if (st->syms && core_paging_pending(vmi))
             (void)lx_offer_root(vmi, st);
         *state = st;
     } else {

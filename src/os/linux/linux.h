@@ -223,6 +223,33 @@ typedef enum lx_src {
 /* "config", "BTF", "heuristic"...: where an offset came from (offsets.c). */
 const char *lx_src_name(lx_src_t src);
 
+/* ==== image.c: the 64-bit kernel image, from a page table ==== */
+#define LX_IMAGE_MAX_RUNS 32
+/* Mapped pages of the image at one permission, contiguous in both spaces. */
+typedef struct lx_image_run {
+    addr_t va, pa;
+    uint64_t len;
+    bool ro;                  /* read-only data: not writable, not executable */
+} lx_image_run_t;
+typedef struct lx_image {
+    addr_t root;              /* the root it was read through */
+    bool trampoline;          /* that root is the real-mode trampoline's */
+    uint64_t delta;           /* va - pa of every image page */
+    addr_t va_lo, va_hi;      /* first mapped image byte, end of the last */
+    addr_t pa_lo;             /* physical address of va_lo */
+    addr_t banner_pa;         /* the "Linux version" text found in it */
+    size_t nruns;
+    lx_image_run_t runs[LX_IMAGE_MAX_RUNS]; /* ascending; holes are freed init memory */
+} lx_image_t;
+/* Where a 64-bit kernel image is: through the core's root when it has one,
+ * else through the real-mode trampoline's table below 1 MiB.  banner_va:
+ * linux_banner from a map (link-time or runtime), 0 when there is none
+ * (the banner is then searched for in the image).  False (and *img
+ * zeroed, no reason left) when no root maps a kernel image there: 32-bit
+ * kernels, other systems.  Reads no more than the image's pages up to its
+ * banner, and page tables. */
+bool lx_image_find(vmi_instance_t vmi, addr_t banner_va, lx_image_t *img);
+
 /* ==== The layer's state ==== */
 typedef struct lx_state {
     unsigned width;           /* 4 or 8 */
@@ -247,6 +274,10 @@ typedef struct lx_state {
      * tried first when the tables are read again with the right width or
      * with the page table that place-relative addresses need. */
     addr_t ks_hint;
+    /* The image as a page table maps it (image.c), when found: the scans
+     * for kallsyms and BTF look there first. */
+    bool have_image;
+    lx_image_t image;
 
     addr_t init_task;         /* runtime va */
     addr_t modules;           /* runtime va of the `modules` list head, 0 unknown */
@@ -297,6 +328,9 @@ void lx_walk_init(os_walk_t *w, const lx_state_t *st, addr_t head, size_t limit,
 /* Scan physical memory for the banner "Linux version "; fills st->banner
  * and *pa with the first plausible hit. */
 status_t lx_find_banner(vmi_instance_t vmi, char *banner, size_t cap, addr_t *pa);
+/* Find the image (lx_image_find) unless known or the kernel is 32-bit, and
+ * take its va - pa relation when none is known yet. */
+void lx_image_known(vmi_instance_t vmi, lx_state_t *st);
 /* Zero configuration: find and decode kallsyms in physical memory. */
 status_t lx_kallsyms_load(vmi_instance_t vmi, lx_state_t *st);
 /* Find the KASLR slide of System.map symbols (st->kaslr) and relocate. */

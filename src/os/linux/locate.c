@@ -76,6 +76,47 @@ void lx_scan_physical(vmi_instance_t vmi, size_t overlap, lx_scan_fn fn, void *c
     lx_scan_physical_within(vmi, 0, UINT64_MAX, overlap, fn, ctx);
 }
 
+/* The image's pages (st->image), read-only data first, where the tables
+ * and the banner are; true when fn asked to stop. */
+typedef struct stop_watch {
+    lx_scan_fn fn;
+    void *ctx;
+    bool stopped;
+} stop_watch_t;
+
+static bool watched_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
+{
+    stop_watch_t *w = ctx;
+    return w->stopped = w->fn(w->ctx, pa, buf, len);
+}
+
+static bool scan_image(vmi_instance_t vmi, const lx_state_t *st, size_t overlap, lx_scan_fn fn,
+                       void *ctx)
+{
+    stop_watch_t w = { fn, ctx, false };
+    for (int ro = 1; st->have_image && ro >= 0; ro--)
+        for (size_t i = 0; i < st->image.nruns && !w.stopped; i++) {
+            const lx_image_run_t *r = &st->image.runs[i];
+            if (r->ro == (ro == 1))
+                lx_scan_physical_within(vmi, r->pa, r->pa + r->len, overlap, watched_fn, &w);
+        }
+    return w.stopped;
+}
+
+void lx_image_known(vmi_instance_t vmi, lx_state_t *st)
+{
+    addr_t L = 0;
+    if (!st->have_image && st->width != 4) {
+        (void)lx_sym(st, "linux_banner", &L);
+        st->have_image = lx_image_find(vmi, L, &st->image);
+    }
+    if (st->have_image && !st->have_image_delta) {
+        st->have_image_delta = true;
+        st->image_delta = st->image.delta;
+        st->image_pa = st->image.banner_pa;
+    }
+}
+
 /* ---- the banner ---- */
 
 typedef struct banner_scan {
@@ -312,6 +353,13 @@ static bool try_kallsyms_at(ks_scan_t *s, addr_t hit_pa)
     if (!st->ks_hint)
         st->ks_hint = hit_pa;
     addr_t lo = hit_pa > KS_WINDOW_BEFORE ? hit_pa - KS_WINDOW_BEFORE : 0;
+    /* Inside the image the tables lie in the read-only run of the hit:
+     * the window starts there, not in the text below it. */
+    for (size_t i = 0; st->have_image && i < st->image.nruns; i++) {
+        const lx_image_run_t *r = &st->image.runs[i];
+        if (r->ro && hit_pa >= r->pa && hit_pa < r->pa + r->len && lo < r->pa)
+            lo = r->pa;
+    }
     lo &= ~(addr_t)0xfff;
     /* Start where memory is readable: step up past a hole below the hit. */
     uint8_t probe;
@@ -398,8 +446,12 @@ status_t lx_kallsyms_load(vmi_instance_t vmi, lx_state_t *st)
             return VMI_SUCCESS;
     }
     /* Chunks overlap by the pattern length so a hit across a border is seen;
-     * a hit inside the overlap may be tried twice, which is harmless. */
-    if (!s.stop)
+     * a hit inside the overlap may be tried twice, which is harmless.  The
+     * image first (image.c), then all of memory for a kernel whose image
+     * no page table showed. */
+    lx_image_known(vmi, st);
+    if (!s.stop && !scan_image(vmi, st, LX_KALLSYMS_DIGITS_LEN, ks_scan_fn, &s) && !s.found &&
+        !s.stop)
         lx_scan_physical(vmi, LX_KALLSYMS_DIGITS_LEN, ks_scan_fn, &s);
     if (s.found)
         return VMI_SUCCESS;
@@ -529,7 +581,8 @@ bool lx_offer_root(vmi_instance_t vmi, const lx_state_t *st)
         for (size_t r = 0; r < LX_NROOTS; r++)
             if (lx_sym(st, lx_root_syms[r], &R) &&
                 core_paging_try_root(vmi, R + (b.hits[0] - L), L, KASLR_ALIGN,
-                                     (unsigned)(KASLR_MAX / KASLR_ALIGN) + 1, b.hits[0]))
+                                     (unsigned)(KASLR_MAX / KASLR_ALIGN) + 1, b.hits[0],
+                                     "the OS layer, from the kernel's symbols"))
                 return true;
     return false;
 }
@@ -1046,7 +1099,8 @@ bool lx_btf_load(vmi_instance_t vmi, lx_state_t *st)
         return true;
     }
     btf_scan_t s = { vmi, st, false };
-    lx_scan_physical(vmi, 24, btf_scan_fn, &s);
+    if (!scan_image(vmi, st, 24, btf_scan_fn, &s))
+        lx_scan_physical(vmi, 24, btf_scan_fn, &s);
     if (s.found)
         return true;
     snprintf(st->btf_why, sizeof(st->btf_why),
