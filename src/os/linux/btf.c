@@ -108,18 +108,30 @@ static const char *name_at(const lx_btf_t *b, uint32_t off)
 
 lx_btf_t *lx_btf_parse(const uint8_t *data, size_t len, unsigned ptr_size, util_err_t *err)
 {
-    size_t total;
-    if (!lx_btf_header_ok(data, len, &total) || total > len) {
-        util_err_set(err, "BTF: bad header (magic, version or section bounds)");
-        return NULL;
-    }
-    lx_btf_t *b = calloc(1, sizeof(*b));
-    if (!b || !(b->data = malloc(total))) {
-        free(b);
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy) {
         util_err_set(err, "BTF: out of memory");
         return NULL;
     }
-    memcpy(b->data, data, total);
+    memcpy(copy, data, len);
+    return lx_btf_adopt(copy, len, ptr_size, err);
+}
+
+lx_btf_t *lx_btf_adopt(uint8_t *data, size_t len, unsigned ptr_size, util_err_t *err)
+{
+    size_t total;
+    if (!lx_btf_header_ok(data, len, &total) || total > len) {
+        util_err_set(err, "BTF: bad header (magic, version or section bounds)");
+        free(data);
+        return NULL;
+    }
+    lx_btf_t *b = calloc(1, sizeof(*b));
+    if (!b) {
+        free(data);
+        util_err_set(err, "BTF: out of memory");
+        return NULL;
+    }
+    b->data = data;
     uint32_t hdr = util_le32(data + 4);
     b->types = b->data + hdr + util_le32(data + 8);
     b->types_len = util_le32(data + 12);

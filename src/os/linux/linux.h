@@ -166,6 +166,9 @@ typedef struct lx_btf lx_btf_t;
 /* Parse a BTF blob; the blob is copied.  ptr_size is the guest's pointer
  * size (BTF does not record it). */
 lx_btf_t *lx_btf_parse(const uint8_t *data, size_t len, unsigned ptr_size, util_err_t *err);
+/* The same on a malloc'd buffer it takes (freed on failure too): the
+ * kernel's BTF is megabytes, read once, and need not be copied again. */
+lx_btf_t *lx_btf_adopt(uint8_t *data, size_t len, unsigned ptr_size, util_err_t *err);
 void lx_btf_free(lx_btf_t *b);
 size_t lx_btf_type_count(const lx_btf_t *b);
 /* Byte offset of a member of struct/union `strct`.  member may be a path:

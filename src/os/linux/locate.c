@@ -17,7 +17,9 @@
 #include "util/strutil.h"
 #include "util/bytes.h"
 
-#define SCAN_CHUNK (4u << 20)
+/* Scans copy memory a chunk at a time: large enough that a call costs
+ * nothing against the search, small enough to stay out of the peak. */
+#define SCAN_CHUNK (1u << 20)
 /* The kallsyms tables before the token table: names + markers + addresses.
  * 6.1 amd64 with all symbols needs ~4 MiB; leave ample room. */
 #define KS_WINDOW_BEFORE (24u << 20)
@@ -400,14 +402,15 @@ static bool try_kallsyms_at(ks_scan_t *s, addr_t hit_pa)
         return false;
     }
     lx_symtab_t *t = lx_symtab_new();
-    if (!t || lx_kallsyms_decode(w, len, &k, t, &e) != VMI_SUCCESS ||
-        !lx_symtab_finish(t)) {
+    bool decoded = t && lx_kallsyms_decode(w, len, &k, t, &e) == VMI_SUCCESS;
+    free(w); /* before the index is built: both are megabytes */
+    if (!decoded || !lx_symtab_finish(t)) {
+        if (decoded || !t)
+            util_err_set(&e, "kallsyms: out of memory for %u symbols", k.count);
         ks_note(s, 3, &e);
         lx_symtab_free(t);
-        free(w);
         return false;
     }
-    free(w);
     st->syms = t;
     st->runtime_syms = true;
     st->image_pa = lo + k.token_table;
@@ -1088,8 +1091,7 @@ bool lx_btf_load(vmi_instance_t vmi, lx_state_t *st)
             return false;
         }
         util_err_t e;
-        lx_btf_t *b = lx_btf_parse(blob, len, st->width, &e);
-        free(blob);
+        lx_btf_t *b = lx_btf_adopt(blob, len, st->width, &e);
         if (!b) {
             snprintf(st->btf_why, sizeof(st->btf_why), "BTF at 0x%llx: %s",
                      (unsigned long long)start, util_err_msg(&e));

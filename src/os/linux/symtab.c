@@ -31,12 +31,14 @@
 #include "util/strutil.h"
 #include "util/symz.h"
 
+/* 16 bytes: a kernel has 10^5 symbols and more. */
 typedef struct lx_sym {
     uint64_t addr;
     uint32_t name;  /* offset into the arena */
-    uint32_t len;
+    uint16_t len;   /* < LX_SYM_NAME_MAX */
     char type;
 } lx_sym_t;
+_Static_assert(LX_SYM_NAME_MAX <= 65535, "lx_sym_t.len holds a name's length");
 
 /* A name asked of a System.map not read in full, and the answer. */
 typedef struct lx_memo {
@@ -150,7 +152,7 @@ bool lx_symtab_add(lx_symtab_t *t, const char *name, size_t len, uint64_t addr, 
     t->arena[t->arena_len + len] = '\0';
     t->sym[t->n].addr = addr;
     t->sym[t->n].name = (uint32_t)t->arena_len;
-    t->sym[t->n].len = (uint32_t)len;
+    t->sym[t->n].len = (uint16_t)len;
     t->sym[t->n].type = type;
     t->n++;
     t->arena_len += len + 1;
@@ -175,6 +177,16 @@ static int addr_idx_cmp(const void *a, const void *b)
 
 static bool sort_by_addr(lx_symtab_t *t)
 {
+    /* kallsyms and System.map list symbols by address already: then the
+     * order added is the order, and no copy of the table is made. */
+    size_t k = 1;
+    while (k < t->n && t->sym[k - 1].addr <= t->sym[k].addr)
+        k++;
+    if (k >= t->n) {
+        for (size_t i = 0; i < t->n; i++)
+            t->by_addr[i] = (uint32_t)i;
+        return true;
+    }
     addr_idx_t *p = malloc((t->n ? t->n : 1) * sizeof(*p));
     if (!p)
         return false;
