@@ -11,6 +11,10 @@
  * the same source against LibVMI and time both libraries with one timer
  * (init_time.h, which bench_linux uses too).  Figures, never pass/fail.
  */
+/* clock_gettime, also when built outside the tree with plain -std=c11. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
