@@ -33,19 +33,9 @@
 #include <libvmi/libvmi.h>
 
 #include "bench_out.h"
+#include "init_time.h"
 
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+static double now_us(void) { return bench_now_us(); }
 
 typedef struct syms {
     char (*name)[128];
@@ -104,26 +94,13 @@ static bool write_maps(const char *dir, const char *rt, const char *ln, syms_t *
     return ok && s->n > 0 && text;
 }
 
+/* Median of 5 (init_time.h, the timer bench_init shares). */
 static double time_init(const char *img, const char *cfg, vmi_instance_t *keep)
 {
-    double t[5];
-    for (int i = 0; i < 5; i++) {
-        vmi_instance_t v;
-        vmi_init_error_t e;
-        double t0 = now_us();
-        if (vmi_init_complete(&v, img, VMI_INIT_DOMAINNAME, NULL, VMI_CONFIG_STRING,
-                              (void *)cfg, &e) != VMI_SUCCESS) {
-            fprintf(stderr, "  init failed (%s): %s\n", cfg, tvmi_init_errmsg());
-            return -1;
-        }
-        t[i] = now_us() - t0;
-        if (keep && i == 4)
-            *keep = v;
-        else
-            vmi_destroy(v);
-    }
-    qsort(t, 5, sizeof(double), cmp_d);
-    return t[2] / 1000.0;
+    double ms = bench_time_init(img, cfg, 5, keep, NULL);
+    if (ms < 0)
+        fprintf(stderr, "  init failed (%s): %s\n", cfg, tvmi_init_errmsg());
+    return ms;
 }
 
 extern char **environ;
@@ -200,7 +177,7 @@ static bool run_tool(const char *tool, const char *a1, const char *a2, const cha
         if (k > *kb)
             *kb = k;
     }
-    qsort(t, 5, sizeof(double), cmp_d);
+    qsort(t, 5, sizeof(double), bench_cmp_d);
     *ms = t[2];
     return true;
 }

@@ -16,6 +16,12 @@ for g in amd64 amd64-la57 i386 i386-pae; do
     "$O/bench/bench_map_addr" "$C/$g/core.elf" "$text" "$C/$g/ram.raw" 500
     [ -x "$O/bench/bench_linux" ] && "$O/bench/bench_linux" "$C/$g"
 done
+# Init against guest RAM (256 MiB, 1 and 4 GiB; builds the size guests if
+# missing), with LibVMI beside it when LIBVMI_PREFIX names an installation.
+if [ -f "$C/amd64/stamp" ]; then
+    echo "== init against guest RAM (bench/ram-size.sh)"
+    sh bench/ram-size.sh "$O"
+fi
 # A running guest: bench_live boots the live test guest and ends it on every
 # way out (live.h); timeout bounds it, and the launcher's own lifetime bounds
 # QEMU even if bench_live is killed outright.  Run it from the source tree.

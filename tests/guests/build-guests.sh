@@ -30,7 +30,12 @@ DBG_GUESTS="i386 i386-pae"
 # Debian suite (see guest_config).
 SUITE_GUESTS="amd64-bullseye amd64-bookworm-backports amd64-trixie amd64-trixie-backports amd64-sid"
 ALL_GUESTS="amd64 amd64-la57 i386 i386-pae $SUITE_GUESTS"
-MEM_MB=256
+# Guests that differ from amd64 only in RAM size, for measuring what init
+# costs against guest RAM (bench/ram-size.sh, tests/integration/init_pages.sh).
+# Not in ALL_GUESTS: the tests that loop over every guest want core.elf and
+# ram.lime, and a size guest has neither (dump-guest-memory would write all
+# of its RAM, dense); only `--only` builds them.
+SIZE_GUESTS="amd64-1g amd64-4g"
 # Modules loaded in the guest, in load order (file names, found anywhere
 # below the package's kernel/ directory: 6.15 moved crc-itu-t to lib/crc/).
 # Chosen because every kernel of the matrix (5.10 .. 7.x, amd64 and 686)
@@ -55,13 +60,16 @@ usage: $0 [--force] [--only NAME] [--dbg-only] [--list] [--help]
 Builds (or reuses) TinyVMI's integration-test guest images in
   \$TINYVMI_GUEST_CACHE (default ~/.cache/tinyvmi/guests), now: $CACHE
 Guests: $ALL_GUESTS
+Size guests (only with --only): $SIZE_GUESTS
 
   --force       rebuild even if the cached images are complete
   --only NAME   build only guest NAME (several: --only 'A B')
   --dbg-only    only the debug-package truth of the i386 guests (which
                 must be built already): truth/System.map-dbg and
                 truth/offsets-dwarf.txt from linux-image-*-dbg
-  --list        print the guests' names, one a line, and exit
+  --list        print the guests' names, one a line, and exit (not the
+                size guests: they lack core.elf and ram.lime)
+  --list-size   print the size guests' names, one a line, and exit
   --help        this text
 
 A guest is rebuilt when one of its files is missing or its stamp was written
@@ -86,6 +94,7 @@ while [ $# -gt 0 ]; do
     --only=*) ONLY=${1#--only=} ;;
     --dbg-only) DBG_ONLY=1 ;;
     --list) for g in $ALL_GUESTS; do echo "$g"; done; exit 0 ;;
+    --list-size) for g in $SIZE_GUESTS; do echo "$g"; done; exit 0 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "build-guests: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
     esac
@@ -95,9 +104,9 @@ done
 GUESTS=$ALL_GUESTS
 if [ -n "$ONLY" ]; then
     for g in $ONLY; do
-        case " $ALL_GUESTS " in
+        case " $ALL_GUESTS $SIZE_GUESTS " in
         *" $g "*) ;;
-        *) echo "build-guests: unknown guest '$g' (known: $ALL_GUESTS)" >&2; exit 2 ;;
+        *) echo "build-guests: unknown guest '$g' (known: $ALL_GUESTS $SIZE_GUESTS)" >&2; exit 2 ;;
         esac
     done
     GUESTS=$ONLY
@@ -117,7 +126,17 @@ die() { echo "build-guests: error: $*" >&2; exit 1; }
 # X86_5LEVEL, and all after it, switch to 5-level on a CPU with LA57).
 guest_config() {
     SUITE=""
+    MEM_MB=256
+    SIZE_GUEST=0
     case $1 in
+    amd64-1g | amd64-4g)
+        # amd64 with more RAM: same kernel, CPU and /init.
+        SIZE_GUEST=1
+        MEM_MB=1024
+        [ "$1" = amd64-1g ] || MEM_MB=4096
+        ARCH=x86_64 DEB_ARCH=amd64 META=linux-image-amd64
+        QEMU=qemu-system-x86_64 QEMU_CPU=qemu64 EXPECT_PAGING=ia32e
+        return 0 ;;
     amd64-la57) ;;
     amd64-*)
         SUITE=${1#amd64-}
@@ -142,8 +161,7 @@ guest_config() {
     esac
 }
 
-REQUIRED_FILES="ram.raw core.elf ram.lime meta.env console.log
-    truth/uname.txt truth/version.txt truth/cmdline.txt truth/kallsyms.txt
+TRUTH_FILES="truth/uname.txt truth/version.txt truth/cmdline.txt truth/kallsyms.txt
     truth/iomem.txt truth/modules.txt truth/ps.txt truth/marked.txt
     truth/dmesg.txt truth/meminfo.txt truth/cpuinfo.txt truth/kcore.txt
     truth/registers.txt truth/mtree.txt"
@@ -152,7 +170,9 @@ guest_complete() {
     d=$CACHE/$1
     [ -f "$d/stamp" ] || return 1
     grep -qx "FORMAT_VERSION=$FORMAT_VERSION" "$d/stamp" || return 1
-    for f in $REQUIRED_FILES; do
+    files="ram.raw core.elf ram.lime"
+    case " $SIZE_GUESTS " in *" $1 "*) files=ram.raw ;; esac
+    for f in $files meta.env console.log $TRUTH_FILES; do
         [ -s "$d/$f" ] || return 1
     done
     return 0
@@ -228,7 +248,7 @@ fi
 for f in /dev/shm/tinyvmi-*-*; do
     [ -f "$f" ] || continue
     ours=0
-    for g in $ALL_GUESTS; do
+    for g in $ALL_GUESTS $SIZE_GUESTS; do
         case ${f#/dev/shm/tinyvmi-"$g"-} in
         "$f" | "" | *[!0-9]*) ;;
         *) ours=1 ;;
@@ -696,23 +716,28 @@ build_guest() {
     if [ "$EXPECT_PAGING" != la57 ]; then
         qmp 'hmp:info mem' > "$OUTNEW/truth/mem.txt" || fail_boot "QMP info mem failed"
     fi
-    cp --sparse=always "$SHM_FILE" "$OUTNEW/ram.raw" 2>/dev/null ||
-        cp "$SHM_FILE" "$OUTNEW/ram.raw" || fail_boot "cannot copy $SHM_FILE"
-    qmp "{\"execute\":\"dump-guest-memory\",\"arguments\":{\"paging\":false,\"protocol\":\"file:$OUTNEW/core.elf\"}}" ||
-        fail_boot "QMP dump-guest-memory failed"
+    copy_ram
+    if [ "$SIZE_GUEST" = 0 ]; then
+        qmp "{\"execute\":\"dump-guest-memory\",\"arguments\":{\"paging\":false,\"protocol\":\"file:$OUTNEW/core.elf\"}}" ||
+            fail_boot "QMP dump-guest-memory failed"
+    fi
     qmp '{"execute":"quit"}' || true
     stop_qemu
-    # QEMU writes the core 0400 and dense; most of a small guest is zeros.
-    chmod 644 "$OUTNEW/core.elf"
-    fallocate -d "$OUTNEW/core.elf" 2>/dev/null || true
+    if [ "$SIZE_GUEST" = 0 ]; then
+        # QEMU writes the core 0400 and dense; most of a small guest is zeros.
+        chmod 644 "$OUTNEW/core.elf"
+        fallocate -d "$OUTNEW/core.elf" 2>/dev/null || true
+    fi
     t3=$(now)
 
     # Ground truth from the guest, then derived files.
     tar -xzf "$WORK/bulk.bin" -C "$OUTNEW/truth" || fail_boot "cannot unpack the ground truth"
-    "$WORK/bin/raw2lime" "$OUTNEW/ram.raw" "$OUTNEW/truth/iomem.txt" "$OUTNEW/ram.lime" ||
-        fail_boot "raw2lime failed"
-    "$WORK/bin/raw2lime" --verify "$OUTNEW/ram.lime" "$OUTNEW/ram.raw" >/dev/null ||
-        fail_boot "ram.lime does not read back as ram.raw"
+    if [ "$SIZE_GUEST" = 0 ]; then
+        "$WORK/bin/raw2lime" "$OUTNEW/ram.raw" "$OUTNEW/truth/iomem.txt" "$OUTNEW/ram.lime" ||
+            fail_boot "raw2lime failed"
+        "$WORK/bin/raw2lime" --verify "$OUTNEW/ram.lime" "$OUTNEW/ram.raw" >/dev/null ||
+            fail_boot "ram.lime does not read back as ram.raw"
+    fi
 
     check_guest
     write_meta "$((t2 - t1))"
@@ -723,6 +748,37 @@ build_guest() {
     OUTNEW=""
     say "$GUEST: built in $((t4 - t0))s (boot to ready $((t2 - t1))s, snapshot $((t3 - t2))s)" \
         "$PAGING paging, kernel $KERNEL_RELEASE_GUEST"
+}
+
+# ram.raw from the RAM file, so that file offset == guest physical address.
+# The RAM file is the guest's RAM in order; -machine pc maps all of it at 0
+# while it fits below the PCI hole, else the first 3 GiB at 0 and the rest
+# at 4 GiB ("mem @<file offset>" at 0x100000000 in info mtree -f).  The
+# high part is then copied to offset 4 GiB, leaving 3..4 GiB a hole of
+# zeros (sparse, as is every zero page).  Sets RAW_SIZE.
+copy_ram() {
+    high=$(sed -n 's/^ *\(0*1[0-9a-f]\{8\}\)-[0-9a-f]* (prio [0-9]*, ram): mem @\([0-9a-f]*\)$/\1 \2/p' \
+        "$OUTNEW/truth/mtree.txt" | head -n 1)
+    if [ -z "$high" ]; then
+        cp --sparse=always "$SHM_FILE" "$OUTNEW/ram.raw" 2>/dev/null ||
+            cp "$SHM_FILE" "$OUTNEW/ram.raw" || fail_boot "cannot copy $SHM_FILE"
+        RAW_SIZE=$((MEM_MB * 1048576))
+        return 0
+    fi
+    gpa=$((0x${high% *}))
+    low=$((0x${high#* }))
+    [ $((gpa % 1048576)) -eq 0 ] && [ $((low % 1048576)) -eq 0 ] ||
+        fail_boot "RAM above 4 GiB at $gpa from file offset $low: not MiB-aligned"
+    # dd conv=sparse seeks over zero blocks instead of writing them.
+    dd if="$SHM_FILE" of="$OUTNEW/ram.raw" bs=1M count=$((low >> 20)) conv=sparse status=none &&
+        dd if="$SHM_FILE" of="$OUTNEW/ram.raw" bs=1M skip=$((low >> 20)) seek=$((gpa >> 20)) \
+            conv=sparse,notrunc status=none || fail_boot "cannot copy $SHM_FILE"
+    RAW_SIZE=$((gpa + MEM_MB * 1048576 - low))
+    # A sparse dd ends in a seek when the last MiB is zero: set the size.
+    truncate -s "$RAW_SIZE" "$OUTNEW/ram.raw" || fail_boot "cannot size ram.raw"
+    cmp -n "$low" "$SHM_FILE" "$OUTNEW/ram.raw" &&
+        cmp -i "$low:$gpa" "$SHM_FILE" "$OUTNEW/ram.raw" ||
+        fail_boot "ram.raw differs from the RAM file"
 }
 
 # Checks that the guest is what the tests will assume it is.
@@ -743,9 +799,18 @@ check_guest() {
         fail_boot "expected $EXPECT_PAGING paging with -cpu $QEMU_CPU, got $PAGING (CR0=$CR0 CR4=$CR4 EFER=$EFER)"
 
     size=$(wc -c < "$OUTNEW/ram.raw")
-    [ "$size" -eq $((MEM_MB * 1048576)) ] || fail_boot "ram.raw is $size bytes"
-    [ "$(head -c 4 "$OUTNEW/core.elf" | od -An -c | tr -d ' ')" = '177ELF' ] ||
-        fail_boot "core.elf is not an ELF file"
+    [ "$size" -eq "$RAW_SIZE" ] || fail_boot "ram.raw is $size bytes, not $RAW_SIZE"
+    if [ "$SIZE_GUEST" = 0 ]; then
+        [ "$(head -c 4 "$OUTNEW/core.elf" | od -An -c | tr -d ' ')" = '177ELF' ] ||
+            fail_boot "core.elf is not an ELF file"
+    else
+        # The guest must have been given, and use, all of its RAM: its
+        # System RAM reaches within 1 MiB of ram.raw's end (the BIOS keeps
+        # the top 128 KiB below 4 GiB) and ram.raw holds every range.
+        top=$(sed -n 's/^\([0-9a-f]*\)-\([0-9a-f]*\) : System RAM$/\2/p' "$T/iomem.txt" | tail -n 1)
+        [ -n "$top" ] && [ $((0x$top + 1)) -le "$size" ] && [ $((0x$top + 1048576)) -ge "$size" ] ||
+            fail_boot "the guest's System RAM ends at 0x${top:-?}, ram.raw at $size bytes"
+    fi
     n=$(wc -l < "$T/kallsyms.txt")
     [ "$n" -gt 1000 ] || fail_boot "kallsyms has only $n lines"
     grep -q '^0*[1-9a-f][0-9a-f]* [Tt] ' "$T/kallsyms.txt" ||
