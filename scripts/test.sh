@@ -19,7 +19,7 @@ status=0
 stage() { # log name, command...
     log=/tmp/tinyvmi-$1.log; shift
     if "$@" > "$log" 2>&1; then :; else status=1; fi
-    cat "$log"
+    sed -E -f tests/relay-summary.sed "$log"
     tally "$log"
 }
 echo "== build (gcc, -Werror)"

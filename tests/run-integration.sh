@@ -13,7 +13,7 @@ run() { # name, command...
     name=$1; shift
     echo "== $name"
     out=$("$@" 2>&1); rc=$?
-    printf '%s\n' "$out"
+    printf '%s\n' "$out" | sed -E -f tests/relay-summary.sed
     line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
     p=$(echo "$line" | sed -nE 's/^([0-9]+) passed.*/\1/p'); f=$(echo "$line" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
     s=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')

@@ -6,7 +6,7 @@ for t in "$O"/tests/unit/test_*; do
     [ -x "$t" ] || continue
     echo "== $(basename "$t")"
     out=$("$t" 2>&1); rc=$?
-    printf '%s\n' "$out"
+    printf '%s\n' "$out" | sed -E -f tests/relay-summary.sed
     line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
     p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/'); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
     s=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
