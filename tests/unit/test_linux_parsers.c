@@ -148,9 +148,15 @@ static void test_sysmap_lazy_agrees(void)
         "   ffffffff81a12940 D init_task\n"   /* leading blanks */
         "c1000390 T  two_blanks\n"
         "c10003a0 T linux_banner [mod]\n"     /* a module: not the kernel's */
-        "c10003b0 T \r\n";                     /* no name: not a line */
+        "c10003b0 T \r\n"                      /* no name: not a line */
+        "FFFFFFFF81000100 T upper\n"           /* upper-case hex is hex */
+        "ffffffff8100\x10" "000 T ctl_digit\n"  /* 0x10 | 0x20 is '0': not hex */
+        "ffffffff81\xc1" "00000 T high_digit\n" /* a byte >= 0x80: not hex */
+        "ffffffff8100010G T g_digit\n"          /* 'G' | 0x20 is 'g': not hex */
+        "C10003C0 t upper8\n";
     static const char *const names[] = { "abcde", "a", "_text", "init_task",
-                                         "two_blanks", "linux_banner", "X", "Y" };
+                                         "two_blanks", "linux_banner", "X", "Y", "upper",
+                                         "ctl_digit", "high_digit", "g_digit", "upper8" };
     static const char *const hints[] = { "abcde", "_text", "init_task", "linux_banner" };
     util_err_t err;
     util_err_clear(&err);
@@ -179,6 +185,11 @@ static void test_sysmap_lazy_agrees(void)
     CHECK(lx_symtab_lookup(t, "abcde", &a, NULL) && a == 0xc1000370ULL);
     CHECK(!lx_symtab_lookup(t, "X", &a, NULL));
     CHECK(lx_symtab_lookup(t, "_text", &a, NULL) && a == 0xffffffff81000000ULL);
+    CHECK(lx_symtab_lookup(t, "upper", &a, NULL) && a == 0xffffffff81000100ULL);
+    CHECK(lx_symtab_lookup(t, "upper8", &a, NULL) && a == 0xc10003c0ULL);
+    CHECK(!lx_symtab_lookup(t, "ctl_digit", &a, NULL));
+    CHECK(!lx_symtab_lookup(t, "high_digit", &a, NULL));
+    CHECK(!lx_symtab_lookup(t, "g_digit", &a, NULL));
     lx_symtab_free(t);
 
     /* Both refuse a text that is mostly not symbol lines, counting the same
@@ -188,6 +199,20 @@ static void test_sysmap_lazy_agrees(void)
     CHECK(lx_sysmap_parse(t, mostly_bad, strlen(mostly_bad), &err) == VMI_FAILURE);
     CHECK(lx_symtab_from_sysmap(NULL, mostly_bad, strlen(mostly_bad), hints, 4, &err) == NULL);
     CHECK(strstr(util_err_msg(&err), "2 of 3 lines") != NULL);
+    lx_symtab_free(t);
+
+    /* Addresses whose digits only look hex to a careless eight-at-a-time
+     * test: a control byte that | 0x20 makes a digit, a byte >= 0x80 (whose
+     * sum would carry into the next byte), 'G'. */
+    const char *odd_digits = "ffffffff81000000 T a\n"
+                             "ffffffff8100\x10" "000 T b\n"
+                             "ffffffff81\xc1" "00000 T c\n"
+                             "c100000G T d\n";
+    t = lx_symtab_new();
+    CHECK(lx_sysmap_parse(t, odd_digits, strlen(odd_digits), &err) == VMI_FAILURE);
+    CHECK(strstr(util_err_msg(&err), "3 of 4 lines") != NULL);
+    CHECK(lx_symtab_from_sysmap(NULL, odd_digits, strlen(odd_digits), hints, 4, &err) == NULL);
+    CHECK(strstr(util_err_msg(&err), "3 of 4 lines") != NULL);
     lx_symtab_free(t);
 }
 
