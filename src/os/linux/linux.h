@@ -54,6 +54,11 @@ void lx_symtab_free(lx_symtab_t *t);
 /* Add a symbol (name need not be terminated; len bytes are used).  Returns
  * false when memory runs out or the name is empty or too long. */
 bool lx_symtab_add(lx_symtab_t *t, const char *name, size_t len, uint64_t addr, char type);
+/* Room for nsyms more symbols whose names total name_bytes (without their
+ * terminators), allocated once, for a source that knows its size before it
+ * adds (kallsyms): growth by doubling leaves freed copies that stay in the
+ * process.  Only a hint: false when memory runs out, and adds still grow. */
+bool lx_symtab_reserve(lx_symtab_t *t, size_t nsyms, size_t name_bytes);
 /* Build the indexes; call once after the last add, before any lookup. */
 bool lx_symtab_finish(lx_symtab_t *t);
 size_t lx_symtab_count(const lx_symtab_t *t);

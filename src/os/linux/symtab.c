@@ -159,6 +159,29 @@ bool lx_symtab_add(lx_symtab_t *t, const char *name, size_t len, uint64_t addr, 
     return true;
 }
 
+bool lx_symtab_reserve(lx_symtab_t *t, size_t nsyms, size_t name_bytes)
+{
+    if (!t || t->kind != LX_BUILT || t->finished || nsyms > UINT32_MAX - 1 - t->n ||
+        name_bytes > UINT32_MAX - nsyms - t->arena_len)
+        return false;
+    size_t arena = t->arena_len + name_bytes + nsyms, n = t->n + nsyms;
+    if (arena > t->arena_cap) {
+        char *a = realloc(t->arena, arena);
+        if (!a)
+            return false;
+        t->arena = a;
+        t->arena_cap = arena;
+    }
+    if (n > t->cap) {
+        lx_sym_t *s = realloc(t->sym, n * sizeof(*s));
+        if (!s)
+            return false;
+        t->sym = s;
+        t->cap = n;
+    }
+    return true;
+}
+
 /* Sort by (address, order added): pairs carry the index so the comparator
  * needs no outside state and ties keep the order added (qsort is not
  * stable). */
