@@ -87,6 +87,44 @@ static void test_symtab_many(void)
     lx_symtab_free(t);
 }
 
+/* A reserved index takes exactly what was reserved, then still grows when
+ * the hint was short; a reserve it cannot honour says no.  (A reserve that
+ * records more room than it allocated overruns the arena here: the
+ * sanitizer pass sees it.) */
+static void test_symtab_reserve(void)
+{
+    lx_symtab_t *t = lx_symtab_new();
+    char name[32];
+    size_t bytes = 0;
+    for (unsigned i = 0; i < 3000; i++)
+        bytes += (size_t)snprintf(name, sizeof(name), "reserved_%u", i);
+    CHECK(lx_symtab_reserve(t, 3000, bytes));
+    for (unsigned i = 0; i < 3000; i++) {
+        int n = snprintf(name, sizeof(name), "reserved_%u", i);
+        CHECK(lx_symtab_add(t, name, (size_t)n, 0x1000ULL * (i + 1), 'T'));
+    }
+    /* Past the hint: adds go on growing. */
+    for (unsigned i = 0; i < 500; i++) {
+        int n = snprintf(name, sizeof(name), "extra_%u", i);
+        CHECK(lx_symtab_add(t, name, (size_t)n, 0x1000ULL * (3001 + i), 't'));
+    }
+    CHECK(!lx_symtab_reserve(t, (size_t)UINT32_MAX, 1));
+    CHECK(!lx_symtab_reserve(t, 1, (size_t)UINT32_MAX));
+    CHECK(lx_symtab_finish(t));
+    CHECK(!lx_symtab_reserve(t, 1, 1)); /* finished: no more adds */
+    CHECK_EQ_U64(lx_symtab_count(t), 3500);
+    int bad = 0;
+    for (unsigned i = 0; i < 3000; i++) {
+        uint64_t a;
+        snprintf(name, sizeof(name), "reserved_%u", i);
+        if (!lx_symtab_lookup(t, name, &a, NULL) || a != 0x1000ULL * (i + 1))
+            bad++;
+    }
+    CHECK(bad == 0);
+    CHECK_STREQ(lx_symtab_at(t, 0x1000ULL * 3001), "extra_0");
+    lx_symtab_free(t);
+}
+
 /* ---------------------------------------------------------------- sysmap */
 
 static void test_sysmap_parse(void)
@@ -1034,6 +1072,7 @@ int main(void)
     TEST_RUN(test_kernel_half);
     TEST_RUN(test_symtab_index);
     TEST_RUN(test_symtab_many);
+    TEST_RUN(test_symtab_reserve);
     TEST_RUN(test_sysmap_parse);
     TEST_RUN(test_sysmap_lazy_agrees);
     TEST_RUN(test_kallsyms_64_relative_percpu);
