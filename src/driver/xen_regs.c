@@ -4,8 +4,9 @@
  *
  * HVM and PVH vCPUs are Xen's HVM save record "CPU" (struct hvm_hw_cpu):
  * one record is read with xc_domain_hvm_getcontext_partial; a change is the
- * whole context read, the record patched and the context written back, with
- * the domain paused meanwhile.  PV vCPUs are struct vcpu_guest_context
+ * whole context read, the record patched, and only the header and that
+ * record written back (hvm_change says why), with the domain paused
+ * meanwhile.  PV vCPUs are struct vcpu_guest_context
  * (xc_vcpu_getcontext / xc_vcpu_setcontext), 64-bit guests only.  Each kind
  * has one table from reg_t to its field, used both ways.
  *
@@ -175,14 +176,56 @@ static uint8_t *hvm_context(xen_state_t *st, uint16_t type, uint16_t instance,
     return NULL;
 }
 
-/* Apply fn to vCPU vcpu's CPU record and write the context back, with the
+/* The context Xen is handed back: its header record (the first; Xen checks
+ * it before it loads anything), the one CPU record, the end marker.  Xen's
+ * loader (hvm_load) loads the records a context holds and only those.
+ * Writing the whole context back would also reload the LAPIC, the timers
+ * and the interrupt controllers from the copy read a moment before: an
+ * interrupt Xen posted in between, such as the event-channel upcall a
+ * guest timer raises in the LAPIC's IRR, is erased, and a guest whose
+ * upcall stays pending is never sent another; it stops (measured: 301 DR3
+ * writes stopped the PVH test guest for good; with this, it runs on).
+ * The CPU record still carries the TSC as read, so the guest's TSC goes
+ * back by the time between the read and the write (the domain is paused
+ * for both; microseconds natively). */
+static uint8_t *cpu_only_context(const uint8_t *buf, uint32_t size, const uint8_t *rec,
+                                 uint32_t len, uint32_t *out_size, util_err_t *err)
+{
+    struct hvm_save_descriptor d, end = { .typecode = HVM_SAVE_CODE(END) };
+    const size_t dsz = sizeof(d);
+    uint8_t *out;
+    size_t hdr, n;
+
+    if (size >= dsz)
+        memcpy(&d, buf, dsz);
+    /* The CPU record (found by hvm_context inside buf) must come after the
+     * header, its descriptor included. */
+    if (size < dsz || d.typecode != HVM_SAVE_CODE(HEADER) || d.length > size - dsz ||
+        (size_t)(rec - buf) < 2 * dsz + d.length) {
+        util_err_set(err, "the HVM context does not start with its header record");
+        return NULL;
+    }
+    hdr = dsz + d.length;
+    n = hdr + dsz + len + dsz;
+    if (!(out = malloc(n))) {
+        util_err_set(err, "out of memory for an HVM context of %zu bytes", n);
+        return NULL;
+    }
+    memcpy(out, buf, hdr);
+    memcpy(out + hdr, rec - dsz, dsz + len);
+    memcpy(out + hdr + dsz + len, &end, dsz);
+    *out_size = (uint32_t)n;
+    return out;
+}
+
+/* Apply fn to vCPU vcpu's CPU record and write that record back, with the
  * domain held still. */
 static status_t hvm_change(xen_state_t *st, unsigned long vcpu,
                            status_t (*fn)(struct hvm_hw_cpu *, const void *, util_err_t *),
                            const void *arg, util_err_t *err)
 {
-    uint8_t *buf, *rec;
-    uint32_t size = 0, len = 0;
+    uint8_t *buf, *rec, *back = NULL;
+    uint32_t size = 0, len = 0, back_size = 0;
     bool held = false;
     struct hvm_hw_cpu cpu;
     status_t rc = VMI_FAILURE;
@@ -200,13 +243,16 @@ static status_t hvm_change(xen_state_t *st, unsigned long vcpu,
     if (fn(&cpu, arg, err) != VMI_SUCCESS)
         goto out;
     memcpy(rec, &cpu, sizeof(cpu));
-    if (xc_domain_hvm_setcontext(st->xc, st->domid, buf, size) != 0) {
+    if (!(back = cpu_only_context(buf, size, rec, len, &back_size, err)))
+        goto out;
+    if (xc_domain_hvm_setcontext(st->xc, st->domid, back, back_size) != 0) {
         xen_fail(st, err, errno, "domain %u vCPU %lu: writing its CPU record", st->domid,
                  vcpu);
         goto out;
     }
     rc = VMI_SUCCESS;
 out:
+    free(back);
     free(buf);
     xen_ctl_hold_end(st, held);
     return rc;

@@ -292,6 +292,52 @@ static void test_pause_counter(void)
     printf("  resume unpaused: %s\n", tvmi_errmsg(vmi));
 }
 
+/* Register writes leave a running guest running.  Each write pauses the
+ * domain for a moment while the guest's timers go on firing in Xen; a write
+ * that reloaded more of the vCPU's state than the register it changes (the
+ * LAPIC's pending interrupts among it) could drop an interrupt posted
+ * meanwhile, and a guest that loses its event-channel upcall never gets
+ * another: it stops.  Many writes make a lost one near certain, so the
+ * counter must go on moving after them. */
+static void test_register_writes_running(void)
+{
+    vmi_pid_t pid;
+    uint64_t va, start, dr3 = 0, before = 0, after = 0;
+    vmi_instance_t vmi;
+    struct timespec t0, t1;
+    enum { WRITES = 300 };
+
+    CHECK(counter(&pid, &va, &start));
+    vmi = open_os();
+    if (!vmi) {
+        CHECK(strcmp(K, "pv") == 0);
+        SKIP("no OS layer on this guest (no process page tables for the counter)");
+    }
+    CHECK(vmi_get_vcpureg(vmi, &dr3, DR3, 0) == VMI_SUCCESS);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int failed = 0;
+    for (int i = 0; i < WRITES; i++)
+        if (vmi_set_vcpureg(vmi, (i & 1) ? dr3 : 0x7417000 + (uint64_t)i * 8, DR3, 0) !=
+            VMI_SUCCESS)
+            failed++;
+    CHECK(vmi_set_vcpureg(vmi, dr3, DR3, 0) == VMI_SUCCESS);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK(failed == 0);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    flush(vmi);
+    CHECK(vmi_read_64_va(vmi, va, pid, &before) == VMI_SUCCESS);
+    after = before;
+    for (int i = 0; i < 100 && after <= before; i++) {
+        sleep_ms(100);
+        flush(vmi);
+        if (vmi_read_64_va(vmi, va, pid, &after) != VMI_SUCCESS)
+            break;
+    }
+    printf("  %s: %d DR3 writes in %.0f ms; the counter went 0x%" PRIx64 " -> 0x%" PRIx64 "\n",
+           K, WRITES + 1, ms, before, after);
+    CHECK((after >> 48) == (start >> 48) && after > before);
+}
+
 /* The process list TinyVMI walks is the guest's /proc, but for the
  * forker's children, which come and go. */
 static void test_processes(void)
@@ -331,6 +377,7 @@ BOTH(test_banner)
 BOTH(test_registers)
 BOTH(test_pause_counter)
 BOTH(test_processes)
+BOTH(test_register_writes_running)
 
 int main(void)
 {
@@ -343,12 +390,14 @@ int main(void)
     TEST_RUN(test_registers_pvh);
     TEST_RUN(test_pause_counter_pvh);
     TEST_RUN(test_processes_pvh);
+    TEST_RUN(test_register_writes_running_pvh);
     TEST_RUN(test_by_name_pv);
     TEST_RUN(test_by_id_pv);
     TEST_RUN(test_banner_pv);
     TEST_RUN(test_registers_pv);
     TEST_RUN(test_pause_counter_pv);
     TEST_RUN(test_processes_pv);
+    TEST_RUN(test_register_writes_running_pv);
     for (int k = 0; k < 2; k++)
         if (os_vmi[k])
             vmi_destroy(os_vmi[k]);
