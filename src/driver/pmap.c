@@ -3,9 +3,11 @@
  */
 #include "driver/pmap.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 status_t driver_pmap_add(driver_pmap_t *m, addr_t start, uint64_t len, uint64_t offset,
                          uint32_t src, util_err_t *err)
@@ -195,8 +197,43 @@ const void *driver_pmap_map(driver_pmap_t *m, addr_t pa, size_t len, util_err_t 
     return m->base + r->offset + (pa - r->start);
 }
 
-status_t driver_pmap_copy(driver_pmap_t *m, addr_t pa, void *buf, size_t len, size_t *done,
-                          bool write, util_err_t *err)
+/* How transfer() moves bytes: out of or into the mapping, or out of the
+ * file behind it with pread (which leaves the mapping untouched). */
+enum pmap_how { PMAP_COPY_OUT, PMAP_COPY_IN, PMAP_PREAD };
+
+/* n bytes at file offset off, all of them: pread stops short at a signal
+ * or at the end of a file that shrank since it was opened. */
+static status_t pread_all(int fd, const char *file, uint64_t off, uint8_t *buf, size_t n,
+                          addr_t pa, const char *space_of_pa, util_err_t *err)
+{
+    while (n > 0) {
+        ssize_t got = pread(fd, buf, n, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            util_err_set(err, "%s 0x%" PRIx64 ": reading %s at offset 0x%" PRIx64 " failed: %s",
+                         space_of_pa, pa, file, off, strerror(errno));
+            return VMI_FAILURE;
+        }
+        if (got == 0) {
+            util_err_set(err, "%s 0x%" PRIx64 ": %s ends before offset 0x%" PRIx64 ": the file "
+                         "shrank after it was opened", space_of_pa, pa, file, off);
+            return VMI_FAILURE;
+        }
+        buf += got;
+        off += (uint64_t)got;
+        pa += (uint64_t)got;
+        n -= (size_t)got;
+    }
+    return VMI_SUCCESS;
+}
+
+/* The one loop over the runs that [pa, pa + len) crosses, for every way of
+ * moving bytes; how is a constant at each call, so the compiler makes one
+ * copy per way. */
+static inline status_t transfer(driver_pmap_t *m, addr_t pa, void *buf, size_t len,
+                                size_t *done, enum pmap_how how, int fd, const char *file,
+                                util_err_t *err)
 {
     const driver_pmap_range_t *r = m->ranges;
     size_t above = 0, copied = 0, i;
@@ -213,12 +250,18 @@ status_t driver_pmap_copy(driver_pmap_t *m, addr_t pa, void *buf, size_t len, si
     for (;;) {
         uint64_t avail = r[i].start + r[i].len - pa;
         size_t n = len - copied < avail ? len - copied : (size_t)avail;
-        uint8_t *at = (uint8_t *)(uintptr_t)(m->base + r[i].offset + (pa - r[i].start));
+        uint64_t off = r[i].offset + (pa - r[i].start);
+        uint8_t *mine = (uint8_t *)buf + copied;
 
-        if (write)
-            memcpy(at, (const uint8_t *)buf + copied, n);
-        else
-            memcpy((uint8_t *)buf + copied, at, n);
+        if (how == PMAP_PREAD) {
+            if (pread_all(fd, file, off, mine, n, pa, space_of(m),
+                          err) != VMI_SUCCESS)
+                return VMI_FAILURE;
+        } else if (how == PMAP_COPY_IN) {
+            memcpy((uint8_t *)(uintptr_t)(m->base + off), mine, n);
+        } else {
+            memcpy(mine, m->base + off, n);
+        }
         copied += n;
         if (done)
             *done = copied;
@@ -234,6 +277,19 @@ status_t driver_pmap_copy(driver_pmap_t *m, addr_t pa, void *buf, size_t len, si
     if (i != atomic_load_explicit(&m->last, memory_order_relaxed))
         atomic_store_explicit(&m->last, i, memory_order_relaxed);
     return VMI_SUCCESS;
+}
+
+status_t driver_pmap_copy(driver_pmap_t *m, addr_t pa, void *buf, size_t len, size_t *done,
+                          bool write, util_err_t *err)
+{
+    return write ? transfer(m, pa, buf, len, done, PMAP_COPY_IN, -1, NULL, err)
+                 : transfer(m, pa, buf, len, done, PMAP_COPY_OUT, -1, NULL, err);
+}
+
+status_t driver_pmap_pread(driver_pmap_t *m, int fd, const char *file, addr_t pa, void *buf,
+                           size_t len, size_t *done, util_err_t *err)
+{
+    return transfer(m, pa, buf, len, done, PMAP_PREAD, fd, file, err);
 }
 
 addr_t driver_pmap_max_pa(const driver_pmap_t *m)

@@ -78,6 +78,14 @@ const void *driver_pmap_map(driver_pmap_t *m, addr_t pa, size_t len, util_err_t 
  * copied before a hole stopped it.  Writing needs a writable mapping. */
 status_t driver_pmap_copy(driver_pmap_t *m, addr_t pa, void *buf, size_t len, size_t *done,
                           bool write, util_err_t *err);
+/* As driver_pmap_copy out of the mapping, but the bytes come from fd, the
+ * file the mapping was made of (offsets are the same; file names it in
+ * reasons), with pread: the
+ * mapping's pages are not touched, so they never enter the caller's
+ * resident set.  A read the file cannot satisfy any more (it shrank after
+ * the runs were validated) fails with a reason instead of a SIGBUS. */
+status_t driver_pmap_pread(driver_pmap_t *m, int fd, const char *file, addr_t pa, void *buf,
+                           size_t len, size_t *done, util_err_t *err);
 addr_t driver_pmap_max_pa(const driver_pmap_t *m);
 bool driver_pmap_range(const driver_pmap_t *m, size_t i, driver_range_t *out);
 

@@ -204,10 +204,12 @@ static void put_prstatus32(uint8_t *d, uint32_t k)
 
 /* ---- Opening ---- */
 
-static const char *forced_format;
+static const char *forced_format, *read_way;
 static const char *lookup(void *ctx, const char *key)
 {
     (void)ctx;
+    if (strcmp(key, "image_read") == 0)
+        return read_way;
     return strcmp(key, "image_format") == 0 ? forced_format : NULL;
 }
 
@@ -757,6 +759,101 @@ static void test_forced_format(void)
     expect_open_fails(raw, "elf", "not an ELF file");
 }
 
+/* ---- How reads copy (image_read) ---- */
+
+/* KiB of path's mapping resident in this process (smaps' Rss), or -1. */
+static long mapped_kb(const char *path)
+{
+    char line[1024];
+    long kb = -1;
+    bool in = false;
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f)) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        size_t ll = strlen(line), pl = strlen(path);
+        /* A mapping's line starts "lo-hi "; its fields' lines "Name: ". */
+        char *sp = strchr(line, ' '), *dash = strchr(line, '-');
+        if (sp && dash && dash < sp) {
+            in = ll >= pl && strcmp(line + ll - pl, path) == 0;
+            continue;
+        }
+        if (in && sscanf(line, "Rss: %ld kB", &kb) == 1)
+            break;
+    }
+    fclose(f);
+    return kb;
+}
+
+/* Every way gives the image's bytes and the same holes; pread leaves the
+ * mapping untouched (nothing of it resident after reading every page),
+ * map reads through it; auto switches after its small-read budget without
+ * a wrong byte; a file cut short after open fails a pread with a reason.
+ * (Opening reads the format's header through the mapping, so "untouched"
+ * means: no more resident after the reads than after the open.) */
+static void test_read_ways(void)
+{
+    enum { N = 0x40000 };
+    static uint8_t img[N], big[0x20000];
+    const char *ways[] = { NULL, "auto", "pread", "map" };
+    uint8_t buf[0x100];
+    util_err_t err;
+    size_t done;
+
+    fill_pat(img, 0, N);
+    for (size_t w = 0; w < sizeof(ways) / sizeof(ways[0]); w++) {
+        char *path = write_image(img, N);
+        read_way = ways[w];
+        void *st = open_as(path, NULL, &err);
+        CHECK(st != NULL);
+        if (!st)
+            continue;
+        /* What recognising the format touched (the header's pages). */
+        long kb0 = mapped_kb(path);
+        bool bytes_ok = true;
+        /* 1100 small reads: past auto's budget of 1024. */
+        for (unsigned i = 0; i < 1100; i++) {
+            uint64_t pa = ((uint64_t)i * 0x1234) % (N - sizeof(buf));
+            if (ops->read(st, pa, buf, sizeof(buf), &done, &err) != VMI_SUCCESS ||
+                done != sizeof(buf) || !pat_ok(buf, pa, sizeof(buf)))
+                bytes_ok = false;
+        }
+        CHECK(bytes_ok);
+        CHECK(ops->read(st, 0x8000, big, sizeof(big), &done, &err) == VMI_SUCCESS);
+        CHECK(pat_ok(big, 0x8000, sizeof(big)));
+        CHECK(ops->read(st, N - 0x10, buf, 0x20, &done, &err) == VMI_FAILURE);
+        CHECK_EQ_U64(done, 0x10);
+        CHECK(contains(&err, "is not in the image"));
+        long kb = mapped_kb(path);
+        CHECK(kb0 >= 0 && kb >= kb0);
+        if (ways[w] && strcmp(ways[w], "pread") == 0)
+            CHECK(kb == kb0);
+        else if (ways[w] && strcmp(ways[w], "map") == 0)
+            CHECK(kb > kb0);
+        if (ways[w] && strcmp(ways[w], "pread") == 0) {
+            /* Someone cuts the file: the read fails, it does not fault. */
+            CHECK(truncate(path, 0x1000) == 0);
+            CHECK(ops->read(st, 0x2000, buf, sizeof(buf), &done, &err) == VMI_FAILURE);
+            CHECK_EQ_U64(done, 0);
+            CHECK(contains(&err, "shrank after it was opened") && contains(&err, path));
+        }
+        if (!ways[w]) {
+            /* auto: a big read still goes through pread, so it fails too. */
+            CHECK(truncate(path, 0x1000) == 0);
+            CHECK(ops->read(st, 0x8000, big, sizeof(big), &done, &err) == VMI_FAILURE);
+            CHECK(contains(&err, "shrank after it was opened") && contains(&err, path));
+        }
+        ops->close(st);
+    }
+    char *path = write_image(img, 0x1000);
+    read_way = "fast";
+    expect_open_fails(path, NULL, "image_read is \"fast\"; it takes auto");
+    read_way = NULL;
+}
+
 /* ---- Broken images ---- */
 
 static void test_bad_elf(void)
@@ -974,6 +1071,7 @@ int main(void)
     TEST_RUN(test_elf32_prstatus);
     TEST_RUN(test_lime);
     TEST_RUN(test_forced_format);
+    TEST_RUN(test_read_ways);
     TEST_RUN(test_bad_elf);
     TEST_RUN(test_bad_lime);
     TEST_RUN(test_bad_paths);
