@@ -181,6 +181,10 @@ static void lx_find_root(vmi_instance_t vmi, void **state)
     if (loaded || st->have_image) {
         if (st->syms && core_paging_pending(vmi))
             (void)lx_offer_root(vmi, st);
+        /* A 32-bit kernel's symbols rarely place its root (kallsyms
+         * without data symbols): its fixed layout does. */
+        if (core_paging_pending(vmi))
+            (void)lx_offer_root_layout32(vmi);
         *state = st;
     } else {
         lx_destroy(st);

@@ -347,6 +347,10 @@ status_t lx_find_kaslr(vmi_instance_t vmi, lx_state_t *st);
  * root the symbols in st place, found through the banner probe.  True when
  * the core took it. */
 bool lx_offer_root(vmi_instance_t vmi, const lx_state_t *st);
+/* The same for a 32-bit kernel whose symbols do not place its root: the
+ * root searched for in the 64 MiB after the banner, by the fixed layout
+ * (va = pa + PAGE_OFFSET).  True when the core took one. */
+bool lx_offer_root_layout32(vmi_instance_t vmi);
 /* Find the kernel's own page table (swapper) and tell the core. */
 status_t lx_find_kpgd(vmi_instance_t vmi, lx_state_t *st);
 /* Load BTF (once); false (with st->btf_why) when the kernel has none. */

@@ -590,6 +590,168 @@ bool lx_offer_root(vmi_instance_t vmi, const lx_state_t *st)
     return false;
 }
 
+/*
+ * A 32-bit kernel with no symbols that place its root (Debian's i386 has no
+ * CONFIG_KALLSYMS_ALL: kallsyms lists code only, no swapper_pg_dir, no
+ * linux_banner) has still a fixed layout: lowmem, the image included, is
+ * mapped at va = pa + PAGE_OFFSET, and swapper_pg_dir lies in the image's
+ * bss, after the banner in its rodata.  So the root is searched for in the
+ * 64 MiB after a banner, read 1 MiB at a time (pread: no page of the image
+ * stays mapped), instead of the core's scan of every page of RAM.
+ *
+ * A page is a candidate when, for one of the PAGE_OFFSETs x86-32's Kconfig
+ * allows, the entry that would map the banner's va is present (a legacy
+ * PDE, or a PAE PDPTE: not checked for the bits the SDM reserves, since the
+ * guests here set Accessed in theirs, 0x21); the walk from it to
+ * the banner (vmi_read_pa of each entry, SDM vol. 3 4.3 and 4.4) then
+ * decides, and the core's own check makes it final.  The boot-time
+ * initial_page_table maps the image too, but only it: of the pages that
+ * map the banner, the one with the most present kernel-half entries is
+ * offered first (swapper maps all of lowmem).
+ */
+#define LAYOUT32_SPAN (64ULL << 20)
+#define LAYOUT32_ROOTS 16
+#define LAYOUT32_WALKS 4096 /* candidate walks per banner, at most */
+
+static const uint32_t page_offsets32[] = { 0xc0000000u, 0xb0000000u, 0x80000000u,
+                                            0x78000000u, 0x40000000u };
+
+typedef struct layout32_root {
+    addr_t root;
+    uint32_t page_offset;
+    unsigned score;
+} layout32_root_t;
+
+typedef struct layout32 {
+    vmi_instance_t vmi;
+    addr_t banner;
+    layout32_root_t r[LAYOUT32_ROOTS];
+    size_t n, walks;
+} layout32_t;
+
+static bool read_entry(vmi_instance_t vmi, addr_t pa, size_t size, uint64_t *v)
+{
+    uint8_t b[8];
+    size_t got = 0;
+    if (vmi_read_pa(vmi, pa, size, b, &got) != VMI_SUCCESS || got != size)
+        return false;
+    *v = size == 8 ? util_le64(b) : util_le32(b);
+    return true;
+}
+
+/* Whether the legacy directory whose entry for va is pde maps va to pa. */
+static bool legacy_maps(vmi_instance_t vmi, uint32_t pde, uint32_t va, addr_t pa)
+{
+    uint64_t pte;
+    if (pde & 0x80) /* 4 MiB page (PSE-36's high bits left out: lowmem) */
+        return (pde & 0xffc00000u) + (va & 0x3fffffu) == pa;
+    if (!read_entry(vmi, (pde & 0xfffff000u) + 4 * ((va >> 12) & 0x3ff), 4, &pte) ||
+        !(pte & 1))
+        return false;
+    return (pte & 0xfffff000u) + (va & 0xfff) == pa;
+}
+
+/* The same for a PAE table (PDPTE -> PD -> PT; 2 MiB pages). */
+static bool pae_maps(vmi_instance_t vmi, uint64_t pdpte, uint32_t va, addr_t pa)
+{
+    const uint64_t frame = 0x000ffffffffff000ULL;
+    uint64_t pde, pte;
+    if (!read_entry(vmi, (pdpte & frame) + 8 * ((va >> 21) & 0x1ff), 8, &pde) || !(pde & 1))
+        return false;
+    if (pde & 0x80)
+        return (pde & 0x000fffffffe00000ULL) + (va & 0x1fffff) == pa;
+    if (!read_entry(vmi, (pde & frame) + 8 * ((va >> 12) & 0x1ff), 8, &pte) || !(pte & 1))
+        return false;
+    return (pte & frame) + (va & 0xfff) == pa;
+}
+
+static void layout32_keep(layout32_t *l, addr_t root, uint32_t po, unsigned score)
+{
+    size_t w = l->n;
+    if (l->n == LAYOUT32_ROOTS) { /* replace the weakest when stronger */
+        w = 0;
+        for (size_t i = 1; i < l->n; i++)
+            if (l->r[i].score < l->r[w].score)
+                w = i;
+        if (l->r[w].score >= score)
+            return;
+    } else {
+        l->n++;
+    }
+    l->r[w] = (layout32_root_t){ root, po, score };
+}
+
+static bool layout32_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
+{
+    layout32_t *l = ctx;
+    for (size_t o = (size_t)((0x1000 - (pa & 0xfff)) & 0xfff); o + 0x1000 <= len; o += 0x1000) {
+        const uint8_t *pg = buf + o;
+        for (size_t k = 0; k < sizeof(page_offsets32) / sizeof(page_offsets32[0]); k++) {
+            uint64_t va = l->banner + page_offsets32[k];
+            if (va > 0xffffffffULL || l->walks >= LAYOUT32_WALKS)
+                continue;
+            uint32_t pde = util_le32(pg + 4 * (va >> 22));
+            uint64_t pdpte = util_le64(pg + 8 * (va >> 30));
+            bool legacy = pde & 1, pae = (pdpte & 1) && !(pdpte >> 52);
+            if (!legacy && !pae)
+                continue;
+            l->walks++;
+            unsigned score = 0;
+            if (legacy && legacy_maps(l->vmi, pde, (uint32_t)va, l->banner)) {
+                for (uint32_t i = page_offsets32[k] >> 22; i < 1024; i++)
+                    score += util_le32(pg + 4 * i) & 1;
+            } else if (pae && pae_maps(l->vmi, pdpte, (uint32_t)va, l->banner)) {
+                score = 1;
+            } else {
+                continue;
+            }
+            layout32_keep(l, pa + o, page_offsets32[k], score);
+        }
+    }
+    return false;
+}
+
+static int layout32_cmp(const void *a, const void *b)
+{
+    const layout32_root_t *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return x->root < y->root ? -1 : (x->root > y->root);
+}
+
+bool lx_offer_root_layout32(vmi_instance_t vmi)
+{
+    layout32_t *l;
+    bool taken = false;
+
+    if (!core_paging_pending(vmi) || !(l = malloc(sizeof(*l))))
+        return false;
+    /* Banner by banner from the bottom (a copy of the text can come first),
+     * at most four. */
+    addr_t from = 0;
+    for (int tries = 0; tries < 4 && !taken; tries++) {
+        banner_scan_t b;
+        memset(&b, 0, sizeof(b));
+        b.max = 1;
+        lx_scan_physical_within(vmi, from, UINT64_MAX, 256, banner_scan_fn, &b);
+        if (b.n == 0 || b.hits[0] > 0xffffffffULL)
+            break;
+        from = b.hits[0] + 1;
+        memset(l, 0, sizeof(*l));
+        l->vmi = vmi;
+        l->banner = b.hits[0];
+        lx_scan_physical_within(vmi, b.hits[0] & ~0xfffULL, b.hits[0] + LAYOUT32_SPAN, 0,
+                                layout32_scan_fn, l);
+        qsort(l->r, l->n, sizeof(l->r[0]), layout32_cmp);
+        for (size_t i = 0; i < l->n && !taken; i++)
+            taken = core_paging_try_root(vmi, l->r[i].root, b.hits[0] + l->r[i].page_offset,
+                                         0, 1, b.hits[0],
+                                         "the OS layer, from a 32-bit kernel's fixed layout");
+    }
+    free(l);
+    return taken;
+}
+
 /* Take slide s: symbols move, and the image's physical place is known. */
 static void kaslr_found(lx_state_t *st, addr_t text, uint64_t s, addr_t banner_va,
                         addr_t banner_pa)
