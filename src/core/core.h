@@ -301,6 +301,10 @@ status_t core_open(vmi_instance_t *out, bool detect, vmi_mode_t mode, const void
 bool core_paging_pending(vmi_instance_t vmi);
 bool core_paging_try_root(vmi_instance_t vmi, addr_t root, addr_t va, uint64_t step,
                           unsigned int tries, addr_t pa, const char *how);
+/* For a layer weighing a 32-bit candidate root before it offers one:
+ * whether root, read as a legacy (pae false) or PAE table, maps va onto pa.
+ * Reads guest memory through the core's walker; commits nothing. */
+bool core_root_maps(vmi_instance_t vmi, addr_t root, bool pae, addr_t va, addr_t pa);
 /* For a layer weighing a candidate root before it offers one: the pages
  * root maps in the virtual range [lo, hi), in ascending order (a large page
  * once), each with its entries (page_info_t's x86 fields, pm the mode).

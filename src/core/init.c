@@ -305,6 +305,14 @@ bool core_paging_try_root(vmi_instance_t vmi, addr_t root, addr_t va, uint64_t s
     return true;
 }
 
+bool core_root_maps(vmi_instance_t vmi, addr_t root, bool pae, addr_t va, addr_t pa)
+{
+    page_info_t info;
+    util_err_t scratch;
+    return arch_x86_translate(&vmi->walker, pae ? ARCH_X86_PAE : ARCH_X86_LEGACY, root, va,
+                              &info, &scratch) == VMI_SUCCESS && info.paddr == pa;
+}
+
 typedef struct root_pages {
     core_page_fn fn;
     void *ctx;

@@ -602,9 +602,9 @@ bool lx_offer_root(vmi_instance_t vmi, const lx_state_t *st)
  * A page is a candidate when, for one of the PAGE_OFFSETs x86-32's Kconfig
  * allows, the entry that would map the banner's va is present (a legacy
  * PDE, or a PAE PDPTE: not checked for the bits the SDM reserves, since the
- * guests here set Accessed in theirs, 0x21); the walk from it to
- * the banner (vmi_read_pa of each entry, SDM vol. 3 4.3 and 4.4) then
- * decides, and the core's own check makes it final.  The boot-time
+ * guests here set Accessed in theirs, 0x21); the core's walk from it to
+ * the banner (core_root_maps) then decides, and core_paging_try_root's
+ * own check makes it final.  The boot-time
  * initial_page_table maps the image too, but only it: of the pages that
  * map the banner, the one with the most present kernel-half entries is
  * offered first (swapper maps all of lowmem).
@@ -628,42 +628,6 @@ typedef struct layout32 {
     layout32_root_t r[LAYOUT32_ROOTS];
     size_t n, walks;
 } layout32_t;
-
-static bool read_entry(vmi_instance_t vmi, addr_t pa, size_t size, uint64_t *v)
-{
-    uint8_t b[8];
-    size_t got = 0;
-    if (vmi_read_pa(vmi, pa, size, b, &got) != VMI_SUCCESS || got != size)
-        return false;
-    *v = size == 8 ? util_le64(b) : util_le32(b);
-    return true;
-}
-
-/* Whether the legacy directory whose entry for va is pde maps va to pa. */
-static bool legacy_maps(vmi_instance_t vmi, uint32_t pde, uint32_t va, addr_t pa)
-{
-    uint64_t pte;
-    if (pde & 0x80) /* 4 MiB page (PSE-36's high bits left out: lowmem) */
-        return (pde & 0xffc00000u) + (va & 0x3fffffu) == pa;
-    if (!read_entry(vmi, (pde & 0xfffff000u) + 4 * ((va >> 12) & 0x3ff), 4, &pte) ||
-        !(pte & 1))
-        return false;
-    return (pte & 0xfffff000u) + (va & 0xfff) == pa;
-}
-
-/* The same for a PAE table (PDPTE -> PD -> PT; 2 MiB pages). */
-static bool pae_maps(vmi_instance_t vmi, uint64_t pdpte, uint32_t va, addr_t pa)
-{
-    const uint64_t frame = 0x000ffffffffff000ULL;
-    uint64_t pde, pte;
-    if (!read_entry(vmi, (pdpte & frame) + 8 * ((va >> 21) & 0x1ff), 8, &pde) || !(pde & 1))
-        return false;
-    if (pde & 0x80)
-        return (pde & 0x000fffffffe00000ULL) + (va & 0x1fffff) == pa;
-    if (!read_entry(vmi, (pde & frame) + 8 * ((va >> 12) & 0x1ff), 8, &pte) || !(pte & 1))
-        return false;
-    return (pte & frame) + (va & 0xfff) == pa;
-}
 
 static void layout32_keep(layout32_t *l, addr_t root, uint32_t po, unsigned score)
 {
@@ -697,10 +661,10 @@ static bool layout32_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t le
                 continue;
             l->walks++;
             unsigned score = 0;
-            if (legacy && legacy_maps(l->vmi, pde, (uint32_t)va, l->banner)) {
+            if (legacy && core_root_maps(l->vmi, pa + o, false, va, l->banner)) {
                 for (uint32_t i = page_offsets32[k] >> 22; i < 1024; i++)
                     score += util_le32(pg + 4 * i) & 1;
-            } else if (pae && pae_maps(l->vmi, pdpte, (uint32_t)va, l->banner)) {
+            } else if (pae && core_root_maps(l->vmi, pa + o, true, va, l->banner)) {
                 score = 1;
             } else {
                 continue;
