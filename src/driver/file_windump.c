@@ -102,6 +102,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/strutil.h"
 #include "util/utf.h"
 
 #define PAGE 0x1000u
@@ -472,7 +473,8 @@ static status_t parse_bitmap(const dump_t *d)
     ok = summary_read(d, first_wide, &sum, why[0], sizeof(why[0])) ||
          summary_read(d, !first_wide, &sum, why[1], sizeof(why[1]));
     if (!ok) {
-        bool trunc = strstr(why[0], "truncated") || strstr(why[1], "truncated");
+        bool trunc = util_memfind(why[0], strlen(why[0]), "truncated", 9) ||
+                     util_memfind(why[1], strlen(why[1]), "truncated", 9);
         util_err_set(d->err, "%sbitmap dump: its summary block fits neither layout: as %s, "
                      "%s; as %s, %s", trunc ? "crash dump is truncated: " : "",
                      first_wide ? "64-bit fields" : "32-bit fields", why[0],

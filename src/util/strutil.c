@@ -143,6 +143,21 @@ int util_hexval(char c)
     return -1;
 }
 
+/* The first run of plen zero bytes in h (1 <= plen <= hlen): each byte is
+ * looked at once, a run restarting after any non-zero byte.  (libc's
+ * memmem would do, but it links 0.8 KB of two-way search into the static
+ * tools for this one case.) */
+static const void *zero_run(const unsigned char *h, size_t hlen, size_t plen)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < hlen; i++) {
+        run = h[i] ? 0 : run + 1;
+        if (run == plen)
+            return h + i + 1 - plen;
+    }
+    return NULL;
+}
+
 const void *util_memfind(const void *hay, size_t hlen, const void *pat, size_t plen)
 {
     const unsigned char *h = hay, *n = pat, *p, *last;
@@ -155,7 +170,7 @@ const void *util_memfind(const void *hay, size_t hlen, const void *pat, size_t p
     while (k < plen && n[k] == 0)
         k++;
     if (k == plen) /* all zeros: nothing rarer to anchor on */
-        return memmem(hay, hlen, pat, plen);
+        return zero_run(h, hlen, plen);
     p = h + k;
     last = h + (hlen - plen) + k; /* the last place the anchor can sit */
     while (p <= last) {

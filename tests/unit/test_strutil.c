@@ -166,8 +166,10 @@ static void test_memfind(void)
     unsigned char hay[300];
     static const unsigned char pats[][6] = {
         { 0, 'a', 'b', 0, 0, 0 }, { 'x', 0, 'y', 0, 0, 0 }, { 0, 0, 0, 0, 0, 0 },
+        { 0, 0, 0, 0, 0, 0 },
     };
-    static const size_t plens[] = { 4, 3, 2 };
+    /* All zeros twice: a short run, and one long enough to be missing. */
+    static const size_t plens[] = { 4, 3, 2, 6 };
     unsigned seed = 12345;
     for (int round = 0; round < 200; round++) {
         for (size_t i = 0; i < sizeof(hay); i++) {
@@ -175,7 +177,7 @@ static void test_memfind(void)
             unsigned r = (seed >> 16) % 8;
             hay[i] = r < 4 ? 0 : r == 4 ? 'a' : r == 5 ? 'b' : r == 6 ? 'x' : 'y';
         }
-        for (size_t k = 0; k < 3; k++)
+        for (size_t k = 0; k < 4; k++)
             for (size_t off = 0; off < 40; off++) {
                 size_t len = sizeof(hay) - off * 7;
                 CHECK(util_memfind(hay + off, len, pats[k], plens[k]) ==
