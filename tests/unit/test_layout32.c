@@ -1,0 +1,167 @@
+/*
+ * test_layout32 - the 32-bit zero-config root search (lx_offer_root_layout32
+ * in src/os/linux/locate.c) on images this test lays out by hand: a banner,
+ * the kernel's page directory after it, and what a guest may put between
+ * them.  It checks that the search
+ *  - prefers the directory that maps all of lowmem over an earlier one that
+ *    maps only the banner's 4 MiB (swapper_pg_dir over initial_page_table);
+ *  - finds the real directory behind decoys whose banner entry is present
+ *    but leads nowhere;
+ *  - stays bounded when a guest fills the search span with such decoys: a
+ *    few thousand walks, then it gives up, commits nothing and leaves the
+ *    core's own scan pending.
+ * Legacy (non-PAE) paging with 4 MiB pages, PAGE_OFFSET 0xc0000000.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libvmi/libvmi.h>
+#include "test.h"
+#include "core/core.h"
+#include "os/linux/linux.h"
+
+#define IMG_SIZE (48u << 20)
+#define BANNER_PA 0x00c01000u
+#define PAGE_OFFSET 0xc0000000u
+#define LOWMEM_PDES (IMG_SIZE >> 22) /* 4 MiB pages covering the image */
+#define DECOYS_FROM 0x01000000u
+
+static const char banner[] = "Linux version 6.1.0-layout32 (test@tinyvmi) #1 SMP\n";
+
+static unsigned char *img;
+
+static void put32(uint32_t pa, uint32_t v)
+{
+    memcpy(img + pa, &v, 4);
+}
+
+static void fresh_image(void)
+{
+    free(img);
+    img = calloc(1, IMG_SIZE);
+    memcpy(img + BANNER_PA, banner, sizeof(banner) - 1);
+}
+
+/* A page directory at pd: 4 MiB pages (PS, present, writable) at
+ * PAGE_OFFSET for physical [first, first + n) * 4 MiB. */
+static void directory(uint32_t pd, unsigned first, unsigned n)
+{
+    for (unsigned i = first; i < first + n; i++)
+        put32(pd + 4 * ((PAGE_OFFSET >> 22) + i), (i << 22) | 0x83);
+}
+
+/* A decoy: the banner's entry present, pointing at a page table outside
+ * the image (the walk from it fails). */
+static void decoy(uint32_t pd)
+{
+    uint32_t va = BANNER_PA + PAGE_OFFSET;
+    put32(pd + 4 * (va >> 22), 0xfffff000u | 0x3);
+}
+
+/* Write the image, open it with the scan deferred (as vmi_init_complete
+ * does for the OS layer), run the search.  *root: the root the core took,
+ * 0 if none.  *ms: the search's time. */
+static bool search(addr_t *root, bool *still_pending, double *ms)
+{
+    char path[] = "/tmp/tvmi-layout32-XXXXXX";
+    int fd = mkstemp(path);
+    bool ok = false;
+    *root = 0;
+    *still_pending = false;
+    *ms = 0;
+    CHECK(fd >= 0 && write(fd, img, IMG_SIZE) == (ssize_t)IMG_SIZE);
+    if (fd >= 0)
+        close(fd);
+    vmi_instance_t vmi = NULL;
+    vmi_init_error_t stage;
+    status_t st = core_open(&vmi, true, VMI_FILE, path, VMI_INIT_DOMAINNAME, NULL, true,
+                            VMI_CONFIG_STRING, (void *)"", true, &stage);
+    CHECK(st == VMI_SUCCESS && vmi);
+    if (st == VMI_SUCCESS && vmi) {
+        CHECK(core_paging_pending(vmi));
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        ok = lx_offer_root_layout32(vmi);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        *ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+        *still_pending = core_paging_pending(vmi);
+        if (ok)
+            *root = core_kernel_dtb(vmi);
+        vmi_destroy(vmi);
+    }
+    unlink(path);
+    return ok;
+}
+
+/* initial_page_table comes first in memory and maps the banner too; the
+ * directory with the most kernel-half entries wins. */
+static void test_swapper_over_initial_table(void)
+{
+    fresh_image();
+    uint32_t initial = 0x01000000u, swapper = 0x01400000u;
+    directory(initial, BANNER_PA >> 22, 1);
+    directory(swapper, 0, LOWMEM_PDES);
+    addr_t root;
+    bool pending;
+    double ms;
+    CHECK(search(&root, &pending, &ms));
+    CHECK_EQ_U64(root, swapper);
+    CHECK(!pending);
+    /* Alone, the boot table is still a root that maps the kernel. */
+    fresh_image();
+    directory(initial, BANNER_PA >> 22, 1);
+    CHECK(search(&root, &pending, &ms));
+    CHECK_EQ_U64(root, initial);
+}
+
+/* Dead-end decoys before the directory: each costs a walk, none is kept. */
+static void test_real_root_behind_decoys(void)
+{
+    fresh_image();
+    for (unsigned i = 0; i < 500; i++)
+        decoy(DECOYS_FROM + i * 0x1000u);
+    uint32_t swapper = DECOYS_FROM + 500 * 0x1000u;
+    directory(swapper, 0, LOWMEM_PDES);
+    addr_t root;
+    bool pending;
+    double ms;
+    CHECK(search(&root, &pending, &ms));
+    CHECK_EQ_U64(root, swapper);
+}
+
+/* A span full of decoys (every page from 16 MiB to the end of the image:
+ * 8192 of them, each with entries for all five PAGE_OFFSETs' views of the
+ * banner).  The search stops after its walk budget: false, nothing
+ * committed, the core's scan still pending.  That the real directory at
+ * the end is not taken is what shows the budget holds. */
+static void test_decoy_flood_is_bounded(void)
+{
+    fresh_image();
+    static const uint32_t po[] = { 0xc0000000u, 0xb0000000u, 0x80000000u, 0x78000000u,
+                                   0x40000000u };
+    for (uint32_t pd = DECOYS_FROM; pd + 0x1000 <= IMG_SIZE - 0x1000; pd += 0x1000)
+        for (size_t k = 0; k < sizeof(po) / sizeof(po[0]); k++)
+            put32(pd + 4 * ((BANNER_PA + po[k]) >> 22), 0xfffff000u | 0x3);
+    /* The real directory last: past the budget, so it is not reached. */
+    directory(IMG_SIZE - 0x1000, 0, LOWMEM_PDES);
+    addr_t root;
+    bool pending;
+    double ms;
+    CHECK(!search(&root, &pending, &ms));
+    CHECK_EQ_U64(root, 0);
+    CHECK(pending);
+    printf("     decoy flood: %.1f ms\n", ms);
+}
+
+int main(void)
+{
+    TEST_RUN(test_swapper_over_initial_table);
+    TEST_RUN(test_real_root_behind_decoys);
+    TEST_RUN(test_decoy_flood_is_bounded);
+    free(img);
+    TEST_DONE();
+}
