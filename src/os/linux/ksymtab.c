@@ -13,7 +13,7 @@
  * the field at F names physical F + *(s32 *)F, and the value is the entry's
  * own address plus value_offset.  Pointer entries are matched through the
  * image's va - pa relation.  Both tables sit within a few MiB of the
- * strings, so only that window is searched.  The result is checked by the
+ * strings, so only that window is searched, a chunk at a time.  The result is checked by the
  * caller (init_task's comm must read "swapper").
  *
  * Must not return an unchecked guess as fact: the caller validates it, and
@@ -29,6 +29,10 @@
 #include "util/bytes.h"
 
 #define KSYMTAB_WINDOW (8u << 20)
+/* Read 1 MiB at a time: a 16 MiB buffer freed into malloc's heap would stay
+ * resident for the life of the process. */
+#define KSYMTAB_CHUNK (1u << 20)
+#define KSYMTAB_SEAM 16u /* > the two fields of an entry a match reads */
 
 typedef struct ksym_scan {
     vmi_instance_t vmi;
@@ -82,20 +86,25 @@ static bool scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
     memcpy(pat + 1, s->name, s->nlen);
     pat[s->nlen + 1] = '\0';
     const uint8_t *p = buf, *end = buf + len;
+    uint8_t *w = NULL;
     while ((p = util_memfind(p, (size_t)(end - p), pat, s->nlen + 2)) != NULL) {
         addr_t str = pa + (addr_t)(p - buf) + 1;
         addr_t lo = (str > KSYMTAB_WINDOW ? str - KSYMTAB_WINDOW : 0) & ~(addr_t)0xfff;
-        size_t got = 0, want = (size_t)(str - lo) + KSYMTAB_WINDOW;
-        uint8_t *w = malloc(want);
-        if (w) {
-            (void)vmi_read_pa(s->vmi, lo, want, w, &got);
-            bool ok = match_entries(s, lo, w, got & ~(size_t)3, str);
-            free(w);
-            if (ok)
+        /* The window a chunk at a time, each read KSYMTAB_SEAM bytes
+         * longer so that an entry across a seam is seen whole. */
+        if (!w && !(w = malloc(KSYMTAB_CHUNK + KSYMTAB_SEAM)))
+            return false;
+        for (addr_t c = lo; c < str + KSYMTAB_WINDOW; c += KSYMTAB_CHUNK) {
+            size_t got = 0;
+            (void)vmi_read_pa(s->vmi, c, KSYMTAB_CHUNK + KSYMTAB_SEAM, w, &got);
+            if (match_entries(s, c, w, got & ~(size_t)3, str)) {
+                free(w);
                 return true;
+            }
         }
         p++;
     }
+    free(w);
     return false;
 }
 
