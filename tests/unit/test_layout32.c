@@ -9,7 +9,9 @@
  *    but leads nowhere;
  *  - stays bounded when a guest fills the search span with such decoys: a
  *    few thousand walks, then it gives up, commits nothing and leaves the
- *    core's own scan pending.
+ *    core's own scan pending;
+ *  - spends no walk on entries the candidate page alone rules out (a 4 MiB
+ *    page elsewhere, a table beyond memory, reserved PDPTE bits).
  * Legacy (non-PAE) paging with 4 MiB pages, PAGE_OFFSET 0xc0000000.
  */
 #include <stdint.h>
@@ -54,13 +56,19 @@ static void directory(uint32_t pd, unsigned first, unsigned n)
         put32(pd + 4 * ((PAGE_OFFSET >> 22) + i), (i << 22) | 0x83);
 }
 
-/* A decoy: the banner's entry present, pointing at a page table outside
- * the image (the walk from it fails). */
+/* A decoy: the banner's entry present, pointing at a page table inside
+ * the image (so only a walk can judge it) whose entries are all absent
+ * (the page at 4 KiB stays zero), so the walk fails. */
+#define DEAD_END_PT 0x1000u
 static void decoy(uint32_t pd)
 {
     uint32_t va = BANNER_PA + PAGE_OFFSET;
-    put32(pd + 4 * (va >> 22), 0xfffff000u | 0x3);
+    put32(pd + 4 * (va >> 22), DEAD_END_PT | 0x3);
 }
+
+static const uint32_t page_offsets[] = { 0xc0000000u, 0xb0000000u, 0x80000000u,
+                                         0x78000000u, 0x40000000u };
+#define NPO (sizeof(page_offsets) / sizeof(page_offsets[0]))
 
 /* Write the image, open it with the scan deferred (as vmi_init_complete
  * does for the OS layer), run the search.  *root: the root the core took,
@@ -141,11 +149,9 @@ static void test_real_root_behind_decoys(void)
 static void test_decoy_flood_is_bounded(void)
 {
     fresh_image();
-    static const uint32_t po[] = { 0xc0000000u, 0xb0000000u, 0x80000000u, 0x78000000u,
-                                   0x40000000u };
     for (uint32_t pd = DECOYS_FROM; pd + 0x1000 <= IMG_SIZE - 0x1000; pd += 0x1000)
-        for (size_t k = 0; k < sizeof(po) / sizeof(po[0]); k++)
-            put32(pd + 4 * ((BANNER_PA + po[k]) >> 22), 0xfffff000u | 0x3);
+        for (size_t k = 0; k < NPO; k++)
+            put32(pd + 4 * ((BANNER_PA + page_offsets[k]) >> 22), DEAD_END_PT | 0x3);
     /* The real directory last: past the budget, so it is not reached. */
     directory(IMG_SIZE - 0x1000, 0, LOWMEM_PDES);
     addr_t root;
@@ -157,11 +163,37 @@ static void test_decoy_flood_is_bounded(void)
     printf("     decoy flood: %.1f ms\n", ms);
 }
 
+/* The same span full of entries that no walk is needed to rule out: 4 MiB
+ * pages that map the banner's va elsewhere, page tables beyond the image,
+ * PAE entries with reserved bits set.  They cost no walk, so the directory
+ * at the end is still reached. */
+static void test_cheap_decoys_cost_no_walk(void)
+{
+    fresh_image();
+    unsigned i = 0;
+    for (uint32_t pd = DECOYS_FROM; pd + 0x1000 <= IMG_SIZE - 0x1000; pd += 0x1000, i++)
+        for (size_t k = 0; k < NPO; k++) {
+            uint32_t va = BANNER_PA + page_offsets[k];
+            put32(pd + 4 * (va >> 22), i % 2 ? (5u << 22) | 0x83 : 0xfffff000u | 0x3);
+            /* The PAE view of the same page: bit 1 is reserved in a PDPTE. */
+            if ((va >> 30) * 8 != 4 * (va >> 22))
+                memcpy(img + pd + 8 * (va >> 30), &(uint64_t){ DEAD_END_PT | 0x3 }, 8);
+        }
+    directory(IMG_SIZE - 0x1000, 0, LOWMEM_PDES);
+    addr_t root;
+    bool pending;
+    double ms;
+    CHECK(search(&root, &pending, &ms));
+    CHECK_EQ_U64(root, IMG_SIZE - 0x1000);
+    printf("     cheap decoys: %.1f ms\n", ms);
+}
+
 int main(void)
 {
     TEST_RUN(test_swapper_over_initial_table);
     TEST_RUN(test_real_root_behind_decoys);
     TEST_RUN(test_decoy_flood_is_bounded);
+    TEST_RUN(test_cheap_decoys_cost_no_walk);
     free(img);
     TEST_DONE();
 }

@@ -625,6 +625,7 @@ typedef struct layout32_root {
 typedef struct layout32 {
     vmi_instance_t vmi;
     addr_t banner;
+    addr_t max_pa;
     layout32_root_t r[LAYOUT32_ROOTS];
     size_t n, walks;
 } layout32_t;
@@ -645,6 +646,39 @@ static void layout32_keep(layout32_t *l, addr_t root, uint32_t po, unsigned scor
     l->r[w] = (layout32_root_t){ root, po, score };
 }
 
+/*
+ * Whether the top-level entry e of a candidate root can map va onto pa,
+ * judged from the entry alone before any walk (SDM vol. 3A, 4.3, 4.4.1,
+ * 4.5), so that a page of code or data whose bit 0 happens to be set costs
+ * no read (each read of a page through a file mapping makes the kernel map
+ * up to 16 around it).  A legacy PDE that maps a 4 MiB page (PS) must map
+ * va onto pa itself (frame bits 31:22, and 39:32 from bits 20:13 with
+ * PSE-36); every other entry must point into guest memory with its
+ * reserved bits clear: a PAE PDPTE's 2:1 and 8:6 (bit 5 is left out: QEMU
+ * sets Accessed there), an IA-32e PML4E's or PML5E's PS (bit 7).
+ */
+#define PDPTE_RESERVED (0x6ULL | 0x1c0ULL | 0xfff0000000000000ULL)
+#define ENTRY_FRAME 0x000ffffffffff000ULL
+
+static bool root_entry_may_map(arch_x86_mode_t mode, uint64_t e, uint64_t va, addr_t pa,
+                               addr_t max_pa)
+{
+    if (!(e & 1))
+        return false;
+    switch (mode) {
+    case ARCH_X86_LEGACY:
+        if (e & 0x80) {
+            uint64_t frame = (e & 0xffc00000u) | (((e >> 13) & 0xff) << 32);
+            return frame + (va & 0x3fffff) == pa;
+        }
+        return (e & 0xfffff000u) < max_pa;
+    case ARCH_X86_PAE:
+        return !(e & PDPTE_RESERVED) && (e & ENTRY_FRAME) < max_pa;
+    default:
+        return !(e & 0x80) && (e & ENTRY_FRAME) < max_pa;
+    }
+}
+
 static bool layout32_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
 {
     layout32_t *l = ctx;
@@ -656,7 +690,8 @@ static bool layout32_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t le
                 continue;
             uint32_t pde = util_le32(pg + 4 * (va >> 22));
             uint64_t pdpte = util_le64(pg + 8 * (va >> 30));
-            bool legacy = pde & 1, pae = (pdpte & 1) && !(pdpte >> 52);
+            bool legacy = root_entry_may_map(ARCH_X86_LEGACY, pde, va, l->banner, l->max_pa);
+            bool pae = root_entry_may_map(ARCH_X86_PAE, pdpte, va, l->banner, l->max_pa);
             if (!legacy && !pae)
                 continue;
             l->walks++;
@@ -704,6 +739,7 @@ bool lx_offer_root_layout32(vmi_instance_t vmi)
         memset(l, 0, sizeof(*l));
         l->vmi = vmi;
         l->banner = b.hits[0];
+        l->max_pa = vmi_get_max_physical_address(vmi);
         lx_scan_physical_within(vmi, b.hits[0] & ~0xfffULL, b.hits[0] + LAYOUT32_SPAN, 0,
                                 layout32_scan_fn, l);
         qsort(l->r, l->n, sizeof(l->r[0]), layout32_cmp);
@@ -985,7 +1021,7 @@ static int maps_symbols(vmi_instance_t vmi, const lx_state_t *st, addr_t root)
 typedef struct root_scan {
     vmi_instance_t vmi;
     const lx_state_t *st;
-    addr_t text, lo, hi;
+    addr_t text, lo, hi, max_pa;
     size_t eoff;
     unsigned esize;
     addr_t best;
@@ -1002,7 +1038,7 @@ static bool root_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
         uint64_t e = 0;
         for (unsigned i = r->esize; i-- > 0;)
             e = (e << 8) | buf[p + r->eoff + i];
-        if (!(e & 1))
+        if (!root_entry_may_map(r->st->mode, e, r->text, r->text - r->st->image_delta, r->max_pa))
             continue;
         if (!maps_to(r->vmi, page, r->text, r->text - r->st->image_delta) ||
             maps_user(r->vmi, r->st, page))
@@ -1040,6 +1076,7 @@ static bool scan_image_root(vmi_instance_t vmi, const lx_state_t *st, addr_t *ro
             hi = a;
     r.vmi = vmi;
     r.st = st;
+    r.max_pa = vmi_get_max_physical_address(vmi);
     r.lo = (r.text - st->image_delta) & ~(addr_t)0xfff;
     /* .data, .bss and .brk follow the last text symbol by a few MiB. */
     r.hi = hi - st->image_delta + (32u << 20);
