@@ -166,6 +166,7 @@ static void lx_find_root(vmi_instance_t vmi, void **state)
      * kallsyms is then searched for in the image only.  The width is a
      * guess here; a map's is judged in lx_init. */
     st->width = 8;
+    st->width_guessed = true;
     lx_image_known(vmi, st);
     if (st->have_image && st->image.trampoline)
         (void)core_paging_try_root(vmi, st->image.root, st->image.va_lo, 0, 1,
@@ -174,8 +175,9 @@ static void lx_find_root(vmi_instance_t vmi, void **state)
     if (from_map) {
         st->width = 0;
     } else {
-        /* Read the tables as a 64-bit kernel's; lx_init reads them again if
-         * the guest turns out 32-bit. */
+        /* Read the tables as a 64-bit kernel's, or a 32-bit one's when
+         * they do not read as 64-bit (locate.c); lx_init reads them again
+         * if the width taken turns out wrong. */
         loaded = lx_kallsyms_load(vmi, st) == VMI_SUCCESS || st->ks_hint;
     }
     if (loaded || st->have_image) {
@@ -202,6 +204,7 @@ static status_t lx_init(vmi_instance_t vmi, void **state)
         return VMI_FAILURE;
     }
     unsigned guessed = st->width; /* find_root's, when it read kallsyms */
+    st->width_guessed = false;
     st->mode = core_paging_mode(vmi);
     st->width = vmi_get_address_width(vmi);
     if (st->width != 4 && st->width != 8)

@@ -261,6 +261,7 @@ bool lx_image_find(vmi_instance_t vmi, addr_t banner_va, lx_image_t *img);
 /* ==== The layer's state ==== */
 typedef struct lx_state {
     unsigned width;           /* 4 or 8 */
+    bool width_guessed;       /* find_root's guess (8): kallsyms may take 4 */
     arch_x86_mode_t mode;
     addr_t kdtb;              /* kernel page table (physical), 0 until known */
 

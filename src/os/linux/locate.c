@@ -267,6 +267,29 @@ static uint8_t *read_window(vmi_instance_t vmi, addr_t lo, addr_t hi, size_t *le
     return w;
 }
 
+/*
+ * The tables in a window, at the state's pointer width; when that width
+ * is only find_root's guess (8), at 4 too, so that a 32-bit kernel's tables
+ * are decoded from the window already read instead of a second read of it
+ * by lx_init (25 MB on i386, which then also stays in malloc's heap).  On
+ * failure k and e are the guessed width's.
+ */
+static status_t locate_tables(lx_state_t *st, const uint8_t *w, size_t len, size_t hit,
+                              lx_kallsyms_t *k, util_err_t *e)
+{
+    status_t rc = lx_kallsyms_locate(w, len, hit, st->width, k, e);
+    if (rc == VMI_SUCCESS || !st->width_guessed || st->width != 8)
+        return rc;
+    lx_kallsyms_t k4;
+    util_err_t e4;
+    util_err_clear(&e4);
+    if (lx_kallsyms_locate(w, len, hit, 4, &k4, &e4) != VMI_SUCCESS)
+        return rc;
+    st->width = 4;
+    *k = k4;
+    return VMI_SUCCESS;
+}
+
 static bool maps_to(vmi_instance_t vmi, addr_t root, addr_t va, addr_t pa);
 
 /*
@@ -377,7 +400,7 @@ static bool try_kallsyms_at(ks_scan_t *s, addr_t hit_pa)
     util_err_clear(&e);
     status_t rc = VMI_FAILURE;
     if (len > hit_pa - lo) {
-        rc = lx_kallsyms_locate(w, len, (size_t)(hit_pa - lo), st->width, &k, &e);
+        rc = locate_tables(st, w, len, (size_t)(hit_pa - lo), &k, &e);
         /* 6.4+: the address table follows the token index; read that far
          * and look again. */
         if (rc != VMI_SUCCESS && k.need > len && k.need <= KS_WINDOW_MAX) {
@@ -385,7 +408,7 @@ static bool try_kallsyms_at(ks_scan_t *s, addr_t hit_pa)
             w = read_window(s->vmi, lo, lo + k.need, &len);
             if (!w)
                 return false;
-            rc = lx_kallsyms_locate(w, len, (size_t)(hit_pa - lo), st->width, &k, &e);
+            rc = locate_tables(st, w, len, (size_t)(hit_pa - lo), &k, &e);
         }
     }
     if (rc == VMI_SUCCESS && k.place_relative &&
