@@ -84,6 +84,23 @@ void *util_sys_page_new(const char **why);
 void util_sys_page_seal(void *page);
 void util_sys_page_free(void *page);
 
+/* ---- Large buffers handed back on free ----
+ *
+ * Megabyte buffers that must not stay resident once freed: the kernel's
+ * BTF, which a Linux instance drops after start-up and reads again on
+ * demand (3-6 MB for the life of an instance otherwise).  malloc cannot
+ * promise that: glibc serves a large block by mmap only below a threshold
+ * that it raises to the size of the last such block freed (the kallsyms
+ * window start-up frees is 1-25 MB), after which blocks of that size come
+ * from the heap and stay there.  The POSIX half maps them anonymously and
+ * unmaps them on free.  Fresh pages cost a fault each on first touch, so
+ * this is for buffers kept a while, not for every large scratch buffer.
+ * NULL when no memory is left (the caller fails as for malloc) or n is
+ * beyond what the host can map; writable, aligned to 64 bytes.  A port may
+ * serve both from malloc. */
+void *util_sys_big_new(size_t n);
+void util_sys_big_free(void *p);
+
 /* ---- The fault guard's host part (core/fault.c) ----
  *
  * Drivers that map files hand the core pointers into them; a file that

@@ -118,6 +118,33 @@ void util_sys_page_free(void *page)
     munmap(page, UTIL_SYS_PAGE);
 }
 
+/* ---- Large buffers handed back on free ----
+ *
+ * A 64-byte header in front of the caller's bytes holds the mapping's
+ * length for munmap and keeps the caller's part 64-byte aligned. */
+
+#define BIG_HEADER 64u
+
+void *util_sys_big_new(size_t n)
+{
+    if (n > SIZE_MAX - BIG_HEADER - (UTIL_SYS_PAGE - 1))
+        return NULL;
+    size_t total = (n + BIG_HEADER + UTIL_SYS_PAGE - 1) & ~(size_t)(UTIL_SYS_PAGE - 1);
+    void *m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    *(size_t *)m = total;
+    return (unsigned char *)m + BIG_HEADER;
+}
+
+void util_sys_big_free(void *p)
+{
+    if (!p)
+        return;
+    unsigned char *m = (unsigned char *)p - BIG_HEADER;
+    munmap(m, *(size_t *)m);
+}
+
 /* ---- Fault guard ---- */
 
 static util_sys_fault_fn fault_fn;

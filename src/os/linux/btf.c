@@ -24,6 +24,7 @@
 
 #include "util/hash.h"
 #include "util/bytes.h"
+#include "util/sys.h"
 
 enum {
     K_INT = 1, K_PTR, K_ARRAY, K_STRUCT, K_UNION, K_ENUM, K_FWD, K_TYPEDEF, K_VOLATILE,
@@ -108,7 +109,7 @@ static const char *name_at(const lx_btf_t *b, uint32_t off)
 
 lx_btf_t *lx_btf_parse(const uint8_t *data, size_t len, unsigned ptr_size, util_err_t *err)
 {
-    uint8_t *copy = malloc(len ? len : 1);
+    uint8_t *copy = util_sys_big_new(len ? len : 1);
     if (!copy) {
         util_err_set(err, "BTF: out of memory");
         return NULL;
@@ -122,12 +123,12 @@ lx_btf_t *lx_btf_adopt(uint8_t *data, size_t len, unsigned ptr_size, util_err_t 
     size_t total;
     if (!lx_btf_header_ok(data, len, &total) || total > len) {
         util_err_set(err, "BTF: bad header (magic, version or section bounds)");
-        free(data);
+        util_sys_big_free(data);
         return NULL;
     }
     lx_btf_t *b = calloc(1, sizeof(*b));
     if (!b) {
-        free(data);
+        util_sys_big_free(data);
         util_err_set(err, "BTF: out of memory");
         return NULL;
     }
@@ -215,7 +216,7 @@ void lx_btf_free(lx_btf_t *b)
         return;
     util_hash_free(b->by_name);
     free(b->off);
-    free(b->data);
+    util_sys_big_free(b->data);
     free(b);
 }
 

@@ -267,6 +267,7 @@ static status_t lx_init(vmi_instance_t vmi, void **state)
     if (st->banner[0])
         core_config_set_default(vmi, "linux_banner", st->banner);
     core_config_set_default(vmi, "linux_symbols", st->sym_source);
+    lx_btf_release(st);
     util_err_clear(core_err(vmi));
     *state = st;
     return VMI_SUCCESS;

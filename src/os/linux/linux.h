@@ -171,8 +171,10 @@ typedef struct lx_btf lx_btf_t;
 /* Parse a BTF blob; the blob is copied.  ptr_size is the guest's pointer
  * size (BTF does not record it). */
 lx_btf_t *lx_btf_parse(const uint8_t *data, size_t len, unsigned ptr_size, util_err_t *err);
-/* The same on a malloc'd buffer it takes (freed on failure too): the
- * kernel's BTF is megabytes, read once, and need not be copied again. */
+/* The same on a buffer from util_sys_big_new that it takes (freed on
+ * failure too): the kernel's BTF is megabytes, read once, and need not be
+ * copied again.  A big buffer, not malloc's, so that lx_btf_release hands
+ * the pages back to the host (see sys.h). */
 lx_btf_t *lx_btf_adopt(uint8_t *data, size_t len, unsigned ptr_size, util_err_t *err);
 void lx_btf_free(lx_btf_t *b);
 size_t lx_btf_type_count(const lx_btf_t *b);
@@ -272,6 +274,12 @@ typedef struct lx_state {
 
     lx_btf_t *btf;            /* NULL when the kernel has none / not loaded */
     bool btf_tried;
+    /* Where BTF was read from, so that lx_btf_release may drop it and the
+     * next lx_btf_load read it again: __start_BTF..__stop_BTF, or the
+     * physical place the search of memory found it (btf_len 0: neither). */
+    bool btf_from_syms;
+    addr_t btf_pa;
+    size_t btf_len;
     char btf_why[200];        /* why there is no BTF */
 
     /* The kernel image: va = pa + image_delta, once known. */
@@ -356,6 +364,10 @@ bool lx_offer_root_layout32(vmi_instance_t vmi);
 status_t lx_find_kpgd(vmi_instance_t vmi, lx_state_t *st);
 /* Load BTF (once); false (with st->btf_why) when the kernel has none. */
 bool lx_btf_load(vmi_instance_t vmi, lx_state_t *st);
+/* After start-up: drop the parsed BTF (megabytes) when lx_btf_load can
+ * read it again without a search (from its symbols, or from where a search
+ * found it); the next lx_btf_load does. */
+void lx_btf_release(lx_state_t *st);
 /* The physical scan helper: call fn on every chunk of physical memory in
  * ascending order, chunk by chunk with `overlap` bytes repeated so that
  * patterns across a chunk border are seen.  fn returns true to stop. */

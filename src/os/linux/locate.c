@@ -16,6 +16,7 @@
 #include "core/core.h"
 #include "util/strutil.h"
 #include "util/bytes.h"
+#include "util/sys.h"
 
 /* Scans copy memory a chunk at a time: large enough that a call costs
  * nothing against the search, small enough to stay out of the peak. */
@@ -1187,18 +1188,31 @@ typedef struct btf_scan {
     bool found;
 } btf_scan_t;
 
-static bool btf_try(vmi_instance_t vmi, lx_state_t *st, const uint8_t *blob, size_t len)
+/* The vmlinux BTF of len bytes at physical pa, read into a big buffer and
+ * parsed in it; not a module's split BTF (without task_struct and
+ * mm_struct).  Taken and remembered (lx_btf_release may drop it, the next
+ * lx_btf_load reads it from pa again) when it is. */
+static bool btf_from_pa(vmi_instance_t vmi, lx_state_t *st, addr_t pa, size_t len)
 {
+    size_t got = 0;
     util_err_t e;
-    lx_btf_t *b = lx_btf_parse(blob, len, st->width, &e);
+    uint8_t *blob = util_sys_big_new(len);
+    if (!blob)
+        return false;
+    if (vmi_read_pa(vmi, pa, len, blob, &got) != VMI_SUCCESS || got != len) {
+        util_sys_big_free(blob);
+        return false;
+    }
+    lx_btf_t *b = lx_btf_adopt(blob, len, st->width, &e);
     if (!b)
         return false;
-    /* The vmlinux BTF, not a module's split BTF. */
     if (!lx_btf_has_struct(b, "task_struct") || !lx_btf_has_struct(b, "mm_struct")) {
         lx_btf_free(b);
         return false;
     }
     st->btf = b;
+    st->btf_pa = pa;
+    st->btf_len = len;
     return true;
 }
 
@@ -1216,17 +1230,10 @@ static bool btf_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
         uint32_t so = util_le32(p + 16), sl = util_le32(p + 20);
         size_t need = 0;
         if (to == 0 && so == tl && tl > 4096 && sl > 4096 && lx_btf_header_ok(p, 24, &need) &&
-            hl <= 256 && need <= (64u << 20)) {
-            size_t got = 0;
-            uint8_t *blob = malloc(need);
-            if (blob && vmi_read_pa(s->vmi, pa + (addr_t)(p - buf), need, blob, &got) ==
-                            VMI_SUCCESS &&
-                got == need && btf_try(s->vmi, s->st, blob, need)) {
-                free(blob);
-                s->found = true;
-                return true;
-            }
-            free(blob);
+            hl <= 256 && need <= (64u << 20) &&
+            btf_from_pa(s->vmi, s->st, pa + (addr_t)(p - buf), need)) {
+            s->found = true;
+            return true;
         }
         p++;
     }
@@ -1243,6 +1250,9 @@ static bool btf_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
 bool lx_btf_load(vmi_instance_t vmi, lx_state_t *st)
 {
     if (st->btf)
+        return true;
+    /* Dropped after start-up (lx_btf_release): where it was found. */
+    if (st->btf_len && btf_from_pa(vmi, st, st->btf_pa, st->btf_len))
         return true;
     if (st->btf_tried)
         return false;
@@ -1264,7 +1274,7 @@ bool lx_btf_load(vmi_instance_t vmi, lx_state_t *st)
             return false;
         }
         size_t len = (size_t)(stop - start);
-        uint8_t *blob = malloc(len);
+        uint8_t *blob = util_sys_big_new(len); /* lx_btf_adopt's kind of buffer */
         if (!blob) {
             snprintf(st->btf_why, sizeof(st->btf_why), "out of memory for %zu bytes of BTF",
                      len);
@@ -1273,7 +1283,7 @@ bool lx_btf_load(vmi_instance_t vmi, lx_state_t *st)
         if (lx_read(vmi, st, start, blob, len) != VMI_SUCCESS) {
             snprintf(st->btf_why, sizeof(st->btf_why), "reading BTF at 0x%llx failed: %s",
                      (unsigned long long)start, tvmi_errmsg(vmi));
-            free(blob);
+            util_sys_big_free(blob);
             return false;
         }
         util_err_t e;
@@ -1284,6 +1294,7 @@ bool lx_btf_load(vmi_instance_t vmi, lx_state_t *st)
             return false;
         }
         st->btf = b;
+        st->btf_from_syms = true;
         return true;
     }
     btf_scan_t s = { vmi, st, false };
@@ -1295,4 +1306,20 @@ bool lx_btf_load(vmi_instance_t vmi, lx_state_t *st)
              "the kernel has no BTF (no __start_BTF symbol, no BTF with task_struct in "
              "memory; CONFIG_DEBUG_INFO_BTF is off)");
     return false;
+}
+
+/*
+ * Start-up needs BTF for the process offsets; afterwards only module
+ * offsets, vmi_get_kernel_struct_offset and the CR3-switch reader ask for
+ * it, some never.  Holding it costs 3-6 MB for the life of the instance
+ * (the blob and its index); reading it again costs one read of the blob,
+ * from __start_BTF or from where the search of memory found it.
+ */
+void lx_btf_release(lx_state_t *st)
+{
+    if (!st->btf || (!st->btf_len && !st->btf_from_syms))
+        return;
+    lx_btf_free(st->btf);
+    st->btf = NULL;
+    st->btf_tried = false;
 }
