@@ -108,6 +108,16 @@ for G in "$C"/*/; do
         fail=$((fail + 1)); echo "FAIL $g: zero-config process list exit $rc, peak RSS $kb KiB (limit 65536)"
         head -n 3 "$T/zl"
     fi
+    # What an instance keeps once init returned (#11: 16 MB beyond the
+    # image pages it maps): the symbol index and caches, not the BTF
+    # (dropped, read again on demand), not kallsyms windows left in
+    # malloc's heap (a 32-bit kernel's was read twice: 26 MB).
+    anon=$("$O/bench/bench_init" "$S/ram.raw" '' 1 2>&1 | sed -n 's/^rss_anon_kib //p')
+    if [ -n "$anon" ] && [ "$anon" -lt 16384 ]; then
+        pass=$((pass + 1)); echo "ok   $g: $anon KiB anonymous memory after a zero-config init (limit 16384)"
+    else
+        fail=$((fail + 1)); echo "FAIL $g: ${anon:-?} KiB anonymous memory after a zero-config init (limit 16384)"
+    fi
     awk '$3 == "u" { print $1, $4 }' "$G/truth/ps.txt" > "$T/want"
     awk '$1 ~ /^[0-9]+$/ && $3 ~ /^0x/ && $3 !~ /^0x0+$/ { print $1, $2 }' "$T/zl" |
         sort -n > "$T/got"
