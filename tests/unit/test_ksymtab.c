@@ -12,9 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <libvmi/libvmi.h>
-#include "test.h"
-#include "core/core.h"
+#include "handmade.h"
 #include "os/linux/linux.h"
 
 #define IMG_SIZE (32u << 20)
@@ -23,36 +21,20 @@
 #define TARGET 0x00e00000u   /* what the entry says init_task is */
 #define WINDOW_LO 0x00a00000u /* (STR + 1 - 8 MiB), page-aligned: chunk seams every MiB */
 
-static unsigned char *img;
-
-static void put32(uint32_t pa, uint32_t v)
-{
-    memcpy(img + pa, &v, 4);
-}
-
 static void fresh_image(void)
 {
-    free(img);
-    img = calloc(1, IMG_SIZE);
-    memcpy(img + STR, "\0init_task\0", 11);
+    hm_fresh(IMG_SIZE);
+    memcpy(hm.img + STR, "\0init_task\0", 11);
 }
 
 /* Open the image (no page table: the search reads physical memory only),
  * look init_task up; *pa its physical address, why the reason if not. */
 static bool find(uint64_t *pa, char *why, size_t whylen)
 {
-    char path[] = "/tmp/tvmi-ksymtab-XXXXXX";
-    int fd = mkstemp(path);
     bool ok = false;
     *pa = 0;
     why[0] = '\0';
-    CHECK(fd >= 0 && write(fd, img, IMG_SIZE) == (ssize_t)IMG_SIZE);
-    if (fd >= 0)
-        close(fd);
-    vmi_instance_t vmi = NULL;
-    vmi_init_error_t stage;
-    CHECK(core_open(&vmi, true, VMI_FILE, path, VMI_INIT_DOMAINNAME, NULL, true,
-                    VMI_CONFIG_STRING, (void *)"", true, &stage) == VMI_SUCCESS);
+    vmi_instance_t vmi = hm_open();
     lx_state_t *st = calloc(1, sizeof(*st));
     if (vmi && st) {
         st->width = 4;
@@ -65,17 +47,15 @@ static bool find(uint64_t *pa, char *why, size_t whylen)
         snprintf(why, whylen, "%s", ok ? "" : tvmi_errmsg(vmi));
     }
     free(st);
-    if (vmi)
-        vmi_destroy(vmi);
-    unlink(path);
+    hm_close(vmi);
     return ok;
 }
 
 /* A pointer entry {value, name} at entry. */
 static void pointer_entry(uint32_t entry)
 {
-    put32(entry, TARGET + DELTA);
-    put32(entry + 4, STR + 1 + DELTA);
+    hm_put32(entry, TARGET + DELTA);
+    hm_put32(entry + 4, STR + 1 + DELTA);
 }
 
 static void test_pointer_entry(void)
@@ -104,8 +84,8 @@ static void test_relative_entry_across_a_seam(void)
 {
     fresh_image();
     uint32_t entry = WINDOW_LO + (5u << 20) - 4;
-    put32(entry, (uint32_t)((int64_t)TARGET - entry));
-    put32(entry + 4, (uint32_t)((int64_t)(STR + 1) - (entry + 4)));
+    hm_put32(entry, (uint32_t)((int64_t)TARGET - entry));
+    hm_put32(entry + 4, (uint32_t)((int64_t)(STR + 1) - (entry + 4)));
     uint64_t pa;
     char why[256];
     CHECK(find(&pa, why, sizeof(why)));
@@ -130,6 +110,6 @@ int main(void)
     TEST_RUN(test_entry_across_a_chunk_seam);
     TEST_RUN(test_relative_entry_across_a_seam);
     TEST_RUN(test_entry_outside_the_window);
-    free(img);
+    free(hm.img);
     TEST_DONE();
 }

@@ -21,9 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libvmi/libvmi.h>
-#include "test.h"
-#include "core/core.h"
+#include "handmade.h"
 #include "os/linux/linux.h"
 
 #define IMG_SIZE (48u << 20)
@@ -34,18 +32,10 @@
 
 static const char banner[] = "Linux version 6.1.0-layout32 (test@tinyvmi) #1 SMP\n";
 
-static unsigned char *img;
-
-static void put32(uint32_t pa, uint32_t v)
-{
-    memcpy(img + pa, &v, 4);
-}
-
 static void fresh_image(void)
 {
-    free(img);
-    img = calloc(1, IMG_SIZE);
-    memcpy(img + BANNER_PA, banner, sizeof(banner) - 1);
+    hm_fresh(IMG_SIZE);
+    memcpy(hm.img + BANNER_PA, banner, sizeof(banner) - 1);
 }
 
 /* A page directory at pd: 4 MiB pages (PS, present, writable) at
@@ -53,7 +43,7 @@ static void fresh_image(void)
 static void directory(uint32_t pd, unsigned first, unsigned n)
 {
     for (unsigned i = first; i < first + n; i++)
-        put32(pd + 4 * ((PAGE_OFFSET >> 22) + i), (i << 22) | 0x83);
+        hm_put32(pd + 4 * ((PAGE_OFFSET >> 22) + i), (i << 22) | 0x83);
 }
 
 /* A decoy: the banner's entry present, pointing at a page table inside
@@ -63,33 +53,25 @@ static void directory(uint32_t pd, unsigned first, unsigned n)
 static void decoy(uint32_t pd)
 {
     uint32_t va = BANNER_PA + PAGE_OFFSET;
-    put32(pd + 4 * (va >> 22), DEAD_END_PT | 0x3);
+    hm_put32(pd + 4 * (va >> 22), DEAD_END_PT | 0x3);
 }
 
 static const uint32_t page_offsets[] = { 0xc0000000u, 0xb0000000u, 0x80000000u,
                                          0x78000000u, 0x40000000u };
 #define NPO (sizeof(page_offsets) / sizeof(page_offsets[0]))
 
-/* Write the image, open it with the scan deferred (as vmi_init_complete
- * does for the OS layer), run the search.  *root: the root the core took,
- * 0 if none.  *ms: the search's time. */
-static bool search(addr_t *root, bool *still_pending, double *ms)
+/* Open the image with the scan deferred (as vmi_init_complete does for
+ * the OS layer), run the search.  *root: the root the core took, 0 if
+ * none; *still_pending: the core's scan still to run; *ms: the search's
+ * time. */
+static bool search_ex(addr_t *root, bool *still_pending, double *ms)
 {
-    char path[] = "/tmp/tvmi-layout32-XXXXXX";
-    int fd = mkstemp(path);
     bool ok = false;
     *root = 0;
     *still_pending = false;
     *ms = 0;
-    CHECK(fd >= 0 && write(fd, img, IMG_SIZE) == (ssize_t)IMG_SIZE);
-    if (fd >= 0)
-        close(fd);
-    vmi_instance_t vmi = NULL;
-    vmi_init_error_t stage;
-    status_t st = core_open(&vmi, true, VMI_FILE, path, VMI_INIT_DOMAINNAME, NULL, true,
-                            VMI_CONFIG_STRING, (void *)"", true, &stage);
-    CHECK(st == VMI_SUCCESS && vmi);
-    if (st == VMI_SUCCESS && vmi) {
+    vmi_instance_t vmi = hm_open();
+    if (vmi) {
         CHECK(core_paging_pending(vmi));
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -99,10 +81,18 @@ static bool search(addr_t *root, bool *still_pending, double *ms)
         *still_pending = core_paging_pending(vmi);
         if (ok)
             *root = core_kernel_dtb(vmi);
-        vmi_destroy(vmi);
     }
-    unlink(path);
+    hm_close(vmi);
     return ok;
+}
+
+/* The root taken, 0 when none. */
+static addr_t search(void)
+{
+    addr_t root;
+    bool pending;
+    double ms;
+    return search_ex(&root, &pending, &ms) ? root : 0;
 }
 
 /* initial_page_table comes first in memory and maps the banner too; the
@@ -116,14 +106,13 @@ static void test_swapper_over_initial_table(void)
     addr_t root;
     bool pending;
     double ms;
-    CHECK(search(&root, &pending, &ms));
+    CHECK(search_ex(&root, &pending, &ms));
     CHECK_EQ_U64(root, swapper);
     CHECK(!pending);
     /* Alone, the boot table is still a root that maps the kernel. */
     fresh_image();
     directory(initial, BANNER_PA >> 22, 1);
-    CHECK(search(&root, &pending, &ms));
-    CHECK_EQ_U64(root, initial);
+    CHECK_EQ_U64(search(), initial);
 }
 
 /* Dead-end decoys before the directory: each costs a walk, none is kept. */
@@ -134,11 +123,7 @@ static void test_real_root_behind_decoys(void)
         decoy(DECOYS_FROM + i * 0x1000u);
     uint32_t swapper = DECOYS_FROM + 500 * 0x1000u;
     directory(swapper, 0, LOWMEM_PDES);
-    addr_t root;
-    bool pending;
-    double ms;
-    CHECK(search(&root, &pending, &ms));
-    CHECK_EQ_U64(root, swapper);
+    CHECK_EQ_U64(search(), swapper);
 }
 
 /* A span full of decoys (every page from 16 MiB to the end of the image:
@@ -151,13 +136,13 @@ static void test_decoy_flood_is_bounded(void)
     fresh_image();
     for (uint32_t pd = DECOYS_FROM; pd + 0x1000 <= IMG_SIZE - 0x1000; pd += 0x1000)
         for (size_t k = 0; k < NPO; k++)
-            put32(pd + 4 * ((BANNER_PA + page_offsets[k]) >> 22), DEAD_END_PT | 0x3);
+            hm_put32(pd + 4 * ((BANNER_PA + page_offsets[k]) >> 22), DEAD_END_PT | 0x3);
     /* The real directory last: past the budget, so it is not reached. */
     directory(IMG_SIZE - 0x1000, 0, LOWMEM_PDES);
     addr_t root;
     bool pending;
     double ms;
-    CHECK(!search(&root, &pending, &ms));
+    CHECK(!search_ex(&root, &pending, &ms));
     CHECK_EQ_U64(root, 0);
     CHECK(pending);
     printf("     decoy flood: %.1f ms\n", ms);
@@ -174,18 +159,13 @@ static void test_cheap_decoys_cost_no_walk(void)
     for (uint32_t pd = DECOYS_FROM; pd + 0x1000 <= IMG_SIZE - 0x1000; pd += 0x1000, i++)
         for (size_t k = 0; k < NPO; k++) {
             uint32_t va = BANNER_PA + page_offsets[k];
-            put32(pd + 4 * (va >> 22), i % 2 ? (5u << 22) | 0x83 : 0xfffff000u | 0x3);
+            hm_put32(pd + 4 * (va >> 22), i % 2 ? (5u << 22) | 0x83 : 0xfffff000u | 0x3);
             /* The PAE view of the same page: bit 1 is reserved in a PDPTE. */
             if ((va >> 30) * 8 != 4 * (va >> 22))
-                memcpy(img + pd + 8 * (va >> 30), &(uint64_t){ DEAD_END_PT | 0x3 }, 8);
+                memcpy(hm.img + pd + 8 * (va >> 30), &(uint64_t){ DEAD_END_PT | 0x3 }, 8);
         }
     directory(IMG_SIZE - 0x1000, 0, LOWMEM_PDES);
-    addr_t root;
-    bool pending;
-    double ms;
-    CHECK(search(&root, &pending, &ms));
-    CHECK_EQ_U64(root, IMG_SIZE - 0x1000);
-    printf("     cheap decoys: %.1f ms\n", ms);
+    CHECK_EQ_U64(search(), IMG_SIZE - 0x1000);
 }
 
 int main(void)
@@ -194,6 +174,6 @@ int main(void)
     TEST_RUN(test_real_root_behind_decoys);
     TEST_RUN(test_decoy_flood_is_bounded);
     TEST_RUN(test_cheap_decoys_cost_no_walk);
-    free(img);
+    free(hm.img);
     TEST_DONE();
 }
