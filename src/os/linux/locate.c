@@ -1251,9 +1251,14 @@ bool lx_btf_load(vmi_instance_t vmi, lx_state_t *st)
 {
     if (st->btf)
         return true;
-    /* Dropped after start-up (lx_btf_release): where it was found. */
-    if (st->btf_len && btf_from_pa(vmi, st, st->btf_pa, st->btf_len))
-        return true;
+    /* Dropped after start-up (lx_btf_release): where it was found.  Tried
+     * once: if it is no longer there, forget the place (the search below
+     * runs once more), so that later calls do not read it again each time. */
+    if (st->btf_len) {
+        if (btf_from_pa(vmi, st, st->btf_pa, st->btf_len))
+            return true;
+        st->btf_len = 0;
+    }
     if (st->btf_tried)
         return false;
     st->btf_tried = true;
