@@ -3,14 +3,19 @@
  * core builds on it: whole files load or fail with the outcome each caller
  * words its reason from, formatted output reaches the stream whole, and
  * vmi_print_hex, now written a line at a time through the seam, prints what
- * `hexdump -C` printed for the same bytes.
+ * `hexdump -C` printed for the same bytes; the process-wide lock keeps a
+ * second thread out while it is held.
  */
 #include "test.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libvmi/libvmi.h>
@@ -193,6 +198,41 @@ static void test_big_buffers(void)
     util_sys_big_free(NULL);
 }
 
+/* The lock: a thread that asks for it while it is held waits until it is
+ * released.  The main thread holds it for 100 ms while the second thread
+ * asks; a lock that lets it through shows at once. */
+static atomic_int lock_stage;
+
+static void *take_lock(void *unused)
+{
+    (void)unused;
+    atomic_store(&lock_stage, 1);
+    util_sys_lock();
+    atomic_store(&lock_stage, 2);
+    util_sys_unlock();
+    return NULL;
+}
+
+static void test_lock_excludes(void)
+{
+    pthread_t t;
+    util_sys_lock();
+    CHECK(pthread_create(&t, NULL, take_lock, NULL) == 0);
+    while (atomic_load(&lock_stage) == 0)
+        sched_yield();
+    struct timespec pause = {0, 100 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    CHECK(atomic_load(&lock_stage) == 1); /* still waiting */
+    util_sys_unlock();
+    pthread_join(t, NULL);
+    CHECK(atomic_load(&lock_stage) == 2);
+    /* Free again: the same thread takes and releases it twice in a row. */
+    util_sys_lock();
+    util_sys_unlock();
+    util_sys_lock();
+    util_sys_unlock();
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -205,6 +245,7 @@ int main(void)
     TEST_RUN(test_print_hex_is_hexdump_c);
     TEST_RUN(test_pages);
     TEST_RUN(test_big_buffers);
+    TEST_RUN(test_lock_excludes);
     rmdir(dir);
     TEST_DONE();
 }
