@@ -63,6 +63,65 @@ static void test_symtab_index(void)
     lx_symtab_free(t);
 }
 
+/* Added in address order, the index keeps no order of its own; a slide
+ * that wraps the top symbol below the others must give it one. */
+static void test_symtab_order_after_wrap(void)
+{
+    lx_symtab_t *t = lx_symtab_new();
+    CHECK(lx_symtab_add(t, "low", 3, 0x1000, 'T'));
+    CHECK(lx_symtab_add(t, "high", 4, 0xfffffffffffff000ULL, 'T'));
+    CHECK(lx_symtab_finish(t));
+    const char *nm = NULL;
+    CHECK(lx_symtab_get(t, 0, &nm, NULL, NULL));
+    CHECK_STREQ(nm, "low");
+    lx_symtab_relocate(t, 0xffff000000000000ULL, 0x1800); /* high -> 0x800 */
+    uint64_t a = 0;
+    char ty = 0;
+    CHECK(lx_symtab_get(t, 0, &nm, &a, &ty));
+    CHECK_STREQ(nm, "high");
+    CHECK_EQ_U64(a, 0x800);
+    CHECK(ty == 'T');
+    CHECK_STREQ(lx_symtab_at(t, 0x800), "high");
+    CHECK_STREQ(lx_symtab_near(t, 0x1fff, NULL), "low");
+    CHECK(lx_symtab_lookup(t, "high", &a, NULL));
+    CHECK_EQ_U64(a, 0x800);
+    lx_symtab_free(t);
+}
+
+/* A name that ends the one added before it shares its bytes (__pfx_X,
+ * then X); each keeps its own address and type, and a name that only
+ * starts or sits inside the previous one gets its own bytes. */
+static void test_symtab_shared_suffix(void)
+{
+    lx_symtab_t *t = lx_symtab_new();
+    CHECK(lx_symtab_add(t, "__pfx_do_fork", 13, 0x1000, 't'));
+    CHECK(lx_symtab_add(t, "do_fork", 7, 0x1010, 'T'));
+    CHECK(lx_symtab_add(t, "fork", 4, 0x1020, 'T'));      /* ends do_fork */
+    CHECK(lx_symtab_add(t, "for", 3, 0x1030, 'T'));       /* starts fork: own bytes */
+    CHECK(lx_symtab_add(t, "do_fork_x", 9, 0x1040, 'T')); /* longer: own bytes */
+    CHECK(lx_symtab_finish(t));
+    const char *pfx = lx_symtab_at(t, 0x1000), *fn = lx_symtab_at(t, 0x1010);
+    CHECK_STREQ(pfx, "__pfx_do_fork");
+    CHECK_STREQ(fn, "do_fork");
+    CHECK(pfx && fn == pfx + 6); /* the same bytes */
+    CHECK_STREQ(lx_symtab_at(t, 0x1020), "fork");
+    CHECK_STREQ(lx_symtab_at(t, 0x1030), "for");
+    CHECK_STREQ(lx_symtab_at(t, 0x1040), "do_fork_x");
+    static const struct { const char *n; uint64_t a; char ty; } want[] = {
+        { "__pfx_do_fork", 0x1000, 't' }, { "do_fork", 0x1010, 'T' }, { "fork", 0x1020, 'T' },
+        { "for", 0x1030, 'T' },           { "do_fork_x", 0x1040, 'T' },
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        uint64_t a = 0;
+        char ty = 0;
+        CHECK(lx_symtab_lookup(t, want[i].n, &a, &ty));
+        CHECK_EQ_U64(a, want[i].a);
+        CHECK(ty == want[i].ty);
+    }
+    CHECK(!lx_symtab_lookup(t, "o_fork", NULL, NULL));
+    lx_symtab_free(t);
+}
+
 static void test_symtab_many(void)
 {
     /* Enough entries to exercise growth and hashing; every one found. */
@@ -1071,6 +1130,8 @@ int main(void)
 {
     TEST_RUN(test_kernel_half);
     TEST_RUN(test_symtab_index);
+    TEST_RUN(test_symtab_order_after_wrap);
+    TEST_RUN(test_symtab_shared_suffix);
     TEST_RUN(test_symtab_many);
     TEST_RUN(test_symtab_reserve);
     TEST_RUN(test_sysmap_parse);

@@ -4,8 +4,8 @@
  *
  *  - built (kallsyms decoded from memory, or a System.map once a query
  *    needs it all): names in one arena, name -> symbol through an
- *    open-addressing hash, address -> symbol through an array sorted by
- *    address.  Entries are fixed-size, so building costs a handful of
+ *    open-addressing hash, address -> symbol by binary search over the
+ *    symbols in address order (an index only when added in another order).  Entries are fixed-size, so building costs a handful of
  *    allocations rather than one per symbol (why this does not use
  *    util/hash);
  *  - a System.map not yet read in full (lx_symtab_from_sysmap): start-up
@@ -31,14 +31,15 @@
 #include "util/strutil.h"
 #include "util/symz.h"
 
-/* 16 bytes: a kernel has 10^5 symbols and more. */
-typedef struct lx_sym {
-    uint64_t addr;
-    uint32_t name;  /* offset into the arena */
-    uint16_t len;   /* < LX_SYM_NAME_MAX */
-    char type;
-} lx_sym_t;
-_Static_assert(LX_SYM_NAME_MAX <= 65535, "lx_sym_t.len holds a name's length");
+/*
+ * A built index holds 10^5 symbols and more (7.3: 210k), so every byte per
+ * symbol counts: 13 in three arrays (address, name offset, type letter); no
+ * length (the arena terminates each name); a name that ends the one added
+ * just before shares its bytes (6.2+ put __pfx_X, the padding before
+ * function X, right before X: on 7.3 that is 58k names, 1.3 MB); no address
+ * order when the order added is already that (kallsyms and System.map list
+ * by address); a hash at load <= 2/3.
+ */
 
 /* A name asked of a System.map not read in full, and the answer. */
 typedef struct lx_memo {
@@ -69,14 +70,19 @@ struct lx_symtab {
     bool moved;
     uint64_t from, slide;
 
-    /* LX_BUILT */
+    /* LX_BUILT: symbol i (in the order added) is at addr[i], named
+     * arena + name[i], of type type[i]. */
     char *arena;
     size_t arena_len, arena_cap;
-    lx_sym_t *sym;          /* in the order added */
+    uint64_t *addr;
+    uint32_t *name;
+    char *type;
     size_t n, cap;
-    uint32_t *by_addr;      /* indexes into sym, sorted by (addr, order added) */
+    size_t last_len;        /* the length of the name added last */
+    uint32_t *by_addr;      /* indexes sorted by (addr, order added); NULL
+                             * when that is the order added */
     uint32_t *slots;        /* hash: index + 1, 0 = empty */
-    size_t nslots;          /* a power of two, > 2 * n */
+    size_t nslots;          /* >= 3n/2 + 1 (load <= 2/3), any size */
     bool finished;
 };
 
@@ -100,12 +106,61 @@ lx_symtab_t *lx_symtab_new(void)
 static void free_built(lx_symtab_t *t)
 {
     free(t->arena);
-    free(t->sym);
+    free(t->addr);
+    free(t->name);
+    free(t->type);
     free(t->by_addr);
     free(t->slots);
     t->arena = NULL;
-    t->sym = NULL;
-    t->by_addr = t->slots = NULL;
+    t->addr = NULL;
+    t->name = t->by_addr = t->slots = NULL;
+    t->type = NULL;
+}
+
+/* The slot a hash starts at: the high half of h scaled to nslots (no
+ * power-of-two size needed, so the table can be sized to the load). */
+static size_t slot_of(const lx_symtab_t *t, uint64_t h)
+{
+    return (size_t)(((h >> 32) * (uint64_t)t->nslots) >> 32);
+}
+
+static size_t slot_next(const lx_symtab_t *t, size_t j)
+{
+    return j + 1 == t->nslots ? 0 : j + 1;
+}
+
+/* Whether symbol i is named name[0..len) (no NUL inside).  strncmp stops
+ * at the stored name's end, which may be the arena's: memcmp would read
+ * past it when the stored name is the shorter. */
+static bool name_is(const lx_symtab_t *t, size_t i, const char *name, size_t len)
+{
+    const char *n = t->arena + t->name[i];
+    return strncmp(n, name, len) == 0 && n[len] == '\0';
+}
+
+/* Position pos in address order -> index in the order added. */
+static size_t in_order(const lx_symtab_t *t, size_t pos)
+{
+    return t->by_addr ? t->by_addr[pos] : pos;
+}
+
+/* Grow the symbol arrays to hold cap symbols. */
+static bool grow_syms(lx_symtab_t *t, size_t cap)
+{
+    uint64_t *a = realloc(t->addr, cap * sizeof(*a));
+    if (!a)
+        return false;
+    t->addr = a;
+    uint32_t *nm = realloc(t->name, cap * sizeof(*nm));
+    if (!nm)
+        return false;
+    t->name = nm;
+    char *ty = realloc(t->type, cap);
+    if (!ty)
+        return false;
+    t->type = ty;
+    t->cap = cap;
+    return true;
 }
 
 void lx_symtab_free(lx_symtab_t *t)
@@ -128,6 +183,20 @@ bool lx_symtab_add(lx_symtab_t *t, const char *name, size_t len, uint64_t addr, 
     if (!t || t->kind != LX_BUILT || t->finished || len == 0 || len >= LX_SYM_NAME_MAX ||
         t->n >= UINT32_MAX - 1)
         return false;
+    if (t->n == t->cap && !grow_syms(t, t->cap ? t->cap * 2 : 4096))
+        return false;
+    /* The name ends the previous one: point into it. */
+    if (t->n && t->last_len > len) {
+        const char *prev = t->arena + t->name[t->n - 1];
+        if (memcmp(prev + t->last_len - len, name, len) == 0) {
+            t->addr[t->n] = addr;
+            t->name[t->n] = (uint32_t)(t->name[t->n - 1] + t->last_len - len);
+            t->type[t->n] = type;
+            t->n++;
+            t->last_len = len;
+            return true;
+        }
+    }
     if (t->arena_len + len + 1 > t->arena_cap) {
         size_t cap = t->arena_cap ? t->arena_cap * 2 : 1 << 16;
         while (cap < t->arena_len + len + 1)
@@ -140,21 +209,14 @@ bool lx_symtab_add(lx_symtab_t *t, const char *name, size_t len, uint64_t addr, 
         t->arena = a;
         t->arena_cap = cap;
     }
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 4096;
-        lx_sym_t *s = realloc(t->sym, cap * sizeof(*s));
-        if (!s)
-            return false;
-        t->sym = s;
-        t->cap = cap;
-    }
-    memcpy(t->arena + t->arena_len, name, len);
-    t->arena[t->arena_len + len] = '\0';
-    t->sym[t->n].addr = addr;
-    t->sym[t->n].name = (uint32_t)t->arena_len;
-    t->sym[t->n].len = (uint16_t)len;
-    t->sym[t->n].type = type;
+    char *at = t->arena + t->arena_len;
+    memcpy(at, name, len);
+    at[len] = '\0';
+    t->addr[t->n] = addr;
+    t->name[t->n] = (uint32_t)t->arena_len;
+    t->type[t->n] = type;
     t->n++;
+    t->last_len = len;
     t->arena_len += len + 1;
     return true;
 }
@@ -172,14 +234,7 @@ bool lx_symtab_reserve(lx_symtab_t *t, size_t nsyms, size_t name_bytes)
         t->arena = a;
         t->arena_cap = arena;
     }
-    if (n > t->cap) {
-        lx_sym_t *s = realloc(t->sym, n * sizeof(*s));
-        if (!s)
-            return false;
-        t->sym = s;
-        t->cap = n;
-    }
-    return true;
+    return n <= t->cap || grow_syms(t, n);
 }
 
 /* Sort by (address, order added): pairs carry the index so the comparator
@@ -201,57 +256,78 @@ static int addr_idx_cmp(const void *a, const void *b)
 static bool sort_by_addr(lx_symtab_t *t)
 {
     /* kallsyms and System.map list symbols by address already: then the
-     * order added is the order, and no copy of the table is made. */
+     * order added is the order, and no index is kept. */
     size_t k = 1;
-    while (k < t->n && t->sym[k - 1].addr <= t->sym[k].addr)
+    while (k < t->n && t->addr[k - 1] <= t->addr[k])
         k++;
     if (k >= t->n) {
-        for (size_t i = 0; i < t->n; i++)
-            t->by_addr[i] = (uint32_t)i;
+        free(t->by_addr);
+        t->by_addr = NULL;
         return true;
     }
-    addr_idx_t *p = malloc((t->n ? t->n : 1) * sizeof(*p));
-    if (!p)
+    addr_idx_t *p = malloc(t->n * sizeof(*p));
+    uint32_t *order = t->by_addr ? t->by_addr : malloc(t->n * sizeof(*order));
+    if (!p || !order) {
+        free(p);
+        if (order != t->by_addr)
+            free(order);
         return false;
+    }
     for (size_t i = 0; i < t->n; i++) {
-        p[i].addr = t->sym[i].addr;
+        p[i].addr = t->addr[i];
         p[i].idx = (uint32_t)i;
     }
     qsort(p, t->n, sizeof(*p), addr_idx_cmp);
     for (size_t i = 0; i < t->n; i++)
-        t->by_addr[i] = p[i].idx;
+        order[i] = p[i].idx;
     free(p);
+    t->by_addr = order;
     return true;
+}
+
+/* Give back what a reserve or doubling left unused (shared names leave a
+ * reserve's tail unused); a failed shrink keeps the larger block. */
+static void *shrunk(void *p, size_t used)
+{
+    void *q = realloc(p, used ? used : 1);
+    return q ? q : p;
 }
 
 bool lx_symtab_finish(lx_symtab_t *t)
 {
     if (!t || t->kind != LX_BUILT || t->finished)
         return false;
-    t->by_addr = malloc((t->n ? t->n : 1) * sizeof(uint32_t));
-    size_t ns = 16;
-    while (ns < t->n * 2 + 1)
-        ns *= 2;
+    if (t->arena_cap > t->arena_len) {
+        t->arena = shrunk(t->arena, t->arena_len);
+        t->arena_cap = t->arena_len;
+    }
+    if (t->cap > t->n) {
+        t->addr = shrunk(t->addr, t->n * sizeof(*t->addr));
+        t->name = shrunk(t->name, t->n * sizeof(*t->name));
+        t->type = shrunk(t->type, t->n);
+        t->cap = t->n;
+    }
+    /* Linear probing at load <= 2/3: about 2 probes for a hit, 5 for a
+     * miss; start-up looks up tens of names. */
+    size_t ns = t->n + t->n / 2 + 1;
     t->slots = calloc(ns, sizeof(uint32_t));
-    if (!t->by_addr || !t->slots)
+    if (!t->slots)
         return false;
     t->nslots = ns;
     for (size_t i = 0; i < t->n; i++) {
-        const lx_sym_t *s = &t->sym[i];
-        const char *nm = t->arena + s->name;
-        size_t j = name_hash(nm, s->len) & (ns - 1);
+        const char *nm = t->arena + t->name[i];
+        size_t len = strlen(nm);
+        size_t j = slot_of(t, name_hash(nm, len));
         bool dup = false;
         while (t->slots[j]) {
-            const lx_sym_t *o = &t->sym[t->slots[j] - 1];
-            if (o->len == s->len && memcmp(t->arena + o->name, nm, s->len) == 0) {
+            if (name_is(t, t->slots[j] - 1, nm, len)) {
                 dup = true; /* keep the first one added */
                 break;
             }
-            j = (j + 1) & (ns - 1);
+            j = slot_next(t, j);
         }
         if (!dup)
             t->slots[j] = (uint32_t)(i + 1);
-        t->by_addr[i] = (uint32_t)i;
     }
     if (!sort_by_addr(t))
         return false;
@@ -264,17 +340,17 @@ static bool built_lookup(const lx_symtab_t *t, const char *name, size_t len, uin
 {
     if (!t->finished)
         return false;
-    size_t j = name_hash(name, len) & (t->nslots - 1);
+    size_t j = slot_of(t, name_hash(name, len));
     while (t->slots[j]) {
-        const lx_sym_t *s = &t->sym[t->slots[j] - 1];
-        if (s->len == len && memcmp(t->arena + s->name, name, len) == 0) {
+        size_t i = t->slots[j] - 1;
+        if (name_is(t, i, name, len)) {
             if (addr)
-                *addr = s->addr;
+                *addr = t->addr[i];
             if (type)
-                *type = s->type;
+                *type = t->type[i];
             return true;
         }
-        j = (j + 1) & (t->nslots - 1);
+        j = slot_next(t, j);
     }
     return false;
 }
@@ -285,7 +361,7 @@ static size_t upper_bound(const lx_symtab_t *t, uint64_t addr)
     size_t lo = 0, hi = t->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (t->sym[t->by_addr[mid]].addr <= addr)
+        if (t->addr[in_order(t, mid)] <= addr)
             lo = mid + 1;
         else
             hi = mid;
@@ -301,20 +377,20 @@ static const char *built_near(const lx_symtab_t *t, uint64_t addr, uint64_t *off
     if (ub == 0)
         return NULL;
     /* Among several symbols at the same address, the first added. */
-    uint64_t a = t->sym[t->by_addr[ub - 1]].addr;
+    uint64_t a = t->addr[in_order(t, ub - 1)];
     size_t i = ub - 1;
-    while (i > 0 && t->sym[t->by_addr[i - 1]].addr == a)
+    while (i > 0 && t->addr[in_order(t, i - 1)] == a)
         i--;
     if (off)
         *off = addr - a;
-    return t->arena + t->sym[t->by_addr[i]].name;
+    return t->arena + t->name[in_order(t, i)];
 }
 
 static void built_relocate(lx_symtab_t *t, uint64_t from, uint64_t slide)
 {
     for (size_t i = 0; i < t->n; i++)
-        if (t->sym[i].addr >= from)
-            t->sym[i].addr += slide;
+        if (t->addr[i] >= from)
+            t->addr[i] += slide;
     /* A wrapping slide could reorder; if memory runs out the old order
      * stays, which is still right for a slide that does not wrap. */
     if (t->finished)
@@ -485,7 +561,9 @@ static bool materialize(lx_symtab_t *t)
     t->arena = b->arena;
     t->arena_len = b->arena_len;
     t->arena_cap = b->arena_cap;
-    t->sym = b->sym;
+    t->addr = b->addr;
+    t->name = b->name;
+    t->type = b->type;
     t->n = b->n;
     t->cap = b->cap;
     t->by_addr = b->by_addr;
@@ -614,13 +692,13 @@ bool lx_symtab_get(const lx_symtab_t *t, size_t i, const char **name, uint64_t *
     }
     if (!materialize((lx_symtab_t *)t) || i >= t->n)
         return false;
-    const lx_sym_t *s = &t->sym[t->by_addr[i]];
+    size_t k = in_order(t, i);
     if (name)
-        *name = t->arena + s->name;
+        *name = t->arena + t->name[k];
     if (addr)
-        *addr = s->addr;
+        *addr = t->addr[k];
     if (type)
-        *type = s->type;
+        *type = t->type[k];
     return true;
 }
 
@@ -629,10 +707,9 @@ bool lx_symtab_get_added(const lx_symtab_t *t, size_t i, const char **name, size
 {
     if (!t || t->kind != LX_BUILT || !t->finished || i >= t->n)
         return false;
-    const lx_sym_t *s = &t->sym[i];
-    *name = t->arena + s->name;
-    *len = s->len;
-    *addr = s->addr;
-    *type = s->type;
+    *name = t->arena + t->name[i];
+    *len = strlen(*name);
+    *addr = t->addr[i];
+    *type = t->type[i];
     return true;
 }
