@@ -114,10 +114,13 @@ int main(int argc, char **argv)
     while (!interrupted)
         if (vmi_events_listen(vmi, 500) == VMI_FAILURE)
             break;
+    /* Drain before restoring: if the loop stopped between the breakpoint and
+     * its single step, the pending step's callback writes 0xCC again, and a
+     * breakpoint left behind after the events are cleared panics the guest. */
     vmi_pause_vm(vmi);
-    vmi_write_8_va(vmi, bp.va, 0, &bp.saved);
     while (vmi_are_events_pending(vmi) > 0)
         vmi_events_listen(vmi, 0);
+    vmi_write_8_va(vmi, bp.va, 0, &bp.saved);
     vmi_clear_event(vmi, &int3_event, NULL);
     vmi_clear_event(vmi, &ss_event, NULL);
     vmi_resume_vm(vmi);
