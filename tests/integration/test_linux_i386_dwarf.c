@@ -175,6 +175,45 @@ static void test_heuristics_match_dwarf(void)
     }
 }
 
+/* Where the guest's /proc/iomem says its kernel code starts, or 0. */
+static uint64_t iomem_kernel_code(void)
+{
+    char *text = guest_slurp(guest, "truth/iomem.txt"), *l;
+    unsigned long long lo = 0;
+    if (text && (l = strstr(text, " : Kernel code"))) {
+        while (l > text && l[-1] != '\n')
+            l--;
+        if (sscanf(l, " %llx-", &lo) != 1)
+            lo = 0;
+    }
+    free(text);
+    return lo;
+}
+
+/* Zero configuration found the kernel's page table (swapper_pg_dir, where
+ * the debug package's map and the configured instance put it) and looked
+ * for BTF in the kernel image only, which starts where the guest's
+ * /proc/iomem says: not in all of RAM (#11: on these BTF-less kernels that
+ * was a read of every page after the kernel was found). */
+static void test_zero_config_image(void)
+{
+    addr_t swapper_va = 0, swapper_pa = 0, off = 0;
+    uint64_t kpgd = 0, code = iomem_kernel_code();
+    char want[64];
+
+    CHECK(code != 0);
+    CHECK(vmi_translate_ksym2v(conf, "swapper_pg_dir", &swapper_va) == VMI_SUCCESS);
+    CHECK(vmi_translate_kv2p(conf, swapper_va, &swapper_pa) == VMI_SUCCESS);
+    CHECK(vmi_get_offset(zero, "kpgd", &kpgd) == VMI_SUCCESS);
+    CHECK(swapper_pa != 0);
+    CHECK_EQ_U64(kpgd, swapper_pa);
+    CHECK(vmi_get_kernel_struct_offset(zero, "task_struct", "prio", &off) == VMI_FAILURE);
+    snprintf(want, sizeof(want), "in its image at physical 0x%llx-", (unsigned long long)code);
+    if (!strstr(tvmi_errmsg(zero), want))
+        fprintf(stderr, "  want \"%s\" in: %s\n", want, tvmi_errmsg(zero));
+    CHECK(strstr(tvmi_errmsg(zero), want) != NULL);
+}
+
 /* ---- b. configured from the debug package ---- */
 
 static guest_procs_t procs;
@@ -372,6 +411,7 @@ int main(void)
                 TEST_RUN(test_config_process_list);
                 TEST_RUN(test_config_data_symbols);
                 TEST_RUN(test_config_modules);
+                TEST_RUN(test_zero_config_image);
             }
             if (zero)
                 vmi_destroy(zero);

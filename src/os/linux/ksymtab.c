@@ -121,10 +121,13 @@ status_t lx_ksymtab_find(vmi_instance_t vmi, lx_state_t *st, const char *name, a
                    name);
         return VMI_FAILURE;
     }
-    /* Near the kernel image first (the kallsyms tables are in it), then
-     * everywhere. */
-    if (st->image_pa) {
-        uint64_t lo = st->image_pa > (64u << 20) ? st->image_pa - (64u << 20) : 0;
+    /* In the kernel image first (__ksymtab is in its rodata), or near it
+     * (the kallsyms tables are in it), then everywhere. */
+    addr_t lo, hi;
+    if (lx_image_window(st, &lo, &hi)) {
+        lx_scan_physical_within(vmi, lo, hi, s.nlen + 2, scan_fn, &s);
+    } else if (st->image_pa) {
+        lo = st->image_pa > (64u << 20) ? st->image_pa - (64u << 20) : 0;
         lx_scan_physical_within(vmi, lo, st->image_pa + (64u << 20), s.nlen + 2, scan_fn, &s);
     }
     if (!s.found)

@@ -186,7 +186,7 @@ static void lx_find_root(vmi_instance_t vmi, void **state)
         /* A 32-bit kernel's symbols rarely place its root (kallsyms
          * without data symbols): its fixed layout does. */
         if (core_paging_pending(vmi))
-            (void)lx_offer_root_layout32(vmi);
+            (void)lx_offer_root_layout32(vmi, st->image_pa);
         *state = st;
     } else {
         lx_destroy(st);

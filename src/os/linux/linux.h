@@ -348,6 +348,9 @@ status_t lx_find_banner(vmi_instance_t vmi, char *banner, size_t cap, addr_t *pa
 /* Find the image (lx_image_find) unless known or the kernel is 32-bit, and
  * take its va - pa relation when none is known yet. */
 void lx_image_known(vmi_instance_t vmi, lx_state_t *st);
+/* The physical range [*lo, *hi) that holds the kernel image, from the
+ * symbols and the image relation, when no page table showed the image. */
+bool lx_image_window(const lx_state_t *st, addr_t *lo, addr_t *hi);
 /* Zero configuration: find and decode kallsyms in physical memory. */
 status_t lx_kallsyms_load(vmi_instance_t vmi, lx_state_t *st);
 /* Find the KASLR slide of System.map symbols (st->kaslr) and relocate. */
@@ -359,7 +362,8 @@ bool lx_offer_root(vmi_instance_t vmi, const lx_state_t *st);
 /* The same for a 32-bit kernel whose symbols do not place its root: the
  * root searched for in the 64 MiB after the banner, by the fixed layout
  * (va = pa + PAGE_OFFSET).  True when the core took one. */
-bool lx_offer_root_layout32(vmi_instance_t vmi);
+/* near: a physical address in the kernel image (kallsyms' tables), or 0. */
+bool lx_offer_root_layout32(vmi_instance_t vmi, addr_t near);
 /* Find the kernel's own page table (swapper) and tell the core. */
 status_t lx_find_kpgd(vmi_instance_t vmi, lx_state_t *st);
 /* Load BTF (once); false (with st->btf_why) when the kernel has none. */

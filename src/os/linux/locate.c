@@ -544,6 +544,43 @@ static bool image_start(const lx_state_t *st, addr_t *va)
     return false;
 }
 
+/* The highest symbol address: with text-only kallsyms, init text, which
+ * x86's vmlinux places after .data. */
+static addr_t symbols_top(const lx_state_t *st)
+{
+    const char *nm;
+    uint64_t a, hi = 0;
+    for (size_t i = 0; lx_symtab_get(st->syms, i, &nm, &a, NULL); i++)
+        if (a > hi)
+            hi = a;
+    return hi;
+}
+
+/*
+ * The physical range of the kernel image once its va - pa relation is
+ * known: from _text to 32 MiB past the highest symbol, which leaves room
+ * for .bss and .brk after the last (init) text.  Every section of vmlinux
+ * lies in it: rodata with __ksymtab and .BTF, data, bss with
+ * swapper_pg_dir.  For kernels whose image no page table showed (i386);
+ * false without the relation, or when the symbols span more than any
+ * kernel image (256 MiB: the table is not an image's).
+ */
+#define IMAGE_TAIL (32ULL << 20)
+#define IMAGE_SPAN_MAX (256ULL << 20)
+
+bool lx_image_window(const lx_state_t *st, addr_t *lo, addr_t *hi)
+{
+    addr_t text, top;
+    if (!st->have_image_delta || !image_start(st, &text) || text < st->image_delta)
+        return false;
+    top = symbols_top(st);
+    if (top < text || top - text > IMAGE_SPAN_MAX)
+        return false;
+    *lo = (text - st->image_delta) & ~(addr_t)0xfff;
+    *hi = top - st->image_delta + IMAGE_TAIL;
+    return true;
+}
+
 /* ---- KASLR for System.map ---- */
 
 /*
@@ -742,16 +779,11 @@ static int layout32_cmp(const void *a, const void *b)
     return x->root < y->root ? -1 : (x->root > y->root);
 }
 
-bool lx_offer_root_layout32(vmi_instance_t vmi)
+/* The banners from physical address from up, at most four (a copy of the
+ * text can come first): the root found after the first that has one. */
+static bool layout32_from(vmi_instance_t vmi, layout32_t *l, addr_t from)
 {
-    layout32_t *l;
     bool taken = false;
-
-    if (!core_paging_pending(vmi) || !(l = malloc(sizeof(*l))))
-        return false;
-    /* Banner by banner from the bottom (a copy of the text can come first),
-     * at most four. */
-    addr_t from = 0;
     for (int tries = 0; tries < 4 && !taken; tries++) {
         banner_scan_t b;
         memset(&b, 0, sizeof(b));
@@ -772,6 +804,22 @@ bool lx_offer_root_layout32(vmi_instance_t vmi)
                                          0, 1, b.hits[0],
                                          "the OS layer, from a 32-bit kernel's fixed layout");
     }
+    return taken;
+}
+
+/* With near (an address in the image: kallsyms' tables) the banners from
+ * 64 MiB below it, more than any image spans, go first: a kernel that
+ * physical KASLR put high is then not found by reading all memory below
+ * it.  From the bottom of memory otherwise, or when that found nothing. */
+bool lx_offer_root_layout32(vmi_instance_t vmi, addr_t near)
+{
+    layout32_t *l;
+    bool taken;
+
+    if (!core_paging_pending(vmi) || !(l = malloc(sizeof(*l))))
+        return false;
+    addr_t start = near > LAYOUT32_SPAN ? near - LAYOUT32_SPAN : 0;
+    taken = layout32_from(vmi, l, start) || (start && layout32_from(vmi, l, 0));
     free(l);
     return taken;
 }
@@ -935,12 +983,9 @@ static bool find_image_delta(vmi_instance_t vmi, lx_state_t *st)
             /* The rodata copy, not one in the log: the page offset matches
              * (above) and, when kallsyms was found in memory, its tables
              * land inside the symbols' range under the same relation. */
-            addr_t lo, hi = 0;
-            const char *nm;
-            uint64_t a;
+            addr_t lo, hi;
             if (st->image_pa && image_start(st, &lo)) {
-                for (size_t i = 0; lx_symtab_get(st->syms, i, &nm, &a, NULL); i++)
-                    hi = a > hi ? a : hi;
+                hi = symbols_top(st);
                 uint64_t va = st->image_pa + (L - b.hits[h]);
                 if (va < lo || va >= hi)
                     continue;
@@ -956,14 +1001,10 @@ static bool find_image_delta(vmi_instance_t vmi, lx_state_t *st)
     if (st->width == 4 && st->image_pa) {
         static const uint64_t po[] = { 0xC0000000ULL, 0x80000000ULL, 0xB0000000ULL,
                                        0x78000000ULL, 0x40000000ULL };
-        addr_t lo, hi = 0;
-        const char *nm;
-        uint64_t a;
+        addr_t lo, hi;
         if (!image_start(st, &lo))
             return false;
-        for (size_t i = 0; lx_symtab_get(st->syms, i, &nm, &a, NULL); i++)
-            if (a > hi)
-                hi = a;
+        hi = symbols_top(st);
         for (size_t i = 0; i < sizeof(po) / sizeof(po[0]); i++) {
             uint64_t va = st->image_pa + po[i];
             if (va >= lo && va < hi) {
@@ -1021,10 +1062,11 @@ static bool maps_user(vmi_instance_t vmi, const lx_state_t *st, addr_t root)
 }
 
 /* Count of symbols (a sample spread over the table) that root maps where
- * the image relation says; -1 when one is mapped elsewhere. */
-static int maps_symbols(vmi_instance_t vmi, const lx_state_t *st, addr_t root)
+ * the image relation says; -1 when one is mapped elsewhere.  *sampled
+ * (may be NULL) is how many of the sample could count. */
+static int maps_symbols(vmi_instance_t vmi, const lx_state_t *st, addr_t root, size_t *sampled)
 {
-    size_t n = lx_symtab_count(st->syms), good = 0;
+    size_t n = lx_symtab_count(st->syms), good = 0, tried = 0;
     for (size_t k = 1; k <= 16; k++) {
         const char *nm;
         uint64_t va;
@@ -1032,6 +1074,7 @@ static int maps_symbols(vmi_instance_t vmi, const lx_state_t *st, addr_t root)
         if (!lx_symtab_get(st->syms, n * k / 17, &nm, &va, &ty) || (ty != 'T' && ty != 't') ||
             va < st->image_delta)
             continue;
+        tried++;
         addr_t pa;
         if (vmi_pagetable_lookup(vmi, root, va, &pa) != VMI_SUCCESS)
             continue; /* init text may be freed */
@@ -1039,6 +1082,8 @@ static int maps_symbols(vmi_instance_t vmi, const lx_state_t *st, addr_t root)
             return -1;
         good++;
     }
+    if (sampled)
+        *sampled = tried;
     return (int)good;
 }
 
@@ -1067,7 +1112,7 @@ static bool root_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
         if (!maps_to(r->vmi, page, r->text, r->text - r->st->image_delta) ||
             maps_user(r->vmi, r->st, page))
             continue;
-        int score = maps_symbols(r->vmi, r->st, page);
+        int score = maps_symbols(r->vmi, r->st, page, NULL);
         if (score > r->best_score) {
             r->best_score = score;
             r->best = page;
@@ -1089,21 +1134,13 @@ static bool root_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
 static bool scan_image_root(vmi_instance_t vmi, const lx_state_t *st, addr_t *root)
 {
     root_scan_t r;
-    const char *nm;
-    uint64_t a, hi = 0;
     memset(&r, 0, sizeof(r));
-    if (!st->have_image_delta || !image_start(st, &r.text) ||
+    if (!lx_image_window(st, &r.lo, &r.hi) || !image_start(st, &r.text) ||
         !root_entry(st->mode, r.text, &r.eoff, &r.esize))
         return false;
-    for (size_t i = 0; lx_symtab_get(st->syms, i, &nm, &a, NULL); i++)
-        if (a > hi)
-            hi = a;
     r.vmi = vmi;
     r.st = st;
     r.max_pa = vmi_get_max_physical_address(vmi);
-    r.lo = (r.text - st->image_delta) & ~(addr_t)0xfff;
-    /* .data, .bss and .brk follow the last text symbol by a few MiB. */
-    r.hi = hi - st->image_delta + (32u << 20);
     r.best_score = 0;
     lx_scan_physical_within(vmi, r.lo, r.hi, 0, root_scan_fn, &r);
     if (!r.best)
@@ -1113,11 +1150,30 @@ static bool scan_image_root(vmi_instance_t vmi, const lx_state_t *st, addr_t *ro
 }
 
 /*
+ * Whether root is a page the scan above would pick (so it need not run): a
+ * page of the image that maps every text symbol of the sample where the
+ * image is, and no user address.  The core's root from a 32-bit kernel's
+ * fixed layout (lx_offer_root_layout32) usually is: swapper_pg_dir.  A
+ * process's table fails on the user addresses; one that misses any
+ * sampled symbol (freed init text, say) leaves the choice to the scan.
+ */
+static bool is_image_root(vmi_instance_t vmi, const lx_state_t *st, addr_t root)
+{
+    addr_t lo, hi;
+    size_t sampled = 0;
+    if (!lx_image_window(st, &lo, &hi) || root < lo || root >= hi || maps_user(vmi, st, root))
+        return false;
+    int good = maps_symbols(vmi, st, root, &sampled);
+    return good > 0 && (size_t)good == sampled;
+}
+
+/*
  * The kernel's own page table, in order: config kpgd (kept as given); the
  * kernel's top-level table by symbol (init_top_pgt, swapper_pg_dir), at the
  * physical address the current root or the image relation gives, kept when
- * it maps the kernel image correctly; then a root found in the kernel image
- * (scan_image_root); otherwise the core's root (CR3 or its page-table scan)
+ * it maps the kernel image correctly; then the core's root when it is the
+ * image's (is_image_root), else a root found in the image (scan_image_root);
+ * otherwise the core's root (CR3 or its page-table scan)
  * when it maps the image correctly.
  */
 status_t lx_find_kpgd(vmi_instance_t vmi, lx_state_t *st)
@@ -1159,6 +1215,10 @@ status_t lx_find_kpgd(vmi_instance_t vmi, lx_state_t *st)
         }
     }
     addr_t scanned;
+    if (core_ok && is_image_root(vmi, st, core_dtb)) {
+        st->kdtb = core_dtb;
+        return VMI_SUCCESS;
+    }
     if (scan_image_root(vmi, st, &scanned)) {
         st->kdtb = scanned;
         core_set_kernel_dtb(vmi, scanned);
@@ -1302,14 +1362,30 @@ bool lx_btf_load(vmi_instance_t vmi, lx_state_t *st)
         st->btf_from_syms = true;
         return true;
     }
+    /* The kernel's BTF is vmlinux's .BTF section, in the image: when the
+     * image is known, a BTF elsewhere in memory is not the kernel's, and a
+     * kernel without one (i386) costs a read of its image, not of all RAM. */
     btf_scan_t s = { vmi, st, false };
-    if (!scan_image(vmi, st, 24, btf_scan_fn, &s))
-        lx_scan_physical(vmi, 24, btf_scan_fn, &s);
+    addr_t lo = 0, hi = 0;
+    bool in_image = st->have_image;
+    if (!scan_image(vmi, st, 24, btf_scan_fn, &s) && !in_image) {
+        in_image = lx_image_window(st, &lo, &hi);
+        if (in_image)
+            lx_scan_physical_within(vmi, lo, hi, 24, btf_scan_fn, &s);
+        else
+            lx_scan_physical(vmi, 24, btf_scan_fn, &s);
+    }
     if (s.found)
         return true;
-    snprintf(st->btf_why, sizeof(st->btf_why),
-             "the kernel has no BTF (no __start_BTF symbol, no BTF with task_struct in "
-             "memory; CONFIG_DEBUG_INFO_BTF is off)");
+    if (hi)
+        snprintf(st->btf_why, sizeof(st->btf_why),
+                 "the kernel has no BTF (no __start_BTF symbol, no BTF with task_struct in "
+                 "its image at physical 0x%llx-0x%llx; CONFIG_DEBUG_INFO_BTF is off)",
+                 (unsigned long long)lo, (unsigned long long)hi);
+    else
+        snprintf(st->btf_why, sizeof(st->btf_why),
+                 "the kernel has no BTF (no __start_BTF symbol, no BTF with task_struct in "
+                 "%s; CONFIG_DEBUG_INFO_BTF is off)", in_image ? "its image" : "memory");
     return false;
 }
 
