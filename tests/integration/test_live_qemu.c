@@ -24,12 +24,18 @@
 static live_guest_t G;
 static vmi_instance_t vmi;
 
-static uint64_t read_counter(vmi_instance_t v)
+/* A 64-bit variable of the guest's counter process (what names it). */
+static uint64_t read_guest_u64(vmi_instance_t v, addr_t va, const char *what)
 {
     uint64_t x = 0;
-    if (vmi_read_64_va(v, G.counter_va, G.counter_pid, &x) != VMI_SUCCESS)
-        fprintf(stderr, "  reading the counter: %s\n", tvmi_errmsg(v));
+    if (vmi_read_64_va(v, va, G.counter_pid, &x) != VMI_SUCCESS)
+        fprintf(stderr, "  reading %s: %s\n", what, tvmi_errmsg(v));
     return x;
+}
+
+static uint64_t read_counter(vmi_instance_t v)
+{
+    return read_guest_u64(v, G.counter_va, "the counter");
 }
 
 /* ---- Attaching and memory ---- */
@@ -573,14 +579,6 @@ static void test_tools_live(void)
 
 /* ---- A breakpoint program stopped at any moment leaves no breakpoint ---- */
 
-static uint64_t read_hot(vmi_instance_t v)
-{
-    uint64_t x = 0;
-    if (vmi_read_64_va(v, G.hot_va, G.counter_pid, &x) != VMI_SUCCESS)
-        fprintf(stderr, "  reading hot: %s\n", tvmi_errmsg(v));
-    return x;
-}
-
 /* With the guest calling getppid() in a tight loop, a signal lands between
  * a breakpoint's INT3 and its single step in about half of the runs. The
  * pending step must not put 0xCC back after the program restored the byte
@@ -617,9 +615,9 @@ static void test_breakpoint_teardown(void)
     if (!vmi)
         return;
     CHECK(vmi_read_8_va(vmi, sym, 0, &byte) == VMI_SUCCESS && byte != 0xcc);
-    h0 = read_hot(vmi);
+    h0 = read_guest_u64(vmi, G.hot_va, "hot");
     usleep(200000);
-    h1 = read_hot(vmi);
+    h1 = read_guest_u64(vmi, G.hot_va, "hot");
     CHECK(h1 > h0);
     CHECK(vmi_write_64_va(vmi, G.spin_va, G.counter_pid, &zero) == VMI_SUCCESS);
     console = live_console(&G);
