@@ -361,8 +361,9 @@ status_t lx_find_kaslr(vmi_instance_t vmi, lx_state_t *st);
 bool lx_offer_root(vmi_instance_t vmi, const lx_state_t *st);
 /* The same for a 32-bit kernel whose symbols do not place its root: the
  * root searched for in the 64 MiB after the banner, by the fixed layout
- * (va = pa + PAGE_OFFSET).  True when the core took one. */
-/* near: a physical address in the kernel image (kallsyms' tables), or 0. */
+ * (va = pa + PAGE_OFFSET), from the banners from 64 MiB below near (a
+ * physical address in the image: kallsyms' tables; 0 when unknown) up.
+ * True when the core took one. */
 bool lx_offer_root_layout32(vmi_instance_t vmi, addr_t near);
 /* Find the kernel's own page table (swapper) and tell the core. */
 status_t lx_find_kpgd(vmi_instance_t vmi, lx_state_t *st);
