@@ -90,6 +90,11 @@ rc=$?
 trap - TERM HUP INT
 echo "xen: the run took $(($(date +%s) - t0)) s; dom0 steps (uptime in s):"
 sed 's/^/    /' "$R/times.txt" 2>/dev/null
+if [ -s "$R/guest-reboots.txt" ]; then
+    echo "xen: NOTE a guest died while booting, before any program ran, and was booted again"
+    echo "     (its whole first console is boot-crash-KIND.log in TINYVMI_XEN_KEEP=DIR):"
+    sed 's/^/    /' "$R/guest-reboots.txt"
+fi
 if [ $rc -eq 3 ]; then
     skip "xen: the Xen packages cannot be downloaded"
     done_
