@@ -230,6 +230,16 @@ void core_set_kernel_dtb(vmi_instance_t vmi, addr_t dtb);
 
 arch_x86_mode_t core_paging_mode(vmi_instance_t vmi);
 
+/* Guest-physical [pa, pa + len) in place, for a parser that would copy it
+ * only to read it: an image mapped by its driver, whose bytes cannot change
+ * while they are parsed.  NULL for a live target (its memory moves under a
+ * parse: copy it), a driver that does not map, or a range that one mapping
+ * does not hold whole (copy it then too); NULL is no failure and leaves
+ * the reason alone.  Valid until vmi_destroy; read it only under the fault
+ * guard (every public call and init hold it), since the image's file may
+ * shrink under the mapping. */
+const void *core_map_static(vmi_instance_t vmi, addr_t pa, size_t len);
+
 /* A fact the target states about its guest, by namespaced key (driver.h's
  * hint: "win.PsActiveProcessHead" from a crash dump's header).  False when
  * the driver states no facts or not this one; the instance's reason is left

@@ -120,6 +120,14 @@ status_t core_read_entry(void *ctx, addr_t pa, unsigned size, uint64_t *value,
     return VMI_SUCCESS;
 }
 
+const void *core_map_static(vmi_instance_t vmi, addr_t pa, size_t len)
+{
+    util_err_t ignored;
+    if (!vmi->drv->map || vmi->drv->alive || len == 0)
+        return NULL;
+    return vmi->drv->map(vmi->drv_state, pa, len, &ignored);
+}
+
 /* Whole pages for the paging scan: in place when the driver maps, else a
  * copy into buf (not through the page cache: a scan touches every page once
  * and would only evict what is worth keeping). */

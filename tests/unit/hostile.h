@@ -443,7 +443,10 @@ static inline int hostile_pe(const uint8_t *d, size_t n)
 
 /* ---- Linux: BTF, kallsyms, System.map and the symbol index ---- */
 
-static inline int hostile_symtab_queries(lx_symtab_t *t)
+/* in_order: every listed name is found by name (a built index; a table
+ * read in place finds names by their order in guest memory, which hostile
+ * memory may break: a wrong answer then, never a crash). */
+static inline int hostile_symtab_queries(lx_symtab_t *t, bool in_order)
 {
     uint64_t a, off;
     char ty;
@@ -456,7 +459,7 @@ static inline int hostile_symtab_queries(lx_symtab_t *t)
     (void)lx_symtab_near(t, 0xffffffff81000040ULL, &off);
     (void)lx_symtab_near(t, 0, &off);
     for (size_t i = 0; i < n && i < 8; i++)
-        if (lx_symtab_get(t, i, &nm, &a, &ty) && !lx_symtab_lookup(t, nm, &a, &ty))
+        if (lx_symtab_get(t, i, &nm, &a, &ty) && !lx_symtab_lookup(t, nm, &a, &ty) && in_order)
             hostile_die("symtab: a listed symbol is not found by name");
     lx_symtab_relocate(t, 0xffffffff80000000ULL, 0x1000000);
     (void)lx_symtab_near(t, UINT64_MAX, &off);
@@ -538,12 +541,20 @@ static inline int hostile_kallsyms(const uint8_t *d, size_t n)
             if (lx_kallsyms_decode(d, n, &k, t, &err) == VMI_SUCCESS) {
                 rc = HOSTILE_OK;
                 if (lx_symtab_finish(t))
-                    hostile_symtab_queries(t);
+                    hostile_symtab_queries(t, true);
             } else if (hostile_fold(HOSTILE_REJECTED, false, &err) == HOSTILE_NO_REASON) {
                 lx_symtab_free(t);
                 return HOSTILE_NO_REASON;
             }
             lx_symtab_free(t);
+            /* The same tables read in place (an image mapped by its
+             * driver), when they list names in order. */
+            t = lx_symtab_from_kallsyms(lx_ksview_new(d, n, &k));
+            if (t) {
+                rc = HOSTILE_OK;
+                hostile_symtab_queries(t, false);
+                lx_symtab_free(t);
+            }
         }
     }
     if (!hits) {
@@ -589,10 +600,10 @@ static inline int hostile_sysmap(const uint8_t *d, size_t n)
             if (!lx_symtab_lookup(z, nm, &b, &tb) || !lx_symtab_lookup(t, nm, &a, &ta) ||
                 a != b || ta != tb)
                 hostile_die("sysmap: the lazy reader disagrees with the index on a name");
-        hostile_symtab_queries(z);
+        hostile_symtab_queries(z, true);
     }
     if (built)
-        hostile_symtab_queries(t);
+        hostile_symtab_queries(t, true);
     lx_symtab_free(z);
     lx_symtab_free(t);
     return rc;
@@ -726,7 +737,7 @@ static inline int hostile_symz(const uint8_t *d, size_t n)
     lx_symtab_t *t = lx_symtab_from_symz(&z);
     if (!t)
         hostile_die("out of memory");
-    hostile_symtab_queries(t);
+    hostile_symtab_queries(t, true);
     lx_symtab_free(t);
     return HOSTILE_OK;
 }

@@ -593,16 +593,55 @@ status_t lx_kallsyms_locate(const uint8_t *buf, size_t len, size_t hit, unsigned
     return VMI_FAILURE;
 }
 
+/* Address of symbol i (i < k->count; the caller checked the array lies in
+ * the buffer). */
+static uint64_t symbol_addr(const uint8_t *buf, const lx_kallsyms_t *k, uint32_t i)
+{
+    if (k->place_relative) {
+        uint64_t a = k->addrs_va + 4 * (uint64_t)i +
+                     (uint64_t)(int64_t)(int32_t)util_le32(buf + k->addrs + 4 * (size_t)i);
+        return k->width == 4 ? a & 0xffffffffULL : a;
+    }
+    if (!k->base_relative)
+        return util_le(buf + k->addrs + (size_t)k->width * i, k->width);
+    return rel_addr((int32_t)util_le32(buf + k->addrs + 4 * (size_t)i), k->relative_base,
+                    k->absolute_percpu, k->width);
+}
+
+/* Expand the n token bytes at buf + data into name (type letter first);
+ * its length, or KS_TOO_LONG when it would reach LX_SYM_NAME_MAX. */
+#define KS_TOO_LONG ((size_t)-1)
+static size_t expand(const uint8_t *buf, const tokens_t *tk, size_t data, size_t n,
+                     char name[LX_SYM_NAME_MAX + KS_MAX_TOKEN])
+{
+    size_t nl = 0;
+    for (size_t j = 0; j < n; j++) {
+        uint8_t b = buf[data + j];
+        if (nl + tk->len[b] >= LX_SYM_NAME_MAX)
+            return KS_TOO_LONG;
+        memcpy(name + nl, tk->tok[b], tk->len[b]);
+        nl += tk->len[b];
+    }
+    return nl;
+}
+
+/* Whether the tables lie in the buffer (locate checked them; a caller may
+ * hand in another k). */
+static bool tables_inside(size_t len, const lx_kallsyms_t *k)
+{
+    size_t asize = k->base_relative || k->place_relative ? 4 : k->width;
+    return k->token_index <= len && len - k->token_index >= 512 && k->names < len &&
+           k->addrs <= len && (len - k->addrs) / asize >= k->count;
+}
+
 status_t lx_kallsyms_decode(const uint8_t *buf, size_t len, const lx_kallsyms_t *k,
                             lx_symtab_t *t, util_err_t *err)
 {
     tokens_t tk;
     char name[LX_SYM_NAME_MAX + KS_MAX_TOKEN];
     size_t pos = k->names, data, n;
-    size_t asize = k->base_relative || k->place_relative ? 4 : k->width;
 
-    if (k->token_index > len || len - k->token_index < 512 || k->names >= len ||
-        k->addrs > len || (len - k->addrs) / asize < k->count) {
+    if (!tables_inside(len, k)) {
         util_err_set(err, "kallsyms: tables outside the copy");
         return VMI_FAILURE;
     }
@@ -623,35 +662,141 @@ status_t lx_kallsyms_decode(const uint8_t *buf, size_t len, const lx_kallsyms_t 
             util_err_set(err, "kallsyms: name %u is malformed", i);
             return VMI_FAILURE;
         }
-        size_t nl = 0;
-        for (size_t j = 0; j < n; j++) {
-            uint8_t b = buf[data + j];
-            if (nl + tk.len[b] >= LX_SYM_NAME_MAX) {
-                util_err_set(err, "kallsyms: name %u is longer than %u", i, LX_SYM_NAME_MAX);
-                return VMI_FAILURE;
-            }
-            memcpy(name + nl, tk.tok[b], tk.len[b]);
-            nl += tk.len[b];
+        size_t nl = expand(buf, &tk, data, n, name);
+        if (nl == KS_TOO_LONG) {
+            util_err_set(err, "kallsyms: name %u is longer than %u", i, LX_SYM_NAME_MAX);
+            return VMI_FAILURE;
         }
         if (nl < 2) {
             util_err_set(err, "kallsyms: name %u is empty", i);
             return VMI_FAILURE;
         }
-        uint64_t a;
-        if (k->place_relative) {
-            a = k->addrs_va + 4 * (uint64_t)i +
-                (uint64_t)(int64_t)(int32_t)util_le32(buf + k->addrs + 4 * (size_t)i);
-            if (k->width == 4)
-                a &= 0xffffffffULL;
-        } else if (!k->base_relative)
-            a = util_le(buf + k->addrs + (size_t)k->width * i, k->width);
-        else
-            a = rel_addr((int32_t)util_le32(buf + k->addrs + 4 * (size_t)i), k->relative_base,
-                         k->absolute_percpu, k->width);
-        if (!lx_symtab_add(t, name + 1, nl - 1, a, name[0])) {
+        if (!lx_symtab_add(t, name + 1, nl - 1, symbol_addr(buf, k, i), name[0])) {
             util_err_set(err, "kallsyms: out of memory at symbol %u", i);
             return VMI_FAILURE;
         }
     }
     return VMI_SUCCESS;
+}
+
+/* ---- In place: the tables read where they lie, nothing decoded ahead ----
+ *
+ * Decoding every name costs a start-up 200k names and 6 MB on 7.x; start-up
+ * asks for tens.  Since 6.2 kallsyms_seqs_of_names lists the symbols in
+ * name order (scripts/kallsyms.c sorts by the name after the type letter
+ * with strcmp, equal names by address, then by number), so a name is found
+ * by binary search, decoding about log2(N) names; name i is reached from
+ * its marker (every 256th name's offset, checked against the names by
+ * lx_kallsyms_locate) in at most 255 steps; addresses are read from their
+ * array.  The buffer must stay unchanged while the view is used (an image
+ * mapped in place: never a live guest, whose memory moves under a parse).
+ */
+struct lx_ksview {
+    const uint8_t *buf;
+    size_t len;
+    lx_kallsyms_t k;
+    tokens_t tk;
+};
+
+/* Adjacent pairs of kallsyms_seqs_of_names checked for name order before
+ * the view is trusted with lookups: a table that is not in that order
+ * (another sort rule, or hostile memory) is decoded in full instead. */
+#define KS_ORDER_SAMPLES 64
+
+static uint32_t seq_at(const lx_ksview_t *v, uint32_t j)
+{
+    const uint8_t *b = v->buf + v->k.seqs + 3 * (size_t)j;
+    return (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
+}
+
+size_t lx_ksview_name(const lx_ksview_t *v, uint32_t i, char *out, size_t cap)
+{
+    char name[LX_SYM_NAME_MAX + KS_MAX_TOKEN];
+    if (i >= v->k.count || cap == 0)
+        return 0;
+    size_t mat = v->k.markers + (size_t)(i >> 8) * v->k.marker_width;
+    if (mat + v->k.marker_width > v->len)
+        return 0;
+    uint64_t off = util_le(v->buf + mat, v->k.marker_width);
+    if (off >= v->k.token_table - v->k.names)
+        return 0;
+    size_t pos = v->k.names + (size_t)off, data = 0, n = 0;
+    for (uint32_t s = 0; s <= (i & 0xff); s++)
+        if (!entry_at(v->buf, v->k.token_table, &pos, &data, &n))
+            return 0;
+    size_t nl = expand(v->buf, &v->tk, data, n, name);
+    if (nl == KS_TOO_LONG || nl < 2 || nl >= cap)
+        return 0;
+    memcpy(out, name, nl);
+    out[nl] = '\0';
+    return nl;
+}
+
+uint64_t lx_ksview_addr(const lx_ksview_t *v, uint32_t i)
+{
+    return i < v->k.count ? symbol_addr(v->buf, &v->k, i) : 0;
+}
+
+uint32_t lx_ksview_count(const lx_ksview_t *v)
+{
+    return v->k.count;
+}
+
+/* strcmp of name j in name order (without its type letter) with want;
+ * *i is its symbol number.  A name that does not decode sorts first. */
+static int cmp_nth(const lx_ksview_t *v, uint32_t j, const char *want, uint32_t *i)
+{
+    char name[LX_SYM_NAME_MAX + 1];
+    *i = seq_at(v, j);
+    if (lx_ksview_name(v, *i, name, sizeof(name)) == 0)
+        return -1;
+    return strcmp(name + 1, want);
+}
+
+bool lx_ksview_find(const lx_ksview_t *v, const char *name, uint32_t *i)
+{
+    uint32_t lo = 0, hi = v->k.count, at;
+    while (lo < hi) { /* the first in name order not below name */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (cmp_nth(v, mid, name, &at) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < v->k.count && cmp_nth(v, lo, name, i) == 0;
+}
+
+lx_ksview_t *lx_ksview_new(const uint8_t *buf, size_t len, const lx_kallsyms_t *k)
+{
+    if (!k->seqs || !tables_inside(len, k) || k->seqs > len ||
+        (len - k->seqs) / 3 < k->count || k->count < 2)
+        return NULL;
+    lx_ksview_t *v = malloc(sizeof(*v));
+    if (!v)
+        return NULL;
+    v->buf = buf;
+    v->len = len;
+    v->k = *k;
+    load_tokens(buf, k, &v->tk);
+    char a[LX_SYM_NAME_MAX + 1], b[LX_SYM_NAME_MAX + 1];
+    for (uint32_t s = 0; s < KS_ORDER_SAMPLES; s++) {
+        uint32_t j = (uint32_t)((uint64_t)(k->count - 1) * s / KS_ORDER_SAMPLES);
+        if (lx_ksview_name(v, seq_at(v, j), a, sizeof(a)) == 0 ||
+            lx_ksview_name(v, seq_at(v, j + 1), b, sizeof(b)) == 0 ||
+            strcmp(a + 1, b + 1) > 0) {
+            free(v);
+            return NULL;
+        }
+    }
+    return v;
+}
+
+status_t lx_ksview_decode(const lx_ksview_t *v, lx_symtab_t *t, util_err_t *err)
+{
+    return lx_kallsyms_decode(v->buf, v->len, &v->k, t, err);
+}
+
+void lx_ksview_free(lx_ksview_t *v)
+{
+    free(v);
 }

@@ -91,6 +91,11 @@ lx_symtab_t *lx_symtab_from_sysmap(const char *path, const char *text, size_t le
  * up in place; the table's bytes must outlive the index.  NULL when memory
  * runs out. */
 lx_symtab_t *lx_symtab_from_symz(const struct util_symz *z);
+/* A kernel's kallsyms tables read in place (kallsyms.c: lx_ksview_new),
+ * taken: freed with the index, or once a query needs every symbol decoded
+ * (then the index is built from them).  NULL (v freed) out of memory. */
+struct lx_ksview;
+lx_symtab_t *lx_symtab_from_kallsyms(struct lx_ksview *v);
 
 /* ==== sysmap.c ==== */
 /* Parse System.map text ("ffffffff81000000 T _text" per line) into t.  Lines
@@ -164,6 +169,25 @@ status_t lx_kallsyms_locate(const uint8_t *buf, size_t len, size_t hit, unsigned
 /* Decode every symbol into t (does not call lx_symtab_finish). */
 status_t lx_kallsyms_decode(const uint8_t *buf, size_t len, const lx_kallsyms_t *k,
                             lx_symtab_t *t, util_err_t *err);
+
+/* The tables read in place (6.2+ kernels, whose kallsyms_seqs_of_names
+ * gives name order: kallsyms.c says how).  buf must stay mapped and
+ * unchanged while the view lives.  NULL when the tables have no name order,
+ * it does not hold on a sample, they run past len, or out of memory: then
+ * decode them in full. */
+typedef struct lx_ksview lx_ksview_t;
+lx_ksview_t *lx_ksview_new(const uint8_t *buf, size_t len, const lx_kallsyms_t *k);
+void lx_ksview_free(lx_ksview_t *v);
+uint32_t lx_ksview_count(const lx_ksview_t *v);
+/* Symbol i's address (0 past the end). */
+uint64_t lx_ksview_addr(const lx_ksview_t *v, uint32_t i);
+/* Symbol i's type letter and name ("Tstart_kernel") into out; its length,
+ * 0 when it does not decode or fit in cap. */
+size_t lx_ksview_name(const lx_ksview_t *v, uint32_t i, char *out, size_t cap);
+/* The lowest-numbered symbol called name. */
+bool lx_ksview_find(const lx_ksview_t *v, const char *name, uint32_t *i);
+/* Every symbol into t, as lx_kallsyms_decode. */
+status_t lx_ksview_decode(const lx_ksview_t *v, lx_symtab_t *t, util_err_t *err);
 
 /* ==== btf.c: BPF Type Format (Documentation/bpf/btf.rst) ==== */
 typedef struct lx_btf lx_btf_t;

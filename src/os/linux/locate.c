@@ -256,16 +256,36 @@ typedef struct ks_scan {
     util_err_t why;      /* and why it was not kallsyms after all */
 } ks_scan_t;
 
-/* Read [lo, hi) of physical memory, as much as the guest has. */
-static uint8_t *read_window(vmi_instance_t vmi, addr_t lo, addr_t hi, size_t *len)
+/* [lo, hi) of physical memory, as much as the guest has: in place when the
+ * image is mapped (core_map_static: the 7 MB of a 7.x kernel's tables cost
+ * no copy and no fresh pages), else a copy in own. */
+typedef struct ks_window {
+    const uint8_t *p;
+    uint8_t *own;
+    size_t len;
+} ks_window_t;
+
+static bool window_get(vmi_instance_t vmi, addr_t lo, addr_t hi, ks_window_t *w)
 {
     size_t want = (size_t)(hi - lo), got = 0;
-    uint8_t *w = malloc(want);
-    if (!w)
-        return NULL;
-    (void)vmi_read_pa(vmi, lo, want, w, &got);
-    *len = got;
-    return w;
+    w->own = NULL;
+    w->p = core_map_static(vmi, lo, want);
+    w->len = want;
+    if (w->p)
+        return true;
+    if (!(w->own = malloc(want)))
+        return false;
+    (void)vmi_read_pa(vmi, lo, want, w->own, &got);
+    w->p = w->own;
+    w->len = got;
+    return true;
+}
+
+static void window_put(ks_window_t *w)
+{
+    free(w->own);
+    w->own = NULL;
+    w->p = NULL;
 }
 
 /*
@@ -357,18 +377,29 @@ static bool ks_probe(ks_scan_t *s, addr_t hit_pa)
 {
     /* Page-aligned: alignment in the copy is alignment in the guest. */
     addr_t lo = (hit_pa > KS_PROBE ? hit_pa - KS_PROBE : 0) & ~(addr_t)0xfff;
-    size_t len = 0;
-    uint8_t *w = read_window(s->vmi, lo, hit_pa + KS_PROBE, &len);
+    ks_window_t w;
     lx_kallsyms_t k;
     util_err_t e;
     util_err_clear(&e);
-    bool ok = w && len > hit_pa - lo &&
-              lx_kallsyms_tokens(w, len, (size_t)(hit_pa - lo), s->st->width, &k, &e) ==
+    bool ok = window_get(s->vmi, lo, hit_pa + KS_PROBE, &w) && w.len > hit_pa - lo &&
+              lx_kallsyms_tokens(w.p, w.len, (size_t)(hit_pa - lo), s->st->width, &k, &e) ==
                   VMI_SUCCESS;
     if (!ok)
         ks_note(s, 0, &e);
-    free(w);
+    window_put(&w);
     return ok;
+}
+
+/* The tables k found in the window at lo, read where they lie when the
+ * image is mapped and the kernel lists names in order (6.2+): nothing
+ * decoded at start-up (kallsyms.c, lx_ksview_t).  NULL: decode them. */
+static lx_symtab_t *in_place(vmi_instance_t vmi, addr_t lo, const lx_kallsyms_t *k)
+{
+    if (!k->seqs)
+        return NULL;
+    size_t len = k->seqs + 3 * (size_t)k->count;
+    const uint8_t *p = core_map_static(vmi, lo, len);
+    return p ? lx_symtab_from_kallsyms(lx_ksview_new(p, len, k)) : NULL;
 }
 
 static bool try_kallsyms_at(ks_scan_t *s, addr_t hit_pa)
@@ -392,24 +423,22 @@ static bool try_kallsyms_at(ks_scan_t *s, addr_t hit_pa)
     while (lo < hit_pa && vmi_read_pa(s->vmi, lo, 1, &probe, NULL) != VMI_SUCCESS)
         lo += 0x100000;
     lo &= ~(addr_t)0xfff;
-    size_t len = 0;
-    uint8_t *w = read_window(s->vmi, lo, hit_pa + KS_WINDOW_AFTER, &len);
-    if (!w)
+    ks_window_t w;
+    if (!window_get(s->vmi, lo, hit_pa + KS_WINDOW_AFTER, &w))
         return false;
     lx_kallsyms_t k;
     util_err_t e;
     util_err_clear(&e);
     status_t rc = VMI_FAILURE;
-    if (len > hit_pa - lo) {
-        rc = locate_tables(st, w, len, (size_t)(hit_pa - lo), &k, &e);
+    if (w.len > hit_pa - lo) {
+        rc = locate_tables(st, w.p, w.len, (size_t)(hit_pa - lo), &k, &e);
         /* 6.4+: the address table follows the token index; read that far
          * and look again. */
-        if (rc != VMI_SUCCESS && k.need > len && k.need <= KS_WINDOW_MAX) {
-            free(w);
-            w = read_window(s->vmi, lo, lo + k.need, &len);
-            if (!w)
+        if (rc != VMI_SUCCESS && k.need > w.len && k.need <= KS_WINDOW_MAX) {
+            window_put(&w);
+            if (!window_get(s->vmi, lo, lo + k.need, &w))
                 return false;
-            rc = locate_tables(st, w, len, (size_t)(hit_pa - lo), &k, &e);
+            rc = locate_tables(st, w.p, w.len, (size_t)(hit_pa - lo), &k, &e);
         }
     }
     if (rc == VMI_SUCCESS && k.place_relative &&
@@ -422,12 +451,17 @@ static bool try_kallsyms_at(ks_scan_t *s, addr_t hit_pa)
     }
     if (rc != VMI_SUCCESS) {
         ks_note(s, k.stage, &e);
-        free(w);
+        window_put(&w);
         return false;
     }
-    lx_symtab_t *t = lx_symtab_new();
-    bool decoded = t && lx_kallsyms_decode(w, len, &k, t, &e) == VMI_SUCCESS;
-    free(w); /* before the index is built: both are megabytes */
+    lx_symtab_t *t = in_place(s->vmi, lo, &k);
+    if (t) {
+        window_put(&w);
+        goto found;
+    }
+    t = lx_symtab_new();
+    bool decoded = t && lx_kallsyms_decode(w.p, w.len, &k, t, &e) == VMI_SUCCESS;
+    window_put(&w); /* before the index is built: both are megabytes */
     if (!decoded || !lx_symtab_finish(t)) {
         if (decoded || !t)
             util_err_set(&e, "kallsyms: out of memory for %u symbols", k.count);
@@ -435,6 +469,7 @@ static bool try_kallsyms_at(ks_scan_t *s, addr_t hit_pa)
         lx_symtab_free(t);
         return false;
     }
+found:
     st->syms = t;
     st->runtime_syms = true;
     st->image_pa = lo + k.token_table;
@@ -548,9 +583,8 @@ static bool image_start(const lx_state_t *st, addr_t *va)
  * x86's vmlinux places after .data. */
 static addr_t symbols_top(const lx_state_t *st)
 {
-    const char *nm;
     uint64_t a, hi = 0;
-    for (size_t i = 0; lx_symtab_get(st->syms, i, &nm, &a, NULL); i++)
+    for (size_t i = 0; lx_symtab_get(st->syms, i, NULL, &a, NULL); i++)
         if (a > hi)
             hi = a;
     return hi;
@@ -940,9 +974,8 @@ status_t lx_find_kaslr(vmi_instance_t vmi, lx_state_t *st)
     image_start(st, &text);
     if (!text) {
         /* No _text: the lowest symbol in the kernel's half. */
-        const char *nm;
         uint64_t a;
-        for (size_t i = 0; lx_symtab_get(st->syms, i, &nm, &a, NULL); i++)
+        for (size_t i = 0; lx_symtab_get(st->syms, i, NULL, &a, NULL); i++)
             if (lx_is_kernel_va(st, a)) {
                 text = a;
                 break;

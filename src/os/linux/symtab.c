@@ -15,12 +15,13 @@
  *    many names) builds the index above.  A 94k-symbol map costs start-up
  *    one pass at memory speed and a 64 KiB buffer instead of 150 M
  *    instructions and 8 MB;
- *  - a compact table (util/symz.h, compiled into the program): looked up in
- *    place, no start-up work at all; decoded names are kept once asked for,
- *    so the pointers handed out stay valid.
+ *  - a compact table (util/symz.h, compiled into the program), or a
+ *    kernel's kallsyms tables in an image mapped in place (lx_ksview_t,
+ *    6.2+ kernels): looked up in place, no start-up work at all; decoded
+ *    names are kept once asked for, so the pointers handed out stay valid.
  *
  * A KASLR slide (lx_symtab_relocate) is applied in place to a built index
- * and kept aside for the two others, which then add it on the way out.
+ * and kept aside for the others, which then add it on the way out.
  * This file knows nothing of where the text comes from or of guests.
  */
 #include "os/linux/linux.h"
@@ -53,7 +54,7 @@ typedef struct lx_memo {
 #define LX_LAZY_PASSES 8
 #define LX_MEMO_MAX (LX_SYSMAP_HINTS_MAX + LX_LAZY_PASSES)
 
-typedef enum lx_kind { LX_BUILT, LX_LAZY, LX_COMPACT } lx_kind_t;
+typedef enum lx_kind { LX_BUILT, LX_LAZY, LX_COMPACT, LX_KALLSYMS } lx_kind_t;
 
 struct lx_symtab {
     lx_kind_t kind;
@@ -63,10 +64,13 @@ struct lx_symtab {
     size_t text_len;
     lx_memo_t memo[LX_MEMO_MAX];
     size_t nmemo, passes;
-    /* LX_COMPACT: the table and the names decoded so far (by position). */
+    /* LX_COMPACT, LX_KALLSYMS: the table in place, and the names decoded
+     * so far (by position; kept after materialize: they were handed out). */
     util_symz_t z;
+    lx_ksview_t *ks;
     char **znames;
-    /* LX_LAZY, LX_COMPACT: the slide kept aside. */
+    size_t nznames;
+    /* LX_LAZY, LX_COMPACT, LX_KALLSYMS: the slide kept aside. */
     bool moved;
     uint64_t from, slide;
 
@@ -170,10 +174,10 @@ void lx_symtab_free(lx_symtab_t *t)
     free(t->path);
     for (size_t i = 0; i < t->nmemo; i++)
         free(t->memo[i].name);
-    if (t->znames)
-        for (uint32_t i = 0; i < t->z.count; i++)
-            free(t->znames[i]);
+    for (size_t i = 0; t->znames && i < t->nznames; i++)
+        free(t->znames[i]);
     free(t->znames);
+    lx_ksview_free(t->ks);
     free_built(t);
     free(t);
 }
@@ -398,7 +402,7 @@ static void built_relocate(lx_symtab_t *t, uint64_t from, uint64_t slide)
 }
 
 
-/* ---- the slide kept aside (LX_LAZY, LX_COMPACT) ---- */
+/* ---- the slide kept aside (LX_LAZY, LX_COMPACT, LX_KALLSYMS) ---- */
 
 static uint64_t moved(const lx_symtab_t *t, uint64_t a)
 {
@@ -452,7 +456,7 @@ lx_symtab_t *lx_symtab_from_sysmap(const char *path, const char *text, size_t le
     return t;
 }
 
-/* ---- a compact table ---- */
+/* ---- a table looked up in place: compact, or kallsyms ---- */
 
 lx_symtab_t *lx_symtab_from_symz(const util_symz_t *z)
 {
@@ -464,52 +468,109 @@ lx_symtab_t *lx_symtab_from_symz(const util_symz_t *z)
     return t;
 }
 
+lx_symtab_t *lx_symtab_from_kallsyms(lx_ksview_t *v)
+{
+    lx_symtab_t *t = v ? calloc(1, sizeof(*t)) : NULL;
+    if (!t) {
+        lx_ksview_free(v);
+        return NULL;
+    }
+    t->kind = LX_KALLSYMS;
+    t->ks = v;
+    return t;
+}
+
+/* The in-place table's symbols, in address order: how many, address and
+ * type of position pos, and the first position above addr. */
+static uint32_t lz_count(const lx_symtab_t *t)
+{
+    return t->kind == LX_COMPACT ? t->z.count : lx_ksview_count(t->ks);
+}
+
+static uint64_t lz_addr(const lx_symtab_t *t, uint32_t pos)
+{
+    return t->kind == LX_COMPACT ? util_symz_addr(&t->z, pos) : lx_ksview_addr(t->ks, pos);
+}
+
+static char lz_type(const lx_symtab_t *t, uint32_t pos)
+{
+    char buf[LX_SYM_NAME_MAX + 1];
+    if (t->kind == LX_COMPACT)
+        return util_symz_type(&t->z, pos);
+    return lx_ksview_name(t->ks, pos, buf, sizeof(buf)) ? buf[0] : '?';
+}
+
+static uint32_t lz_upper(const lx_symtab_t *t, uint64_t addr)
+{
+    if (t->kind == LX_COMPACT)
+        return util_symz_upper(&t->z, addr);
+    uint32_t lo = 0, hi = lx_ksview_count(t->ks);
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (lx_ksview_addr(t->ks, mid) <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* The name at address-order position pos, decoded once and kept. */
 static const char *zname(lx_symtab_t *t, uint32_t pos)
 {
-    char buf[UTIL_SYMZ_NAME_MAX];
-    if (pos >= t->z.count)
+    char buf[LX_SYM_NAME_MAX + 1];
+    if (pos >= lz_count(t))
         return NULL;
-    if (!t->znames && !(t->znames = calloc(t->z.count, sizeof(char *))))
-        return NULL;
+    if (!t->znames) {
+        if (!(t->znames = calloc(lz_count(t), sizeof(char *))))
+            return NULL;
+        t->nznames = lz_count(t);
+    }
     if (!t->znames[pos]) {
-        size_t len = util_symz_name(&t->z, pos, buf, sizeof(buf));
+        const char *n = buf;
+        size_t len;
+        if (t->kind == LX_COMPACT) {
+            len = util_symz_name(&t->z, pos, buf, sizeof(buf));
+        } else {
+            len = lx_ksview_name(t->ks, pos, buf, sizeof(buf));
+            n = buf + 1; /* the type letter first */
+            len = len ? len - 1 : 0;
+        }
         if (len == 0 || !(t->znames[pos] = malloc(len + 1)))
             return NULL;
-        memcpy(t->znames[pos], buf, len + 1);
+        memcpy(t->znames[pos], n, len + 1);
     }
     return t->znames[pos];
 }
 
 static const char *compact_near(lx_symtab_t *t, uint64_t va, uint64_t *off)
 {
-    const util_symz_t *z = &t->z;
     uint32_t pos = 0;
     uint64_t eff = 0;
     bool have = false;
     if (!t->moved) {
-        uint32_t u = util_symz_upper(z, va);
+        uint32_t u = lz_upper(t, va);
         if (u) {
             pos = u - 1;
-            eff = util_symz_addr(z, pos);
+            eff = lz_addr(t, pos);
             have = true;
         }
     } else {
         /* Below `from` addresses stayed; at or above it they moved up by
          * the slide: the nearest of the two sides wins. */
-        uint32_t below = t->from ? util_symz_upper(z, t->from - 1) : 0;
-        uint32_t u = util_symz_upper(z, va);
+        uint32_t below = t->from ? lz_upper(t, t->from - 1) : 0;
+        uint32_t u = lz_upper(t, va);
         if (u > below)
             u = below;
         if (u) {
             pos = u - 1;
-            eff = util_symz_addr(z, pos);
+            eff = lz_addr(t, pos);
             have = true;
         }
         if (va >= t->slide && va - t->slide >= t->from) {
-            uint32_t u2 = util_symz_upper(z, va - t->slide);
+            uint32_t u2 = lz_upper(t, va - t->slide);
             if (u2 > below) {
-                uint64_t e2 = util_symz_addr(z, u2 - 1) + t->slide;
+                uint64_t e2 = lz_addr(t, u2 - 1) + t->slide;
                 if (!have || e2 > eff) {
                     pos = u2 - 1;
                     eff = e2;
@@ -520,8 +581,8 @@ static const char *compact_near(lx_symtab_t *t, uint64_t va, uint64_t *off)
     }
     if (!have)
         return NULL;
-    uint64_t raw = util_symz_addr(z, pos);
-    while (pos > 0 && util_symz_addr(z, pos - 1) == raw)
+    uint64_t raw = lz_addr(t, pos);
+    while (pos > 0 && lz_addr(t, pos - 1) == raw)
         pos--;
     if (off)
         *off = va - eff;
@@ -530,7 +591,7 @@ static const char *compact_near(lx_symtab_t *t, uint64_t va, uint64_t *off)
 
 /* ---- the whole index, when a query needs it ---- */
 
-/* Turn a lazy map or a compact table into a built index (slide applied).
+/* Turn a lazy map or an in-place table into a built index (slide applied).
  * False when that cannot be done (memory, the map gone); t is unchanged. */
 static bool materialize(lx_symtab_t *t)
 {
@@ -543,6 +604,8 @@ static bool materialize(lx_symtab_t *t)
         ok = (t->path ? lx_sysmap_load(b, t->path, &e) : lx_sysmap_parse(b, t->text,
                                                                            t->text_len, &e)) ==
              VMI_SUCCESS;
+    } else if (ok && t->kind == LX_KALLSYMS) {
+        ok = lx_ksview_decode(t->ks, b, &e) == VMI_SUCCESS;
     } else if (ok) {
         for (uint32_t p = 0; ok && p < t->z.count; p++) {
             const char *n = zname(t, p);
@@ -571,6 +634,8 @@ static bool materialize(lx_symtab_t *t)
     t->nslots = b->nslots;
     t->finished = true;
     t->moved = false;
+    lx_ksview_free(t->ks); /* its buffer is no longer read */
+    t->ks = NULL;
     free(b);
     return true;
 }
@@ -581,8 +646,8 @@ size_t lx_symtab_count(const lx_symtab_t *t)
 {
     if (!t)
         return 0;
-    if (t->kind == LX_COMPACT)
-        return t->z.count;
+    if (t->kind == LX_COMPACT || t->kind == LX_KALLSYMS)
+        return lz_count(t);
     return materialize((lx_symtab_t *)t) ? t->n : 0;
 }
 
@@ -602,6 +667,16 @@ bool lx_symtab_lookup(const lx_symtab_t *t, const char *name, uint64_t *addr, ch
             *addr = moved(t, util_symz_addr(&t->z, pos));
         if (type)
             *type = util_symz_type(&t->z, pos);
+        return true;
+    }
+    if (t->kind == LX_KALLSYMS) {
+        uint32_t pos;
+        if (!lx_ksview_find(t->ks, name, &pos))
+            return false;
+        if (addr)
+            *addr = moved(t, lx_ksview_addr(t->ks, pos));
+        if (type)
+            *type = lz_type(t, pos);
         return true;
     }
     if (t->kind == LX_LAZY) {
@@ -636,7 +711,7 @@ const char *lx_symtab_near(const lx_symtab_t *t, uint64_t addr, uint64_t *off)
 {
     if (!t)
         return NULL;
-    if (t->kind == LX_COMPACT)
+    if (t->kind == LX_COMPACT || t->kind == LX_KALLSYMS)
         return compact_near((lx_symtab_t *)t, addr, off);
     if (!materialize((lx_symtab_t *)t))
         return NULL;
@@ -657,8 +732,7 @@ void lx_symtab_relocate(lx_symtab_t *t, uint64_t from, uint64_t slide)
     if (t->kind != LX_BUILT && !t->moved) {
         /* Kept aside, unless it would wrap the highest address (the
          * order by address would change then). */
-        uint64_t top = t->kind == LX_COMPACT ? util_symz_addr(&t->z, t->z.count - 1)
-                                             : UINT64_MAX - slide;
+        uint64_t top = t->kind == LX_LAZY ? UINT64_MAX - slide : lz_addr(t, lz_count(t) - 1);
         if (top < from || top + slide >= top) {
             t->moved = true;
             t->from = from;
@@ -676,18 +750,19 @@ bool lx_symtab_get(const lx_symtab_t *t, size_t i, const char **name, uint64_t *
 {
     if (!t)
         return false;
-    if (t->kind == LX_COMPACT) {
-        if (i >= t->z.count)
+    if (t->kind == LX_COMPACT || t->kind == LX_KALLSYMS) {
+        if (i >= lz_count(t))
             return false;
-        const char *n = zname((lx_symtab_t *)t, (uint32_t)i);
-        if (!n)
+        /* The name is decoded (and kept) only when asked for. */
+        const char *n = name ? zname((lx_symtab_t *)t, (uint32_t)i) : NULL;
+        if (name && !n)
             return false;
         if (name)
             *name = n;
         if (addr)
-            *addr = moved(t, util_symz_addr(&t->z, (uint32_t)i));
+            *addr = moved(t, lz_addr(t, (uint32_t)i));
         if (type)
-            *type = util_symz_type(&t->z, (uint32_t)i);
+            *type = lz_type(t, (uint32_t)i);
         return true;
     }
     if (!materialize((lx_symtab_t *)t) || i >= t->n)
