@@ -42,7 +42,9 @@ enum {
 #define BTF_MEMBER_BUDGET 100000u
 
 struct lx_btf {
-    uint8_t *data;
+    const uint8_t *data;
+    uint8_t *owned;    /* data when the index holds it (util_sys_big_new); NULL
+                        * when borrowed from an image mapped in place */
     const uint8_t *types;
     size_t types_len;
     const char *strs;
@@ -118,21 +120,38 @@ lx_btf_t *lx_btf_parse(const uint8_t *data, size_t len, unsigned ptr_size, util_
     return lx_btf_adopt(copy, len, ptr_size, err);
 }
 
+static lx_btf_t *index_blob(const uint8_t *data, uint8_t *owned, size_t len,
+                           unsigned ptr_size, util_err_t *err);
+
 lx_btf_t *lx_btf_adopt(uint8_t *data, size_t len, unsigned ptr_size, util_err_t *err)
+{
+    return index_blob(data, data, len, ptr_size, err);
+}
+
+lx_btf_t *lx_btf_borrow(const uint8_t *data, size_t len, unsigned ptr_size, util_err_t *err)
+{
+    return index_blob(data, NULL, len, ptr_size, err);
+}
+
+/* The index over data; owned (data, or NULL) is freed with it, or at once
+ * on failure. */
+static lx_btf_t *index_blob(const uint8_t *data, uint8_t *owned, size_t len,
+                           unsigned ptr_size, util_err_t *err)
 {
     size_t total;
     if (!lx_btf_header_ok(data, len, &total) || total > len) {
         util_err_set(err, "BTF: bad header (magic, version or section bounds)");
-        util_sys_big_free(data);
+        util_sys_big_free(owned);
         return NULL;
     }
     lx_btf_t *b = calloc(1, sizeof(*b));
     if (!b) {
-        util_sys_big_free(data);
+        util_sys_big_free(owned);
         util_err_set(err, "BTF: out of memory");
         return NULL;
     }
     b->data = data;
+    b->owned = owned;
     uint32_t hdr = util_le32(data + 4);
     b->types = b->data + hdr + util_le32(data + 8);
     b->types_len = util_le32(data + 12);
@@ -216,7 +235,7 @@ void lx_btf_free(lx_btf_t *b)
         return;
     util_hash_free(b->by_name);
     free(b->off);
-    util_sys_big_free(b->data);
+    util_sys_big_free(b->owned);
     free(b);
 }
 

@@ -200,6 +200,9 @@ lx_btf_t *lx_btf_parse(const uint8_t *data, size_t len, unsigned ptr_size, util_
  * copied again.  A big buffer, not malloc's, so that lx_btf_release hands
  * the pages back to the host (see sys.h). */
 lx_btf_t *lx_btf_adopt(uint8_t *data, size_t len, unsigned ptr_size, util_err_t *err);
+/* The same on bytes it only reads (an image mapped in place, core_map_static):
+ * they must outlive the index and stay unchanged. */
+lx_btf_t *lx_btf_borrow(const uint8_t *data, size_t len, unsigned ptr_size, util_err_t *err);
 void lx_btf_free(lx_btf_t *b);
 size_t lx_btf_type_count(const lx_btf_t *b);
 /* Byte offset of a member of struct/union `strct`.  member may be a path:

@@ -1281,22 +1281,54 @@ typedef struct btf_scan {
     bool found;
 } btf_scan_t;
 
-/* The vmlinux BTF of len bytes at physical pa, read into a big buffer and
- * parsed in it; not a module's split BTF (without task_struct and
- * mm_struct).  Taken and remembered (lx_btf_release may drop it, the next
- * lx_btf_load reads it from pa again) when it is. */
+/* The BTF blob of len bytes at physical pa: parsed where it lies when the
+ * image is mapped (core_map_static), else read into a big buffer that the
+ * index takes.  NULL with a reason in e. */
+static lx_btf_t *btf_at_pa(vmi_instance_t vmi, const lx_state_t *st, addr_t pa, size_t len,
+                           util_err_t *e)
+{
+    const uint8_t *p = core_map_static(vmi, pa, len);
+    if (p)
+        return lx_btf_borrow(p, len, st->width, e);
+    size_t got = 0;
+    uint8_t *blob = util_sys_big_new(len);
+    if (!blob) {
+        util_err_set(e, "out of memory for %zu bytes of BTF", len);
+        return NULL;
+    }
+    if (vmi_read_pa(vmi, pa, len, blob, &got) != VMI_SUCCESS || got != len) {
+        util_err_set(e, "reading BTF at physical 0x%llx failed: %s", (unsigned long long)pa,
+                     tvmi_errmsg(vmi));
+        util_sys_big_free(blob);
+        return NULL;
+    }
+    return lx_btf_adopt(blob, len, st->width, e);
+}
+
+/* Whether kernel [va, va + len) lies in one run of physical memory (the
+ * kernel image does), from *pa: then it is read by physical address, in
+ * place when the image is mapped. */
+static bool physically_contiguous(vmi_instance_t vmi, const lx_state_t *st, addr_t va,
+                                  size_t len, addr_t *pa)
+{
+    addr_t p0, p;
+    if (lx_kv2p(vmi, st, va, &p0) != VMI_SUCCESS)
+        return false;
+    for (addr_t off = 0x1000 - (va & 0xfff); off < len; off += 0x1000)
+        if (lx_kv2p(vmi, st, va + off, &p) != VMI_SUCCESS || p != p0 + off)
+            return false;
+    *pa = p0;
+    return true;
+}
+
+/* The vmlinux BTF of len bytes at physical pa; not a module's split BTF
+ * (without task_struct and mm_struct).  Taken and remembered
+ * (lx_btf_release may drop it, the next lx_btf_load finds it at pa again)
+ * when it is. */
 static bool btf_from_pa(vmi_instance_t vmi, lx_state_t *st, addr_t pa, size_t len)
 {
-    size_t got = 0;
     util_err_t e;
-    uint8_t *blob = util_sys_big_new(len);
-    if (!blob)
-        return false;
-    if (vmi_read_pa(vmi, pa, len, blob, &got) != VMI_SUCCESS || got != len) {
-        util_sys_big_free(blob);
-        return false;
-    }
-    lx_btf_t *b = lx_btf_adopt(blob, len, st->width, &e);
+    lx_btf_t *b = btf_at_pa(vmi, st, pa, len, &e);
     if (!b)
         return false;
     if (!lx_btf_has_struct(b, "task_struct") || !lx_btf_has_struct(b, "mm_struct")) {
@@ -1372,20 +1404,26 @@ bool lx_btf_load(vmi_instance_t vmi, lx_state_t *st)
             return false;
         }
         size_t len = (size_t)(stop - start);
-        uint8_t *blob = util_sys_big_new(len); /* lx_btf_adopt's kind of buffer */
-        if (!blob) {
-            snprintf(st->btf_why, sizeof(st->btf_why), "out of memory for %zu bytes of BTF",
-                     len);
-            return false;
-        }
-        if (lx_read(vmi, st, start, blob, len) != VMI_SUCCESS) {
-            snprintf(st->btf_why, sizeof(st->btf_why), "reading BTF at 0x%llx failed: %s",
-                     (unsigned long long)start, tvmi_errmsg(vmi));
-            util_sys_big_free(blob);
-            return false;
-        }
         util_err_t e;
-        lx_btf_t *b = lx_btf_adopt(blob, len, st->width, &e);
+        addr_t pa = 0;
+        lx_btf_t *b = NULL;
+        if (physically_contiguous(vmi, st, start, len, &pa)) {
+            b = btf_at_pa(vmi, st, pa, len, &e);
+        } else {
+            uint8_t *blob = util_sys_big_new(len); /* lx_btf_adopt's kind of buffer */
+            if (!blob) {
+                snprintf(st->btf_why, sizeof(st->btf_why),
+                         "out of memory for %zu bytes of BTF", len);
+                return false;
+            }
+            if (lx_read(vmi, st, start, blob, len) != VMI_SUCCESS) {
+                snprintf(st->btf_why, sizeof(st->btf_why), "reading BTF at 0x%llx failed: %s",
+                         (unsigned long long)start, tvmi_errmsg(vmi));
+                util_sys_big_free(blob);
+                return false;
+            }
+            b = lx_btf_adopt(blob, len, st->width, &e);
+        }
         if (!b) {
             snprintf(st->btf_why, sizeof(st->btf_why), "BTF at 0x%llx: %s",
                      (unsigned long long)start, util_err_msg(&e));
