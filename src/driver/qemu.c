@@ -245,7 +245,8 @@ static status_t qemu_get_vcpureg(void *state, uint64_t *value, reg_t reg, unsign
 }
 
 /* Registers are written through the stub with the VM stopped; a VM that
- * was running runs again afterwards. */
+ * was running runs again afterwards (qemu_run_release: unless the stop
+ * caught an event). */
 static status_t qemu_set_vcpureg(void *state, uint64_t value, reg_t reg, unsigned long vcpu,
                                  util_err_t *err)
 {
@@ -269,7 +270,7 @@ static status_t qemu_set_vcpureg(void *state, uint64_t value, reg_t reg, unsigne
         return VMI_FAILURE;
     st = qemu_gdb_write_reg(&s->gdb, qemu_thread_of(s, (unsigned)vcpu), r, value, err);
     qemu_regs_forget(s);
-    if (was_running && qemu_run_continue(s, st == VMI_SUCCESS ? err : NULL) != VMI_SUCCESS)
+    if (was_running && qemu_run_release(s, st == VMI_SUCCESS ? err : NULL) != VMI_SUCCESS)
         return VMI_FAILURE;
     return st;
 }
@@ -289,7 +290,7 @@ static status_t qemu_set_vcpuregs(void *state, const registers_t *regs, unsigned
     if (was_running && qemu_run_stop(s, err) != VMI_SUCCESS)
         return VMI_FAILURE;
     st = qemu_regs_load(s, (unsigned)vcpu, &regs->x86, err);
-    if (was_running && qemu_run_continue(s, st == VMI_SUCCESS ? err : NULL) != VMI_SUCCESS)
+    if (was_running && qemu_run_release(s, st == VMI_SUCCESS ? err : NULL) != VMI_SUCCESS)
         return VMI_FAILURE;
     return st;
 }
@@ -326,16 +327,17 @@ static status_t qemu_write(void *state, addr_t pa, const void *buf, size_t len, 
     }
     if (qemu_run_alive(s, err) != VMI_SUCCESS)
         return VMI_FAILURE;
-    if (driver_pmap_copy(&s->mem, pa, (void *)(uintptr_t)buf, len, done, true, err) !=
-        VMI_SUCCESS)
-        return VMI_FAILURE;
     if (!s->gdb_on)
-        return VMI_SUCCESS;
+        return driver_pmap_copy(&s->mem, pa, (void *)(uintptr_t)buf, len, done, true, err);
+    /* Stopped before the first byte lands: a guest that ran on would act on
+     * a write (a 0xCC, a request flag) before we could see what it did. */
     was_running = s->gdb.running;
     if (was_running && qemu_run_stop(s, err) != VMI_SUCCESS)
         return VMI_FAILURE;
-    st = qemu_gdb_write_phys(&s->gdb, pa, buf, len, err);
-    if (was_running && qemu_run_continue(s, st == VMI_SUCCESS ? err : NULL) != VMI_SUCCESS)
+    st = driver_pmap_copy(&s->mem, pa, (void *)(uintptr_t)buf, len, done, true, err);
+    if (st == VMI_SUCCESS)
+        st = qemu_gdb_write_phys(&s->gdb, pa, buf, len, err);
+    if (was_running && qemu_run_release(s, st == VMI_SUCCESS ? err : NULL) != VMI_SUCCESS)
         return VMI_FAILURE;
     return st;
 }

@@ -63,6 +63,13 @@ typedef struct qemu_state {
     bool paused;             /* the caller asked the VM to stay stopped */
     bool paused_outside;     /* someone else stopped it (a T02 we did not ask for) */
     uint32_t stop_thread;    /* the thread of the last stop, 0 none */
+    /* The breakpoint that vCPU stands at was delivered at this stop, so
+     * continuing steps it off.  Undelivered, it is continued onto the
+     * breakpoint again, which QEMU then reports: our Ctrl-C can stop a
+     * vCPU that has just hit one with a plain T02, and stepping that vCPU
+     * off would run the guest past an event nobody saw (at the #BP
+     * handler: the guest's own handler takes our INT3 and panics). */
+    bool stop_delivered;
 
     /* Registers from the stub, per vCPU, valid while it is stopped. */
     x86_registers_t *regs;
@@ -117,6 +124,12 @@ status_t qemu_run_continue(qemu_state_t *s, util_err_t *err);
 /* Stop the running VM through the stub; a stop that was an event is kept
  * for the next listen. */
 status_t qemu_run_stop(qemu_state_t *s, util_err_t *err);
+/* After a change made with the VM stopped by qemu_run_stop: let it run
+ * again, unless that stop caught events.  Those wait, the VM stopped where
+ * they happened, for the next listen, which delivers them and then lets it
+ * run: continuing first would run the guest past them (its own #BP handler
+ * would take an INT3 that was ours, and the guest panics). */
+status_t qemu_run_release(qemu_state_t *s, util_err_t *err);
 /* Has the target gone?  Fails with the reason once it has. */
 status_t qemu_run_alive(qemu_state_t *s, util_err_t *err);
 

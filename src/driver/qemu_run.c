@@ -97,6 +97,7 @@ status_t qemu_run_attach(qemu_state_t *s, util_err_t *err)
     if (!was_running && !s->paused)
         s->paused_outside = true;
     s->stop_thread = 0;
+    s->stop_delivered = false;
     qemu_regs_forget(s);
     return VMI_SUCCESS;
 }
@@ -189,6 +190,18 @@ static bool step_did_nothing(qemu_state_t *s, unsigned int vcpu, util_err_t *err
            memcmp(s->graw[vcpu], s->step_from[vcpu], s->glen[vcpu]) == 0;
 }
 
+/* Does the vCPU of this stop stand on one of our breakpoints? */
+static bool stopped_on_breakpoint(qemu_state_t *s, const qemu_gdb_stop_t *stop)
+{
+    const x86_registers_t *r;
+    unsigned int vcpu = 0;
+    util_err_t scratch;
+
+    if (!s->npoints || (stop->thread && !qemu_vcpu_of(s, stop->thread, &vcpu)))
+        return false;
+    return qemu_regs_stub(s, vcpu, &r, &scratch) == VMI_SUCCESS && at_breakpoint(s, r->rip);
+}
+
 status_t qemu_run_stop(qemu_state_t *s, util_err_t *err)
 {
     qemu_gdb_stop_t stop, stray;
@@ -204,9 +217,18 @@ status_t qemu_run_stop(qemu_state_t *s, util_err_t *err)
     if (r <= 0)
         return VMI_FAILURE;
     s->stop_thread = stop.thread;
+    s->stop_delivered = false;
     qemu_regs_forget(s);
-    if (!is_event(&stop))
-        return VMI_SUCCESS;
+    if (!is_event(&stop)) {
+        /* Our Ctrl-C can meet a vCPU that has just hit a breakpoint: QEMU,
+         * already stopping, then says T02 and the hit would be lost.  A
+         * vCPU stands on a breakpoint's address only before running it,
+         * so a breakpoint event is due there either way: keep it. */
+        if (!stopped_on_breakpoint(s, &stop))
+            return VMI_SUCCESS;
+        stop.signal = 5;
+        return push_pending(s, &stop, err);
+    }
     /* An event beat our Ctrl-C: keep it.  The Ctrl-C may yet produce a
      * stop reply of its own; take it now so it is not mistaken later. */
     s->gdb.running = true;
@@ -237,8 +259,10 @@ status_t qemu_run_continue(qemu_state_t *s, util_err_t *err)
         return VMI_SUCCESS;
     for (unsigned int i = 0; i < s->nvcpus; i++)
         steppers += s->stepping[i];
-    /* Off a breakpoint first: step the vCPU that stopped on it alone. */
-    if (!steppers && s->stop_thread && qemu_vcpu_of(s, s->stop_thread, &vcpu) &&
+    /* Off a breakpoint first, once its event was delivered: step the vCPU
+     * that stopped on it alone. */
+    if (!steppers && s->stop_thread && s->stop_delivered &&
+        qemu_vcpu_of(s, s->stop_thread, &vcpu) &&
         qemu_regs_stub(s, vcpu, &r, err) == VMI_SUCCESS && at_breakpoint(s, r->rip)) {
         qemu_gdb_stop_t stop;
         int rc;
@@ -264,6 +288,7 @@ status_t qemu_run_continue(qemu_state_t *s, util_err_t *err)
                  ++tries <= QEMU_STEP_RETRIES && step_did_nothing(s, vcpu, err));
         s->step_from_len[vcpu] = 0;
         s->stop_thread = stop.thread;
+        s->stop_delivered = false;
         /* The stepped instruction hit a watchpoint: deliver that first. */
         if (stop.watch)
             return push_pending(s, &stop, err);
@@ -281,6 +306,7 @@ status_t qemu_run_continue(qemu_state_t *s, util_err_t *err)
         strcat(cmd, ";c");
     qemu_regs_forget(s);
     s->stop_thread = 0;
+    s->stop_delivered = false;
     return qemu_gdb_resume(&s->gdb, cmd, err);
 }
 
@@ -298,11 +324,16 @@ static status_t enter_stopped(qemu_state_t *s, bool *resume, util_err_t *err)
     return qemu_run_stop(s, err);
 }
 
-static status_t leave_stopped(qemu_state_t *s, bool resume, util_err_t *err)
+status_t qemu_run_release(qemu_state_t *s, util_err_t *err)
 {
-    if (!resume || s->npending)
+    if (s->npending)
         return VMI_SUCCESS;
     return qemu_run_continue(s, err);
+}
+
+static status_t leave_stopped(qemu_state_t *s, bool resume, util_err_t *err)
+{
+    return resume ? qemu_run_release(s, err) : VMI_SUCCESS;
 }
 
 /* ---- Watches ---- */
@@ -509,6 +540,7 @@ static status_t handle_stop(qemu_state_t *s, const qemu_gdb_stop_t *stop, driver
     bool any = false;
 
     s->stop_thread = stop->thread;
+    s->stop_delivered = false;
     if (stop->thread && !qemu_vcpu_of(s, stop->thread, &vcpu)) {
         util_err_set(err, "QEMU's gdbstub stopped on thread %" PRIu32 ", no vCPU of ours",
                      stop->thread);
@@ -537,6 +569,7 @@ static status_t handle_stop(qemu_state_t *s, const qemu_gdb_stop_t *stop, driver
         qemu_regs_stub(s, vcpu, &regs, err) == VMI_SUCCESS && at_breakpoint(s, regs->rip)) {
         any = true;
         st = deliver(s, DRIVER_WATCH_BREAKPOINT, vcpu, stop, fn, ctx, err);
+        s->stop_delivered = true;
     }
     /* A Ctrl-C nobody here sent: someone else stopped the VM (QMP "stop"
      * from libvirt, say); it stays stopped until vmi_resume_vm. */

@@ -165,9 +165,48 @@ status_t ev_int3_register(ev_state_t *st, vmi_event_t *event)
     return VMI_SUCCESS;
 }
 
+/* A vCPU standing at the handler's first instruction with events still
+ * pending has taken an INT3 that nobody was told of (a program that clears
+ * the event without draining: most do).  Once the breakpoint is gone the
+ * guest's own handler would take it.  An INT3 in kernel code that nobody
+ * claims is fatal to the guest: Linux survives only through kprobes (which
+ * backs up over an INT3 that is gone), a kernel without them panics, and
+ * Windows bug-checks (KMODE_EXCEPTION_NOT_HANDLED; not tried here).  So
+ * such a vCPU is put back at its INT3, as Xen leaves a vCPU whose INT3
+ * event was never answered: it runs whatever byte is there now (the
+ * original, once the program restored it; an INT3 just traps again, so
+ * this is safe for any vCPU there).  Only with events pending, because
+ * only then is the VM known to be stopped. */
+static status_t rewind_at_handler(ev_state_t *st)
+{
+    vmi_instance_t vmi = st->vmi;
+    unsigned int n = vmi_get_num_vcpus(vmi);
+    status_t rc = VMI_SUCCESS;
+
+    if (!st->int3_handler || core_driver_pending(vmi) <= 0)
+        return VMI_SUCCESS;
+    for (unsigned int v = 0; v < n && v < EV_MAX_VCPUS; v++) {
+        registers_t r;
+        x86_registers_t back;
+        uint32_t len;
+        if (vmi_get_vcpuregs(vmi, &r, v) != VMI_SUCCESS || r.x86.rip != st->int3_handler)
+            continue;
+        if (unwind(st, &r.x86, &back, &len) == VMI_SUCCESS) {
+            r.x86 = back;
+            if (vmi_set_vcpuregs(vmi, &r, v) == VMI_SUCCESS)
+                continue;
+        }
+        core_error_prefix(vmi, "vCPU %u stands in the guest's #BP handler for an INT3 not yet "
+                               "delivered, and could not be put back at it", v);
+        rc = VMI_FAILURE;
+    }
+    return rc;
+}
+
 status_t ev_int3_clear(ev_state_t *st)
 {
+    status_t back = rewind_at_handler(st);
     status_t rc = ev_watch_remove_owner(st, &st->int3_handler);
     st->int3_handler = 0;
-    return rc;
+    return rc == VMI_SUCCESS ? back : rc;
 }

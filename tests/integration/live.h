@@ -89,6 +89,24 @@ static inline char *live_console(const live_guest_t *g)
     return buf;
 }
 
+/* The console's last lines on stderr: what a guest said before it died
+ * (an oops, a panic) is the only clue a failed live run leaves behind. */
+static inline void live_print_console_tail(const live_guest_t *g, int lines)
+{
+    char *text = live_console(g), *p;
+    if (!text) {
+        fprintf(stderr, "  (no console log at %s)\n", g->console);
+        return;
+    }
+    p = text + strlen(text);
+    while (p > text && lines >= 0)
+        if (*--p == '\n')
+            lines--;
+    fprintf(stderr, "  -- the guest's console, last lines:\n%s\n  -- end of console\n",
+            p == text ? p : p + 1);
+    free(text);
+}
+
 /* Value of "TINYVMI-SYM <addr> <type> <name>"; 0 when the guest printed none. */
 static inline uint64_t live_sym(const live_guest_t *g, const char *name)
 {
