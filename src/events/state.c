@@ -16,6 +16,11 @@ static void destroy(void *p)
 
     if (!st)
         return;
+    /* The INT3 emulation first: a vCPU left in the guest's #BP handler
+     * with its hit undelivered is put back at its INT3 (int3.c).  A
+     * program that ends with vmi_destroy alone must not need a drain. */
+    if (st->int3_handler)
+        (void)ev_int3_clear(st);
     /* Every watch off, in reverse, while the driver is still there. */
     while (st->nwatches) {
         ev_watch_t *w = &st->watches[--st->nwatches];

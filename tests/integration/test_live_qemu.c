@@ -192,11 +192,36 @@ static event_response_t bp_step(vmi_instance_t v, vmi_event_t *e)
     return VMI_EVENT_RESPONSE_TOGGLE_SINGLESTEP;
 }
 
+/* B's breakpoint: the single-step and INT3 events, then the 0xCC at B.va. */
+static void bp_arm(vmi_event_t *ev)
+{
+    uint8_t cc = 0xcc;
+    SETUP_SINGLESTEP_EVENT(&B.ss, 1, bp_step, 0);
+    CHECK(vmi_register_event(vmi, &B.ss) == VMI_SUCCESS);
+    memset(ev, 0, sizeof(*ev));
+    SETUP_INTERRUPT_EVENT(ev, bp_int3);
+    CHECK(vmi_register_event(vmi, ev) == VMI_SUCCESS);
+    CHECK(vmi_write_8_va(vmi, B.va, 0, &cc) == VMI_SUCCESS);
+}
+
+/* And away again: pending events drained first (a step due would write
+ * the 0xCC back), then the byte restored, the events cleared. */
+static void bp_disarm(vmi_event_t *ev)
+{
+    CHECK(vmi_pause_vm(vmi) == VMI_SUCCESS);
+    while (vmi_are_events_pending(vmi) > 0)
+        vmi_events_listen(vmi, 0);
+    CHECK(vmi_write_8_va(vmi, B.va, 0, &B.orig) == VMI_SUCCESS);
+    CHECK(vmi_clear_event(vmi, ev, NULL) == VMI_SUCCESS);
+    CHECK(vmi_clear_event(vmi, &B.ss, NULL) == VMI_SUCCESS);
+    CHECK(vmi_resume_vm(vmi) == VMI_SUCCESS);
+}
+
 static void test_breakpoint_syscall(void)
 {
     vmi_event_t ev;
     uint64_t done0 = 0, done = 0, n = 25;
-    uint8_t cc = 0xcc, page0[4096], page1[4096];
+    uint8_t page0[4096], page1[4096];
     addr_t pa;
     double end;
 
@@ -208,12 +233,7 @@ static void test_breakpoint_syscall(void)
     CHECK(vmi_read_8_va(vmi, B.va, 0, &B.orig) == VMI_SUCCESS && B.orig != 0xcc);
     CHECK(vmi_read_64_va(vmi, G.done_va, G.counter_pid, &done0) == VMI_SUCCESS);
 
-    SETUP_SINGLESTEP_EVENT(&B.ss, 1, bp_step, 0);
-    CHECK(vmi_register_event(vmi, &B.ss) == VMI_SUCCESS);
-    memset(&ev, 0, sizeof(ev));
-    SETUP_INTERRUPT_EVENT(&ev, bp_int3);
-    CHECK(vmi_register_event(vmi, &ev) == VMI_SUCCESS);
-    CHECK(vmi_write_8_va(vmi, B.va, 0, &cc) == VMI_SUCCESS);
+    bp_arm(&ev);
     /* Ask the guest for n calls (it polls `request`). */
     CHECK(vmi_write_64_va(vmi, G.request_va, G.counter_pid, &n) == VMI_SUCCESS);
     end = live_now() + 120;
@@ -226,13 +246,7 @@ static void test_breakpoint_syscall(void)
             done == done0 + n)
             break;
     }
-    CHECK(vmi_pause_vm(vmi) == VMI_SUCCESS);
-    CHECK(vmi_write_8_va(vmi, B.va, 0, &B.orig) == VMI_SUCCESS);
-    while (vmi_are_events_pending(vmi) > 0)
-        vmi_events_listen(vmi, 0);
-    CHECK(vmi_clear_event(vmi, &ev, NULL) == VMI_SUCCESS);
-    CHECK(vmi_clear_event(vmi, &B.ss, NULL) == VMI_SUCCESS);
-    CHECK(vmi_resume_vm(vmi) == VMI_SUCCESS);
+    bp_disarm(&ev);
     printf("  guest finished %" PRIu64 " of %" PRIu64 " calls; %u breakpoint events "
            "(%u from another pid), %u other INT3s\n", done - done0, n, B.hits, B.wrong_pid,
            B.other);
@@ -307,6 +321,14 @@ static void test_code_write_takes_effect(void)
     CHECK(vmi_read_8_va(vmi, hot_va, 0, &now) == VMI_SUCCESS && now == hot_orig);
 }
 
+/* The guest runs on: its counter still advances and it did not panic. */
+static bool guest_runs_on(void)
+{
+    uint64_t a = read_counter(vmi);
+    usleep(300000);
+    return read_counter(vmi) > a && !live_said(&G, "Kernel panic");
+}
+
 /* A write made while the VM runs stops it first.  An event the stop
  * catches (a breakpoint hit at that instant) must then wait, with the
  * guest stopped at it, for the next listen: running on would let the
@@ -318,8 +340,7 @@ static void test_code_write_takes_effect(void)
 static void test_write_while_events_due(void)
 {
     vmi_event_t ev;
-    uint8_t cc = 0xcc, byte = 0;
-    uint64_t a, b;
+    uint8_t byte = 0;
     addr_t banner = live_sym(&G, "linux_banner");
     unsigned writes = 0, caught = 0;
     double end;
@@ -328,12 +349,7 @@ static void test_write_while_events_due(void)
     CHECK(banner != 0 && vmi_read_8_va(vmi, banner, 0, &byte) == VMI_SUCCESS);
     CHECK(vmi_translate_ksym2v(vmi, "__x64_sys_clock_nanosleep", &B.va) == VMI_SUCCESS);
     CHECK(vmi_read_8_va(vmi, B.va, 0, &B.orig) == VMI_SUCCESS && B.orig != 0xcc);
-    SETUP_SINGLESTEP_EVENT(&B.ss, 1, bp_step, 0);
-    CHECK(vmi_register_event(vmi, &B.ss) == VMI_SUCCESS);
-    memset(&ev, 0, sizeof(ev));
-    SETUP_INTERRUPT_EVENT(&ev, bp_int3);
-    CHECK(vmi_register_event(vmi, &ev) == VMI_SUCCESS);
-    CHECK(vmi_write_8_va(vmi, B.va, 0, &cc) == VMI_SUCCESS);
+    bp_arm(&ev);
     end = live_now() + 4;
     while (live_now() < end && (writes < 400 || caught < 3)) {
         if (vmi_events_listen(vmi, 3) != VMI_SUCCESS) {
@@ -349,22 +365,11 @@ static void test_write_while_events_due(void)
             caught += vmi_are_events_pending(vmi) > 0;
         }
     }
-    CHECK(vmi_pause_vm(vmi) == VMI_SUCCESS);
-    while (vmi_are_events_pending(vmi) > 0)
-        vmi_events_listen(vmi, 0);
-    CHECK(vmi_write_8_va(vmi, B.va, 0, &B.orig) == VMI_SUCCESS);
-    CHECK(vmi_clear_event(vmi, &ev, NULL) == VMI_SUCCESS);
-    CHECK(vmi_clear_event(vmi, &B.ss, NULL) == VMI_SUCCESS);
-    CHECK(vmi_resume_vm(vmi) == VMI_SUCCESS);
+    bp_disarm(&ev);
     printf("  %u writes while the guest ran, %u of them met an event; %u breakpoint hits, "
            "%u other INT3s\n", writes, caught, B.hits, B.other);
     CHECK(B.hits > 0 && B.other == 0 && B.rehits == 0);
-    /* The guest lives on: its counter still advances. */
-    a = read_counter(vmi);
-    usleep(300000);
-    b = read_counter(vmi);
-    CHECK(b > a);
-    CHECK(!live_said(&G, "Kernel panic"));
+    CHECK(guest_runs_on());
 }
 
 /* A program that clears its INT3 event without draining the events still
@@ -390,7 +395,7 @@ static void test_clear_with_int3_pending(void)
     uint8_t cc = 0xcc, orig = 0, byte = 0, now = 0;
     addr_t va = 0, banner = live_sym(&G, "linux_banner");
     addr_t handler = live_sym(&G, "asm_exc_int3");
-    uint64_t a, b, rip = 0;
+    uint64_t rip = 0;
 
     once_hits = 0;
     CHECK(handler != 0);
@@ -419,11 +424,7 @@ static void test_clear_with_int3_pending(void)
         }
     CHECK(once_hits == 0);
     CHECK(vmi_read_8_va(vmi, va, 0, &now) == VMI_SUCCESS && now == orig);
-    a = read_counter(vmi);
-    usleep(300000);
-    b = read_counter(vmi);
-    CHECK(b > a);
-    CHECK(!live_said(&G, "Kernel panic"));
+    CHECK(guest_runs_on());
 }
 
 /* ---- Single steps ---- */
