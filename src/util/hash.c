@@ -16,8 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The external definition of the inline mixer declared in hash.h. */
+/* The external definitions of the inline functions declared in hash.h. */
 extern inline uint64_t util_hash_mix64(uint64_t x);
+extern inline uint64_t util_fnv1a(uint64_t h, const void *p, size_t n);
 
 #define HASH_MIN_BUCKETS 16
 
@@ -284,14 +285,7 @@ void util_hash_iter_remove(util_hash_iter_t *it)
  * bits do not matter. */
 uint64_t util_hash_str(const void *key)
 {
-    const unsigned char *s = key;
-    uint64_t x = UINT64_C(0xcbf29ce484222325);
-
-    while (*s) {
-        x ^= *s++;
-        x *= UINT64_C(0x100000001b3);
-    }
-    return x;
+    return util_fnv1a(UTIL_FNV1A_BASIS, key, strlen(key));
 }
 
 bool util_hash_str_eq(const void *a, const void *b)

@@ -57,6 +57,20 @@ uint64_t util_hash_str(const void *key);          /* NUL-terminated string */
 bool util_hash_str_eq(const void *a, const void *b);
 uint64_t util_hash_u64(const void *key);          /* key points at a uint64_t */
 bool util_hash_u64_eq(const void *a, const void *b);
+/* FNV-1a over n bytes, continuing from h (start from UTIL_FNV1A_BASIS):
+ * for short string keys, where nothing stronger is needed; a caller can
+ * hash a key that arrives in pieces.  util_hash_str is this over the
+ * string. */
+#define UTIL_FNV1A_BASIS UINT64_C(0xcbf29ce484222325)
+inline uint64_t util_fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= UINT64_C(0x100000001b3);
+    }
+    return h;
+}
 /* A 64-bit mixer (splitmix64 finaliser) for callers with integer keys.  It is
  * a bijection, so distinct inputs never collide before the bucket mask.
  * Defined here (C99 inline) so hot callers such as the LRU can inline it;

@@ -548,7 +548,7 @@ static inline int hostile_kallsyms(const uint8_t *d, size_t n)
             }
             lx_symtab_free(t);
             /* The same tables read in place (an image mapped by its
-             * driver), when they list names in order. */
+             * driver): by name order, or by a hash of every name. */
             t = lx_symtab_from_kallsyms(lx_ksview_new(d, n, &k));
             if (t) {
                 rc = HOSTILE_OK;

@@ -688,19 +688,42 @@ status_t lx_kallsyms_decode(const uint8_t *buf, size_t len, const lx_kallsyms_t 
  * by binary search, decoding about log2(N) names; name i is reached from
  * its marker (every 256th name's offset, checked against the names by
  * lx_kallsyms_locate) in at most 255 steps; addresses are read from their
- * array.  The buffer must stay unchanged while the view is used (an image
- * mapped in place: never a live guest, whose memory moves under a parse).
+ * array.
+ *
+ * Older kernels (and tables whose seqs fail the order check) have no name
+ * order, so one pass hashes every name, keeping no name: a slot holds the
+ * symbol's number and 9 bits of its hash (below), and each name's offset
+ * is kept, 10 bytes a symbol at load <= 2/3 instead of the 13 bytes and
+ * the name arena of a decoded index (symtab.c), and no sort.  A probe
+ * whose bits match decodes the candidate from its offset to compare.
+ * 6.1 (94k symbols): first init 49 -> 36 ms, memory after it 5.2 -> 2.3
+ * MB (bench_init, one process each).
+ *
+ * The buffer must stay unchanged while the view is used (an image mapped
+ * in place: never a live guest, whose memory moves under a parse).
  */
 struct lx_ksview {
     const uint8_t *buf;
     size_t len;
     lx_kallsyms_t k;
     tokens_t tk;
+    /* Name hash when there is no name order (k.seqs == 0), else NULL; and
+     * then each name's offset in kallsyms_names, so that a name is decoded
+     * without a walk from its marker. */
+    uint32_t *slots;
+    size_t nslots;
+    uint32_t *offs;
 };
+
+/* A slot: the symbol's number + 1 in the low KS_SLOT_BITS, 9 bits of the
+ * name's hash above (ks_tag); 0 = empty.  KS_MAX_SYMS symbols fit. */
+#define KS_SLOT_BITS 23
+#define KS_SLOT_NUM ((UINT32_C(1) << KS_SLOT_BITS) - 1)
+_Static_assert(KS_MAX_SYMS < KS_SLOT_NUM, "a symbol number + 1 fits in a slot");
 
 /* Adjacent pairs of kallsyms_seqs_of_names checked for name order before
  * the view is trusted with lookups: a table that is not in that order
- * (another sort rule, or hostile memory) is decoded in full instead. */
+ * (another sort rule, or hostile memory) is hashed instead. */
 #define KS_ORDER_SAMPLES 64
 
 static uint32_t seq_at(const lx_ksview_t *v, uint32_t j)
@@ -709,21 +732,34 @@ static uint32_t seq_at(const lx_ksview_t *v, uint32_t j)
     return (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
 }
 
+/* Where name i's entry is: its offset when hash_names kept it, else from
+ * its marker, 255 entries at most. */
+static bool entry_of(const lx_ksview_t *v, uint32_t i, size_t *data, size_t *n)
+{
+    size_t pos;
+    if (v->offs) {
+        pos = v->k.names + v->offs[i];
+        return entry_at(v->buf, v->k.token_table, &pos, data, n);
+    }
+    size_t mat = v->k.markers + (size_t)(i >> 8) * v->k.marker_width;
+    if (mat + v->k.marker_width > v->len)
+        return false;
+    uint64_t off = util_le(v->buf + mat, v->k.marker_width);
+    if (off >= v->k.token_table - v->k.names)
+        return false;
+    pos = v->k.names + (size_t)off;
+    for (uint32_t s = 0; s <= (i & 0xff); s++)
+        if (!entry_at(v->buf, v->k.token_table, &pos, data, n))
+            return false;
+    return true;
+}
+
 size_t lx_ksview_name(const lx_ksview_t *v, uint32_t i, char *out, size_t cap)
 {
     char name[LX_SYM_NAME_MAX + KS_MAX_TOKEN];
-    if (i >= v->k.count || cap == 0)
+    size_t data = 0, n = 0;
+    if (i >= v->k.count || cap == 0 || !entry_of(v, i, &data, &n))
         return 0;
-    size_t mat = v->k.markers + (size_t)(i >> 8) * v->k.marker_width;
-    if (mat + v->k.marker_width > v->len)
-        return 0;
-    uint64_t off = util_le(v->buf + mat, v->k.marker_width);
-    if (off >= v->k.token_table - v->k.names)
-        return 0;
-    size_t pos = v->k.names + (size_t)off, data = 0, n = 0;
-    for (uint32_t s = 0; s <= (i & 0xff); s++)
-        if (!entry_at(v->buf, v->k.token_table, &pos, &data, &n))
-            return 0;
     size_t nl = expand(v->buf, &v->tk, data, n, name);
     if (nl == KS_TOO_LONG || nl < 2 || nl >= cap)
         return 0;
@@ -753,7 +789,7 @@ static int cmp_nth(const lx_ksview_t *v, uint32_t j, const char *want, uint32_t 
     return strcmp(name + 1, want);
 }
 
-bool lx_ksview_find(const lx_ksview_t *v, const char *name, uint32_t *i)
+static bool find_ordered(const lx_ksview_t *v, const char *name, uint32_t *i)
 {
     uint32_t lo = 0, hi = v->k.count, at;
     while (lo < hi) { /* the first in name order not below name */
@@ -766,27 +802,124 @@ bool lx_ksview_find(const lx_ksview_t *v, const char *name, uint32_t *i)
     return lo < v->k.count && cmp_nth(v, lo, name, i) == 0;
 }
 
+static bool names_in_order(const lx_ksview_t *v)
+{
+    char a[LX_SYM_NAME_MAX + 1], b[LX_SYM_NAME_MAX + 1];
+    for (uint32_t s = 0; s < KS_ORDER_SAMPLES; s++) {
+        uint32_t j = (uint32_t)((uint64_t)(v->k.count - 1) * s / KS_ORDER_SAMPLES);
+        if (lx_ksview_name(v, seq_at(v, j), a, sizeof(a)) == 0 ||
+            lx_ksview_name(v, seq_at(v, j + 1), b, sizeof(b)) == 0 ||
+            strcmp(a + 1, b + 1) > 0)
+            return false;
+    }
+    return true;
+}
+
+/* Where a name's probe starts: the high half of its hash (lx_sym_hash)
+ * scaled to nslots, as in symtab.c. */
+static size_t ks_slot_of(const lx_ksview_t *v, uint64_t h)
+{
+    return (size_t)(((h >> 32) * (uint64_t)v->nslots) >> 32);
+}
+
+/* The bits of a hash a slot keeps: from its low half, as the probe's
+ * start comes from the high half (bits that also picked the slot would
+ * tell neighbours apart poorly). */
+static uint32_t ks_tag(uint64_t h)
+{
+    return (uint32_t)h & ~KS_SLOT_NUM;
+}
+
+/* Whether the slot at j holds a symbol called name[0..len) (hash h). */
+static bool slot_is(const lx_ksview_t *v, size_t j, uint64_t h, const char *name, size_t len)
+{
+    char cand[LX_SYM_NAME_MAX + 1];
+    return (v->slots[j] & ~KS_SLOT_NUM) == ks_tag(h) &&
+           lx_ksview_name(v, (v->slots[j] & KS_SLOT_NUM) - 1, cand, sizeof(cand)) == len + 1 &&
+           memcmp(cand + 1, name, len) == 0;
+}
+
+/* One pass over the names into the hash, the first of equal names kept
+ * (kallsyms lists by address: the lowest address, as a decoded index and
+ * the name order give).  Names repeat (6.1: __func__.0 405 times, 6.8k
+ * names more than once), so a repeat is found and dropped: left in, each
+ * of d copies would probe past the ones before it.  False on a name that
+ * does not decode (the full decode then says why) or out of memory. */
+static bool hash_names(lx_ksview_t *v)
+{
+    char name[LX_SYM_NAME_MAX + KS_MAX_TOKEN];
+    size_t pos = v->k.names, data, n;
+    v->nslots = (size_t)v->k.count + v->k.count / 2 + 1;
+    v->slots = calloc(v->nslots, sizeof(*v->slots));
+    v->offs = malloc((size_t)v->k.count * sizeof(*v->offs));
+    if (!v->slots || !v->offs)
+        return false;
+    for (uint32_t i = 0; i < v->k.count; i++) {
+        v->offs[i] = (uint32_t)(pos - v->k.names);
+        if (!entry_at(v->buf, v->k.token_table, &pos, &data, &n))
+            return false;
+        size_t nl = expand(v->buf, &v->tk, data, n, name);
+        if (nl == KS_TOO_LONG || nl < 2)
+            return false;
+        uint64_t h = lx_sym_hash(name + 1, nl - 1);
+        size_t j = ks_slot_of(v, h);
+        while (v->slots[j] && !slot_is(v, j, h, name + 1, nl - 1))
+            j = j + 1 == v->nslots ? 0 : j + 1;
+        if (!v->slots[j])
+            v->slots[j] = ks_tag(h) | (i + 1);
+    }
+    return true;
+}
+
+static bool find_hashed(const lx_ksview_t *v, const char *name, uint32_t *i)
+{
+    size_t len = strnlen(name, LX_SYM_NAME_MAX);
+    if (len == 0 || len >= LX_SYM_NAME_MAX)
+        return false;
+    uint64_t h = lx_sym_hash(name, len);
+    for (size_t j = ks_slot_of(v, h); v->slots[j]; j = j + 1 == v->nslots ? 0 : j + 1) {
+        if (slot_is(v, j, h, name, len)) {
+            *i = (v->slots[j] & KS_SLOT_NUM) - 1;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool lx_ksview_find(const lx_ksview_t *v, const char *name, uint32_t *i)
+{
+    return v->slots ? find_hashed(v, name, i) : find_ordered(v, name, i);
+}
+
+size_t lx_kallsyms_end(const lx_kallsyms_t *k)
+{
+    size_t asize = k->base_relative || k->place_relative ? 4 : k->width;
+    size_t end = k->token_index + 512, a = k->addrs + asize * (size_t)k->count;
+    if (a > end)
+        end = a;
+    if (k->seqs && k->seqs + 3 * (size_t)k->count > end)
+        end = k->seqs + 3 * (size_t)k->count;
+    return end;
+}
+
 lx_ksview_t *lx_ksview_new(const uint8_t *buf, size_t len, const lx_kallsyms_t *k)
 {
-    if (!k->seqs || !tables_inside(len, k) || k->seqs > len ||
-        (len - k->seqs) / 3 < k->count || k->count < 2)
+    if (!tables_inside(len, k) || k->count < 2 || k->count > KS_MAX_SYMS ||
+        k->markers >= k->token_table || k->token_table > len)
         return NULL;
-    lx_ksview_t *v = malloc(sizeof(*v));
+    lx_ksview_t *v = calloc(1, sizeof(*v));
     if (!v)
         return NULL;
     v->buf = buf;
     v->len = len;
     v->k = *k;
     load_tokens(buf, k, &v->tk);
-    char a[LX_SYM_NAME_MAX + 1], b[LX_SYM_NAME_MAX + 1];
-    for (uint32_t s = 0; s < KS_ORDER_SAMPLES; s++) {
-        uint32_t j = (uint32_t)((uint64_t)(k->count - 1) * s / KS_ORDER_SAMPLES);
-        if (lx_ksview_name(v, seq_at(v, j), a, sizeof(a)) == 0 ||
-            lx_ksview_name(v, seq_at(v, j + 1), b, sizeof(b)) == 0 ||
-            strcmp(a + 1, b + 1) > 0) {
-            free(v);
-            return NULL;
-        }
+    if (v->k.seqs && (v->k.seqs > len || (len - v->k.seqs) / 3 < v->k.count ||
+                      !names_in_order(v)))
+        v->k.seqs = 0;
+    if (!v->k.seqs && !hash_names(v)) {
+        lx_ksview_free(v);
+        return NULL;
     }
     return v;
 }
@@ -798,5 +931,9 @@ status_t lx_ksview_decode(const lx_ksview_t *v, lx_symtab_t *t, util_err_t *err)
 
 void lx_ksview_free(lx_ksview_t *v)
 {
+    if (v) {
+        free(v->slots);
+        free(v->offs);
+    }
     free(v);
 }

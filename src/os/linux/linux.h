@@ -50,6 +50,9 @@ struct util_symz;
 
 /* NULL when memory runs out. */
 lx_symtab_t *lx_symtab_new(void);
+/* The hash symbol names are looked up by (FNV-1a, its halves folded so
+ * that both are mixed): one function for every name index. */
+uint64_t lx_sym_hash(const char *name, size_t len);
 void lx_symtab_free(lx_symtab_t *t);
 /* Add a symbol (name need not be terminated; len bytes are used).  Returns
  * false when memory runs out or the name is empty or too long. */
@@ -170,11 +173,16 @@ status_t lx_kallsyms_locate(const uint8_t *buf, size_t len, size_t hit, unsigned
 status_t lx_kallsyms_decode(const uint8_t *buf, size_t len, const lx_kallsyms_t *k,
                             lx_symtab_t *t, util_err_t *err);
 
-/* The tables read in place (6.2+ kernels, whose kallsyms_seqs_of_names
- * gives name order: kallsyms.c says how).  buf must stay mapped and
- * unchanged while the view lives.  NULL when the tables have no name order,
- * it does not hold on a sample, they run past len, or out of memory: then
- * decode them in full. */
+/* One past the last byte of the tables k describes (from the buffer's
+ * start): what a caller must map to read them in place. */
+size_t lx_kallsyms_end(const lx_kallsyms_t *k);
+
+/* The tables read in place, nothing decoded ahead (kallsyms.c says how):
+ * names are found through kallsyms_seqs_of_names (6.2+) when it is in name
+ * order, else through a hash of every name built here, which keeps no
+ * name.  buf must stay mapped and unchanged while the view lives.  NULL
+ * when the tables run past len, a name does not decode, or out of memory:
+ * then decode them in full (which says why). */
 typedef struct lx_ksview lx_ksview_t;
 lx_ksview_t *lx_ksview_new(const uint8_t *buf, size_t len, const lx_kallsyms_t *k);
 void lx_ksview_free(lx_ksview_t *v);

@@ -391,13 +391,11 @@ static bool ks_probe(ks_scan_t *s, addr_t hit_pa)
 }
 
 /* The tables k found in the window at lo, read where they lie when the
- * image is mapped and the kernel lists names in order (6.2+): nothing
- * decoded at start-up (kallsyms.c, lx_ksview_t).  NULL: decode them. */
+ * image is mapped: nothing decoded at start-up (kallsyms.c, lx_ksview_t).
+ * NULL: decode them. */
 static lx_symtab_t *in_place(vmi_instance_t vmi, addr_t lo, const lx_kallsyms_t *k)
 {
-    if (!k->seqs)
-        return NULL;
-    size_t len = k->seqs + 3 * (size_t)k->count;
+    size_t len = lx_kallsyms_end(k);
     const uint8_t *p = core_map_static(vmi, lo, len);
     return p ? lx_symtab_from_kallsyms(lx_ksview_new(p, len, k)) : NULL;
 }

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/strutil.h"
 #include "util/symz.h"
 
@@ -90,15 +91,9 @@ struct lx_symtab {
     bool finished;
 };
 
-/* FNV-1a: short names, no need for anything stronger; the table is sized
- * for a low load so clustering stays cheap. */
-static uint64_t name_hash(const char *s, size_t len)
+uint64_t lx_sym_hash(const char *s, size_t len)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ULL;
-    }
+    uint64_t h = util_fnv1a(UTIL_FNV1A_BASIS, s, len);
     return h ^ (h >> 29);
 }
 
@@ -321,7 +316,7 @@ bool lx_symtab_finish(lx_symtab_t *t)
     for (size_t i = 0; i < t->n; i++) {
         const char *nm = t->arena + t->name[i];
         size_t len = strlen(nm);
-        size_t j = slot_of(t, name_hash(nm, len));
+        size_t j = slot_of(t, lx_sym_hash(nm, len));
         bool dup = false;
         while (t->slots[j]) {
             if (name_is(t, t->slots[j] - 1, nm, len)) {
@@ -344,7 +339,7 @@ static bool built_lookup(const lx_symtab_t *t, const char *name, size_t len, uin
 {
     if (!t->finished)
         return false;
-    size_t j = slot_of(t, name_hash(name, len));
+    size_t j = slot_of(t, lx_sym_hash(name, len));
     while (t->slots[j]) {
         size_t i = t->slots[j] - 1;
         if (name_is(t, i, name, len)) {
