@@ -830,13 +830,18 @@ static uint32_t ks_tag(uint64_t h)
     return (uint32_t)h & ~KS_SLOT_NUM;
 }
 
-/* Whether the slot at j holds a symbol called name[0..len) (hash h). */
-static bool slot_is(const lx_ksview_t *v, size_t j, uint64_t h, const char *name, size_t len)
+/* The slot of name[0..len) (hash h): the one holding the first symbol of
+ * that name, else the empty slot that ends its probe. */
+static size_t probe(const lx_ksview_t *v, uint64_t h, const char *name, size_t len)
 {
     char cand[LX_SYM_NAME_MAX + 1];
-    return (v->slots[j] & ~KS_SLOT_NUM) == ks_tag(h) &&
-           lx_ksview_name(v, (v->slots[j] & KS_SLOT_NUM) - 1, cand, sizeof(cand)) == len + 1 &&
-           memcmp(cand + 1, name, len) == 0;
+    size_t j = ks_slot_of(v, h);
+    for (; v->slots[j]; j = j + 1 == v->nslots ? 0 : j + 1)
+        if ((v->slots[j] & ~KS_SLOT_NUM) == ks_tag(h) &&
+            lx_ksview_name(v, (v->slots[j] & KS_SLOT_NUM) - 1, cand, sizeof(cand)) == len + 1 &&
+            memcmp(cand + 1, name, len) == 0)
+            break;
+    return j;
 }
 
 /* One pass over the names into the hash, the first of equal names kept
@@ -862,9 +867,7 @@ static bool hash_names(lx_ksview_t *v)
         if (nl == KS_TOO_LONG || nl < 2)
             return false;
         uint64_t h = lx_sym_hash(name + 1, nl - 1);
-        size_t j = ks_slot_of(v, h);
-        while (v->slots[j] && !slot_is(v, j, h, name + 1, nl - 1))
-            j = j + 1 == v->nslots ? 0 : j + 1;
+        size_t j = probe(v, h, name + 1, nl - 1);
         if (!v->slots[j])
             v->slots[j] = ks_tag(h) | (i + 1);
     }
@@ -876,14 +879,10 @@ static bool find_hashed(const lx_ksview_t *v, const char *name, uint32_t *i)
     size_t len = strnlen(name, LX_SYM_NAME_MAX);
     if (len == 0 || len >= LX_SYM_NAME_MAX)
         return false;
-    uint64_t h = lx_sym_hash(name, len);
-    for (size_t j = ks_slot_of(v, h); v->slots[j]; j = j + 1 == v->nslots ? 0 : j + 1) {
-        if (slot_is(v, j, h, name, len)) {
-            *i = (v->slots[j] & KS_SLOT_NUM) - 1;
-            return true;
-        }
-    }
-    return false;
+    size_t j = probe(v, lx_sym_hash(name, len), name, len);
+    if (v->slots[j])
+        *i = (v->slots[j] & KS_SLOT_NUM) - 1;
+    return v->slots[j] != 0;
 }
 
 bool lx_ksview_find(const lx_ksview_t *v, const char *name, uint32_t *i)

@@ -322,19 +322,25 @@ static bool maps_to(vmi_instance_t vmi, addr_t root, addr_t va, addr_t pa);
  * PAGE_OFFSET of one of the memory splits.  The candidate that the core's
  * page table (CR3, or its scan) maps onto both ends of the array is it.
  */
+/* Why the place-relative table at pa has no address (why), and what to
+ * give instead (give); always false. */
+static bool unplaced(util_err_t *e, addr_t pa, const char *why, const char *give)
+{
+    util_err_set(e, "kallsyms: the address table at physical 0x%llx holds place-relative "
+                    "offsets (newer than 6.12), %s; give kpgd (the guest's CR3), or %s",
+                 (unsigned long long)pa, why, give);
+    return false;
+}
+
 static bool place_va(vmi_instance_t vmi, const lx_state_t *st, addr_t pa, addr_t span,
                      uint64_t *va, util_err_t *e)
 {
     static const uint64_t po[] = { 0xC0000000ULL, 0x80000000ULL, 0xB0000000ULL,
                                    0x78000000ULL, 0x40000000ULL };
     addr_t root = core_kernel_dtb(vmi);
-    if (!root) {
-        util_err_set(e, "kallsyms: the address table at physical 0x%llx holds place-relative "
-                        "offsets (newer than 6.12), which give addresses only once the kernel "
-                        "page table is known; give kpgd (the guest's CR3), or an ELF core "
-                        "with registers", (unsigned long long)pa);
-        return false;
-    }
+    if (!root)
+        return unplaced(e, pa, "which give addresses only once the kernel page table is known",
+                        "an ELF core with registers");
     if (st->width == 8) {
         for (uint64_t v = 0xffffffff80000000ULL + (pa & (KASLR_ALIGN - 1));
              v < 0xffffffff80000000ULL + KASLR_MAX; v += KASLR_ALIGN) {
@@ -353,12 +359,10 @@ static bool place_va(vmi_instance_t vmi, const lx_state_t *st, addr_t pa, addr_t
             }
         }
     }
-    util_err_set(e, "kallsyms: the address table at physical 0x%llx holds place-relative "
-                    "offsets (newer than 6.12), and the page table 0x%llx maps it at no "
-                    "kernel-image address; give kpgd (the guest's CR3) or a System.map "
-                    "(sysmap = \"/path/System.map\")",
-                  (unsigned long long)pa, (unsigned long long)root);
-    return false;
+    char why[80];
+    snprintf(why, sizeof(why), "and the page table 0x%llx maps it at no kernel-image address",
+             (unsigned long long)root);
+    return unplaced(e, pa, why, "a System.map (sysmap = \"/path/System.map\")");
 }
 
 /* Keep the reason of the candidate that got furthest: a random run of
@@ -515,20 +519,20 @@ status_t lx_kallsyms_load(vmi_instance_t vmi, lx_state_t *st)
         lx_scan_physical(vmi, LX_KALLSYMS_DIGITS_LEN, ks_scan_fn, &s);
     if (s.found)
         return VMI_SUCCESS;
+    static const char give[] = "give a System.map (sysmap = \"/path/System.map\") to skip "
+                               "the in-memory symbol tables";
     if (s.hits == 0)
         core_error(vmi, "no kallsyms token table in guest memory (the kernel lacks "
-                        "CONFIG_KALLSYMS?); give a System.map (sysmap = \"/path/System.map\") "
-                        "to skip the in-memory symbol tables");
+                        "CONFIG_KALLSYMS?); %s", give);
     else
         core_error(vmi, "kallsyms: %zu candidate token tables, none valid; the most promising "
-                        "(%s): %s; give a System.map (sysmap = \"/path/System.map\") to skip "
-                        "the in-memory symbol tables",
+                        "(%s): %s; %s",
                    s.hits > KS_MAX_CANDIDATES ? (size_t)KS_MAX_CANDIDATES : s.hits,
                    s.best_stage == 0 ? "no token table" :
                    s.best_stage == 1 ? "a token table, no names before it" :
                    s.best_stage == 2 ? "a token table and names, no address table" :
                                        "all tables, undecodable",
-                   util_err_msg(&s.why));
+                   util_err_msg(&s.why), give);
     return VMI_FAILURE;
 }
 
@@ -1446,15 +1450,15 @@ bool lx_btf_load(vmi_instance_t vmi, lx_state_t *st)
     }
     if (s.found)
         return true;
+    char where[64];
     if (hi)
-        snprintf(st->btf_why, sizeof(st->btf_why),
-                 "the kernel has no BTF (no __start_BTF symbol, no BTF with task_struct in "
-                 "its image at physical 0x%llx-0x%llx; CONFIG_DEBUG_INFO_BTF is off)",
+        snprintf(where, sizeof(where), "its image at physical 0x%llx-0x%llx",
                  (unsigned long long)lo, (unsigned long long)hi);
     else
-        snprintf(st->btf_why, sizeof(st->btf_why),
-                 "the kernel has no BTF (no __start_BTF symbol, no BTF with task_struct in "
-                 "%s; CONFIG_DEBUG_INFO_BTF is off)", in_image ? "its image" : "memory");
+        snprintf(where, sizeof(where), "%s", in_image ? "its image" : "memory");
+    snprintf(st->btf_why, sizeof(st->btf_why),
+             "the kernel has no BTF (no __start_BTF symbol, no BTF with task_struct in %s; "
+             "CONFIG_DEBUG_INFO_BTF is off)", where);
     return false;
 }
 

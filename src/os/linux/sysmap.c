@@ -79,6 +79,27 @@ static bool parse_line(const char *p, const char *end, uint64_t *addr, char *typ
 static status_t parse_text(lx_symtab_t *t, const char *text, size_t len, bool modules,
                            util_err_t *err);
 
+/* The verdict on a map once read: good symbol lines among lines, bad
+ * ones (the first at line first_bad).  A few odd lines are tolerated
+ * (hand-edited maps); a file that is mostly something else is not a
+ * System.map.  what names the map in the reason ("" for none). */
+static status_t verdict(util_err_t *err, const char *what, size_t good, size_t bad,
+                        size_t lines, size_t first_bad)
+{
+    const char *sp = what[0] ? " " : "";
+    if (good == 0 && bad)
+        util_err_set(err, "System.map%s%s: no symbol lines (line %zu is not "
+                          "\"<hex address> <type> <name>\")", sp, what, first_bad);
+    else if (good == 0)
+        util_err_set(err, "System.map%s%s: empty", sp, what);
+    else if (bad > good)
+        util_err_set(err, "System.map%s%s: %zu of %zu lines are not symbol lines (first at "
+                          "line %zu)", sp, what, bad, lines, first_bad);
+    else
+        return VMI_SUCCESS;
+    return VMI_FAILURE;
+}
+
 status_t lx_sysmap_parse(lx_symtab_t *t, const char *text, size_t len, util_err_t *err)
 {
     return parse_text(t, text, len, false, err);
@@ -119,22 +140,7 @@ static status_t parse_text(lx_symtab_t *t, const char *text, size_t len, bool mo
         }
         p = nl ? nl + 1 : end;
     }
-    if (added == 0) {
-        if (bad)
-            util_err_set(err, "System.map: no symbol lines (line %zu is not "
-                              "\"<hex address> <type> <name>\")", first_bad);
-        else
-            util_err_set(err, "System.map: empty");
-        return VMI_FAILURE;
-    }
-    /* A few odd lines are tolerated (hand-edited maps); a file that is mostly
-     * something else is not a System.map. */
-    if (bad > added) {
-        util_err_set(err, "System.map: %zu of %zu lines are not symbol lines "
-                          "(first at line %zu)", bad, lines, first_bad);
-        return VMI_FAILURE;
-    }
-    return VMI_SUCCESS;
+    return verdict(err, "", added, bad, lines, first_bad);
 }
 
 status_t lx_sysmap_load(lx_symtab_t *t, const char *path, util_err_t *err)
@@ -450,19 +456,5 @@ status_t lx_sysmap_find(const char *path, const char *text, size_t len, lx_sysma
         if (p < text + len)
             find_line(&f, p, text + len);
     }
-    const char *what = path ? path : "text";
-    if (f.good == 0) {
-        if (f.bad)
-            util_err_set(err, "System.map %s: no symbol lines (line %zu is not "
-                              "\"<hex address> <type> <name>\")", what, f.first_bad);
-        else
-            util_err_set(err, "System.map %s: empty", what);
-        return VMI_FAILURE;
-    }
-    if (f.bad > f.good) {
-        util_err_set(err, "System.map %s: %zu of %zu lines are not symbol lines (first at "
-                          "line %zu)", what, f.bad, f.lines, f.first_bad);
-        return VMI_FAILURE;
-    }
-    return VMI_SUCCESS;
+    return verdict(err, path ? path : "text", f.good, f.bad, f.lines, f.first_bad);
 }

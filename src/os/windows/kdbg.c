@@ -341,3 +341,13 @@ void win_kdbg_search(vmi_instance_t vmi, win_state_t *st)
     take_heads(vmi, st);
     core_error(vmi, "%s", saved);
 }
+
+status_t win_list_head_unknown(vmi_instance_t vmi, const win_state_t *st, const char *head,
+                               const char *note)
+{
+    core_error(vmi, "%s is unknown: no profile symbol and no usable KDBG (give a Volatility "
+                    "ISF profile as volatility_ist)%s%s%s%s%s%s",
+               head, note[0] ? "; " : "", note, st->note_kdbg[0] ? "; " : "", st->note_kdbg,
+               st->note_kdbg_enc[0] ? "; " : "", st->note_kdbg_enc);
+    return VMI_FAILURE;
+}

@@ -170,14 +170,8 @@ status_t win_module_foreach(vmi_instance_t vmi, void *state, tvmi_module_fn fn, 
         return VMI_FAILURE;
     if (any)
         return VMI_SUCCESS;
-    if (!st->ps_loaded) {
-        core_error(vmi, "PsLoadedModuleList is unknown: no profile symbol and no usable KDBG "
-                        "(give a Volatility ISF profile as volatility_ist)%s%s%s%s%s%s",
-                   st->note_loaded[0] ? "; " : "", st->note_loaded,
-                   st->note_kdbg[0] ? "; " : "", st->note_kdbg,
-                   st->note_kdbg_enc[0] ? "; " : "", st->note_kdbg_enc);
-        return VMI_FAILURE;
-    }
+    if (!st->ps_loaded)
+        return win_list_head_unknown(vmi, st, "PsLoadedModuleList", st->note_loaded);
     return win_walk_list(vmi, st, st->ps_loaded, "module list (PsLoadedModuleList)",
                          each_module, &m);
 }

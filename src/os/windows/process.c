@@ -22,15 +22,8 @@ static status_t need_list(vmi_instance_t vmi, const win_state_t *st)
 {
     if (win_need_process_offsets(vmi, st) != VMI_SUCCESS)
         return VMI_FAILURE;
-    if (!st->ps_active) {
-        /* Name the crash dump header's facts that were refused, if any. */
-        core_error(vmi, "PsActiveProcessHead is unknown: no profile symbol and no usable "
-                        "KDBG (give a Volatility ISF profile as volatility_ist)%s%s%s%s%s%s",
-                   st->note_active[0] ? "; " : "", st->note_active,
-                   st->note_kdbg[0] ? "; " : "", st->note_kdbg,
-                   st->note_kdbg_enc[0] ? "; " : "", st->note_kdbg_enc);
-        return VMI_FAILURE;
-    }
+    if (!st->ps_active) /* with the crash dump header's facts that were refused, if any */
+        return win_list_head_unknown(vmi, st, "PsActiveProcessHead", st->note_active);
     return VMI_SUCCESS;
 }
 

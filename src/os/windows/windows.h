@@ -161,6 +161,11 @@ void win_kdbg_configured(vmi_instance_t vmi, win_state_t *st);
 /* Otherwise the block the crash dump header names, else a search of the
  * kernel image; then the list heads from it where still unknown. */
 void win_kdbg_search(vmi_instance_t vmi, win_state_t *st);
+/* Fails (VMI_FAILURE) with why the list head named head is unknown: no
+ * profile symbol, no usable KDBG; note is the crash dump header's refused
+ * fact for it ("" when none), then the KDBG's notes. */
+status_t win_list_head_unknown(vmi_instance_t vmi, const win_state_t *st, const char *head,
+                               const char *note);
 /* A 64-bit field of the block at kdbg (decoded when kdbg is st->kdbg and
  * was encoded); 32-bit kernels' sign-extended pointers are checked. */
 status_t win_kdbg_field(vmi_instance_t vmi, win_state_t *st, addr_t kdbg, unsigned off,
