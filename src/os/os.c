@@ -38,7 +38,8 @@ const os_ops_t *os_by_name(const char *ostype)
  * (skipping the layers whose bit in asked is set: they said no already).
  * *os stays NULL (with success) for ostype "none" and when no layer
  * recognises the guest: memory and translation still work then. */
-static status_t choose_os(vmi_instance_t vmi, const os_ops_t **os, unsigned asked)
+static status_t choose_os(vmi_instance_t vmi, const os_ops_t **os, unsigned asked,
+                          void **state)
 {
     const char *ostype = core_config_get(vmi, "ostype");
 
@@ -54,7 +55,7 @@ static status_t choose_os(vmi_instance_t vmi, const os_ops_t **os, unsigned aske
         return VMI_SUCCESS;
     }
     for (size_t i = 0; os_table[i] && !*os; i++)
-        if (!(asked >> i & 1) && os_table[i]->detect && os_table[i]->detect(vmi))
+        if (!(asked >> i & 1) && os_table[i]->detect && os_table[i]->detect(vmi, state))
             *os = os_table[i];
     return VMI_SUCCESS;
 }
@@ -71,7 +72,7 @@ static status_t start_os(vmi_instance_t vmi, vmi_init_error_t *stage)
 
     core_set_os(vmi, NULL, NULL);
     *stage = VMI_INIT_ERROR_OS;
-    if (named && choose_os(vmi, &os, 0) != VMI_SUCCESS)
+    if (named && choose_os(vmi, &os, 0, &state) != VMI_SUCCESS)
         return VMI_FAILURE;
     if (os && os->find_root && core_paging_pending(vmi))
         os->find_root(vmi, &state);
@@ -79,7 +80,7 @@ static status_t start_os(vmi_instance_t vmi, vmi_init_error_t *stage)
      * from physical memory (os.h), then looks for the root itself. */
     for (size_t i = 0; !named && !os && core_paging_pending(vmi) && os_table[i]; i++)
         if (os_table[i]->find_root) {
-            if (!os_table[i]->detect(vmi)) {
+            if (!os_table[i]->detect(vmi, &state)) {
                 asked |= 1u << i;
                 continue;
             }
@@ -92,7 +93,7 @@ static status_t start_os(vmi_instance_t vmi, vmi_init_error_t *stage)
         *stage = VMI_INIT_ERROR_PAGING;
         return VMI_FAILURE;
     }
-    if (!named && !os && choose_os(vmi, &os, asked) != VMI_SUCCESS)
+    if (!named && !os && choose_os(vmi, &os, asked, &state) != VMI_SUCCESS)
         return VMI_FAILURE;
     /* Detection probes may have failed reads; they are not this call's. */
     util_err_clear(core_err(vmi));

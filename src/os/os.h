@@ -50,8 +50,13 @@ typedef struct os_ops {
      * core_os_t the core holds is this table (os_of in api.c). */
     core_os_t core;
 
-    /* Cheap check whether the guest runs this OS, for ostype-less init. */
-    bool (*detect)(vmi_instance_t vmi);
+    /* Cheap check whether the guest runs this OS, for ostype-less init.
+     * *state is NULL on entry; a layer that says yes may leave there what
+     * it learned on the way (where the kernel is), which find_root and
+     * init then receive as they would find_root's; one that says no
+     * leaves it NULL.  The core frees it with core.destroy when init is
+     * not reached. */
+    bool (*detect)(vmi_instance_t vmi, void **state);
     /* May be NULL.  Called before init when the image gave no page-table
      * root and the config names this layer, or names none and this
      * layer's detect (which must then work on physical memory alone)
@@ -60,11 +65,11 @@ typedef struct os_ops {
      * reads, and offer it with core_paging_try_root.  Best effort, no reason needed:
      * when it offers nothing the core scans memory as before.  What it
      * loaded on the way (the symbol map, read once) it may leave in
-     * *state (NULL on entry), which init then receives; the core frees it
-     * with core.destroy when init is not reached. */
+     * *state (what detect left, or NULL), which init then receives; the
+     * core frees it with core.destroy when init is not reached. */
     void (*find_root)(vmi_instance_t vmi, void **state);
     /* Start: find symbols, offsets and the kernel page table.  *state is
-     * what find_root left, or NULL; init owns it either way.  On failure
+     * what detect and find_root left, or NULL; init owns it either way.  On failure
      * the reason is on the instance (core_error) and state is freed. */
     status_t (*init)(vmi_instance_t vmi, void **state);
 

@@ -75,7 +75,7 @@ static bool search_ex(addr_t *root, bool *still_pending, double *ms)
         CHECK(core_paging_pending(vmi));
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        ok = lx_offer_root_layout32(vmi, 0);
+        ok = lx_offer_root_layout32(vmi, 0, NULL);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         *ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
         *still_pending = core_paging_pending(vmi);

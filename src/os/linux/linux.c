@@ -38,13 +38,28 @@ static void lx_destroy(void *state)
     free(st);
 }
 
-/* A banner from memory: cheap enough for ostype-less start-up. */
-static bool lx_detect(vmi_instance_t vmi)
+/* A banner from memory: cheap enough for ostype-less start-up.  A 64-bit
+ * image through a page table reads a few MiB; else the first banner in
+ * memory.  Either is kept for find_root and init, which would otherwise
+ * look for it again (i386: the 100 MiB below a kernel that physical KASLR
+ * put there, read once more). */
+static bool lx_detect(vmi_instance_t vmi, void **state)
 {
-    /* A 64-bit image through a page table reads a few MiB; else the banner
-     * anywhere in memory. */
     lx_image_t img;
-    return lx_image_find(vmi, 0, &img) || lx_find_banner(vmi, NULL, 0, NULL) == VMI_SUCCESS;
+    addr_t pa = 0;
+    bool image = lx_image_find(vmi, 0, &img);
+    if (!image && lx_find_banner(vmi, NULL, 0, &pa) != VMI_SUCCESS)
+        return false;
+    lx_state_t *st = calloc(1, sizeof(*st));
+    if (st && image) {
+        st->have_image = true;
+        st->image = img;
+    } else if (st) {
+        st->have_first_banner = true;
+        st->first_banner = pa;
+    }
+    *state = st; /* NULL (out of memory) only costs the search again */
+    return true;
 }
 
 /* The names start-up asks of a System.map (locate.c, this file, offsets.c):
@@ -156,8 +171,9 @@ static void lx_find_root(vmi_instance_t vmi, void **state)
     bool from_map = core_config_get(vmi, "sysmap") || core_embedded_symbols(vmi);
     bool loaded = false;
 
-    if (!(st = calloc(1, sizeof(*st))))
+    if (!(st = *state ? *state : calloc(1, sizeof(*st))))
         return;
+    *state = NULL;
     if (from_map)
         loaded = load_symbols(vmi, st) == VMI_SUCCESS;
     /* A 64-bit kernel's image through the trampoline's table (image.c): that
@@ -186,7 +202,8 @@ static void lx_find_root(vmi_instance_t vmi, void **state)
         /* A 32-bit kernel's symbols rarely place its root (kallsyms
          * without data symbols): its fixed layout does. */
         if (core_paging_pending(vmi))
-            (void)lx_offer_root_layout32(vmi, st->image_pa);
+            (void)lx_offer_root_layout32(vmi, st->image_pa,
+                                         st->have_first_banner ? &st->first_banner : NULL);
         *state = st;
     } else {
         lx_destroy(st);

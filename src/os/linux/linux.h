@@ -326,6 +326,11 @@ typedef struct lx_state {
      * tried first when the tables are read again with the right width or
      * with the page table that place-relative addresses need. */
     addr_t ks_hint;
+    /* The first "Linux version" banner in physical memory (detect found
+     * it), when known: no banner lies below it, and the kernel's tables
+     * lie above linux_banner. */
+    bool have_first_banner;
+    addr_t first_banner;
     /* The image as a page table maps it (image.c), when found: the scans
      * for kallsyms and BTF look there first. */
     bool have_image;
@@ -397,9 +402,10 @@ bool lx_offer_root(vmi_instance_t vmi, const lx_state_t *st);
 /* The same for a 32-bit kernel whose symbols do not place its root: the
  * root searched for in the 64 MiB after the banner, by the fixed layout
  * (va = pa + PAGE_OFFSET), from the banners from 64 MiB below near (a
- * physical address in the image: kallsyms' tables; 0 when unknown) up.
- * True when the core took one. */
-bool lx_offer_root_layout32(vmi_instance_t vmi, addr_t near);
+ * physical address in the image: kallsyms' tables; 0 when unknown) up,
+ * never from below first_banner (the first banner in memory, when known:
+ * else NULL).  True when the core took one. */
+bool lx_offer_root_layout32(vmi_instance_t vmi, addr_t near, const addr_t *first_banner);
 /* Find the kernel's own page table (swapper) and tell the core. */
 status_t lx_find_kpgd(vmi_instance_t vmi, lx_state_t *st);
 /* Load BTF (once); false (with st->btf_why) when the kernel has none. */

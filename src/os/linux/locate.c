@@ -515,8 +515,15 @@ status_t lx_kallsyms_load(vmi_instance_t vmi, lx_state_t *st)
      * no page table showed. */
     lx_image_known(vmi, st);
     if (!s.stop && !scan_image(vmi, st, LX_KALLSYMS_DIGITS_LEN, ks_scan_fn, &s) && !s.found &&
-        !s.stop)
-        lx_scan_physical(vmi, LX_KALLSYMS_DIGITS_LEN, ks_scan_fn, &s);
+        !s.stop) {
+        /* The tables lie above linux_banner in .rodata: from the first
+         * banner up, then below it. */
+        addr_t from = st->have_first_banner ? st->first_banner & ~(addr_t)0xfff : 0;
+        lx_scan_physical_within(vmi, from, UINT64_MAX, LX_KALLSYMS_DIGITS_LEN, ks_scan_fn, &s);
+        if (from && !s.found && !s.stop)
+            lx_scan_physical_within(vmi, 0, from + LX_KALLSYMS_DIGITS_LEN,
+                                    LX_KALLSYMS_DIGITS_LEN, ks_scan_fn, &s);
+    }
     if (s.found)
         return VMI_SUCCESS;
     static const char give[] = "give a System.map (sysmap = \"/path/System.map\") to skip "
@@ -846,16 +853,21 @@ static bool layout32_from(vmi_instance_t vmi, layout32_t *l, addr_t from)
 /* With near (an address in the image: kallsyms' tables) the banners from
  * 64 MiB below it, more than any image spans, go first: a kernel that
  * physical KASLR put high is then not found by reading all memory below
- * it.  From the bottom of memory otherwise, or when that found nothing. */
-bool lx_offer_root_layout32(vmi_instance_t vmi, addr_t near)
+ * it.  From the bottom of memory otherwise, or when that found nothing.
+ * first_banner (NULL when unknown) is the first banner in memory. */
+bool lx_offer_root_layout32(vmi_instance_t vmi, addr_t near, const addr_t *first_banner)
 {
     layout32_t *l;
     bool taken;
 
     if (!core_paging_pending(vmi) || !(l = malloc(sizeof(*l))))
         return false;
+    /* No banner lies below the first: searches from below it start there. */
+    addr_t bottom = first_banner ? *first_banner : 0;
     addr_t start = near > LAYOUT32_SPAN ? near - LAYOUT32_SPAN : 0;
-    taken = layout32_from(vmi, l, start) || (start && layout32_from(vmi, l, 0));
+    if (start < bottom)
+        start = bottom;
+    taken = layout32_from(vmi, l, start) || (start > bottom && layout32_from(vmi, l, bottom));
     free(l);
     return taken;
 }

@@ -117,8 +117,9 @@ fail:
     return VMI_FAILURE;
 }
 
-static bool win_detect(vmi_instance_t vmi)
+static bool win_detect(vmi_instance_t vmi, void **state)
 {
+    (void)state; /* init finds the kernel again, with the whole config */
     for (size_t i = 0; win_config_keys[i]; i++)
         if (core_config_get(vmi, win_config_keys[i]))
             return true;
