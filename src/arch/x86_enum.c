@@ -108,6 +108,14 @@ static void set_slots(enum_walk_t *e)
     }
 }
 
+/* A walk that met one of its limits (what it counted, past max) fails. */
+static status_t over_limit(enum_walk_t *e, const char *verb, uint64_t max, const char *what)
+{
+    util_err_set(e->err, "page table 0x%" PRIx64 " %s %" PRIu64 " %s (the limit: a damaged "
+                 "or hostile table?)", (uint64_t)e->dtb, verb, max, what);
+    return VMI_FAILURE;
+}
+
 /* Copy the n entries of the table at pa into e->table[level].  A PAE
  * root is 32 bytes inside a page; every other table is a whole page. */
 static status_t read_table(enum_walk_t *e, unsigned level, addr_t pa, unsigned n)
@@ -117,10 +125,7 @@ static status_t read_table(enum_walk_t *e, unsigned level, addr_t pa, unsigned n
     unsigned width = entry_width(e);
 
     if (++e->st.tables > e->max_tables) {
-        util_err_set(e->err, "page table 0x%" PRIx64 " has more than %" PRIu64 " tables "
-                     "(the limit: a damaged or hostile table?)", (uint64_t)e->dtb,
-                     e->max_tables);
-        return VMI_FAILURE;
+        return over_limit(e, "has more than", e->max_tables, "tables");
     }
     if (w->read_page) {
         const uint8_t *page = w->read_page(w->ctx, pa & ~0xfffULL, out, e->err);
@@ -155,10 +160,7 @@ static x86_verdict_t judge(const enum_walk_t *e, uint64_t entry, unsigned level,
 static status_t leaf(enum_walk_t *e, unsigned level, addr_t va, uint64_t frame)
 {
     if (e->st.pages >= e->max_pages) {
-        util_err_set(e->err, "page table 0x%" PRIx64 " maps more than %" PRIu64 " pages "
-                     "(the limit: a damaged or hostile table?)", (uint64_t)e->dtb,
-                     e->max_pages);
-        return VMI_FAILURE;
+        return over_limit(e, "maps more than", e->max_pages, "pages");
     }
     e->st.pages++;
     e->info.vaddr = canonical(e, va);

@@ -51,23 +51,19 @@ static status_t lime_parse(const uint8_t *map, size_t filesize,
         uint32_t magic = util_le32(h), version = util_le32(h + 4);
         uint64_t s = util_le64(h + 8), e = util_le64(h + 16);
         if (magic != LIME_MAGIC) {
-            util_err_set(err, "LiME header %" PRIu32 " at file offset 0x%" PRIx64
-                         ": bad magic 0x%08" PRIx32 " (expected 0x%08x)",
-                         n, off, magic, LIME_MAGIC);
-            return VMI_FAILURE;
+            util_err_set(err, "bad magic 0x%08" PRIx32 " (expected 0x%08x)", magic,
+                         LIME_MAGIC);
+            goto bad_header;
         }
         if (version != LIME_VERSION) {
-            util_err_set(err, "LiME header %" PRIu32 " at file offset 0x%" PRIx64
-                         ": unsupported version %" PRIu32 " (TinyVMI reads"
-                         " version %u)", n, off, version, LIME_VERSION);
-            return VMI_FAILURE;
+            util_err_set(err, "unsupported version %" PRIu32 " (TinyVMI reads version %u)",
+                         version, LIME_VERSION);
+            goto bad_header;
         }
         /* e == UINT64_MAX with s == 0 would be 2^64 bytes: no file holds it. */
         if (e < s || (s == 0 && e == UINT64_MAX)) {
-            util_err_set(err, "LiME header %" PRIu32 " at file offset 0x%" PRIx64
-                         ": impossible range 0x%" PRIx64 "-0x%" PRIx64,
-                         n, off, s, e);
-            return VMI_FAILURE;
+            util_err_set(err, "impossible range 0x%" PRIx64 "-0x%" PRIx64, s, e);
+            goto bad_header;
         }
         uint64_t len = e - s + 1;
         uint64_t data = off + LIME_HDR_SIZE;
@@ -85,6 +81,9 @@ static status_t lime_parse(const uint8_t *map, size_t filesize,
         n++;
     }
     return VMI_SUCCESS;
+bad_header:
+    util_err_prefix(err, "LiME header %" PRIu32 " at file offset 0x%" PRIx64, n, off);
+    return VMI_FAILURE;
 }
 
 const file_format_t file_format_lime = { "lime", lime_detect, lime_parse };

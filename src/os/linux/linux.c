@@ -48,7 +48,7 @@ static bool lx_detect(vmi_instance_t vmi, void **state)
     lx_image_t img;
     addr_t pa = 0;
     bool image = lx_image_find(vmi, 0, &img);
-    if (!image && lx_find_banner(vmi, NULL, 0, &pa) != VMI_SUCCESS)
+    if (!image && !lx_first_banner(vmi, &pa))
         return false;
     lx_state_t *st = calloc(1, sizeof(*st));
     if (st && image) {

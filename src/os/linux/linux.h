@@ -382,9 +382,9 @@ void lx_walk_init(os_walk_t *w, const lx_state_t *st, addr_t head, size_t limit,
                   const char *what);
 
 /* ==== locate.c ==== */
-/* Scan physical memory for the banner "Linux version "; fills st->banner
- * and *pa with the first plausible hit. */
-status_t lx_find_banner(vmi_instance_t vmi, char *banner, size_t cap, addr_t *pa);
+/* Scan physical memory from the bottom for the banner "Linux version "
+ * (followed by a digit); *pa the first.  False when there is none. */
+bool lx_first_banner(vmi_instance_t vmi, addr_t *pa);
 /* Find the image (lx_image_find) unless known or the kernel is 32-bit, and
  * take its va - pa relation when none is known yet. */
 void lx_image_known(vmi_instance_t vmi, lx_state_t *st);

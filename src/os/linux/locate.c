@@ -214,23 +214,13 @@ static size_t banner_candidates(vmi_instance_t vmi, addr_t L, int pass, banner_s
     return pass == 0 ? probe_banners(vmi, L, b) : find_banners(vmi, b, MAX_BANNER_HITS);
 }
 
-status_t lx_find_banner(vmi_instance_t vmi, char *banner, size_t cap, addr_t *pa)
+bool lx_first_banner(vmi_instance_t vmi, addr_t *pa)
 {
     banner_scan_t b;
-    if (find_banners(vmi, &b, 1) == 0) {
-        core_error(vmi, "no \"Linux version\" banner in guest memory");
-        return VMI_FAILURE;
-    }
-    if (banner && cap) {
-        size_t n = strlen(b.text);
-        if (n >= cap)
-            n = cap - 1;
-        memcpy(banner, b.text, n);
-        banner[n] = '\0';
-    }
-    if (pa)
-        *pa = b.hits[0];
-    return VMI_SUCCESS;
+    if (find_banners(vmi, &b, 1) == 0)
+        return false;
+    *pa = b.hits[0];
+    return true;
 }
 
 /* ---- kallsyms: zero configuration ---- */
