@@ -112,9 +112,9 @@ static status_t by_name(xen_state_t *st, const char *name, uint32_t *domid, util
     if (dir) {
         size_t k = 0;
         for (unsigned int i = 0; i < n && k < XS_MAX_DOMAINS; i++) {
-            char *end;
-            unsigned long v = strtoul(dir[i], &end, 10);
-            if (*end == '\0' && end != dir[i] && v < DOMID_FIRST_RESERVED)
+            uint64_t v;
+            const char *end = util_scan_decimal(dir[i], &v);
+            if (end && *end == '\0' && v < DOMID_FIRST_RESERVED)
                 ids[k++] = (uint32_t)v;
         }
         free(dir);

@@ -31,6 +31,19 @@ static unsigned digit_value(char ch)
     return 16;
 }
 
+/* The digits of base at s, as a number in *v: the first character after
+ * them (s itself when there is none), or NULL when they exceed UINT64_MAX. */
+static const char *scan_digits(const char *s, unsigned base, uint64_t *v)
+{
+    unsigned d;
+    for (*v = 0; (d = digit_value(*s)) < base; s++) {
+        if (*v > (UINT64_MAX - d) / base)
+            return NULL; /* v * base + d would not fit */
+        *v = *v * base + d;
+    }
+    return s;
+}
+
 char *util_strdup(const char *s)
 {
     size_t n;
@@ -64,7 +77,6 @@ bool util_parse_u64(const char *s, uint64_t *out)
 {
     uint64_t v = 0;
     unsigned base = 10;
-    size_t ndigits = 0;
 
     if (!s)
         return false;
@@ -77,16 +89,10 @@ bool util_parse_u64(const char *s, uint64_t *out)
         /* A lone "0" is zero in any base; "0..." is octal. */
         base = 8;
     }
-    for (;; s++, ndigits++) {
-        unsigned d = digit_value(*s);
-        if (d >= base)
-            break;
-        if (v > (UINT64_MAX - d) / base)
-            return false; /* v * base + d would not fit */
-        v = v * base + d;
-    }
-    if (ndigits == 0)
+    const char *end = scan_digits(s, base, &v);
+    if (!end || end == s)
         return false;
+    s = end;
     while (util_is_space(*s))
         s++;
     if (*s != '\0')
@@ -94,6 +100,16 @@ bool util_parse_u64(const char *s, uint64_t *out)
     if (out)
         *out = v;
     return true;
+}
+
+const char *util_scan_decimal(const char *s, uint64_t *out)
+{
+    uint64_t v;
+    const char *end = s ? scan_digits(s, 10, &v) : NULL;
+    if (!end || end == s)
+        return NULL;
+    *out = v;
+    return end;
 }
 
 char *util_str_trim(char *s)

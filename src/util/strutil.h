@@ -28,6 +28,12 @@ size_t util_strlcpy(char *dst, const char *src, size_t size);
  * whitespace ("12abc", "08"), and values above UINT64_MAX. */
 bool util_parse_u64(const char *s, uint64_t *out);
 
+/* The decimal digits that begin s, as a number in *out: returns the first
+ * character after them, or NULL (*out untouched) when s does not begin with
+ * a digit or the number exceeds UINT64_MAX.  No sign, no space: for indexes
+ * inside names ("a[3]", "Module.12.Base"), where strtoul would take " -1". */
+const char *util_scan_decimal(const char *s, uint64_t *out);
+
 /* Strip leading and trailing ASCII whitespace in place (the text moves to
  * the start of s, so s can still be freed).  Returns s; NULL stays NULL. */
 char *util_str_trim(char *s);

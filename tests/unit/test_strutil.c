@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Parses, and the value is v. */
 static bool parses_to(const char *s, uint64_t v)
@@ -44,6 +45,38 @@ static void test_parse_u64_accepts(void)
     CHECK(parses_to("18446744073709551615", UINT64_MAX));
     CHECK(parses_to("01777777777777777777777", UINT64_MAX));
     CHECK(util_parse_u64("7", NULL)); /* out may be NULL: a validity check */
+}
+
+/* util_scan_decimal stops at the first non-digit; v is the number and
+ * rest what follows it. */
+static bool scans_to(const char *s, uint64_t v, const char *rest)
+{
+    uint64_t out = 0xdeadbeef;
+    const char *end = util_scan_decimal(s, &out);
+    return end && out == v && strcmp(end, rest) == 0;
+}
+
+static bool scan_refused(const char *s)
+{
+    uint64_t out = 0xdeadbeef;
+    return !util_scan_decimal(s, &out) && out == 0xdeadbeef;
+}
+
+static void test_scan_decimal(void)
+{
+    CHECK(scans_to("3]", 3, "]"));
+    CHECK(scans_to("12.Base", 12, ".Base"));
+    CHECK(scans_to("0", 0, ""));
+    CHECK(scans_to("007x", 7, "x"));            /* decimal, never octal */
+    CHECK(scans_to("18446744073709551615]", UINT64_MAX, "]"));
+    CHECK(scan_refused(NULL));
+    CHECK(scan_refused(""));
+    CHECK(scan_refused("]"));
+    CHECK(scan_refused(" 1"));                  /* strtoul skips the space */
+    CHECK(scan_refused("-1"));                  /* and takes the sign */
+    CHECK(scan_refused("+1"));
+    CHECK(scan_refused("18446744073709551616"));
+    CHECK(scan_refused("99999999999999999999]"));
 }
 
 static void test_parse_u64_rejects(void)
@@ -207,6 +240,7 @@ int main(void)
     TEST_RUN(test_hex_u64);
     TEST_RUN(test_parse_u64_accepts);
     TEST_RUN(test_parse_u64_rejects);
+    TEST_RUN(test_scan_decimal);
     TEST_RUN(test_strdup);
     TEST_RUN(test_strlcpy);
     TEST_RUN(test_trim);

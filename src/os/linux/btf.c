@@ -19,11 +19,13 @@
  */
 #include "os/linux/linux.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/hash.h"
 #include "util/bytes.h"
+#include "util/strutil.h"
 #include "util/sys.h"
 
 enum {
@@ -388,9 +390,9 @@ static status_t walk_path(const lx_btf_t *b, const char *strct, const char *path
         }
         total += bo / 8;
         while (*p == '[') {
-            char *end;
-            unsigned long idx = strtoul(p + 1, &end, 10);
-            if (end == p + 1 || *end != ']') {
+            uint64_t idx;
+            const char *end = util_scan_decimal(p + 1, &idx);
+            if (!end || *end != ']') {
                 util_err_set(err, "BTF: bad index in \"%s\"", path);
                 return VMI_FAILURE;
             }
@@ -402,7 +404,7 @@ static status_t walk_path(const lx_btf_t *b, const char *strct, const char *path
             }
             uint64_t es;
             if (idx >= util_le32(t + 20) || !type_size(b, util_le32(t + 12), &es, 0)) {
-                util_err_set(err, "BTF: index %lu out of range in %s.%s", idx, strct, path);
+                util_err_set(err, "BTF: index %" PRIu64 " out of range in %s.%s", idx, strct, path);
                 return VMI_FAILURE;
             }
             mt = util_le32(t + 12);

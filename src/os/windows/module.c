@@ -19,6 +19,7 @@
 
 #include "core/core.h"
 #include "os/windows/windows.h"
+#include "util/strutil.h"
 
 typedef struct mod_ctx {
     tvmi_module_fn fn;
@@ -61,12 +62,14 @@ typedef struct triage_mod {
 static bool triage_key(const char *key, unsigned long *idx, const char **field)
 {
     static const char prefix[] = "win.Triage.Module.";
-    char *end;
+    uint64_t n;
+    const char *end;
     if (strncmp(key, prefix, sizeof(prefix) - 1) != 0)
         return false;
-    *idx = strtoul(key + sizeof(prefix) - 1, &end, 10);
-    if (end == key + sizeof(prefix) - 1 || *end != '.')
+    end = util_scan_decimal(key + sizeof(prefix) - 1, &n);
+    if (!end || *end != '.' || n != (unsigned long)n)
         return false;
+    *idx = (unsigned long)n;
     *field = end + 1;
     return true;
 }
