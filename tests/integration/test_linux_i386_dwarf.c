@@ -323,6 +323,23 @@ static void test_config_data_symbols(void)
     CHECK_EQ_U64(kpgd_zero, pa);
 }
 
+/* No BTF, and each instance says how it knows: the System.map lists data
+ * symbols, so its lack of __start_BTF settles it without a search; the
+ * text-only kallsyms cannot, so the zero-configuration layer searched the
+ * image.  The member asked for is one no heuristic finds. */
+static void test_no_btf_reasons(void)
+{
+    addr_t off = 0;
+    CHECK(vmi_get_kernel_struct_offset(conf, "task_struct", "thread_info", &off) ==
+          VMI_FAILURE);
+    const char *why = tvmi_errmsg(conf);
+    CHECK(why && strstr(why, "lists data symbols but no __start_BTF"));
+    CHECK(vmi_get_kernel_struct_offset(zero, "task_struct", "thread_info", &off) ==
+          VMI_FAILURE);
+    why = tvmi_errmsg(zero);
+    CHECK(why && strstr(why, "no BTF with task_struct in"));
+}
+
 /* `modules`, a data symbol too: the walk from the map's list head equals
  * /proc/modules (names, in list order). */
 static void test_config_modules(void)
@@ -411,6 +428,7 @@ int main(void)
                 TEST_RUN(test_config_process_list);
                 TEST_RUN(test_config_data_symbols);
                 TEST_RUN(test_config_modules);
+                TEST_RUN(test_no_btf_reasons);
                 TEST_RUN(test_zero_config_image);
             }
             if (zero)

@@ -81,6 +81,7 @@ static status_t load_symbols(vmi_instance_t vmi, lx_state_t *st)
             core_error(vmi, "out of memory");
             return VMI_FAILURE;
         }
+        st->syms_chosen = true;
         snprintf(st->sym_source, sizeof(st->sym_source), "the symbols compiled into the "
                                                         "program (%s)", core_embedded_name(vmi));
         return VMI_SUCCESS;

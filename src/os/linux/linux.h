@@ -305,6 +305,7 @@ typedef struct lx_state {
     lx_symtab_t *syms;
     char sym_source[160];     /* "System.map /path", "kallsyms in guest memory" */
     bool runtime_syms;        /* addresses already include the KASLR slide */
+    bool syms_chosen;         /* compiled-in symbols: maybe a chosen few */
     uint64_t kaslr;           /* slide added to System.map addresses */
 
     lx_btf_t *btf;            /* NULL when the kernel has none / not loaded */

@@ -1437,6 +1437,17 @@ bool lx_btf_load(vmi_instance_t vmi, lx_state_t *st)
         st->btf_from_syms = true;
         return true;
     }
+    /* A System.map lists every symbol, and kallsyms lists data symbols too
+     * when the kernel has CONFIG_KALLSYMS_ALL (then linux_banner is in it):
+     * either one without __start_BTF says the kernel has no .BTF section,
+     * with no read of its image (i386 with a System.map searched 46 MiB). */
+    addr_t banner;
+    if (!st->syms_chosen && lx_sym(st, "linux_banner", &banner)) {
+        snprintf(st->btf_why, sizeof(st->btf_why),
+                 "the kernel has no BTF (%.60s lists data symbols but no __start_BTF; "
+                 "CONFIG_DEBUG_INFO_BTF is off)", st->sym_source);
+        return false;
+    }
     /* The kernel's BTF is vmlinux's .BTF section, in the image: when the
      * image is known, a BTF elsewhere in memory is not the kernel's, and a
      * kernel without one (i386) costs a read of its image, not of all RAM. */
