@@ -124,7 +124,7 @@ status_t lx_ksymtab_find(vmi_instance_t vmi, lx_state_t *st, const char *name, a
     /* In the kernel image first (__ksymtab is in its rodata), or near it
      * (the kallsyms tables are in it), then everywhere. */
     addr_t lo, hi;
-    if (lx_image_window(st, &lo, &hi)) {
+    if (lx_rodata_window(st, &lo, &hi) || lx_image_window(st, &lo, &hi)) {
         lx_scan_physical_within(vmi, lo, hi, s.nlen + 2, scan_fn, &s);
     } else if (st->image_pa) {
         lo = st->image_pa > (64u << 20) ? st->image_pa - (64u << 20) : 0;

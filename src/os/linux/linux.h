@@ -392,6 +392,9 @@ void lx_image_known(vmi_instance_t vmi, lx_state_t *st);
 /* The physical range [*lo, *hi) that holds the kernel image, from the
  * symbols and the image relation, when no page table showed the image. */
 bool lx_image_window(const lx_state_t *st, addr_t *lo, addr_t *hi);
+/* Its read-only data and data, [_etext, _sinittext) (.BTF, __ksymtab):
+ * false when the symbols do not give both ends. */
+bool lx_rodata_window(const lx_state_t *st, addr_t *lo, addr_t *hi);
 /* Zero configuration: find and decode kallsyms in physical memory. */
 status_t lx_kallsyms_load(vmi_instance_t vmi, lx_state_t *st);
 /* Find the KASLR slide of System.map symbols (st->kaslr) and relocate. */
