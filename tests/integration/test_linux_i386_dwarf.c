@@ -20,6 +20,7 @@
 #include <libvmi/libvmi.h>
 
 #include "guest.h"
+#include "os/linux/linux.h" /* lx_image32_find: detect's first step on i386 */
 #include "test.h"
 
 static const char *guest;
@@ -229,6 +230,25 @@ static void test_zero_config_image(void)
     CHECK_EQ_U64(lo, (code_hi - 1) & ~0xfffULL);
     CHECK(lo > code_lo && lo <= ro_lo);
     CHECK(hi >= data_hi && hi <= bss_lo);
+}
+
+/* The real-mode trampoline's header places the image where the guest's
+ * /proc/iomem says: its head text in the first page of "Kernel code", its
+ * boot_gdt in "Kernel data" (and the debug package's map agrees on
+ * boot_gdt, moved by the image's place).  Zero-config detect reads from
+ * there instead of from the bottom of memory. */
+static void test_trampoline_header_places_image(void)
+{
+    uint64_t code_lo, code_hi, data_lo, data_hi;
+    addr_t text = 0, data = 0, gdt_va = 0, gdt_pa = 0;
+    CHECK(iomem_kernel("code", &code_lo, &code_hi));
+    CHECK(iomem_kernel("data", &data_lo, &data_hi));
+    CHECK(lx_image32_find(zero, &text, &data));
+    CHECK_EQ_U64(text, code_lo);
+    CHECK(data >= data_lo && data < data_hi);
+    CHECK(vmi_translate_ksym2v(conf, "boot_gdt", &gdt_va) == VMI_SUCCESS);
+    CHECK(vmi_translate_kv2p(conf, gdt_va, &gdt_pa) == VMI_SUCCESS);
+    CHECK_EQ_U64(data, gdt_pa);
 }
 
 /* ---- b. configured from the debug package ---- */
@@ -447,6 +467,7 @@ int main(void)
                 TEST_RUN(test_config_modules);
                 TEST_RUN(test_no_btf_reasons);
                 TEST_RUN(test_zero_config_image);
+                TEST_RUN(test_trampoline_header_places_image);
             }
             if (zero)
                 vmi_destroy(zero);

@@ -11,7 +11,9 @@
  *    few thousand walks, then it gives up, commits nothing and leaves the
  *    core's own scan pending;
  *  - spends no walk on entries the candidate page alone rules out (a 4 MiB
- *    page elsewhere, a table beyond memory, reserved PDPTE bits).
+ *    page elsewhere, a table beyond memory, reserved PDPTE bits);
+ *  - ends 16 MiB past the first page that maps the banner: a stronger
+ *    directory further on is not seen (the kernel's own roots lie closer).
  * Legacy (non-PAE) paging with 4 MiB pages, PAGE_OFFSET 0xc0000000.
  */
 #include <stdint.h>
@@ -168,12 +170,29 @@ static void test_cheap_decoys_cost_no_walk(void)
     CHECK_EQ_U64(search(), IMG_SIZE - 0x1000);
 }
 
+/* The scan ends 16 MiB (LAYOUT32_AFTER_FIRST) past the first directory that
+ * maps the banner: swapper_pg_dir just inside that is taken, just outside
+ * it is not read, and the first one stands. */
+static void test_scan_ends_past_first_root(void)
+{
+    uint32_t initial = 0x01000000u, after = 16u << 20;
+    fresh_image();
+    directory(initial, BANNER_PA >> 22, 1);
+    directory(initial + after - 0x1000, 0, LOWMEM_PDES);
+    CHECK_EQ_U64(search(), initial + after - 0x1000);
+    fresh_image();
+    directory(initial, BANNER_PA >> 22, 1);
+    directory(initial + after, 0, LOWMEM_PDES);
+    CHECK_EQ_U64(search(), initial);
+}
+
 int main(void)
 {
     TEST_RUN(test_swapper_over_initial_table);
     TEST_RUN(test_real_root_behind_decoys);
     TEST_RUN(test_decoy_flood_is_bounded);
     TEST_RUN(test_cheap_decoys_cost_no_walk);
+    TEST_RUN(test_scan_ends_past_first_root);
     free(hm.img);
     TEST_DONE();
 }

@@ -295,6 +295,14 @@ typedef struct lx_image {
  * banner, and page tables. */
 bool lx_image_find(vmi_instance_t vmi, addr_t banner_va, lx_image_t *img);
 
+/* ==== image32.c: the 32-bit kernel image, from the trampoline header ==== */
+/* Where a 32-bit kernel image is, from the real-mode trampoline's header
+ * below 1 MiB: *text_pa the page of its head text (startup_32_smp), *data_pa
+ * boot_gdt in its .data; .rodata lies between the two.  False (no reason
+ * left) when low memory holds no such header: 64-bit kernels, Xen PV,
+ * other systems.  Reads the first MiB and 16 bytes per candidate. */
+bool lx_image32_find(vmi_instance_t vmi, addr_t *text_pa, addr_t *data_pa);
+
 /* ==== The layer's state ==== */
 typedef struct lx_state {
     unsigned width;           /* 4 or 8 */
@@ -327,9 +335,12 @@ typedef struct lx_state {
      * tried first when the tables are read again with the right width or
      * with the page table that place-relative addresses need. */
     addr_t ks_hint;
-    /* The first "Linux version" banner in physical memory (detect found
-     * it), when known: no banner lies below it, and the kernel's tables
-     * lie above linux_banner. */
+    /* Where the kernel's banners begin, when detect found it: the first
+     * "Linux version" banner of the image the trampoline header placed
+     * (image32.c), else the first in physical memory.  Searches for parts
+     * of the image start there: the kallsyms tables lie above linux_banner
+     * in .rodata, the root after it (a banner below the image is a copy,
+     * the log's, not the kernel's). */
     bool have_first_banner;
     addr_t first_banner;
     /* The image as a page table maps it (image.c), when found: the scans
@@ -386,6 +397,8 @@ void lx_walk_init(os_walk_t *w, const lx_state_t *st, addr_t head, size_t limit,
 /* Scan physical memory from the bottom for the banner "Linux version "
  * (followed by a digit); *pa the first.  False when there is none. */
 bool lx_first_banner(vmi_instance_t vmi, addr_t *pa);
+/* The same in physical [lo, hi) only. */
+bool lx_first_banner_within(vmi_instance_t vmi, addr_t lo, addr_t hi, addr_t *pa);
 /* Find the image (lx_image_find) unless known or the kernel is 32-bit, and
  * take its va - pa relation when none is known yet. */
 void lx_image_known(vmi_instance_t vmi, lx_state_t *st);
@@ -407,8 +420,8 @@ bool lx_offer_root(vmi_instance_t vmi, const lx_state_t *st);
  * root searched for in the 64 MiB after the banner, by the fixed layout
  * (va = pa + PAGE_OFFSET), from the banners from 64 MiB below near (a
  * physical address in the image: kallsyms' tables; 0 when unknown) up,
- * never from below first_banner (the first banner in memory, when known:
- * else NULL).  True when the core took one. */
+ * never from below first_banner (lx_state_t's, when known: else NULL).
+ * True when the core took one. */
 bool lx_offer_root_layout32(vmi_instance_t vmi, addr_t near, const addr_t *first_banner);
 /* Find the kernel's own page table (swapper) and tell the core. */
 status_t lx_find_kpgd(vmi_instance_t vmi, lx_state_t *st);

@@ -216,8 +216,16 @@ static size_t banner_candidates(vmi_instance_t vmi, addr_t L, int pass, banner_s
 
 bool lx_first_banner(vmi_instance_t vmi, addr_t *pa)
 {
+    return lx_first_banner_within(vmi, 0, UINT64_MAX, pa);
+}
+
+bool lx_first_banner_within(vmi_instance_t vmi, addr_t lo, addr_t hi, addr_t *pa)
+{
     banner_scan_t b;
-    if (find_banners(vmi, &b, 1) == 0)
+    memset(&b, 0, sizeof(b));
+    b.max = 1;
+    lx_scan_physical_within(vmi, lo, hi, 256, banner_scan_fn, &b);
+    if (b.n == 0)
         return false;
     *pa = b.hits[0];
     return true;
@@ -714,7 +722,8 @@ bool lx_offer_root(vmi_instance_t vmi, const lx_state_t *st)
  * mapped at va = pa + PAGE_OFFSET, and swapper_pg_dir lies in the image's
  * bss, after the banner in its rodata.  So the root is searched for in the
  * 64 MiB after a banner, read 1 MiB at a time (pread: no page of the image
- * stays mapped), instead of the core's scan of every page of RAM.
+ * stays mapped), instead of the core's scan of every page of RAM, and only
+ * up to 16 MiB past the first page that maps the banner (below).
  *
  * A page is a candidate when, for one of the PAGE_OFFSETs x86-32's Kconfig
  * allows, the entry that would map the banner's va is present (a legacy
@@ -729,6 +738,12 @@ bool lx_offer_root(vmi_instance_t vmi, const lx_state_t *st)
 #define LAYOUT32_SPAN (64ULL << 20)
 #define LAYOUT32_ROOTS 16
 #define LAYOUT32_WALKS 4096 /* candidate walks per banner, at most */
+/* The roots a kernel keeps in its image (head_32.S: initial_page_table in
+ * .data under PAE, else in .bss; swapper_pg_dir in .bss) lie less than
+ * .data, init and the start of .bss apart (2.3 MiB on i386-pae's 6.1; the
+ * whole image is 16 MiB): the scan ends this far past the first page that
+ * maps the banner instead of reading all of LAYOUT32_SPAN. */
+#define LAYOUT32_AFTER_FIRST (16ULL << 20)
 
 static const uint32_t page_offsets32[] = { 0xc0000000u, 0xb0000000u, 0x80000000u,
                                             0x78000000u, 0x40000000u };
@@ -743,6 +758,7 @@ typedef struct layout32 {
     vmi_instance_t vmi;
     addr_t banner;
     addr_t max_pa;
+    addr_t stop_at;           /* 0 until a page maps the banner */
     layout32_root_t r[LAYOUT32_ROOTS];
     size_t n, walks;
 } layout32_t;
@@ -761,6 +777,8 @@ static void layout32_keep(layout32_t *l, addr_t root, uint32_t po, unsigned scor
         l->n++;
     }
     l->r[w] = (layout32_root_t){ root, po, score };
+    if (!l->stop_at)
+        l->stop_at = root + LAYOUT32_AFTER_FIRST;
 }
 
 /*
@@ -801,6 +819,8 @@ static bool layout32_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t le
     layout32_t *l = ctx;
     for (size_t o = (size_t)((0x1000 - (pa & 0xfff)) & 0xfff); o + 0x1000 <= len; o += 0x1000) {
         const uint8_t *pg = buf + o;
+        if (l->stop_at && pa + o >= l->stop_at)
+            return true;
         for (size_t k = 0; k < sizeof(page_offsets32) / sizeof(page_offsets32[0]); k++) {
             uint64_t va = l->banner + page_offsets32[k];
             if (va > 0xffffffffULL || l->walks >= LAYOUT32_WALKS)
