@@ -1192,11 +1192,18 @@ static bool root_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
         if (!maps_to(r->vmi, page, r->text, r->text - r->st->image_delta) ||
             maps_user(r->vmi, r->st, page))
             continue;
-        int score = maps_symbols(r->vmi, r->st, page, NULL);
+        size_t sampled = 0;
+        int score = maps_symbols(r->vmi, r->st, page, &sampled);
         if (score > r->best_score) {
             r->best_score = score;
             r->best = page;
         }
+        /* Every page is judged on the same sample, and only a higher score
+         * replaces the best: once one maps the whole sample, no later page
+         * can, so the rest of the image is not read (on i386 swapper_pg_dir
+         * lies in .bss, near the end). */
+        if (sampled && r->best_score == (int)sampled)
+            return true;
     }
     return false;
 }
