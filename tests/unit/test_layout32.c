@@ -13,7 +13,9 @@
  *  - spends no walk on entries the candidate page alone rules out (a 4 MiB
  *    page elsewhere, a table beyond memory, reserved PDPTE bits);
  *  - ends 16 MiB past the first page that maps the banner: a stronger
- *    directory further on is not seen (the kernel's own roots lie closer).
+ *    directory further on is not seen (the kernel's own roots lie closer);
+ *  - told the PAGE_OFFSET (from where kallsyms lies), tries that one alone
+ *    first, and each again when it finds nothing there.
  * Legacy (non-PAE) paging with 4 MiB pages, PAGE_OFFSET 0xc0000000.
  */
 #include <stdint.h>
@@ -62,6 +64,9 @@ static const uint32_t page_offsets[] = { 0xc0000000u, 0xb0000000u, 0x80000000u,
                                          0x78000000u, 0x40000000u };
 #define NPO (sizeof(page_offsets) / sizeof(page_offsets[0]))
 
+/* The PAGE_OFFSET the search is told (0: none, each is tried). */
+static uint32_t hint_po;
+
 /* Open the image with the scan deferred (as vmi_init_complete does for
  * the OS layer), run the search.  *root: the root the core took, 0 if
  * none; *still_pending: the core's scan still to run; *ms: the search's
@@ -77,7 +82,7 @@ static bool search_ex(addr_t *root, bool *still_pending, double *ms)
         CHECK(core_paging_pending(vmi));
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        ok = lx_offer_root_layout32(vmi, 0, NULL);
+        ok = lx_offer_root_layout32(vmi, 0, NULL, hint_po);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         *ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
         *still_pending = core_paging_pending(vmi);
@@ -186,6 +191,30 @@ static void test_scan_ends_past_first_root(void)
     CHECK_EQ_U64(search(), initial);
 }
 
+/* Decoys for every PAGE_OFFSET but 0xc0000000, on every page up to the
+ * real directory at the end: searched for each PAGE_OFFSET, they use up
+ * the walk budget and nothing is found; told 0xc0000000, the search spends
+ * no walk on them and takes the directory.  Told a PAGE_OFFSET nothing
+ * answers to (0x40000000, with no decoys), it tries each and finds it. */
+static void test_page_offset_hint(void)
+{
+    fresh_image();
+    for (uint32_t pd = DECOYS_FROM; pd + 0x1000 <= IMG_SIZE - 0x1000; pd += 0x1000)
+        for (size_t k = 0; k < NPO; k++)
+            if (page_offsets[k] != PAGE_OFFSET)
+                hm_put32(pd + 4 * ((BANNER_PA + page_offsets[k]) >> 22), DEAD_END_PT | 0x3);
+    directory(IMG_SIZE - 0x1000, 0, LOWMEM_PDES);
+    hint_po = 0;
+    CHECK_EQ_U64(search(), 0);
+    hint_po = PAGE_OFFSET;
+    CHECK_EQ_U64(search(), IMG_SIZE - 0x1000);
+    fresh_image();
+    directory(DECOYS_FROM, 0, LOWMEM_PDES);
+    hint_po = 0x40000000u;
+    CHECK_EQ_U64(search(), DECOYS_FROM);
+    hint_po = 0;
+}
+
 int main(void)
 {
     TEST_RUN(test_swapper_over_initial_table);
@@ -193,6 +222,7 @@ int main(void)
     TEST_RUN(test_decoy_flood_is_bounded);
     TEST_RUN(test_cheap_decoys_cost_no_walk);
     TEST_RUN(test_scan_ends_past_first_root);
+    TEST_RUN(test_page_offset_hint);
     free(hm.img);
     TEST_DONE();
 }

@@ -212,9 +212,12 @@ static void lx_find_root(vmi_instance_t vmi, void **state)
             (void)lx_offer_root(vmi, st);
         /* A 32-bit kernel's symbols rarely place its root (kallsyms
          * without data symbols): its fixed layout does. */
-        if (core_paging_pending(vmi))
+        if (core_paging_pending(vmi)) {
+            uint32_t po = 0; /* unknown: each PAGE_OFFSET is tried */
+            (void)lx_tables_page_offset(st, &po);
             (void)lx_offer_root_layout32(vmi, st->image_pa,
-                                         st->have_first_banner ? &st->first_banner : NULL);
+                                         st->have_first_banner ? &st->first_banner : NULL, po);
+        }
         *state = st;
     } else {
         lx_destroy(st);

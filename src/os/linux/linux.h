@@ -420,9 +420,15 @@ bool lx_offer_root(vmi_instance_t vmi, const lx_state_t *st);
  * root searched for in the 64 MiB after the banner, by the fixed layout
  * (va = pa + PAGE_OFFSET), from the banners from 64 MiB below near (a
  * physical address in the image: kallsyms' tables; 0 when unknown) up,
- * never from below first_banner (lx_state_t's, when known: else NULL).
+ * never from below first_banner (lx_state_t's, when known: else NULL);
+ * page_offset: the PAGE_OFFSET tried first and alone (0: each of them).
  * True when the core took one. */
-bool lx_offer_root_layout32(vmi_instance_t vmi, addr_t near, const addr_t *first_banner);
+bool lx_offer_root_layout32(vmi_instance_t vmi, addr_t near, const addr_t *first_banner,
+                            uint32_t page_offset);
+/* A 32-bit kernel's PAGE_OFFSET from where its kallsyms tables lie
+ * (st->image_pa): the one of x86-32's that puts them inside the range of
+ * its text symbols.  False when none does, or the kernel is not 32-bit. */
+bool lx_tables_page_offset(const lx_state_t *st, uint32_t *page_offset);
 /* Find the kernel's own page table (swapper) and tell the core. */
 status_t lx_find_kpgd(vmi_instance_t vmi, lx_state_t *st);
 /* Load BTF (once); false (with st->btf_why) when the kernel has none. */

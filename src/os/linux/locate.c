@@ -747,6 +747,23 @@ bool lx_offer_root(vmi_instance_t vmi, const lx_state_t *st)
 
 static const uint32_t page_offsets32[] = { 0xc0000000u, 0xb0000000u, 0x80000000u,
                                             0x78000000u, 0x40000000u };
+#define N_PAGE_OFFSETS32 (sizeof(page_offsets32) / sizeof(page_offsets32[0]))
+
+bool lx_tables_page_offset(const lx_state_t *st, uint32_t *page_offset)
+{
+    addr_t lo, hi;
+    if (st->width != 4 || !st->image_pa || !image_start(st, &lo))
+        return false;
+    hi = symbols_top(st);
+    for (size_t i = 0; i < N_PAGE_OFFSETS32; i++) {
+        uint64_t va = st->image_pa + page_offsets32[i];
+        if (va >= lo && va < hi) {
+            *page_offset = page_offsets32[i];
+            return true;
+        }
+    }
+    return false;
+}
 
 typedef struct layout32_root {
     addr_t root;
@@ -759,6 +776,7 @@ typedef struct layout32 {
     addr_t banner;
     addr_t max_pa;
     addr_t stop_at;           /* 0 until a page maps the banner */
+    uint32_t only_po;         /* the PAGE_OFFSET to try, 0: each */
     layout32_root_t r[LAYOUT32_ROOTS];
     size_t n, walks;
 } layout32_t;
@@ -821,9 +839,10 @@ static bool layout32_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t le
         const uint8_t *pg = buf + o;
         if (l->stop_at && pa + o >= l->stop_at)
             return true;
-        for (size_t k = 0; k < sizeof(page_offsets32) / sizeof(page_offsets32[0]); k++) {
+        for (size_t k = 0; k < N_PAGE_OFFSETS32; k++) {
             uint64_t va = l->banner + page_offsets32[k];
-            if (va > 0xffffffffULL || l->walks >= LAYOUT32_WALKS)
+            if (va > 0xffffffffULL || l->walks >= LAYOUT32_WALKS ||
+                (l->only_po && page_offsets32[k] != l->only_po))
                 continue;
             uint32_t pde = util_le32(pg + 4 * (va >> 22));
             uint64_t pdpte = util_le64(pg + 8 * (va >> 30));
@@ -857,7 +876,7 @@ static int layout32_cmp(const void *a, const void *b)
 
 /* The banners from physical address from up, at most four (a copy of the
  * text can come first): the root found after the first that has one. */
-static bool layout32_from(vmi_instance_t vmi, layout32_t *l, addr_t from)
+static bool layout32_from(vmi_instance_t vmi, layout32_t *l, addr_t from, uint32_t only_po)
 {
     bool taken = false;
     for (int tries = 0; tries < 4 && !taken; tries++) {
@@ -872,6 +891,7 @@ static bool layout32_from(vmi_instance_t vmi, layout32_t *l, addr_t from)
         l->vmi = vmi;
         l->banner = b.hits[0];
         l->max_pa = vmi_get_max_physical_address(vmi);
+        l->only_po = only_po;
         lx_scan_physical_within(vmi, b.hits[0] & ~0xfffULL, b.hits[0] + LAYOUT32_SPAN, 0,
                                 layout32_scan_fn, l);
         qsort(l->r, l->n, sizeof(l->r[0]), layout32_cmp);
@@ -887,11 +907,14 @@ static bool layout32_from(vmi_instance_t vmi, layout32_t *l, addr_t from)
  * 64 MiB below it, more than any image spans, go first: a kernel that
  * physical KASLR put high is then not found by reading all memory below
  * it.  From the bottom of memory otherwise, or when that found nothing.
- * first_banner (NULL when unknown) is the first banner in memory. */
-bool lx_offer_root_layout32(vmi_instance_t vmi, addr_t near, const addr_t *first_banner)
+ * first_banner (NULL when unknown) is where the kernel's banners begin.
+ * page_offset, when not 0, is the only PAGE_OFFSET tried (the search
+ * then walks a fifth as many candidates); each is tried when that fails. */
+bool lx_offer_root_layout32(vmi_instance_t vmi, addr_t near, const addr_t *first_banner,
+                            uint32_t page_offset)
 {
     layout32_t *l;
-    bool taken;
+    bool taken = false;
 
     if (!core_paging_pending(vmi) || !(l = malloc(sizeof(*l))))
         return false;
@@ -900,7 +923,11 @@ bool lx_offer_root_layout32(vmi_instance_t vmi, addr_t near, const addr_t *first
     addr_t start = near > LAYOUT32_SPAN ? near - LAYOUT32_SPAN : 0;
     if (start < bottom)
         start = bottom;
-    taken = layout32_from(vmi, l, start) || (start > bottom && layout32_from(vmi, l, bottom));
+    for (int any = page_offset ? 0 : 1; any < 2 && !taken; any++) {
+        uint32_t po = any ? 0 : page_offset;
+        taken = layout32_from(vmi, l, start, po) ||
+                (start > bottom && layout32_from(vmi, l, bottom, po));
+    }
     free(l);
     return taken;
 }
@@ -1078,21 +1105,11 @@ static bool find_image_delta(vmi_instance_t vmi, lx_state_t *st)
             return true;
         }
     }
-    if (st->width == 4 && st->image_pa) {
-        static const uint64_t po[] = { 0xC0000000ULL, 0x80000000ULL, 0xB0000000ULL,
-                                       0x78000000ULL, 0x40000000ULL };
-        addr_t lo, hi;
-        if (!image_start(st, &lo))
-            return false;
-        hi = symbols_top(st);
-        for (size_t i = 0; i < sizeof(po) / sizeof(po[0]); i++) {
-            uint64_t va = st->image_pa + po[i];
-            if (va >= lo && va < hi) {
-                st->have_image_delta = true;
-                st->image_delta = po[i];
-                return true;
-            }
-        }
+    uint32_t po;
+    if (lx_tables_page_offset(st, &po)) {
+        st->have_image_delta = true;
+        st->image_delta = po;
+        return true;
     }
     return false;
 }
