@@ -26,10 +26,10 @@
  * limit 0xfffff in 4 KiB units, 32-bit, present, ring 0; code execute/read
  * at GDT_ENTRY_BOOT_CS = 2, data read/write after it; the CPU may have set
  * either's Accessed bit).  Callers still look for the banner between the
- * two addresses.  This file reads the first MiB and 16 bytes of .data.
+ * two addresses.  This file reads the first MiB, and 16 bytes at each candidate
+ * header's boot_gdt.
  */
 #include "os/linux/linux.h"
-
 
 #include "core/core.h"
 #include "util/bytes.h"

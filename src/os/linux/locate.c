@@ -880,24 +880,21 @@ static bool layout32_from(vmi_instance_t vmi, layout32_t *l, addr_t from, uint32
 {
     bool taken = false;
     for (int tries = 0; tries < 4 && !taken; tries++) {
-        banner_scan_t b;
-        memset(&b, 0, sizeof(b));
-        b.max = 1;
-        lx_scan_physical_within(vmi, from, UINT64_MAX, 256, banner_scan_fn, &b);
-        if (b.n == 0 || b.hits[0] > 0xffffffffULL)
+        addr_t banner;
+        if (!lx_first_banner_within(vmi, from, UINT64_MAX, &banner) || banner > 0xffffffffULL)
             break;
-        from = b.hits[0] + 1;
+        from = banner + 1;
         memset(l, 0, sizeof(*l));
         l->vmi = vmi;
-        l->banner = b.hits[0];
+        l->banner = banner;
         l->max_pa = vmi_get_max_physical_address(vmi);
         l->only_po = only_po;
-        lx_scan_physical_within(vmi, b.hits[0] & ~0xfffULL, b.hits[0] + LAYOUT32_SPAN, 0,
+        lx_scan_physical_within(vmi, banner & ~0xfffULL, banner + LAYOUT32_SPAN, 0,
                                 layout32_scan_fn, l);
         qsort(l->r, l->n, sizeof(l->r[0]), layout32_cmp);
         for (size_t i = 0; i < l->n && !taken; i++)
-            taken = core_paging_try_root(vmi, l->r[i].root, b.hits[0] + l->r[i].page_offset,
-                                         0, 1, b.hits[0],
+            taken = core_paging_try_root(vmi, l->r[i].root, banner + l->r[i].page_offset, 0,
+                                         1, banner,
                                          "the OS layer, from a 32-bit kernel's fixed layout");
     }
     return taken;
