@@ -129,6 +129,9 @@ for k in pvh pv; do
         awk -v truth="$G/ps.txt" -v forker="$fpid" '
             BEGIN {
                 while ((getline l < truth) > 0) {
+                    # Only "PID PPID KIND COMM" lines are tasks; anything
+                    # else the console carried (a shell message) is not.
+                    if (l !~ /^[0-9]+ -?[0-9]+ [ku] /) { print "  (truth line ignored: " l ")"; continue }
                     split(l, f, " "); c = l; sub(/^[0-9]+ -?[0-9]+ [ku] /, "", c)
                     if (f[2] == forker) continue # its children come and go
                     want[f[1]] = c; kind[f[1]] = f[3]

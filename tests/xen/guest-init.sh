@@ -43,8 +43,10 @@ file() { # name, command...
 # forker's short-lived children come and go; their comm is tinyvmi-forker).
 # Line format as in tests/guests: PID PPID KIND COMM, KIND k = kernel thread.
 ps_list() {
+    # A task can exit between the glob and the read; the braces keep the
+    # shell's "can't open" off the console, where it would land in ps.txt.
     for d in /proc/[0-9]*; do
-        read -r line < $d/stat || continue
+        { read -r line < $d/stat; } 2>/dev/null || continue
         pid=${line%% *}
         comm=${line#*\(}
         comm=${comm%\)*}
