@@ -161,8 +161,6 @@ for k in pvh pv; do
         else
             bad "xen $k: vmi-process-list $name lists the guest's /proc"; cat "$T/ps-$k.diff"
         fi
-    elif [ "$k" = pv ]; then
-        skip "xen pv: vmi-process-list $name: $(tail -n 1 "$D/vmi-process-list-$k.out")"
     else
         bad "xen $k: vmi-process-list $name: $(tail -n 1 "$D/vmi-process-list-$k.out")"
     fi
@@ -181,9 +179,6 @@ for k in pvh pv; do
     fi
     for t in map-symbol dmesg module-list linux-offsets; do
         out=$D/vmi-$t-$k.out
-        if [ "$k" = pv ] && [ ! -f "$D/vmi-$t-$k.rc" ]; then
-            continue # not run on the PV guest (dom0_tools.sh says why)
-        fi
         case $t in
         map-symbol) want='Linux ver' ;;
         dmesg) want=$ver ;;
@@ -197,12 +192,21 @@ for k in pvh pv; do
             else
                 ok "xen $k: vmi-$t $name${want:+ shows \"$want\"}"
             fi
-        elif [ "$k" = pv ]; then
-            skip "xen pv: vmi-$t $name: $(tail -n 1 "$out")"
         else
             bad "xen $k: vmi-$t $name${want:+ shows \"$want\"}"; tail -n 3 "$out"
         fi
     done
+    # Where the symbols came from: on the PV guest, kallsyms read through
+    # the kernel's page table (its image is in no physical order).
+    if [ "$k" = pv ]; then
+        if grep -q '^# symbols: kallsyms in guest memory.*read through the kernel.s page table' \
+            "$D/vmi-linux-offsets-$k.out"; then
+            ok "xen pv: $(grep '^# symbols:' "$D/vmi-linux-offsets-$k.out" | sed 's/^# //')"
+        else
+            bad "xen pv: vmi-linux-offsets $name names kallsyms read through the page table"
+            grep '^# symbols' "$D/vmi-linux-offsets-$k.out"
+        fi
+    fi
     if [ "$k" = pv ]; then
         :
     elif [ "$(cat "$D/vmi-win-guid-$k.rc")" != 0 ] && [ -s "$D/vmi-win-guid-$k.out" ]; then
@@ -221,6 +225,11 @@ for k in pvh pv; do
             ok "xen pv: examples/cr3-events $name fails to register (LibVMI's program prints no reason)"
         else
             bad "xen pv: examples/cr3-events $name fails to register"; tail -n 3 "$ce"
+        fi
+        if [ "$(cat "$D/vmi-event-example-$k.rc")" != 0 ] && grep -q 'PV guest' "$ee"; then
+            ok "xen pv: vmi-event-example $name fails with the reason: $(grep 'PV guest' "$ee" | head -n 1)"
+        else
+            bad "xen pv: vmi-event-example $name fails with a reason naming the PV guest"; tail -n 3 "$ee"
         fi
     else
         awk -v truth="$G/ps.txt" '

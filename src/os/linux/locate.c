@@ -247,6 +247,7 @@ bool lx_first_banner_within(vmi_instance_t vmi, addr_t lo, addr_t hi, addr_t *pa
 typedef struct ks_scan {
     vmi_instance_t vmi;
     lx_state_t *st;
+    addr_t dtb;          /* the kernel's page table for the virtual look, 0: none */
     bool found;
     size_t hits;
     unsigned best_stage; /* how far the most promising candidate got */
@@ -254,26 +255,33 @@ typedef struct ks_scan {
     util_err_t why;      /* and why it was not kallsyms after all */
 } ks_scan_t;
 
-/* [lo, hi) of physical memory, as much as the guest has: in place when the
- * image is mapped (core_map_static: the 7 MB of a 7.x kernel's tables cost
- * no copy and no fresh pages), else a copy in own. */
+/* [lo, hi) of physical memory (dtb 0), as much as the guest has: in place
+ * when the image is mapped (core_map_static: the 7 MB of a 7.x kernel's
+ * tables cost no copy and no fresh pages), else a copy in own.  With a dtb,
+ * [lo, hi) is kernel-virtual, read through that page table up to the first
+ * page it does not map. */
 typedef struct ks_window {
     const uint8_t *p;
     uint8_t *own;
     size_t len;
 } ks_window_t;
 
-static bool window_get(vmi_instance_t vmi, addr_t lo, addr_t hi, ks_window_t *w)
+static bool window_get(vmi_instance_t vmi, addr_t dtb, addr_t lo, addr_t hi, ks_window_t *w)
 {
     size_t want = (size_t)(hi - lo), got = 0;
     w->own = NULL;
-    w->p = core_map_static(vmi, lo, want);
+    w->p = dtb ? NULL : core_map_static(vmi, lo, want);
     w->len = want;
     if (w->p)
         return true;
     if (!(w->own = malloc(want)))
         return false;
-    (void)vmi_read_pa(vmi, lo, want, w->own, &got);
+    if (dtb) {
+        ACCESS_CONTEXT(ctx, .translate_mechanism = VMI_TM_PROCESS_DTB, .dtb = dtb, .addr = lo);
+        (void)vmi_read(vmi, &ctx, want, w->own, &got);
+    } else {
+        (void)vmi_read_pa(vmi, lo, want, w->own, &got);
+    }
     w->p = w->own;
     w->len = got;
     return true;
@@ -375,16 +383,16 @@ static void ks_note(ks_scan_t *s, unsigned stage, const util_err_t *e)
 
 /* The cheap look: a small window around the hit holds a token table and
  * its index. */
-static bool ks_probe(ks_scan_t *s, addr_t hit_pa)
+static bool ks_probe(ks_scan_t *s, addr_t dtb, addr_t floor, addr_t hit)
 {
     /* Page-aligned: alignment in the copy is alignment in the guest. */
-    addr_t lo = (hit_pa > KS_PROBE ? hit_pa - KS_PROBE : 0) & ~(addr_t)0xfff;
+    addr_t lo = (hit - floor > KS_PROBE ? hit - KS_PROBE : floor) & ~(addr_t)0xfff;
     ks_window_t w;
     lx_kallsyms_t k;
     util_err_t e;
     util_err_clear(&e);
-    bool ok = window_get(s->vmi, lo, hit_pa + KS_PROBE, &w) && w.len > hit_pa - lo &&
-              lx_kallsyms_tokens(w.p, w.len, (size_t)(hit_pa - lo), s->st->width, &k, &e) ==
+    bool ok = window_get(s->vmi, dtb, lo, hit + KS_PROBE, &w) && w.len > hit - lo &&
+              lx_kallsyms_tokens(w.p, w.len, (size_t)(hit - lo), s->st->width, &k, &e) ==
                   VMI_SUCCESS;
     if (!ok)
         ks_note(s, 0, &e);
@@ -402,11 +410,125 @@ static lx_symtab_t *in_place(vmi_instance_t vmi, addr_t lo, const lx_kallsyms_t 
     return p ? lx_symtab_from_kallsyms(lx_ksview_new(p, len, k)) : NULL;
 }
 
+/* The tables around the hit, from lo up: physical addresses (dtb 0), or
+ * kernel-virtual ones through dtb.  True when they decoded and are the
+ * state's symbols now. */
+static bool tables_from(ks_scan_t *s, addr_t dtb, addr_t lo, addr_t hit)
+{
+    lx_state_t *st = s->st;
+    ks_window_t w;
+    if (!window_get(s->vmi, dtb, lo, hit + KS_WINDOW_AFTER, &w))
+        return false;
+    lx_kallsyms_t k;
+    util_err_t e;
+    util_err_clear(&e);
+    status_t rc = VMI_FAILURE;
+    if (w.len > hit - lo) {
+        rc = locate_tables(st, w.p, w.len, (size_t)(hit - lo), &k, &e);
+        /* 6.4+: the address table follows the token index; read that far
+         * and look again. */
+        if (rc != VMI_SUCCESS && k.need > w.len && k.need <= KS_WINDOW_MAX) {
+            window_put(&w);
+            if (!window_get(s->vmi, dtb, lo, lo + k.need, &w))
+                return false;
+            rc = locate_tables(st, w.p, w.len, (size_t)(hit - lo), &k, &e);
+        }
+    }
+    if (rc == VMI_SUCCESS && k.place_relative) {
+        /* Read through the page table, the window's own address is the
+         * virtual one the offsets are relative to. */
+        if (dtb) {
+            k.addrs_va = lo + k.addrs;
+        } else if (!place_va(s->vmi, st, lo + k.addrs, (addr_t)k.count * 4, &k.addrs_va, &e)) {
+            k.stage = 3;
+            rc = VMI_FAILURE;
+            /* Without a page table yet, the real tables cannot be placed:
+             * no other candidate can do better, so the scan stops here. */
+            s->stop = !core_kernel_dtb(s->vmi);
+        }
+    }
+    if (rc != VMI_SUCCESS) {
+        ks_note(s, k.stage, &e);
+        window_put(&w);
+        return false;
+    }
+    lx_symtab_t *t = dtb ? NULL : in_place(s->vmi, lo, &k);
+    if (t) {
+        window_put(&w);
+        goto found;
+    }
+    t = lx_symtab_new();
+    bool decoded = t && lx_kallsyms_decode(w.p, w.len, &k, t, &e) == VMI_SUCCESS;
+    window_put(&w); /* before the index is built: both are megabytes */
+    if (!decoded || !lx_symtab_finish(t)) {
+        if (decoded || !t)
+            util_err_set(&e, "kallsyms: out of memory for %u symbols", k.count);
+        ks_note(s, 3, &e);
+        lx_symtab_free(t);
+        return false;
+    }
+found:;
+    addr_t table = lo + k.token_table, table_pa = table;
+    if (dtb && vmi_pagetable_lookup(s->vmi, dtb, table, &table_pa) != VMI_SUCCESS)
+        table_pa = 0; /* read a moment ago: only a target that changed */
+    st->syms = t;
+    st->runtime_syms = true;
+    st->image_pa = table_pa;
+    if (dtb)
+        snprintf(st->sym_source, sizeof(st->sym_source),
+                 "kallsyms in guest memory (%u symbols, token table at 0x%llx, read through "
+                 "the kernel's page table)", k.count, (unsigned long long)table);
+    else
+        snprintf(st->sym_source, sizeof(st->sym_source),
+                 "kallsyms in guest memory (%u symbols, token table at physical 0x%llx)",
+                 k.count, (unsigned long long)table);
+    s->found = true;
+    return true;
+}
+
+/*
+ * Digit tokens whose tables are not around them in physical memory: the
+ * image of a Xen PV guest lies in machine frames in no order, so physical
+ * neighbours are not the image's.  Its page table still maps the image in
+ * order.  The hit's page is looked for where x86-64 maps the image
+ * (__START_KERNEL_map and the 1 GiB KASLR may use), and the window starts
+ * as far below it as pages are mapped without a gap (x86-64 unmaps the
+ * padding between text and rodata), at most KS_WINDOW_BEFORE.  When every
+ * page from there to the probe's end is where the hit's physical place
+ * says, the physical look read these same bytes: nothing is read again.
+ */
+#define KERNEL_MAP_64 0xffffffff80000000ULL
+
+static bool tables_through_page_table(ks_scan_t *s, addr_t hit_pa)
+{
+    addr_t vas[4], pa;
+    unsigned n = 0;
+    if (!s->dtb || s->st->width != 8 ||
+        core_frame_vas(s->vmi, s->dtb, KERNEL_MAP_64, KERNEL_MAP_64 + KASLR_MAX, hit_pa >> 12,
+                       vas, 4, &n) != VMI_SUCCESS || n == 0)
+        return false;
+    addr_t hit = vas[0] + (hit_pa & 0xfff), lo = hit & ~(addr_t)0xfff;
+    addr_t delta = hit - hit_pa; /* what a physically ordered image would show */
+    bool ordered = true;
+    while (hit - (lo - 0x1000) <= KS_WINDOW_BEFORE && lo - 0x1000 >= KERNEL_MAP_64 &&
+           vmi_pagetable_lookup(s->vmi, s->dtb, lo - 0x1000, &pa) == VMI_SUCCESS) {
+        lo -= 0x1000;
+        ordered &= pa == lo - delta;
+    }
+    for (addr_t va = (hit & ~(addr_t)0xfff) + 0x1000; ordered && va < hit + KS_PROBE;
+         va += 0x1000)
+        ordered = vmi_pagetable_lookup(s->vmi, s->dtb, va, &pa) == VMI_SUCCESS &&
+                  pa == va - delta;
+    if (ordered || !ks_probe(s, s->dtb, lo, hit))
+        return false;
+    return tables_from(s, s->dtb, lo, hit);
+}
+
 static bool try_kallsyms_at(ks_scan_t *s, addr_t hit_pa)
 {
     lx_state_t *st = s->st;
-    if (!ks_probe(s, hit_pa))
-        return false;
+    if (!ks_probe(s, 0, 0, hit_pa))
+        return tables_through_page_table(s, hit_pa);
     if (!st->ks_hint)
         st->ks_hint = hit_pa;
     addr_t lo = hit_pa > KS_WINDOW_BEFORE ? hit_pa - KS_WINDOW_BEFORE : 0;
@@ -423,61 +545,7 @@ static bool try_kallsyms_at(ks_scan_t *s, addr_t hit_pa)
     while (lo < hit_pa && vmi_read_pa(s->vmi, lo, 1, &probe, NULL) != VMI_SUCCESS)
         lo += 0x100000;
     lo &= ~(addr_t)0xfff;
-    ks_window_t w;
-    if (!window_get(s->vmi, lo, hit_pa + KS_WINDOW_AFTER, &w))
-        return false;
-    lx_kallsyms_t k;
-    util_err_t e;
-    util_err_clear(&e);
-    status_t rc = VMI_FAILURE;
-    if (w.len > hit_pa - lo) {
-        rc = locate_tables(st, w.p, w.len, (size_t)(hit_pa - lo), &k, &e);
-        /* 6.4+: the address table follows the token index; read that far
-         * and look again. */
-        if (rc != VMI_SUCCESS && k.need > w.len && k.need <= KS_WINDOW_MAX) {
-            window_put(&w);
-            if (!window_get(s->vmi, lo, lo + k.need, &w))
-                return false;
-            rc = locate_tables(st, w.p, w.len, (size_t)(hit_pa - lo), &k, &e);
-        }
-    }
-    if (rc == VMI_SUCCESS && k.place_relative &&
-        !place_va(s->vmi, st, lo + k.addrs, (addr_t)k.count * 4, &k.addrs_va, &e)) {
-        k.stage = 3;
-        rc = VMI_FAILURE;
-        /* Without a page table yet, the real tables cannot be placed: no
-         * other candidate can do better, so the scan stops here. */
-        s->stop = !core_kernel_dtb(s->vmi);
-    }
-    if (rc != VMI_SUCCESS) {
-        ks_note(s, k.stage, &e);
-        window_put(&w);
-        return false;
-    }
-    lx_symtab_t *t = in_place(s->vmi, lo, &k);
-    if (t) {
-        window_put(&w);
-        goto found;
-    }
-    t = lx_symtab_new();
-    bool decoded = t && lx_kallsyms_decode(w.p, w.len, &k, t, &e) == VMI_SUCCESS;
-    window_put(&w); /* before the index is built: both are megabytes */
-    if (!decoded || !lx_symtab_finish(t)) {
-        if (decoded || !t)
-            util_err_set(&e, "kallsyms: out of memory for %u symbols", k.count);
-        ks_note(s, 3, &e);
-        lx_symtab_free(t);
-        return false;
-    }
-found:
-    st->syms = t;
-    st->runtime_syms = true;
-    st->image_pa = lo + k.token_table;
-    snprintf(st->sym_source, sizeof(st->sym_source),
-             "kallsyms in guest memory (%u symbols, token table at physical 0x%llx)",
-             k.count, (unsigned long long)(lo + k.token_table));
-    s->found = true;
-    return true;
+    return tables_from(s, 0, lo, hit_pa) || (!s->stop && tables_through_page_table(s, hit_pa));
 }
 
 static bool ks_scan_fn(void *ctx, addr_t pa, const uint8_t *buf, size_t len)
@@ -500,6 +568,7 @@ status_t lx_kallsyms_load(vmi_instance_t vmi, lx_state_t *st)
     memset(&s, 0, sizeof(s));
     s.vmi = vmi;
     s.st = st;
+    s.dtb = core_kernel_dtb(vmi);
     util_err_clear(&s.why);
     /* A candidate found before paging was known goes first. */
     if (st->ks_hint) {
@@ -1070,6 +1139,24 @@ status_t lx_find_kaslr(vmi_instance_t vmi, lx_state_t *st)
  * candidates PAGE_OFFSET of the i386 memory splits, kept when the kallsyms
  * tables' own physical address lands inside the symbols' address range.
  */
+/*
+ * A relation taken from one banner must hold for the whole image: when the
+ * core has a page table that maps linux_banner (at L) onto this banner, it
+ * must map the image's start by the same delta too.  It does not for a
+ * Xen PV guest, whose image lies in machine frames in no order: there the
+ * image has no delta, and reads go through the page table.  A root that
+ * maps L elsewhere judges nothing (it may be a process's, under PTI).
+ */
+static bool linear_under_root(vmi_instance_t vmi, const lx_state_t *st, addr_t L, addr_t pa)
+{
+    addr_t root = core_kernel_dtb(vmi), text, got;
+    if (!root || !image_start(st, &text) || text >= L || L - pa > text ||
+        vmi_pagetable_lookup(vmi, root, L, &got) != VMI_SUCCESS || got != pa)
+        return true;
+    return vmi_pagetable_lookup(vmi, root, text, &got) != VMI_SUCCESS ||
+           got == text - (L - pa);
+}
+
 static bool find_image_delta(vmi_instance_t vmi, lx_state_t *st)
 {
     addr_t L;
@@ -1094,6 +1181,8 @@ static bool find_image_delta(vmi_instance_t vmi, lx_state_t *st)
                 if (va < lo || va >= hi)
                     continue;
             }
+            if (!linear_under_root(vmi, st, L, b.hits[h]))
+                continue;
             st->have_image_delta = true;
             st->image_delta = L - b.hits[h];
             st->image_pa = b.hits[h];
