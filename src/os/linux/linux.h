@@ -102,10 +102,12 @@ lx_symtab_t *lx_symtab_from_kallsyms(struct lx_ksview *v);
 
 /* ==== sysmap.c ==== */
 /* Parse System.map text ("ffffffff81000000 T _text" per line) into t.  Lines
- * that do not have that shape are counted and skipped; no symbol at all is
- * an error. */
+ * that do not have that shape are counted and skipped; no kernel symbol at
+ * all (only module lines count as none) is an error, and so are more bad
+ * lines than symbol lines. */
 status_t lx_sysmap_parse(lx_symtab_t *t, const char *text, size_t len, util_err_t *err);
-/* Read a System.map file (at most LX_SYSMAP_MAX bytes) into t. */
+/* Read a System.map file (at most LX_SYSMAP_MAX bytes, 64 KiB at a time)
+ * into t. */
 #define LX_SYSMAP_MAX (256u << 20)
 status_t lx_sysmap_load(lx_symtab_t *t, const char *path, util_err_t *err);
 /* The same, keeping kallsyms module symbols ("... [module]") when modules. */

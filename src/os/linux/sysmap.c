@@ -8,10 +8,15 @@
  * guest data, but it is still parsed strictly and with bounds: a file that
  * is not a symbol map yields an error, not a half-filled index.
  *
- * Two readers: lx_sysmap_parse/load put every line into an index;
- * lx_sysmap_find streams over the text once, 64 KiB at a time, for a few
- * names (start-up's), looking at each line's name only when its length is
- * one of theirs, so a 94k-line map costs a pass at memory speed and no copy.
+ * One pass serves both readers: lx_sysmap_parse/load/read put every line
+ * into an index; lx_sysmap_find looks for a few names (start-up's), and
+ * compares a line's name only when a filter on its length and end bytes
+ * lets it through.  A file is read 64 KiB at a time, never held whole.
+ * Lines of nm's exact shape take a quick path (masks of 16 bytes, SSE2 on
+ * x86-64); any other line takes the full parse, and the quick path must
+ * take exactly the lines the full parse takes (tests/unit/sysmap_agree.h
+ * holds both to that on random near misses).  A 199k-line map (Linux 7.x)
+ * costs about 1.5 ms of parse on this project's machine, plus the read.
  *
  * It must not touch guest memory or the instance: text in, index out.
  */
@@ -76,9 +81,6 @@ static bool parse_line(const char *p, const char *end, uint64_t *addr, char *typ
     return true;
 }
 
-static status_t parse_text(lx_symtab_t *t, const char *text, size_t len, bool modules,
-                           util_err_t *err);
-
 /* The verdict on a map once read: good symbol lines among lines, bad
  * ones (the first at line first_bad).  A few odd lines are tolerated
  * (hand-edited maps); a file that is mostly something else is not a
@@ -100,88 +102,7 @@ static status_t verdict(util_err_t *err, const char *what, size_t good, size_t b
     return VMI_FAILURE;
 }
 
-status_t lx_sysmap_parse(lx_symtab_t *t, const char *text, size_t len, util_err_t *err)
-{
-    return parse_text(t, text, len, false, err);
-}
-
-static status_t parse_text(lx_symtab_t *t, const char *text, size_t len, bool modules,
-                           util_err_t *err)
-{
-    size_t lines = 0, bad = 0, added = 0, first_bad = 0;
-    const char *p = text, *end = text + len;
-
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        uint64_t addr;
-        char type;
-        const char *name;
-        size_t nlen;
-        bool module;
-
-        lines++;
-        if (le > p) {
-            if (!parse_line(p, le, &addr, &type, &name, &nlen, &module) ||
-                nlen >= LX_SYM_NAME_MAX) {
-                /* Blank-only lines are not damage. */
-                const char *q = p;
-                while (q < le && (is_blank(*q) || *q == '\r'))
-                    q++;
-                if (q < le && bad++ == 0)
-                    first_bad = lines;
-            } else if (!module || modules) {
-                if (!lx_symtab_add(t, name, nlen, addr, type)) {
-                    util_err_set(err, "System.map: out of memory at line %zu", lines);
-                    return VMI_FAILURE;
-                }
-                added++;
-            }
-        }
-        p = nl ? nl + 1 : end;
-    }
-    return verdict(err, "", added, bad, lines, first_bad);
-}
-
-status_t lx_sysmap_load(lx_symtab_t *t, const char *path, util_err_t *err)
-{
-    return lx_sysmap_read(t, path, false, err);
-}
-
-status_t lx_sysmap_read(lx_symtab_t *t, const char *path, bool modules, util_err_t *err)
-{
-    util_sys_load_t f;
-    switch (util_sys_load(path, LX_SYSMAP_MAX, &f)) {
-    case UTIL_SYS_LOAD_OK:
-        break;
-    case UTIL_SYS_LOAD_NO_OPEN:
-        util_err_set(err, "cannot open System.map %s: %s", path, f.why);
-        return VMI_FAILURE;
-    case UTIL_SYS_LOAD_NOT_REGULAR:
-        util_err_set(err, "System.map %s is not a regular file", path);
-        return VMI_FAILURE;
-    case UTIL_SYS_LOAD_TOO_BIG:
-        util_err_set(err, "System.map %s is %lld bytes, more than the %u allowed", path,
-                     (long long)f.size, LX_SYSMAP_MAX);
-        return VMI_FAILURE;
-    case UTIL_SYS_LOAD_NO_MEMORY:
-        util_err_set(err, "System.map %s: out of memory", path);
-        return VMI_FAILURE;
-    case UTIL_SYS_LOAD_SHORT:
-        util_err_set(err, "System.map %s: read %zu of %zu bytes", path, f.len, (size_t)f.size);
-        free(f.data);
-        return VMI_FAILURE;
-    }
-    char *buf = f.data;
-    size_t size = f.len;
-    status_t rc = parse_text(t, buf, size, modules, err);
-    if (rc != VMI_SUCCESS)
-        util_err_prefix(err, "%s", path);
-    free(buf);
-    return rc;
-}
-
-/* ---- one streaming pass for a few names ---- */
+/* ---- one streaming pass: every symbol, or a few names ---- */
 
 #define FIND_CHUNK (64u << 10)
 
@@ -189,11 +110,16 @@ status_t lx_sysmap_read(lx_symtab_t *t, const char *path, bool modules, util_err
  * first and last bytes hit this filter: one load and one test per line. */
 #define FILTER_BITS 4096
 
+/* One pass over a map.  With index set, every kernel symbol (and module
+ * symbol too when modules) goes into it; otherwise only the wanted names
+ * are looked at. */
 typedef struct finder {
     lx_sysmap_want_t *want;
     size_t n, left;             /* wanted, not yet found */
     uint64_t filter[FILTER_BITS / 64];
-    size_t lines, bad, good, first_bad;
+    lx_symtab_t *index;
+    bool modules, out_of_memory;
+    size_t lines, bad, good, first_bad, added;
 } finder_t;
 
 static unsigned filter_key(const char *name, size_t len)
@@ -215,6 +141,11 @@ static bool sym_type(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '?' || c == '-';
 }
 
+/* A symbol line [p, le) with its name: into the index, or compared with
+ * the wanted names when the filter lets it through. */
+static void take(finder_t *f, const char *p, const char *le, const char *name, size_t nlen,
+                 bool module);
+
 static void match(finder_t *f, const char *p, const char *le, const char *name, size_t nlen)
 {
     for (size_t i = 0; i < f->n; i++) {
@@ -235,37 +166,98 @@ static void match(finder_t *f, const char *p, const char *le, const char *name, 
     }
 }
 
-/* Whether the 8 bytes at p are all hex digits (0-9, a-f, A-F), eight at a
- * time: the per-byte loop was 40% of a configured init.  Each byte is
- * below 0x80 (checked first), so adding a constant up to 0x7f never
- * carries into the next byte, and a byte's top bit after adding 0x80 - lo
- * says "byte >= lo".  Digits are tested on the bytes themselves (0x10-0x19
- * | 0x20 would look like digits), letters after folding case with | 0x20,
- * which maps only A-F and a-f onto 0x61-0x66.  Byte order plays no part:
- * every byte is judged alone and all must pass. */
-static bool hex8(const char *p)
+/* The shape check works on masks of 16 bytes: bit i set where byte i of
+ * the 16 at p is a hex digit (0-9, a-f, A-F), or where it ends a name (a
+ * byte below 0x21: blank, CR, LF, a control byte; or DEL; bytes of 0x80
+ * and up are name bytes, as parse_line takes them).  Each reads exactly
+ * the 16 bytes at p; the caller makes sure they are there.  With SSE2
+ * (every x86-64 CPU) a mask is a few instructions; elsewhere, or built
+ * with TINYVMI_SYSMAP_PORTABLE (which the unit tests do, so this path is
+ * tested too), it is a byte loop with the same answers. */
+#if defined(__SSE2__) && !defined(TINYVMI_SYSMAP_PORTABLE)
+#include <emmintrin.h>
+
+/* The bytes of x in [lo, lo + n) (n <= 128), as 0xff: one add and one
+ * signed compare.  Adding 0x80 - lo moves lo to -128 with wrap-around, so
+ * exactly the bytes of the range land below -128 + n. */
+static __m128i in_range(__m128i x, int lo, int n)
 {
-    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-    uint64_t x;
-    memcpy(&x, p, 8);
-    if (x & high)
-        return false;
-#define GE(v, lo) (((v) + (0x80 - (lo)) * ones) & high)
-    uint64_t y = x | 0x20 * ones;
-    uint64_t digit = GE(x, 0x30) & ~GE(x, 0x3a);
-    uint64_t letter = GE(y, 0x61) & ~GE(y, 0x67);
-#undef GE
-    return (digit | letter) == high;
+    __m128i t = _mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - lo)));
+    return _mm_cmplt_epi8(t, _mm_set1_epi8((char)(n - 0x80)));
 }
 
-/* The address field of nm's shape: w hex digits then a blank, w = 8 or 16. */
-static size_t fixed_width(const char *p, size_t n)
+/* Letters are tested after folding case with | 0x20, which maps only A-F
+ * and a-f onto 0x61-0x66. */
+static unsigned hex_bits16(const char *p)
 {
-    if (n > 11 && p[8] == ' ')
-        return hex8(p) ? 8 : 0;
-    if (n > 19 && p[16] == ' ')
-        return hex8(p) && hex8(p + 8) ? 16 : 0;
-    return 0;
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i letter = in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 6);
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(in_range(x, '0', 10), letter));
+}
+
+static unsigned newline_bits16(const char *p)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
+}
+
+/* b <= 0x20 (unsigned) is min(b, 0x20) == b. */
+static unsigned stop_bits16(const char *p)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i stop = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x),
+                                _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
+    return (unsigned)_mm_movemask_epi8(stop);
+}
+#else
+static unsigned hex_bits16(const char *p)
+{
+    unsigned m = 0;
+    for (unsigned i = 0; i < 16; i++)
+        m |= (unsigned)(util_hexval(p[i]) >= 0) << i;
+    return m;
+}
+
+static unsigned newline_bits16(const char *p)
+{
+    unsigned m = 0;
+    for (unsigned i = 0; i < 16; i++)
+        m |= (unsigned)(p[i] == '\n') << i;
+    return m;
+}
+
+static unsigned stop_bits16(const char *p)
+{
+    unsigned m = 0;
+    for (unsigned i = 0; i < 16; i++)
+        m |= (unsigned)((unsigned char)p[i] <= 0x20 || p[i] == 0x7f) << i;
+    return m;
+}
+#endif
+
+static uint32_t stop_bits32(const char *p)
+{
+    return stop_bits16(p) | (uint32_t)stop_bits16(p + 16) << 16;
+}
+
+static uint64_t newline_bits64(const char *p)
+{
+    uint64_t m = 0;
+    for (unsigned i = 0; i < 64; i += 16)
+        m |= (uint64_t)newline_bits16(p + i) << i;
+    return m;
+}
+
+/* Where the name at e ends, or NULL when it does not end 32 or more bytes
+ * before end. */
+static const char *name_end(const char *e, const char *end)
+{
+    for (; end - e >= 32; e += 32) {
+        uint32_t m = stop_bits32(e);
+        if (m)
+            return e + __builtin_ctz(m);
+    }
+    return NULL;
 }
 
 /* One line [p, le), any shape: the full parse, counted as lx_sysmap_parse
@@ -282,8 +274,7 @@ static void find_line(finder_t *f, const char *p, const char *le)
     f->lines++;
     if (n && parse_line(p, le, &a, &ty, &nm, &nl, &module) && nl < LX_SYM_NAME_MAX) {
         f->good++;
-        if (!module && f->left && may_want(f, nm, nl))
-            match(f, p, le, nm, nl);
+        take(f, p, le, nm, nl, module);
         return;
     }
     const char *q = p;
@@ -293,68 +284,71 @@ static void find_line(finder_t *f, const char *p, const char *le)
         f->first_bad = f->lines;
 }
 
-/* Where the name at e ends: its first byte below 0x21 (a blank, CR, LF
- * or control byte) or DEL, or end.  Eight bytes at a time: a byte b is
- * flagged where b - 0x21 borrows with b's top bit clear (b < 0x21), or
- * b ^ 0x7f is zero; the lowest flag is exact, and on a little-endian host
- * the lowest flag is the first byte.  Bytes of 0x80 and up (UTF-8) are
- * name bytes, as parse_line takes them. */
-static const char *name_end(const char *e, const char *end)
+/* The name of the line [p, e) (e its '\n') when the line has nm's shape,
+ * "<16 or 8 hex> <type> <name>" with single blanks; NULL for any other
+ * line (a tab or two blanks, a CR or control byte, an empty or too long
+ * name, too near end for the masks), which is left to the full parse.  It
+ * must take exactly the lines parse_line takes, with the same name: every
+ * address digit is checked (an 8-digit line can have a blank at column 16
+ * too, and would otherwise lend its tail as the name).  The stop mask from
+ * the blank after the address must hold exactly that blank, the one after
+ * the type, and e; the type byte is then neither a stop nor anything but
+ * what sym_type takes.  Reads [p, p + 48) and, for a name of 29 bytes or
+ * more, up to e + 31, all below end. */
+static const char *quick_name(const char *p, const char *e, const char *end)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-    while (end - e >= 8) {
-        uint64_t x, y;
-        memcpy(&x, e, 8);
-        y = x ^ (0x7f * ones);
-        uint64_t stop = (((x - 0x21 * ones) & ~x) | ((y - ones) & ~y)) & high;
-        if (stop)
-            return e + __builtin_ctzll(stop) / 8;
-        e += 8;
+    if (end - p < 16 + 32)
+        return NULL;
+    unsigned hex = hex_bits16(p);
+    const char *b = p + (hex == 0xffff ? 16 : 8), *name = b + 3;
+    if ((hex != 0xffff && (hex & 0xff) != 0xff) || e <= name ||
+        (size_t)(e - name) >= LX_SYM_NAME_MAX)
+        return NULL;
+    uint32_t stop = stop_bits32(b), want = 5;
+    if (e - b < 32) {
+        want |= 1u << (e - b);
+        stop &= (2u << (e - b)) - 1;
+    } else if (name_end(b + 32, end) != e) {
+        return NULL;
     }
-#endif
-    while (e < end && (unsigned char)*e > 0x20 && *e != 0x7f)
-        e++;
-    return e;
+    return stop == want && b[0] == ' ' && b[2] == ' ' && sym_type(b[1]) ? name : NULL;
 }
 
-/* The line at p in nm's shape ("<16 or 8 hex> <type> <name>\n"), taken at
- * its fixed positions: returns its '\n', or NULL for any other line (with
- * a blank, CR or control byte after the name, an empty or too long name,
- * or no '\n' before end), which the caller parses in full.  It must take
- * exactly the lines parse_line takes, with the same name: every address
- * digit is checked (an 8-digit line can have a blank at column 16 too, and
- * would otherwise lend its tail as the name).  For nm's lines the scan for
- * the name's end is the scan for the line's end, so most lines are read
- * once.  Reads only [p, end). */
-static const char *quick_line(finder_t *f, const char *p, const char *end)
-{
-    size_t w = fixed_width(p, (size_t)(end - p));
-    if (!w || p[w + 2] != ' ' || !sym_type(p[w + 1]))
-        return NULL;
-    const char *name = p + w + 3, *e = name_end(name, end);
-    size_t len = (size_t)(e - name);
-    if (e == end || *e != '\n' || len == 0 || len >= LX_SYM_NAME_MAX)
-        return NULL;
-    f->lines++;
-    f->good++;
-    if (f->left && may_want(f, name, len))
-        match(f, p, e, name, len);
-    return e;
-}
-
-/* Every whole line of [p, end); returns where the unfinished one starts. */
+/* Every whole line of [p, end); returns where the unfinished one starts.
+ * The newlines of each 64 bytes come from one mask, so finding the next
+ * line does not wait for the checks of this one: the checks of several
+ * lines overlap in the CPU, where reading line by line left each line's
+ * start waiting on the previous line's scan (that took the same time for
+ * fewer instructions).  The quick lines are counted in a local and added
+ * before a full parse (which numbers a bad line by f->lines) and at the
+ * end.  The last 63 bytes or fewer take the full parse. */
 static const char *find_lines(finder_t *f, const char *p, const char *end)
 {
-    const char *nl;
-    while (p < end) {
-        if (!(nl = quick_line(f, p, end))) {
-            if (!(nl = memchr(p, '\n', (size_t)(end - p))))
-                break;
-            find_line(f, p, nl);
+    size_t quick = 0;
+    const char *block = p;
+    for (; end - block >= 64; block += 64) {
+        /* Here p <= block: a line start never passes the block's end + 1. */
+        for (uint64_t nl = newline_bits64(block); nl; nl &= nl - 1) {
+            const char *e = block + __builtin_ctzll(nl), *name = quick_name(p, e, end);
+            if (name) {
+                /* The filter here, so most lines make no call. */
+                quick++;
+                size_t len = (size_t)(e - name);
+                if (f->index || (f->left && may_want(f, name, len)))
+                    take(f, p, e, name, len, false);
+            } else {
+                f->lines += quick;
+                f->good += quick;
+                quick = 0;
+                find_line(f, p, e);
+            }
+            p = e + 1;
         }
-        p = nl + 1;
     }
+    f->lines += quick;
+    f->good += quick;
+    for (const char *e; p < end && (e = memchr(p, '\n', (size_t)(end - p))); p = e + 1)
+        find_line(f, p, e);
     return p;
 }
 
@@ -432,6 +426,65 @@ static status_t find_file(finder_t *f, const char *path, util_err_t *err)
     return util_err_msg(err)[0] ? VMI_FAILURE : VMI_SUCCESS;
 }
 
+static void take(finder_t *f, const char *p, const char *le, const char *name, size_t nlen,
+                 bool module)
+{
+    if (!f->index) {
+        if (!module && f->left && may_want(f, name, nlen))
+            match(f, p, le, name, nlen);
+        return;
+    }
+    uint64_t a;
+    char ty;
+    if (f->out_of_memory || (module && !f->modules) ||
+        !parse_line(p, le, &a, &ty, &name, &nlen, &module))
+        return;
+    if (lx_symtab_add(f->index, name, nlen, a, ty))
+        f->added++;
+    else
+        f->out_of_memory = true;
+}
+
+/* The pass over the file at path or over [text, text + len), and the
+ * verdict.  A map for the index must give it a symbol: one of only module
+ * lines (not kept) is as empty as no lines. */
+static status_t run(finder_t *f, const char *path, const char *text, size_t len,
+                    util_err_t *err)
+{
+    util_err_clear(err);
+    if (path) {
+        if (find_file(f, path, err) != VMI_SUCCESS)
+            return VMI_FAILURE;
+    } else {
+        const char *p = find_lines(f, text, text + len);
+        if (p < text + len)
+            find_line(f, p, text + len);
+    }
+    const char *what = path ? path : "text";
+    if (f->out_of_memory) {
+        util_err_set(err, "System.map %s: out of memory after %zu symbols", what, f->added);
+        return VMI_FAILURE;
+    }
+    return verdict(err, what, f->index ? f->added : f->good, f->bad, f->lines, f->first_bad);
+}
+
+status_t lx_sysmap_parse(lx_symtab_t *t, const char *text, size_t len, util_err_t *err)
+{
+    finder_t f = { .index = t };
+    return run(&f, NULL, text, len, err);
+}
+
+status_t lx_sysmap_load(lx_symtab_t *t, const char *path, util_err_t *err)
+{
+    return lx_sysmap_read(t, path, false, err);
+}
+
+status_t lx_sysmap_read(lx_symtab_t *t, const char *path, bool modules, util_err_t *err)
+{
+    finder_t f = { .index = t, .modules = modules };
+    return run(&f, path, NULL, 0, err);
+}
+
 status_t lx_sysmap_find(const char *path, const char *text, size_t len, lx_sysmap_want_t *want,
                         size_t n, util_err_t *err)
 {
@@ -447,14 +500,5 @@ status_t lx_sysmap_find(const char *path, const char *text, size_t len, lx_sysma
         f.filter[k / 64] |= 1ULL << (k % 64);
         f.left++;
     }
-    util_err_clear(err);
-    if (path) {
-        if (find_file(&f, path, err) != VMI_SUCCESS)
-            return VMI_FAILURE;
-    } else {
-        const char *p = find_lines(&f, text, text + len);
-        if (p < text + len)
-            find_line(&f, p, text + len);
-    }
-    return verdict(err, path ? path : "text", f.good, f.bad, f.lines, f.first_bad);
+    return run(&f, path, text, len, err);
 }
